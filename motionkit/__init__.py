@@ -1,0 +1,69 @@
+"""motionkit: image-to-video with explicit, editable motion.
+
+Predict where every pixel of an image goes (a :class:`MotionField`), look at it, edit it,
+then render it into a :class:`Clip`, with a classical backend that needs no weights or the
+learned Motion-I2V backend (Shi et al., 2024).
+
+Example:
+    >>> import motionkit as mk
+    >>> clip = mk.animate("cat.png", trajectories=[mk.Trajectory.line((120, 80), (160, 70), frames=16)])  # doctest: +SKIP
+    >>> clip.write("cat.mp4")  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING
+
+from motionkit import errors, registry
+from motionkit.components import FlowEstimator, MotionPredictor, Renderer
+
+__version__ = "0.1.0"
+
+# The value objects and verbs import torch and friends; load them on first touch so that
+# `motionkit --help` and `import motionkit.errors` stay fast.
+_LAZY = {
+    "Clip": "motionkit.clip",
+    "MotionField": "motionkit.motion",
+    "Trajectory": "motionkit.trajectory",
+    "RegionMask": "motionkit.mask",
+    "animate": "motionkit.api",
+    "translate": "motionkit.api",
+    "predict_motion": "motionkit.api",
+    "estimate_motion": "motionkit.api",
+}
+
+__all__ = [
+    "Clip",
+    "MotionField",
+    "Trajectory",
+    "RegionMask",
+    "Renderer",
+    "MotionPredictor",
+    "FlowEstimator",
+    "animate",
+    "translate",
+    "predict_motion",
+    "estimate_motion",
+    "registry",
+    "errors",
+]
+
+if TYPE_CHECKING:
+    from motionkit.api import animate, estimate_motion, predict_motion, translate
+    from motionkit.clip import Clip
+    from motionkit.mask import RegionMask
+    from motionkit.motion import MotionField
+    from motionkit.trajectory import Trajectory
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        value = getattr(import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'motionkit' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

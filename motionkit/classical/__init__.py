@@ -1,0 +1,1 @@
+"""The weight-free classical backend: densification, warp rendering, OpenCV optical flow."""

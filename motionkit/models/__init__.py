@@ -1,0 +1,1 @@
+"""Model definitions (no pipelines): networks that load released weights."""

@@ -1,0 +1,1 @@
+"""Learned backends that drive networks: denoising loops, windows, training."""
