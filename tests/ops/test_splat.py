@@ -60,9 +60,11 @@ def test_pixel_lands_where_flow_points():
     values[0, 0, 1, 1] = 1.0
     flow = torch.zeros(1, 2, 5, 5)
     flow[0, :, 1, 1] = torch.tensor([2.0, 3.0])  # to (x=3, y=4)
-    out = splat(values, flow)
+    out = splat_sum(values, flow)
     assert out[0, 0, 4, 3] == pytest.approx(1.0, abs=1e-6)
     assert out.sum() == pytest.approx(1.0, abs=1e-6)
+    # in 'avg' mode it collides with the static (zero) pixel already at (3, 4)
+    assert splat(values, flow)[0, 0, 4, 3] == pytest.approx(0.5, abs=1e-6)
 
 
 def test_softmax_mode_prefers_larger_metric_on_collision():
