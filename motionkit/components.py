@@ -50,17 +50,20 @@ class MotionPredictor(_Component):
 
     def predict(
         self,
-        image: torch.Tensor,
+        image: torch.Tensor | None,
         trajectories: Sequence[Trajectory] = (),
         mask: RegionMask | None = None,
         *,
-        frames: int = 16,
+        frames: int | None = None,
+        size: tuple[int, int] | None = None,
         prompt: str | None = None,
     ) -> MotionField:
         """Predict the motion of every pixel of ``image`` (``(3, H, W)`` float in [0, 1]).
 
         ``mask`` is the motion brush: 1 where things may move. The returned field has
-        ``frames`` frames (frame 0 is zero) at the image's size, in pixels.
+        ``frames`` frames (frame 0 is zero; default: the trajectories' length, else 16) at the
+        image's size, in pixels. Predictors that do not need pixels (the classical ``sparse``
+        densifier without edge guidance) accept ``image=None`` with ``size=(H, W)``.
         """
         raise NotImplementedError
 
