@@ -1,0 +1,274 @@
+"""The verbs: ``predict_motion``, ``animate``, ``estimate_motion`` and ``translate``.
+
+Each verb is a few lines over the value objects and the components found by name in
+:mod:`motionkit.registry`, so the two halves of image-to-video stay separate and usable on
+their own: predict (or build) a :class:`MotionField`, inspect or edit it, then render it.
+
+Example:
+    >>> import motionkit as mk
+    >>> drag = mk.Trajectory.line((265, 240), (290, 228), frames=16)   # the cat's nose
+    >>> motion = mk.predict_motion("cat.png", trajectories=[drag])    # doctest: +SKIP
+    >>> motion = motion * 0.5 + mk.MotionField.camera(zoom=1.05, frames=16, size=motion.size)  # doctest: +SKIP
+    >>> mk.Renderer.get("warp").render(image, motion).write("cat.mp4")  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Union
+
+import torch
+
+from motionkit import registry
+from motionkit.errors import InvalidInputError
+
+if TYPE_CHECKING:
+    from motionkit.clip import Clip
+    from motionkit.mask import RegionMask
+    from motionkit.motion import MotionField
+    from motionkit.trajectory import Trajectory
+
+#: Anything :func:`motionkit.io.image.load_image` accepts: a path, a uint8/float array, a tensor.
+ImageLike = Any
+#: A camera move: a ready :class:`MotionField`, or keyword arguments of :meth:`MotionField.camera`
+#: such as ``{"pan": (20, 0), "zoom": 1.1, "rotate": 5}``.
+CameraLike = Union["MotionField", Mapping[str, Any], None]
+
+DEFAULT_FRAMES = 16
+DEFAULT_FPS = 8.0
+#: Refuse absurd requests before allocating anything (16 frames of 512x512 is the usual size).
+MAX_FRAMES = 10_000
+
+BACKENDS = {
+    "classical": ("sparse", "warp"),
+    "motion-i2v": ("motion-i2v", "motion-i2v"),
+}
+
+
+def _image_tensor(image: ImageLike) -> torch.Tensor:
+    from motionkit.clip import Clip
+    from motionkit.io.image import image_to_tensor
+
+    if isinstance(image, Clip):
+        image = image.frame(0)
+    return image_to_tensor(image)
+
+
+def as_brush_mask(brush: RegionMask | ImageLike | None, size: tuple[int, int]) -> RegionMask | None:
+    """A motion-brush mask (a :class:`RegionMask` or a mask image, white = may move) checked against ``size`` (H, W)."""
+    from motionkit.mask import RegionMask
+
+    if brush is None:
+        return None
+    mask = brush if isinstance(brush, RegionMask) else RegionMask.from_image(brush)
+    if mask.size != size:
+        from motionkit.errors import ShapeMismatchError
+
+        raise ShapeMismatchError(
+            f"brush mask is {mask.size[1]}x{mask.size[0]} but the image is {size[1]}x{size[0]} (W x H); "
+            "paint the mask on the image itself or resize it with RegionMask.resize"
+        )
+    return mask
+
+
+def _check_frames(frames: int | None) -> None:
+    if frames is None:
+        return
+    if isinstance(frames, bool) or not isinstance(frames, int) or frames < 1:
+        raise InvalidInputError(f"frames must be a positive integer, got {frames!r}")
+    if frames > MAX_FRAMES:
+        from motionkit.errors import TooLargeError
+
+        raise TooLargeError(f"frames={frames} is more than motionkit renders at once ({MAX_FRAMES})")
+
+
+def _camera_field(camera: CameraLike, frames: int, size: tuple[int, int]) -> MotionField | None:
+    from motionkit.motion import MotionField
+
+    if camera is None:
+        return None
+    if isinstance(camera, MotionField):
+        return camera
+    if isinstance(camera, Mapping):
+        return MotionField.camera(frames=frames, size=size, **camera)
+    raise InvalidInputError(
+        f"camera must be a MotionField or a mapping like {{'pan': (dx, dy), 'zoom': 1.1}}, got {type(camera).__name__}"
+    )
+
+
+def _resolve_backend(backend: str | None, predictor: str, renderer: str) -> tuple[str, str]:
+    if backend is None:
+        return predictor, renderer
+    if backend not in BACKENDS:
+        raise InvalidInputError(f"unknown backend {backend!r}; expected one of {', '.join(BACKENDS)}")
+    return BACKENDS[backend]
+
+
+def predict_motion(
+    image: ImageLike,
+    trajectories: Iterable[Trajectory] = (),
+    *,
+    brush: RegionMask | ImageLike | None = None,
+    camera: CameraLike = None,
+    frames: int | None = None,
+    predictor: str = "sparse",
+    prompt: str | None = None,
+    **options: Any,
+) -> MotionField:
+    """Stage 1 alone: where every pixel of ``image`` goes, as a :class:`MotionField`.
+
+    Args:
+        image: the reference frame (path, ``uint8 (H, W, 3)`` array, ``(3, H, W)`` tensor in [0, 1]).
+        trajectories: drags; a trajectory's point at frame t is where its start pixel must be
+            in frame t, (x, y) pixels. A one-point trajectory pins its point.
+        brush: motion-brush mask (1 = may move); motion is exactly zero outside it.
+        camera: a camera move added on top of the object motion (see :data:`CameraLike`);
+            it moves every pixel, brush or not.
+        frames: frames of the field, frame 0 included (default: the trajectories' length, else 16).
+        predictor: registered predictor name (``"sparse"`` classical, ``"motion-i2v"`` learned).
+        prompt: text prompt for predictors that read one.
+        **options: passed to the predictor's constructor (e.g. ``radius=80``, ``weights="..."``).
+
+    Returns:
+        ``(T, 2, H, W)`` MotionField in pixels, frame 0 zero.
+    """
+    _check_frames(frames)
+    image_t = _image_tensor(image)
+    size = (int(image_t.shape[1]), int(image_t.shape[2]))
+    trajectories = list(trajectories)
+    mask = as_brush_mask(brush, size)
+    if frames is None:
+        frames = trajectories[0].frames if trajectories else DEFAULT_FRAMES
+    component = registry.create("predictor", predictor, **options)
+    motion = component.predict(image_t, trajectories, mask, frames=frames, size=size, prompt=prompt)
+    cam = _camera_field(camera, motion.frames, size)
+    # The object moves first, then the camera films the moved scene.
+    return motion if cam is None else motion.compose(cam)
+
+
+def animate(
+    image: ImageLike,
+    trajectories: Iterable[Trajectory] = (),
+    *,
+    brush: RegionMask | ImageLike | None = None,
+    camera: CameraLike = None,
+    frames: int | None = None,
+    fps: float = DEFAULT_FPS,
+    predictor: str = "sparse",
+    renderer: str = "warp",
+    backend: str | None = None,
+    prompt: str | None = None,
+    predictor_options: Mapping[str, Any] | None = None,
+    renderer_options: Mapping[str, Any] | None = None,
+) -> Clip:
+    """Animate one image: predict its motion, then render it into a :class:`Clip`.
+
+    The two halves are :func:`predict_motion` and ``Renderer.get(renderer).render``; call them
+    separately to inspect or edit the motion before rendering.
+
+    Args:
+        image, trajectories, brush, camera, frames, prompt: as in :func:`predict_motion`.
+        fps: frame rate of the returned clip.
+        predictor, renderer: registered component names.
+        backend: shorthand for both: ``"classical"`` (``sparse`` + ``warp``, no weights) or
+            ``"motion-i2v"`` (the learned two-stage model).
+        predictor_options, renderer_options: keyword arguments of the two components.
+
+    Returns:
+        A :class:`Clip` of ``frames`` frames at the image's size; frame 0 is the image.
+
+    Example:
+        >>> clip = animate("cat.png", [Trajectory.line((265, 240), (290, 228))], camera={"zoom": 1.05})  # doctest: +SKIP
+    """
+    predictor, renderer = _resolve_backend(backend, predictor, renderer)
+    if backend == "motion-i2v" and predictor_options is not None and renderer_options is None:
+        renderer_options = {k: v for k, v in predictor_options.items() if k in ("weights", "device", "dtype")}
+    image_t = _image_tensor(image)
+    motion = predict_motion(
+        image_t,
+        trajectories,
+        brush=brush,
+        camera=camera,
+        frames=frames,
+        predictor=predictor,
+        prompt=prompt,
+        **dict(predictor_options or {}),
+    )
+    mask = as_brush_mask(brush, motion.size)
+    # A camera move shifts the whole frame, so the brush no longer marks what stays put.
+    render_mask = mask if camera is None else None
+    component = registry.create("renderer", renderer, **dict(renderer_options or {}))
+    return component.render(image_t, motion, render_mask, fps=fps)
+
+
+def estimate_motion(video: Clip | str, *, estimator: str = "dis", **options: Any) -> MotionField:
+    """The motion of a video: a :class:`MotionField` from its frame 0 to every frame.
+
+    Args:
+        video: a :class:`Clip` or a path :meth:`Clip.read` accepts.
+        estimator: registered flow estimator (``"dis"``, ``"farneback"``, plugins).
+        **options: passed to the estimator's constructor.
+
+    Note: the field is held in memory, ``T * H * W * 8`` bytes; for long videos prefer
+    :func:`translate`, which streams.
+    """
+    from motionkit.clip import Clip
+
+    clip = video if isinstance(video, Clip) else Clip.read(video)
+    return registry.create("flow_estimator", estimator, **options).estimate(clip)
+
+
+def translate(
+    video: Clip | str,
+    edited_first_frame: ImageLike,
+    *,
+    estimator: str = "dis",
+    renderer: str = "warp",
+    estimator_options: Mapping[str, Any] | None = None,
+    renderer_options: Mapping[str, Any] | None = None,
+) -> Clip:
+    """Video-to-video: render ``edited_first_frame`` along the motion of ``video``.
+
+    Edit frame 0 of a video in any tool, and this carries the edit through the whole video.
+    With a renderer that renders frame by frame (``warp``), the result is a *lazy* clip:
+    frames are read, flowed, rendered and encoded one at a time when the clip is iterated or
+    written, so memory does not grow with the video's length. Other renderers (the learned
+    ``motion-i2v``) receive the whole estimated field.
+
+    Args:
+        video: the source video (:class:`Clip` or path).
+        edited_first_frame: the edited frame 0, same size as the video.
+        estimator: flow estimator name; renderer: renderer name.
+        estimator_options, renderer_options: constructor keyword arguments.
+
+    Returns:
+        A :class:`Clip` with the source's frame count and fps; frame 0 is the edited frame.
+
+    Example:
+        >>> out = translate("walk.mp4", "walk_frame0_painted.png")  # doctest: +SKIP
+        >>> out.write("walk_painted.mp4")  # doctest: +SKIP
+    """
+    from motionkit.clip import Clip
+    from motionkit.errors import ShapeMismatchError
+    from motionkit.io.image import load_image
+
+    source = video if isinstance(video, Clip) else Clip.read(video)
+    edited = load_image(edited_first_frame)
+    if edited.shape[:2] != tuple(source.size):
+        raise ShapeMismatchError(
+            f"edited first frame is {edited.shape[1]}x{edited.shape[0]} but the video is "
+            f"{source.size[1]}x{source.size[0]} (W x H); edit the video's own frame 0 without resizing it"
+        )
+    flow = registry.create("flow_estimator", estimator, **dict(estimator_options or {}))
+    paint = registry.create("renderer", renderer, **dict(renderer_options or {}))
+
+    stream = getattr(paint, "translate_frames", None)
+    if stream is not None and hasattr(flow, "iter_flows"):
+        return Clip.from_frames(
+            lambda: stream(source.iter_frames(), edited, flow),
+            count=len(source),
+            size=source.size,
+            fps=source.fps,
+        )
+    motion = flow.estimate(source)
+    return paint.render(_image_tensor(edited), motion, None, fps=source.fps)
