@@ -1,0 +1,230 @@
+"""Sparse-to-dense densification: a few dragged points -> a smooth, edge-aware motion field.
+
+Method (chosen for exactness, no overshoot and edge awareness at a low, frame-independent cost):
+
+1. **Edge-aware distance.** For every control point ``k`` we measure a distance ``D_k(p)`` to
+   every pixel ``p``: the Euclidean distance plus an *edge penalty*, the extra length of the
+   cheapest path when crossing colour contrast costs ``edge_weight * radius`` pixels per unit of
+   RGB difference (a geodesic distance in the spirit of GeoS, Criminisi et al. 2008). The
+   geodesic part runs Dijkstra (``scipy.sparse.csgraph``) on an 8-connected grid of a
+   downscaled, smoothed copy of the image (about 160 px on the long side), so its cost does not
+   depend on the image size; the penalty is upsampled, while the Euclidean part is exact at
+   full resolution. Pixels of the same object (no strong edge in between) stay close, the
+   background behind an outline is far, so an object moves as a whole and the background
+   does not follow it.
+2. **Exact blending (Shepard).** ``u_k = 1 / D_k^2``, normalised over ``k``: a convex
+   combination of the control points' displacements, equal to ``d_k`` at point ``k`` (flat
+   around it, so the neighbourhood moves rigidly with the handle) and never overshooting.
+   Pinned points take part with displacement zero.
+3. **Falloff.** The blend is multiplied by ``E(p) = 1 - prod_k (1 - exp(-(D_k / radius)^2))``
+   over the moving points: 1 at every dragged point, smoothly 0 far from all of them.
+4. **Brush.** The result is multiplied by the mask, feathered inwards (smoothstep over
+   ``feather`` pixels from the brush edge), so motion is exactly zero where ``mask == 0`` and
+   vanishes smoothly towards the edge.
+
+Steps 1-3 do not depend on time, so a ``T``-frame field is one ``(K, H, W)`` weight stack
+contracted with the ``(T, K, 2)`` displacements. Alternatives considered: RBF interpolation
+(exact but overshoots between close handles with opposite motions), a guided filter on a
+Gaussian blend (barely edge-aware on a smooth input), MLS deformation (global, no falloff).
+
+Example:
+    >>> import torch
+    >>> starts = torch.tensor([[20.0, 16.0]])
+    >>> disp = torch.tensor([[[0.0, 0.0], [4.0, -2.0]]])         # (K=1, T=2, 2)
+    >>> field = densify(starts, disp, (32, 48))
+    >>> field.shape, field[1, :, 16, 20].tolist()
+    (torch.Size([2, 2, 32, 48]), [4.0, -2.0])
+"""
+
+from __future__ import annotations
+
+import math
+
+import cv2
+import numpy as np
+import torch
+import torch.nn.functional as F
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import dijkstra
+
+from motionkit.errors import InvalidInputError, NonFiniteError, ShapeMismatchError
+
+#: Long side, in pixels, of the grid on which geodesic (edge-aware) distances are computed.
+WORK_SIZE = 160
+
+
+def default_radius(size: tuple[int, int]) -> float:
+    """Default falloff radius in pixels: a quarter of the image's short side."""
+    return 0.25 * min(size)
+
+
+def resample_time(points: np.ndarray, frames: int) -> np.ndarray:
+    """Linearly resample a ``(T, 2)`` path to ``(frames, 2)`` over normalised time [0, 1].
+
+    Example:
+        >>> resample_time(np.array([[0.0, 0.0], [2.0, 4.0]]), 3).tolist()
+        [[0.0, 0.0], [1.0, 2.0], [2.0, 4.0]]
+    """
+    points = np.asarray(points, dtype=np.float64)
+    if len(points) == frames:
+        return points.copy()
+    if len(points) == 1:
+        return np.repeat(points, frames, axis=0)
+    src = np.linspace(0.0, 1.0, len(points))
+    dst = np.linspace(0.0, 1.0, frames)
+    return np.stack([np.interp(dst, src, points[:, i]) for i in range(2)], axis=1)
+
+
+def edge_penalty(
+    guide: np.ndarray, starts: np.ndarray, *, contrast_cost: float, work_size: int = WORK_SIZE
+) -> np.ndarray:
+    """Extra path length (pixels) from each start to every pixel caused by crossing edges.
+
+    Args:
+        guide: ``float32 (H, W, 3)`` image in [0, 1].
+        starts: ``(K, 2)`` start points (x, y) in pixels.
+        contrast_cost: pixels of path length charged per unit of RGB difference crossed.
+        work_size: long side of the grid the geodesic distance runs on.
+
+    Returns:
+        ``float32 (K, H, W)``, >= 0: geodesic minus plain grid distance, upsampled.
+    """
+    h, w = guide.shape[:2]
+    scale = max(h, w) / work_size if max(h, w) > work_size else 1.0
+    gh, gw = max(1, round(h / scale)), max(1, round(w / scale))
+    small = cv2.resize(guide, (gw, gh), interpolation=cv2.INTER_AREA) if (gh, gw) != (h, w) else guide
+    # Texture (fur, grass) must not read as edges: smooth it and ignore small differences.
+    small = cv2.GaussianBlur(small, (0, 0), 2.0)
+    sx, sy = w / gw, h / gh  # full-res pixels per grid step
+
+    index = np.arange(gh * gw).reshape(gh, gw)
+    rows, cols, weights = [], [], []
+    for dy, dx in ((0, 1), (1, 0), (1, 1), (1, -1)):
+        x0, x1 = max(0, -dx), gw - max(0, dx)
+        a, b = index[: gh - dy, x0:x1], index[dy:, x0 + dx : x1 + dx]
+        ca, cb = small[: gh - dy, x0:x1], small[dy:, x0 + dx : x1 + dx]
+        contrast = np.maximum(np.linalg.norm(ca - cb, axis=-1) - 0.03, 0.0)
+        step = math.hypot(dx * sx, dy * sy)
+        rows.append(a.ravel())
+        cols.append(b.ravel())
+        weights.append((step + contrast_cost * contrast).ravel())
+    graph = coo_matrix(
+        (np.concatenate(weights), (np.concatenate(rows), np.concatenate(cols))), shape=(gh * gw, gh * gw)
+    ).tocsr()
+
+    gx = np.clip(np.rint((starts[:, 0] + 0.5) / sx - 0.5), 0, gw - 1).astype(int)
+    gy = np.clip(np.rint((starts[:, 1] + 0.5) / sy - 0.5), 0, gh - 1).astype(int)
+    geodesic = dijkstra(graph, directed=False, indices=gy * gw + gx).reshape(-1, gh, gw)
+    # The same graph without contrast gives the octile distance; subtract it to keep only the penalty.
+    yy, xx = np.mgrid[0:gh, 0:gw]
+    ax = np.abs(xx[None] - gx[:, None, None]) * sx
+    ay = np.abs(yy[None] - gy[:, None, None]) * sy
+    diag = math.hypot(sx, sy)
+    octile = np.where(
+        ax / sx > ay / sy,
+        (ax / sx - ay / sy) * sx + ay / sy * diag,
+        (ay / sy - ax / sx) * sy + ax / sx * diag,
+    )
+    penalty = np.maximum(geodesic - octile, 0.0).astype(np.float32)
+    if (gh, gw) == (h, w):
+        return penalty
+    up = F.interpolate(torch.from_numpy(penalty)[None], size=(h, w), mode="bilinear", align_corners=False)
+    return up[0].numpy()
+
+
+def feathered_mask(mask: np.ndarray, feather: float) -> np.ndarray:
+    """``mask`` times a smoothstep ramp that rises from 0 at the brush edge to 1 ``feather`` px in.
+
+    Args:
+        mask: ``float32 (H, W)`` in [0, 1].
+        feather: ramp width in pixels (0 keeps the mask as is).
+
+    Returns:
+        ``float32 (H, W)``, exactly 0 wherever ``mask`` is 0.
+    """
+    mask = mask.astype(np.float32)
+    if feather <= 0 or not (mask > 0).any():
+        return mask
+    inside = (mask > 0).astype(np.uint8)
+    if inside.all():  # no brush edge inside the image: nothing to feather
+        return mask
+    dist = cv2.distanceTransform(inside, cv2.DIST_L2, 5)
+    t = np.clip(dist / feather, 0.0, 1.0)
+    return mask * (t * t * (3.0 - 2.0 * t))
+
+
+def densify(
+    starts: torch.Tensor,
+    displacements: torch.Tensor,
+    size: tuple[int, int],
+    *,
+    radius: float | None = None,
+    guide: torch.Tensor | None = None,
+    edge_weight: float = 1.0,
+    mask: torch.Tensor | None = None,
+    feather: float | None = None,
+) -> torch.Tensor:
+    """Dense ``(T, 2, H, W)`` motion field from ``K`` control points' displacements.
+
+    Args:
+        starts: ``(K, 2)`` start positions (x, y) in pixels, inside the image.
+        displacements: ``(K, T, 2)`` displacement of each point from frame 0 in pixels;
+            a point whose displacement is zero in every frame is *pinned* (stays put).
+        size: ``(H, W)`` of the field.
+        radius: falloff radius in pixels (influence ``exp(-(D / radius)^2)``); default
+            :func:`default_radius`.
+        guide: optional ``(3, H, W)`` image in [0, 1]; when given, distances grow across
+            colour edges (edge-aware), otherwise they are Euclidean.
+        edge_weight: how strongly edges separate: crossing a unit RGB difference costs
+            ``edge_weight * radius`` pixels of distance.
+        mask: optional ``(H, W)`` motion brush in [0, 1]; the field is 0 where it is 0.
+        feather: width in pixels of the inward ramp at the brush edge; default ``radius / 4``.
+
+    Returns:
+        ``float32 (T, 2, H, W)`` field; zeros when ``K == 0`` or every point is pinned.
+
+    Example:
+        >>> disp = torch.tensor([[[0.0, 0.0], [0.5, 0.5], [1.0, 1.0]]])   # (K=1, T=3, 2)
+        >>> f = densify(torch.tensor([[5.0, 5.0]]), disp, (16, 16))
+        >>> f[2, :, 5, 5].tolist(), float(f[0].abs().max())
+        ([1.0, 1.0], 0.0)
+    """
+    h, w = int(size[0]), int(size[1])
+    starts_np = torch.as_tensor(starts, dtype=torch.float64).reshape(-1, 2).numpy()
+    disp_np = torch.as_tensor(displacements, dtype=torch.float64).numpy()
+    k = len(starts_np)
+    if disp_np.ndim != 3 or disp_np.shape[0] != k or disp_np.shape[2] != 2:
+        raise ShapeMismatchError(f"displacements must be (K={k}, T, 2), got {tuple(disp_np.shape)}")
+    frames = disp_np.shape[1]
+    if not (np.isfinite(starts_np).all() and np.isfinite(disp_np).all()):
+        raise NonFiniteError("trajectory points must be finite; remove NaN/inf points")
+    radius = default_radius((h, w)) if radius is None else float(radius)
+    if radius <= 0:
+        raise InvalidInputError(f"radius must be > 0 pixels, got {radius}")
+    moving = np.abs(disp_np).max(axis=(1, 2)) > 0 if k else np.zeros(0, bool)
+    if not moving.any():
+        return torch.zeros(frames, 2, h, w)
+
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    dist = np.sqrt(
+        (xx[None] - starts_np[:, 0, None, None].astype(np.float32)) ** 2
+        + (yy[None] - starts_np[:, 1, None, None].astype(np.float32)) ** 2
+    )
+    if guide is not None:
+        guide_np = torch.as_tensor(guide, dtype=torch.float32)
+        if guide_np.shape != (3, h, w):
+            raise ShapeMismatchError(f"guide image must be (3, {h}, {w}), got {tuple(guide_np.shape)}")
+        dist += edge_penalty(guide_np.permute(1, 2, 0).contiguous().numpy(), starts_np, contrast_cost=edge_weight * radius)
+
+    inv = 1.0 / (dist * dist + 1e-6)
+    blend = inv / inv.sum(axis=0, keepdims=True)  # (K, H, W) Shepard weights
+    falloff = np.exp(-((dist[moving] / radius) ** 2))
+    envelope = 1.0 - np.prod(1.0 - falloff, axis=0)
+    weights = blend * envelope[None]
+    if mask is not None:
+        mask_np = torch.as_tensor(mask, dtype=torch.float32).numpy()
+        if mask_np.shape != (h, w):
+            raise ShapeMismatchError(f"mask must be ({h}, {w}) like the field, got {tuple(mask_np.shape)}")
+        weights *= feathered_mask(mask_np, radius / 4 if feather is None else float(feather))[None]
+    field = np.einsum("ktc,khw->tchw", disp_np.astype(np.float32), weights.astype(np.float32), optimize=True)
+    return torch.from_numpy(np.ascontiguousarray(field, dtype=np.float32))
