@@ -1,0 +1,233 @@
+"""Numerics on motion fields: composition, resizing, smoothing, integration, inversion.
+
+All functions take and return ``float32 (T, 2, H, W)`` fields in pixels (channel 0 = dx right,
+channel 1 = dy down), frame ``t`` holding the displacement of every reference-frame pixel from
+frame 0 to frame ``t``. Positions are read with bilinear interpolation and border padding
+(a look-up outside the image uses the nearest edge vector), see :mod:`motionkit.ops.warp`.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+
+from motionkit.errors import InvalidInputError, ShapeMismatchError
+from motionkit.ops.warp import backward_warp
+
+
+def _check_field(flow: torch.Tensor, name: str = "flow") -> None:
+    if flow.dim() != 4 or flow.shape[1] != 2:
+        raise ShapeMismatchError(f"{name} must be (T, 2, H, W), got {tuple(flow.shape)}")
+
+
+def compose(first: torch.Tensor, second: torch.Tensor) -> torch.Tensor:
+    """Chain ``second`` after ``first``: ``out_t(p) = first_t(p) + second_t(p + first_t(p))``.
+
+    ``second`` is defined on the positions that ``first`` reaches: a pixel ``p`` of frame 0 is
+    first moved to ``q = p + first_t(p)``, then by ``second_t(q)``.
+
+    Args:
+        first: ``(T, 2, H, W)`` pixels.
+        second: ``(T, 2, H, W)`` pixels, same shape.
+
+    Returns:
+        ``(T, 2, H, W)`` the total displacement.
+
+    Example:
+        >>> a = torch.zeros(2, 2, 4, 4); a[1, 0] = 1.0       # one pixel right
+        >>> b = torch.zeros(2, 2, 4, 4); b[1, 1] = 2.0       # two pixels down
+        >>> compose(a, b)[1, :, 0, 0].tolist()
+        [1.0, 2.0]
+    """
+    _check_field(first, "first")
+    _check_field(second, "second")
+    if first.shape != second.shape:
+        raise ShapeMismatchError(f"cannot compose fields of shapes {tuple(first.shape)} and {tuple(second.shape)}")
+    return first + backward_warp(second, first, padding="border")
+
+
+def resize(flow: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    """Resample a field to ``size = (H', W')`` and rescale its vectors (dx by W'/W, dy by H'/H).
+
+    Resampling follows the image-resize convention (``align_corners=False``, antialiased
+    when shrinking), so the field still moves the same content of the resized image.
+
+    Example:
+        >>> f = torch.zeros(2, 2, 4, 4); f[1, 0] = 1.0
+        >>> resize(f, (8, 8))[1, 0, 3, 3].item()
+        2.0
+    """
+    _check_field(flow)
+    h, w = (int(s) for s in size)
+    if h < 1 or w < 1:
+        raise InvalidInputError(f"size must be two positive integers (H, W), got {size!r}")
+    old_h, old_w = flow.shape[-2:]
+    shrink = h < old_h or w < old_w
+    out = F.interpolate(flow, size=(h, w), mode="bilinear", align_corners=False, antialias=shrink)
+    scale = out.new_tensor([w / old_w, h / old_h]).view(1, 2, 1, 1)
+    return out * scale
+
+
+def gaussian_kernel(sigma: float) -> torch.Tensor:
+    """Normalised 1-D Gaussian weights, radius ``ceil(3 sigma)``: ``(2r + 1,)`` float32."""
+    radius = max(1, math.ceil(3.0 * sigma))
+    x = torch.arange(-radius, radius + 1, dtype=torch.float32)
+    k = torch.exp(-0.5 * (x / sigma) ** 2)
+    return k / k.sum()
+
+
+def blur2d(images: torch.Tensor, sigma: float) -> torch.Tensor:
+    """Separable Gaussian blur of ``(N, C, H, W)`` with edge replication; ``sigma`` in pixels."""
+    if sigma <= 0:
+        return images.clone()
+    n, c, h, w = images.shape
+    k = gaussian_kernel(sigma).to(images)
+    r = (k.numel() - 1) // 2
+    x = images.reshape(n * c, 1, h, w)
+    x = F.conv2d(F.pad(x, (r, r, 0, 0), mode="replicate"), k.view(1, 1, 1, -1))
+    x = F.conv2d(F.pad(x, (0, 0, r, r), mode="replicate"), k.view(1, 1, -1, 1))
+    return x.reshape(n, c, h, w)
+
+
+def smooth(flow: torch.Tensor, spatial_sigma: float = 0.0, temporal_sigma: float = 0.0) -> torch.Tensor:
+    """Gaussian smoothing in space (pixels) and time (frames) that keeps frame 0 exactly zero.
+
+    In time, the sequence is extended before frame 0 as an odd reflection
+    (``flow(-k) = -flow(k)``) and after the last frame by repeating it, so the smoothed
+    frame 0 stays zero and the motion still ends at rest at the last frame's value.
+
+    Args:
+        flow: ``(T, 2, H, W)`` pixels.
+        spatial_sigma: standard deviation in pixels (0 = none).
+        temporal_sigma: standard deviation in frames (0 = none).
+
+    Example:
+        >>> f = torch.zeros(5, 2, 8, 8); f[2:, 0] = 4.0        # a jump at frame 2
+        >>> s = smooth(f, temporal_sigma=1.0)
+        >>> bool(s[0].abs().max() == 0) and 0 < s[1, 0, 0, 0].item() < 4
+        True
+    """
+    _check_field(flow)
+    for name, value in (("spatial_sigma", spatial_sigma), ("temporal_sigma", temporal_sigma)):
+        if not math.isfinite(value) or value < 0:
+            raise InvalidInputError(f"{name} must be a finite number >= 0, got {value!r}")
+    out = blur2d(flow, spatial_sigma)
+    t = out.shape[0]
+    if temporal_sigma > 0 and t > 1:
+        k = gaussian_kernel(temporal_sigma)
+        r = (k.numel() - 1) // 2
+        before = torch.stack([-out[min(j, t - 1)] for j in range(r, 0, -1)])
+        after = out[-1:].expand(r, -1, -1, -1)
+        padded = torch.cat([before, out, after])
+        out = sum(float(k[i]) * padded[i : i + t] for i in range(k.numel()))
+    out = out.clone()
+    out[0] = 0.0
+    return out
+
+
+def integrate_velocity(velocity: torch.Tensor, frames: int, *, substeps: int = 4) -> torch.Tensor:
+    """Follow particles through a static velocity field: the cinemagraph motion.
+
+    Every reference pixel ``p`` starts at ``p_0 = p`` and moves by ``p_{t+1} = p_t + v(p_t)``,
+    integrated with ``substeps`` fourth-order Runge-Kutta steps per frame so curved flows
+    (a vortex) keep their shape. ``v`` is read bilinearly, with border padding.
+
+    Args:
+        velocity: ``(2, H, W)`` pixels per frame.
+        frames: number of output frames T (>= 1).
+        substeps: integration steps per frame.
+
+    Returns:
+        ``(T, 2, H, W)`` displacement ``p_t - p_0``; frame 0 zero.
+
+    Example:
+        >>> v = torch.zeros(2, 4, 4); v[0] = 0.5             # half a pixel per frame to the right
+        >>> integrate_velocity(v, 3)[2, 0, 1, 1].item()
+        1.0
+    """
+    if velocity.dim() != 3 or velocity.shape[0] != 2:
+        raise ShapeMismatchError(f"velocity must be (2, H, W) pixels per frame, got {tuple(velocity.shape)}")
+    if int(frames) != frames or frames < 1:
+        raise InvalidInputError(f"frames must be a positive integer, got {frames!r}")
+    if int(substeps) != substeps or substeps < 1:
+        raise InvalidInputError(f"substeps must be a positive integer, got {substeps!r}")
+    v = velocity.to(torch.float32).unsqueeze(0)
+    h = 1.0 / substeps
+
+    def at(disp: torch.Tensor) -> torch.Tensor:
+        return backward_warp(v, disp, padding="border")
+
+    disp = torch.zeros_like(v)
+    out = [disp[0]]
+    for _ in range(int(frames) - 1):
+        for _ in range(int(substeps)):
+            k1 = at(disp)
+            k2 = at(disp + 0.5 * h * k1)
+            k3 = at(disp + 0.5 * h * k2)
+            k4 = at(disp + h * k3)
+            disp = disp + (h / 6.0) * (k1 + 2.0 * k2 + 2.0 * k3 + k4)
+        out.append(disp[0])
+    return torch.stack(out)
+
+
+def invert(flow: torch.Tensor, *, iterations: int = 30) -> torch.Tensor:
+    """Backward field ``g`` of a forward field ``f``: ``q + g(q)`` is the pixel that ``f`` moves to ``q``.
+
+    Solves ``g(q) = -f(q + g(q))`` by fixed-point iteration, which converges where ``f`` is
+    smooth (its spatial derivatives below 1, i.e. no folds); in occluded or folded regions the
+    result is the nearest consistent guess, not an exact inverse.
+
+    Args:
+        flow: ``(N, 2, H, W)`` pixels.
+
+    Returns:
+        ``(N, 2, H, W)`` pixels.
+
+    Example:
+        >>> f = torch.zeros(1, 2, 4, 4); f[0, 0] = 1.5
+        >>> invert(f)[0, 0, 2, 2].item()
+        -1.5
+    """
+    _check_field(flow)
+    g = -flow
+    for _ in range(iterations):
+        g = -backward_warp(flow, g, padding="border")
+    return g
+
+
+def reverse(flow: torch.Tensor) -> torch.Tensor:
+    """The same motion played backwards, starting from the reference image.
+
+    Frame ``t`` of the result moves the content at ``q`` (a pixel of frame 0) along the
+    original paths in reverse: ``out_t(q) = g(q) + f_{T-1-t}(q + g(q))`` where ``g`` inverts the
+    last frame ``f_{T-1}``. Frame 0 is zero, the last frame is ``g`` (e.g. a pan right becomes
+    a pan left, a zoom in a zoom out, an ease-in an ease-out).
+
+    Args:
+        flow: ``(T, 2, H, W)`` pixels.
+
+    Returns:
+        ``(T, 2, H, W)`` pixels.
+    """
+    _check_field(flow)
+    back = invert(flow[-1:])
+    out = compose(back.expand_as(flow), flow.flip(0))
+    out[0] = 0.0
+    return out
+
+
+def ping_pong(flow: torch.Tensor, *, closed: bool = False) -> torch.Tensor:
+    """Forward then back to rest: frames ``0, 1, ..., T-1, T-2, ..., 1`` (and ``0`` if ``closed``).
+
+    Without ``closed`` the result has ``2T - 2`` frames and loops seamlessly when played on
+    repeat (the frame after the last is frame 0 again); with ``closed`` it has ``2T - 1`` and
+    itself ends at rest. A one-frame field is returned unchanged.
+    """
+    _check_field(flow)
+    t = flow.shape[0]
+    if t == 1:
+        return flow.clone()
+    back = flow.flip(0)[1:] if closed else flow.flip(0)[1:-1]
+    return torch.cat([flow, back])

@@ -1,0 +1,122 @@
+"""Pictures of motion: the Middlebury colour-wheel coding and arrow overlays.
+
+Colour coding (Baker et al., "A Database and Evaluation Methodology for Optical Flow", 2011):
+hue encodes the direction of a vector and saturation its length, white = no motion. Motion to
+the right is red, down yellow-orange, left cyan, up blue-violet, following the Middlebury wheel
+of 55 hues (red-yellow 15, yellow-green 6, green-cyan 4, cyan-blue 11, blue-magenta 13,
+magenta-red 6). Lengths are
+divided by one normaliser for a whole field so that frames can be compared; vectors longer
+than it are drawn darker.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from motionkit.errors import InvalidInputError, ShapeMismatchError
+
+_SEGMENTS = (15, 6, 4, 11, 13, 6)
+
+
+def color_wheel() -> np.ndarray:
+    """The 55 Middlebury wheel colours, ``float64 (55, 3)`` RGB in [0, 255], starting at red."""
+    parts = []
+    # Each segment ramps one channel up or down while the others stay at 0 or 255.
+    plan = ((1, 1), (0, -1), (2, 1), (1, -1), (0, 1), (2, -1))  # (channel, up or down)
+    levels = np.array([255.0, 0.0, 0.0])  # start at red
+    for n, (channel, direction) in zip(_SEGMENTS, plan):
+        seg = np.tile(levels, (n, 1))
+        ramp = np.floor(255.0 * np.arange(n) / n)
+        seg[:, channel] = ramp if direction > 0 else 255.0 - ramp
+        parts.append(seg)
+        levels = seg[-1].copy()
+        levels[channel] = 255.0 if direction > 0 else 0.0
+    return np.concatenate(parts)
+
+
+def flow_to_color(flow: np.ndarray, max_magnitude: float | None = None) -> np.ndarray:
+    """Colour-code flows: ``(..., 2, H, W)`` pixels -> ``uint8 (..., H, W, 3)`` RGB.
+
+    Args:
+        flow: one field ``(2, H, W)`` or a stack ``(T, 2, H, W)``, pixels.
+        max_magnitude: length drawn fully saturated; default the longest vector of the whole
+            input (so all frames share one scale). Must be > 0 if given.
+
+    Example:
+        >>> f = np.zeros((2, 1, 2), np.float32); f[0, 0, 1] = 3.0
+        >>> flow_to_color(f)[0].tolist()      # no motion is white, motion to the right red
+        [[255, 255, 255], [255, 0, 0]]
+    """
+    flow = np.asarray(flow, dtype=np.float64)
+    if flow.ndim < 3 or flow.shape[-3] != 2:
+        raise ShapeMismatchError(f"flow must be (2, H, W) or (T, 2, H, W), got {flow.shape}")
+    u, v = flow[..., 0, :, :], flow[..., 1, :, :]
+    mag = np.hypot(u, v)
+    if max_magnitude is None:
+        max_magnitude = float(mag.max()) if mag.size else 0.0
+    elif not np.isfinite(max_magnitude) or max_magnitude <= 0:
+        raise InvalidInputError(f"max_magnitude must be a positive number, got {max_magnitude!r}")
+    rad = mag / max_magnitude if max_magnitude > 0 else np.zeros_like(mag)
+
+    wheel = color_wheel() / 255.0
+    n = len(wheel)
+    angle = np.arctan2(-v, -u) / np.pi  # in [-1, 1]; right (u > 0) maps to 1
+    fk = (angle + 1.0) / 2.0 * (n - 1)
+    k0 = np.floor(fk).astype(np.int64)
+    k1 = (k0 + 1) % n
+    frac = (fk - k0)[..., None]
+    col = (1.0 - frac) * wheel[k0] + frac * wheel[k1]
+    r = rad[..., None]
+    col = np.where(r <= 1.0, 1.0 - r * (1.0 - col), col * 0.75)
+    return np.round(col * 255.0).astype(np.uint8)
+
+
+def draw_arrows(
+    image: np.ndarray,
+    flow: np.ndarray,
+    *,
+    step: int = 16,
+    color: tuple[int, int, int] = (255, 64, 64),
+    thickness: int = 1,
+    min_length: float = 0.5,
+) -> np.ndarray:
+    """Arrows from grid points ``p`` to ``p + flow(p)``, every ``step`` pixels, on a copy of ``image``.
+
+    Args:
+        image: ``uint8 (H, W, 3)`` RGB; not modified.
+        flow: ``(2, H, W)`` pixels.
+        step: grid spacing in pixels (the first arrow sits half a step from the corner).
+        color: RGB arrow colour.
+        thickness: line width in pixels.
+        min_length: shorter vectors get a dot instead of an arrow.
+
+    Returns:
+        ``uint8 (H, W, 3)``.
+
+    Example:
+        >>> img = np.zeros((32, 32, 3), np.uint8); f = np.zeros((2, 32, 32)); f[0] = 5.0
+        >>> bool(draw_arrows(img, f, step=16).max() > 0)
+        True
+    """
+    if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
+        raise InvalidInputError(f"image must be uint8 (H, W, 3), got {image.dtype} {image.shape}")
+    flow = np.asarray(flow, dtype=np.float64)
+    if flow.shape != (2, *image.shape[:2]):
+        raise ShapeMismatchError(f"flow {flow.shape} does not match image {image.shape}; expected (2, H, W)")
+    if int(step) != step or step < 1:
+        raise InvalidInputError(f"step must be a positive integer, got {step!r}")
+    out = np.ascontiguousarray(image).copy()
+    h, w = image.shape[:2]
+    shift = 4  # sub-pixel precision of OpenCV's drawing: coordinates in 1/16 pixel
+    scale = 1 << shift
+    for y in range(step // 2, h, step):
+        for x in range(step // 2, w, step):
+            dx, dy = flow[0, y, x], flow[1, y, x]
+            start = (int(round(x * scale)), int(round(y * scale)))
+            if np.hypot(dx, dy) < min_length:
+                cv2.circle(out, start, thickness * scale, color, -1, cv2.LINE_AA, shift)
+                continue
+            end = (int(round((x + dx) * scale)), int(round((y + dy) * scale)))
+            cv2.arrowedLine(out, start, end, color, thickness, cv2.LINE_AA, shift, 0.3)
+    return out
