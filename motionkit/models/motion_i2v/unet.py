@@ -93,6 +93,19 @@ def stride_embedding_input(stride: torch.Tensor | Sequence[int], batch: int, fra
     return stride.repeat(batch // stride.shape[0], 1).reshape(-1)
 
 
+def stage1_time_embedding(model: ModelMixin, timestep: torch.Tensor | float | int,
+                          stride: torch.Tensor | Sequence[int], batch: int, frames: int) -> torch.Tensor:
+    """Stage-1 per-frame conditioning ``(B, F, T)``: ``time_embedding(sin(t)) + stride_embedding(sin(stride_f))``.
+
+    ``model`` holds ``time_proj``, ``time_embedding`` and ``stride_embedding`` (the stage-1 UNet
+    and its ControlNet both do). The sinusoid is computed in float32, the MLPs in the model's dtype.
+    """
+    t = timesteps_for_batch(timestep, batch, model.device)
+    s = stride_embedding_input(stride, batch, frames, model.device)
+    emb = model.time_embedding(model.time_proj(t).to(model.dtype))[:, None]
+    return emb + model.stride_embedding(model.time_proj(s).to(model.dtype).reshape(batch, frames, -1))
+
+
 class _VideoUNet(ModelMixin, ConfigMixin):
     """The shared body of both stages; subclasses add the time embedding and the call."""
 
@@ -232,10 +245,7 @@ class FlowUNet3DConditionModel(_VideoUNet):
     def time_embedding_per_frame(self, timestep: torch.Tensor | float | int, stride: torch.Tensor | Sequence[int],
                                  batch: int, frames: int) -> torch.Tensor:
         """``(B, F, 4*C0)`` embedding of the timestep plus each frame's stride."""
-        t = timesteps_for_batch(timestep, batch, self.device)
-        s = stride_embedding_input(stride, batch, frames, self.device)
-        emb = self.time_embedding(self._sinusoid(t))[:, None]
-        return emb + self.stride_embedding(self._sinusoid(s).reshape(batch, frames, -1))
+        return stage1_time_embedding(self, timestep, stride, batch, frames)
 
     def forward(
         self,
