@@ -1,0 +1,445 @@
+"""``MotionField``: where every pixel of a reference image is in each frame.
+
+A field is ``float32 (T, 2, H, W)`` in pixels: frame ``t`` holds, for every pixel ``p`` of the
+reference image (frame 0), the displacement ``d`` such that the pixel's content is at
+``p + d`` in frame ``t`` (channel 0 = dx to the right, channel 1 = dy down, pixel centres at
+integers). Frame 0 is zero. This is Motion-I2V's ``f(0 -> t)``.
+
+Fields are immutable values: every edit returns a new field. The numerics live in
+:mod:`motionkit.ops.field`, :mod:`motionkit.ops.camera` and :mod:`motionkit.ops.flowviz`.
+
+Example:
+    >>> from motionkit import MotionField
+    >>> pan = MotionField.camera(pan=(12, 0), frames=8, size=(64, 96))
+    >>> zoom = MotionField.camera(zoom=1.2, frames=8, size=(64, 96), easing="ease-in-out")
+    >>> both = pan.compose(zoom)            # pan, then zoom where the panned pixels are
+    >>> (both * 0.5).magnitude().shape
+    torch.Size([8, 64, 96])
+"""
+
+from __future__ import annotations
+
+import numbers
+import os
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+import torch
+
+from motionkit.errors import InvalidInputError, NonFiniteError, ShapeMismatchError
+from motionkit.io import motion_files
+from motionkit.io.image import check_size, image_to_tensor, load_image
+from motionkit.ops import camera as camera_ops
+from motionkit.ops import field as field_ops
+from motionkit.ops import flowviz
+
+if TYPE_CHECKING:
+    from motionkit.clip import Clip
+    from motionkit.io.image import ImageLike
+    from motionkit.mask import RegionMask
+    from motionkit.trajectory import Trajectory
+
+#: Largest |frame 0| (pixels) accepted as "zero"; anything larger is a wrong reference frame.
+FRAME0_TOLERANCE = 1e-3
+
+
+def _as_flow_tensor(flow: Any) -> torch.Tensor:
+    if isinstance(flow, MotionField):
+        return flow.flow.clone()
+    if isinstance(flow, torch.Tensor):
+        tensor = flow.detach()
+    else:
+        try:
+            array = np.asarray(flow)
+        except (TypeError, ValueError) as exc:
+            raise InvalidInputError(f"a motion field must be a tensor or array (T, 2, H, W), got {type(flow).__name__}") from exc
+        if array.dtype.kind not in "biuf":
+            raise InvalidInputError(f"a motion field must hold real numbers, got dtype {array.dtype}")
+        tensor = torch.from_numpy(np.array(array, dtype=np.float32))
+    if tensor.is_complex() or tensor.dtype == torch.bool:
+        raise InvalidInputError(f"a motion field must hold real numbers, got {tensor.dtype}")
+    return tensor.to(torch.float32).clone().contiguous()
+
+
+def _size(size: Any) -> tuple[int, int]:
+    try:
+        h, w = size
+        if int(h) != h or int(w) != w:
+            raise ValueError
+        h, w = int(h), int(w)
+    except (TypeError, ValueError):
+        raise InvalidInputError(f"size must be two integers (H, W), got {size!r}") from None
+    check_size(h, w, "motion field")
+    return h, w
+
+
+class MotionField:
+    """Per-frame displacement of every reference pixel: ``float32 (T, 2, H, W)`` pixels, frame 0 zero.
+
+    Args:
+        flow: a torch tensor, numpy array or another field, ``(T, 2, H, W)``; copied and
+            converted to float32 (the caller's object is never modified or shared).
+
+    Raises:
+        ShapeMismatchError: not ``(T, 2, H, W)`` with T, H, W >= 1.
+        NonFiniteError: NaN or infinite values.
+        InvalidInputError: frame 0 is not zero (more than 1e-3 px): the field is not relative
+            to frame 0. Subtract it (``flow - flow[:1]``) if the first frame is the reference.
+
+    Example:
+        >>> import torch
+        >>> f = torch.zeros(4, 2, 32, 48); f[1:, 0] = torch.tensor([2.0, 4.0, 6.0]).view(3, 1, 1)
+        >>> MotionField(f)
+        MotionField(frames=4, size=(32, 48), max_magnitude=6.00 px)
+    """
+
+    __slots__ = ("_flow",)
+
+    def __init__(self, flow: torch.Tensor | np.ndarray | MotionField) -> None:
+        tensor = _as_flow_tensor(flow)
+        if tensor.dim() != 4 or tensor.shape[1] != 2 or min(tensor.shape) < 1:
+            raise ShapeMismatchError(
+                f"a motion field is (T, 2, H, W) pixels (dx, dy), got shape {tuple(tensor.shape)}; "
+                "for one frame pair use flow[None] and prepend a zero frame 0"
+            )
+        if not torch.isfinite(tensor).all():
+            raise NonFiniteError("motion field holds NaN or infinite values; clean or mask them before building a MotionField")
+        first = tensor[0].abs().max().item()
+        if first > FRAME0_TOLERANCE:
+            raise InvalidInputError(
+                f"frame 0 of a motion field must be zero (it is the reference), but moves up to {first:.3g} px; "
+                "pass displacements from frame 0 (subtract frame 0, or prepend a zero frame)"
+            )
+        tensor[0] = 0.0
+        self._flow = tensor
+
+    # --- views -------------------------------------------------------------------------
+    @property
+    def flow(self) -> torch.Tensor:
+        """The field itself, ``float32 (T, 2, H, W)`` pixels. Shared, not copied: do not modify it in place."""
+        return self._flow
+
+    @property
+    def frames(self) -> int:
+        """Number of frames T (frame 0 included)."""
+        return self._flow.shape[0]
+
+    @property
+    def height(self) -> int:
+        """H in pixels."""
+        return self._flow.shape[2]
+
+    @property
+    def width(self) -> int:
+        """W in pixels."""
+        return self._flow.shape[3]
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """``(H, W)`` in pixels."""
+        return (self.height, self.width)
+
+    def __len__(self) -> int:
+        return self.frames
+
+    def numpy(self) -> np.ndarray:
+        """A copy as ``numpy float32 (T, 2, H, W)``."""
+        return self._flow.detach().cpu().numpy().copy()
+
+    def magnitude(self) -> torch.Tensor:
+        """Length of every vector: ``float32 (T, H, W)`` pixels."""
+        return torch.linalg.vector_norm(self._flow, dim=1)
+
+    def __repr__(self) -> str:
+        peak = self.magnitude().max().item()
+        return f"MotionField(frames={self.frames}, size={self.size}, max_magnitude={peak:.2f} px)"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, MotionField):
+            return NotImplemented
+        return self._flow.shape == other._flow.shape and torch.equal(self._flow, other._flow.to(self._flow.device))
+
+    __hash__ = None  # equal fields must hash equal; tensors do not hash by value
+
+    def allclose(self, other: MotionField, atol: float = 1e-4) -> bool:
+        """Same shape and every component within ``atol`` pixels."""
+        return self._flow.shape == other._flow.shape and torch.allclose(self._flow, other._flow, rtol=0.0, atol=atol)
+
+    # --- algebra -------------------------------------------------------------------------
+    def _check_same(self, other: MotionField, op: str) -> None:
+        if not isinstance(other, MotionField):
+            raise InvalidInputError(f"{op} needs another MotionField, got {type(other).__name__}")
+        if other._flow.shape != self._flow.shape:
+            raise ShapeMismatchError(
+                f"cannot {op} fields of shapes {tuple(self._flow.shape)} and {tuple(other._flow.shape)}; "
+                "resize one (MotionField.resize) or match the frame counts"
+            )
+
+    def __add__(self, other: MotionField) -> MotionField:
+        """Superpose two motions: displacements add, pixel by pixel (``(a + b)_t(p) = a_t(p) + b_t(p)``)."""
+        if not isinstance(other, MotionField):
+            return NotImplemented
+        self._check_same(other, "add")
+        return MotionField(self._flow + other._flow)
+
+    def __sub__(self, other: MotionField) -> MotionField:
+        if not isinstance(other, MotionField):
+            return NotImplemented
+        self._check_same(other, "subtract")
+        return MotionField(self._flow - other._flow)
+
+    def __neg__(self) -> MotionField:
+        return MotionField(-self._flow)
+
+    def __mul__(self, weight: float | Sequence[float] | torch.Tensor | np.ndarray) -> MotionField:
+        """Scale every vector by a number, or frame ``t`` by ``weight[t]`` (length T)."""
+        if isinstance(weight, numbers.Real) and not isinstance(weight, bool):
+            weight = np.float32(weight)
+        if isinstance(weight, torch.Tensor):
+            w = weight.detach().to("cpu", torch.float32)
+        else:
+            try:
+                w = torch.from_numpy(np.asarray(weight, dtype=np.float32))
+            except (TypeError, ValueError):
+                return NotImplemented
+        if not torch.isfinite(w).all():
+            raise NonFiniteError("weights must be finite numbers")
+        if w.dim() == 0:
+            return MotionField(self._flow * w.item())
+        w = w.flatten()
+        if w.numel() != self.frames:
+            raise ShapeMismatchError(f"per-frame weights must have one value per frame ({self.frames}), got {w.numel()}")
+        return MotionField(self._flow * w.to(self._flow.device).view(-1, 1, 1, 1))
+
+    __rmul__ = __mul__
+
+    def compose(self, other: MotionField) -> MotionField:
+        """Chain ``other`` after this motion, ``other`` being measured where this one ends.
+
+        ``result_t(p) = self_t(p) + other_t(p + self_t(p))``: a reference pixel ``p`` first
+        moves by this field to ``q = p + self_t(p)``, then by ``other`` read at ``q``
+        (bilinearly; beyond the border the edge vector). E.g. a translation composed with a
+        translation adds them; a pan composed with a zoom about the centre zooms the panned
+        image about the centre. Unlike ``+``, this is the order-dependent chain.
+        """
+        self._check_same(other, "compose")
+        return MotionField(field_ops.compose(self._flow, other._flow))
+
+    # --- edits ---------------------------------------------------------------------------
+    def masked(self, mask: RegionMask | torch.Tensor | np.ndarray) -> MotionField:
+        """Multiply every vector by ``mask`` (``(H, W)`` in [0, 1]): 0 outside freezes pixels exactly."""
+        from motionkit.mask import RegionMask
+
+        values = mask.values if isinstance(mask, RegionMask) else RegionMask(mask).values
+        if tuple(values.shape) != self.size:
+            raise ShapeMismatchError(f"mask of size {tuple(values.shape)} does not match the field's {self.size}; resize the mask")
+        return MotionField(self._flow * values.to(self._flow.device))
+
+    def resize(self, size: tuple[int, int]) -> MotionField:
+        """Resample to ``size = (H', W')`` and rescale the vectors: dx by W'/W, dy by H'/H."""
+        return MotionField(field_ops.resize(self._flow, _size(size)))
+
+    def smooth(self, spatial_sigma: float = 0.0, temporal_sigma: float = 0.0) -> MotionField:
+        """Gaussian smoothing, ``spatial_sigma`` in pixels and ``temporal_sigma`` in frames; frame 0 stays zero.
+
+        Time is padded by an odd reflection before frame 0 and by repeating the last frame,
+        so smoothing in time softens jerks without moving frame 0.
+        """
+        return MotionField(field_ops.smooth(self._flow, float(spatial_sigma), float(temporal_sigma)))
+
+    def reverse(self) -> MotionField:
+        """The motion played backwards from the reference image (T frames).
+
+        Each reference pixel retraces, in reverse order, the path that leads *to* it: frame
+        ``t`` of the result equals ``g + f_{T-1-t}`` read at ``q + g(q)``, with ``g`` the
+        inverse of the last frame. A pan right becomes a pan left with the same timing
+        reversed (an ease-in becomes an ease-out), a zoom in a zoom out. The inverse is exact
+        for smooth, fold-free motion and approximate where content is occluded.
+        """
+        return MotionField(field_ops.reverse(self._flow))
+
+    def loop(self, closed: bool = False) -> MotionField:
+        """Ping-pong: frames ``0, 1, ..., T-1, T-2, ..., 1`` (2T - 2 frames), then ``0`` too if ``closed`` (2T - 1).
+
+        The open form plays seamlessly on repeat; the closed form ends at rest.
+        """
+        return MotionField(field_ops.ping_pong(self._flow, closed=closed))
+
+    # --- constructors --------------------------------------------------------------------
+    @classmethod
+    def zeros(cls, frames: int, size: tuple[int, int]) -> MotionField:
+        """A field that moves nothing: ``(frames, 2, H, W)`` zeros."""
+        if int(frames) != frames or frames < 1:
+            raise InvalidInputError(f"frames must be a positive integer, got {frames!r}")
+        return cls(torch.zeros(int(frames), 2, *_size(size)))
+
+    @classmethod
+    def camera(
+        cls,
+        pan: tuple[float, float] = (0.0, 0.0),
+        zoom: float = 1.0,
+        rotate: float = 0.0,
+        frames: int = 16,
+        size: tuple[int, int] | None = None,
+        easing: Literal["linear", "ease-in", "ease-out", "ease-in-out"] = "linear",
+        center: tuple[float, float] | None = None,
+    ) -> MotionField:
+        """Where a pixel of frame 0 appears in frame t under a camera pan / zoom / roll.
+
+        ``p_t = c + z_t R(theta_t) (p - c) + s_t * pan`` with progress ``s_t`` from ``easing``
+        (0 at frame 0, 1 at the last), ``z_t = zoom ** s_t`` and ``theta_t = s_t * rotate``.
+
+        Args:
+            pan: total content shift ``(dx, dy)`` pixels at the last frame.
+            zoom: content magnification at the last frame (> 1 zooms in).
+            rotate: degrees at the last frame, counter-clockwise on screen.
+            frames: T.
+            size: ``(H, W)``, required.
+            easing: ``"linear"``, ``"ease-in"``, ``"ease-out"`` or ``"ease-in-out"``.
+            center: ``(x, y)`` fixed point of zoom and roll; default the image centre.
+
+        Example:
+            >>> f = MotionField.camera(zoom=2.0, frames=3, size=(5, 5))
+            >>> f.flow[-1, :, 2, 4].tolist()   # 2 px right of the centre ends 4 px right
+            [2.0, 0.0]
+        """
+        if size is None:
+            raise InvalidInputError("MotionField.camera needs size=(H, W), e.g. the image's size")
+        return cls(
+            camera_ops.camera_field(
+                pan=pan, zoom=zoom, rotate=rotate, frames=frames, size=_size(size), easing=easing, center=center
+            )
+        )
+
+    @classmethod
+    def from_velocity(
+        cls,
+        velocity: torch.Tensor | np.ndarray,
+        frames: int = 16,
+        mask: RegionMask | torch.Tensor | np.ndarray | None = None,
+        *,
+        substeps: int = 4,
+    ) -> MotionField:
+        """Integrate a static velocity field (pixels per frame) by following particles.
+
+        The cinemagraph case: water or clouds flow along a steady field ``v``. Each reference
+        pixel moves by ``p_{t+1} = p_t + v(p_t)`` (``substeps`` Runge-Kutta steps per frame),
+        so it follows the streamline rather than a straight line. ``mask`` (``(H, W)`` in
+        [0, 1]) multiplies the velocity first: particles stop where the mask is 0.
+
+        Args:
+            velocity: ``(2, H, W)`` pixels per frame.
+            frames: T.
+        """
+        from motionkit.mask import RegionMask
+
+        v = _as_flow_tensor(velocity)
+        if v.dim() != 3 or v.shape[0] != 2:
+            raise ShapeMismatchError(f"velocity must be (2, H, W) pixels per frame, got {tuple(v.shape)}")
+        if not torch.isfinite(v).all():
+            raise NonFiniteError("velocity holds NaN or infinite values")
+        if mask is not None:
+            m = mask.values if isinstance(mask, RegionMask) else RegionMask(mask).values
+            if tuple(m.shape) != tuple(v.shape[1:]):
+                raise ShapeMismatchError(f"mask {tuple(m.shape)} does not match velocity {tuple(v.shape[1:])}")
+            v = v * m
+        return cls(field_ops.integrate_velocity(v, frames, substeps=substeps))
+
+    @classmethod
+    def from_trajectories(
+        cls,
+        trajectories: Iterable[Trajectory],
+        size: tuple[int, int] | None = None,
+        image: ImageLike | None = None,
+        frames: int | None = None,
+        mask: RegionMask | torch.Tensor | np.ndarray | None = None,
+        **options: Any,
+    ) -> MotionField:
+        """Densify sparse trajectories with the classical ``"sparse"`` predictor (found through the registry).
+
+        Args:
+            trajectories: dragged (or pinned) points, see :class:`~motionkit.Trajectory`.
+            size: ``(H, W)`` when no ``image`` is given.
+            image: optional reference image; its edges guide the densification.
+            frames: T (default: the trajectories' length).
+            mask: motion brush, 1 where things may move.
+            options: passed to the predictor's constructor.
+        """
+        from motionkit import registry
+        from motionkit.mask import RegionMask
+
+        tensor = image_to_tensor(image) if image is not None else None
+        if tensor is not None:
+            if size is not None and tuple(size) != tuple(tensor.shape[-2:]):
+                raise ShapeMismatchError(f"size {tuple(size)} does not match the image's {tuple(tensor.shape[-2:])}")
+            size = tuple(tensor.shape[-2:])
+        elif size is None:
+            raise InvalidInputError("from_trajectories needs an image or size=(H, W)")
+        else:
+            size = _size(size)
+        if mask is not None and not isinstance(mask, RegionMask):
+            mask = RegionMask(mask)
+        predictor = registry.create("predictor", "sparse", **options)
+        return predictor.predict(tensor, list(trajectories), mask, frames=frames, size=size)
+
+    # --- files ---------------------------------------------------------------------------
+    def save(self, path: str | os.PathLike, metadata: dict[str, Any] | None = None) -> Path:
+        """Write an ``.npz`` (float32 flow, format version, optional JSON ``metadata``), atomically."""
+        return motion_files.save_npz(path, self.numpy(), metadata)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> MotionField:
+        """Read a field written by :meth:`save`; exactly the saved numbers."""
+        flow, _ = motion_files.load_npz(path)
+        return cls(torch.from_numpy(flow))
+
+    @staticmethod
+    def load_metadata(path: str | os.PathLike) -> dict[str, Any]:
+        """The ``metadata`` dict stored by :meth:`save` (empty if none)."""
+        return motion_files.load_npz(path)[1]
+
+    def save_flo(self, folder: str | os.PathLike) -> list[Path]:
+        """Write frames 1..T-1 as Middlebury ``folder/frame_0001.flo`` ... (frame 0 is zero, not written)."""
+        return motion_files.save_flo_frames(folder, self.numpy())
+
+    @classmethod
+    def load_flo(cls, source: str | os.PathLike | Sequence[str | os.PathLike]) -> MotionField:
+        """Read ``.flo`` frames 1..T-1 (a folder or a list of files); a zero frame 0 is prepended."""
+        return cls(torch.from_numpy(motion_files.load_flo_frames(source)))
+
+    # --- pictures ------------------------------------------------------------------------
+    def visualize(
+        self,
+        style: Literal["color", "arrows"] = "color",
+        image: ImageLike | None = None,
+        fps: float = 8.0,
+        max_magnitude: float | None = None,
+        *,
+        step: int | None = None,
+    ) -> Clip:
+        """A :class:`~motionkit.Clip` that shows the motion.
+
+        ``"color"``: Middlebury colour wheel, hue = direction, saturation = length, one scale
+        for all frames (the longest vector of the whole field unless ``max_magnitude``).
+        ``"arrows"``: arrows from grid points (every ``step`` pixels) to where they go, drawn
+        over ``image`` (default a dark gray canvas).
+        """
+        from motionkit.clip import Clip
+
+        flow = self.numpy()
+        if style == "color":
+            frames = flowviz.flow_to_color(flow, max_magnitude)
+        elif style == "arrows":
+            if image is None:
+                base = np.full((*self.size, 3), 48, np.uint8)
+            else:
+                base = load_image(image)
+                if base.shape[:2] != self.size:
+                    raise ShapeMismatchError(f"image of size {base.shape[:2]} does not match the field's {self.size}")
+            step = step or max(8, min(self.size) // 16)
+            frames = np.stack([flowviz.draw_arrows(base, f, step=step) for f in flow])
+        else:
+            raise InvalidInputError(f"style must be 'color' or 'arrows', got {style!r}")
+        return Clip.from_array(frames, fps=fps)
