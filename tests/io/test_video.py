@@ -1,0 +1,232 @@
+"""Video IO: real files written in tmp_path and read back; failures become MediaReadError/MediaWriteError."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+
+import numpy as np
+import pytest
+
+from motionkit.errors import InvalidInputError, MediaReadError, MediaWriteError, ShapeMismatchError
+from motionkit.io.image import save_image
+from motionkit.io.video import VideoWriter, ffmpeg_exe, frame_files, html_preview, iter_frames, probe
+
+
+def moving_crops(photo: np.ndarray, frames: int = 8, height: int = 96, width: int = 128) -> np.ndarray:
+    """A real photo seen through a window that slides 3 px right and 2 px down per frame."""
+    return np.stack([photo[40 + 2 * t : 40 + 2 * t + height, 60 + 3 * t : 60 + 3 * t + width] for t in range(frames)])
+
+
+def psnr(a: np.ndarray, b: np.ndarray) -> float:
+    mse = np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2)
+    return float(10 * np.log10(255.0**2 / mse))
+
+
+def write(path, frames, fps=10.0, **options):
+    with VideoWriter(path, fps=fps, **options) as writer:
+        for frame in frames:
+            writer.write(frame)
+
+
+def test_mp4_round_trip_keeps_count_size_fps_and_pixels(tmp_path, cat_photo):
+    frames = moving_crops(cat_photo)
+    path = tmp_path / "cat.mp4"
+    write(path, frames, fps=12.0)
+    info = probe(path)
+    assert (info.frames, info.size, info.fps, info.codec) == (8, (96, 128), 12.0, "h264")
+    back = np.stack(list(iter_frames(path)))
+    assert back.dtype == np.uint8 and back.shape == frames.shape
+    assert psnr(back, frames) > 30.0
+    # Each decoded frame matches its own source frame best (order and timing are kept).
+    errors = [[np.abs(b.astype(int) - f).mean() for f in frames] for b in back]
+    assert [int(np.argmin(row)) for row in errors] == list(range(8))
+
+
+def test_odd_sizes_are_padded_by_one_pixel_for_h264(tmp_path, cat_photo):
+    frames = moving_crops(cat_photo, frames=3, height=33, width=47)
+    path = tmp_path / "odd.mp4"
+    write(path, frames)
+    back = np.stack(list(iter_frames(path)))
+    assert back.shape == (3, 34, 48, 3)
+    assert psnr(back[:, :33, :47], frames) > 30.0
+
+
+def test_fractional_fps_survives(tmp_path):
+    path = tmp_path / "ntsc.mp4"
+    write(path, [np.zeros((16, 16, 3), np.uint8)] * 3, fps=30000 / 1001)
+    assert probe(path).fps == pytest.approx(29.97, abs=1e-2)
+
+
+def test_webm_round_trip(tmp_path, cat_photo):
+    frames = moving_crops(cat_photo, frames=5)
+    path = tmp_path / "cat.webm"
+    write(path, frames, fps=10.0)
+    info = probe(path)
+    assert (info.frames, info.size, info.fps, info.codec) == (5, (96, 128), 10.0, "vp9")
+    assert psnr(np.stack(list(iter_frames(path))), frames) > 30.0
+
+
+def test_gif_round_trip(tmp_path, cat_photo):
+    frames = moving_crops(cat_photo, frames=6, height=41, width=57)  # odd sides: GIF needs no padding
+    path = tmp_path / "cat.gif"
+    write(path, frames, fps=20.0)  # 5 cs per frame: representable exactly in a GIF
+    info = probe(path)
+    assert (info.frames, info.size, info.fps, info.codec) == (6, (41, 57), 20.0, "gif")
+    back = np.stack(list(iter_frames(path)))
+    assert back.shape == frames.shape
+    assert psnr(back, frames) > 25.0  # 256 colours a frame
+
+
+def test_png_folder_round_trip_is_lossless(tmp_path, cat_photo):
+    frames = moving_crops(cat_photo, frames=4)
+    write(str(tmp_path / "frames") + "/", frames)
+    assert [p.name for p in frame_files(tmp_path / "frames")] == [f"frame_{i:06d}.png" for i in range(4)]
+    info = probe(tmp_path / "frames")
+    assert (info.frames, info.size, info.fps, info.codec) == (4, (96, 128), None, "frames")
+    assert np.array_equal(np.stack(list(iter_frames(tmp_path / "frames"))), frames)
+
+
+def test_frame_folders_sort_numbers_naturally(tmp_path):
+    for i in (10, 2, 1):
+        save_image(tmp_path / f"f{i}.png", np.full((4, 4, 3), i, np.uint8))
+    (tmp_path / "notes.txt").write_text("ignored")
+    assert [int(f[0, 0, 0]) for f in iter_frames(tmp_path)] == [1, 2, 10]
+
+
+def test_a_single_image_is_a_one_frame_source(tmp_path, cat_photo):
+    save_image(tmp_path / "cat.png", cat_photo)
+    info = probe(tmp_path / "cat.png")
+    assert (info.frames, info.size) == (1, cat_photo.shape[:2])
+    assert np.array_equal(next(iter_frames(tmp_path / "cat.png")), cat_photo)
+
+
+def test_truncated_mp4_is_a_media_read_error(tmp_path, cat_photo):
+    path = tmp_path / "cut.mp4"
+    write(path, moving_crops(cat_photo))
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    with pytest.raises(MediaReadError, match="cut.mp4"):
+        probe(path)
+
+
+def test_truncated_faststart_mp4_is_detected_too(tmp_path):
+    # With the index at the front the header still parses; the missing data must not
+    # silently give a shorter clip.
+    path = tmp_path / "fast.mp4"
+    subprocess.run([ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i", "testsrc=size=64x48:rate=8", "-frames:v", "24",
+                    "-pix_fmt", "yuv420p", "-c:v", "libx264", "-movflags", "+faststart", str(path)], check=True)
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    with pytest.raises(MediaReadError, match="fast.mp4.*truncated"):
+        probe(path)
+
+
+def test_text_file_named_mp4_is_a_media_read_error(tmp_path):
+    path = tmp_path / "notes.mp4"
+    path.write_text("these are not frames\n" * 20)
+    with pytest.raises(MediaReadError, match="notes.mp4") as caught:
+        list(iter_frames(path))
+    assert "ffmpeg version" not in str(caught.value) and len(str(caught.value)) < 300
+
+
+def test_missing_path_and_empty_folder_are_media_read_errors(tmp_path):
+    with pytest.raises(MediaReadError, match="missing.mp4"):
+        probe(tmp_path / "missing.mp4")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(MediaReadError, match="no image files"):
+        probe(tmp_path / "empty")
+
+
+def test_audio_only_file_has_no_video_stream(tmp_path):
+    path = tmp_path / "beep.mkv"
+    subprocess.run([ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i", "sine=duration=0.2", str(path)], check=True)
+    with pytest.raises(MediaReadError, match="no video stream"):
+        probe(path)
+
+
+def test_frame_folder_with_mixed_sizes_is_refused(tmp_path):
+    save_image(tmp_path / "a.png", np.zeros((4, 4, 3), np.uint8))
+    save_image(tmp_path / "b.png", np.zeros((5, 4, 3), np.uint8))
+    with pytest.raises(ShapeMismatchError, match="b.png"):
+        list(iter_frames(tmp_path))
+
+
+def test_early_exit_from_reading_stops_cleanly(tmp_path, cat_photo):
+    path = tmp_path / "cat.mp4"
+    write(path, moving_crops(cat_photo))
+    frames = iter_frames(path)
+    first = next(frames)
+    frames.close()
+    assert first.shape == (96, 128, 3)
+
+
+@pytest.mark.parametrize("interrupt", [RuntimeError("boom"), KeyboardInterrupt()])
+@pytest.mark.parametrize("name", ["out.mp4", "out.gif", "frames"])
+def test_failure_mid_write_keeps_the_previous_target(tmp_path, cat_photo, interrupt, name):
+    target = tmp_path / name
+    old_frames = moving_crops(cat_photo, frames=3)
+    write(target, old_frames)
+    snapshot = (
+        {p.name: p.read_bytes() for p in target.iterdir()} if target.is_dir() else target.read_bytes()
+    )
+    with pytest.raises(type(interrupt)):
+        with VideoWriter(target, fps=10) as writer:
+            for i, frame in enumerate(moving_crops(cat_photo, frames=8)[::-1]):
+                if i == 5:
+                    raise interrupt
+                writer.write(frame)
+    after = {p.name: p.read_bytes() for p in target.iterdir()} if target.is_dir() else target.read_bytes()
+    assert after == snapshot
+    assert sorted(os.listdir(tmp_path)) == [name]  # no temporary file or folder left
+
+
+def test_missing_folder_is_a_media_write_error(tmp_path):
+    with pytest.raises(MediaWriteError, match="does not exist"):
+        write(tmp_path / "nope" / "out.mp4", [np.zeros((8, 8, 3), np.uint8)])
+
+
+@pytest.mark.skipif(hasattr(os, "geteuid") and os.geteuid() == 0, reason="root may write anywhere")
+def test_unwritable_folder_is_a_media_write_error(tmp_path):
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o555)
+    try:
+        with pytest.raises(MediaWriteError, match="not writable"):
+            write(locked / "out.mp4", [np.zeros((8, 8, 3), np.uint8)])
+    finally:
+        locked.chmod(0o755)
+
+
+def test_encoder_failure_is_a_media_write_error_and_leaves_nothing(tmp_path):
+    with pytest.raises(MediaWriteError, match="ffmpeg"):
+        write(tmp_path / "out.mp4", [np.zeros((8, 8, 3), np.uint8)] * 3, codec="no_such_encoder")
+    assert os.listdir(tmp_path) == []
+
+
+def test_writer_refuses_bad_arguments_and_mixed_sizes(tmp_path):
+    with pytest.raises(MediaWriteError, match="unknown suffix"):
+        VideoWriter(tmp_path / "out.xyz", fps=8)
+    with pytest.raises(MediaWriteError, match="save_image"):
+        VideoWriter(tmp_path / "out.png", fps=8)
+    for fps in (0, -1, float("nan"), float("inf")):
+        with pytest.raises(InvalidInputError, match="fps"):
+            VideoWriter(tmp_path / "out.mp4", fps=fps)
+    with pytest.raises(ShapeMismatchError, match="frame 1 is 9x8"):
+        write(tmp_path / "out.mp4", [np.zeros((8, 8, 3), np.uint8), np.zeros((9, 8, 3), np.uint8)])
+    with pytest.raises(MediaWriteError, match="no frames"):
+        write(tmp_path / "out.mp4", [])
+    assert os.listdir(tmp_path) == []
+
+
+def test_writer_coerces_other_image_layouts(tmp_path):
+    write(tmp_path / "gray.mp4", [np.full((16, 16), 0.5, np.float32)] * 2)
+    frame = next(iter_frames(tmp_path / "gray.mp4"))
+    assert abs(int(frame.mean()) - 128) <= 2
+
+
+def test_html_preview_embeds_a_video_or_an_image():
+    frames = [np.full((600, 900, 3), v, np.uint8) for v in range(0, 250, 50)]
+    page = html_preview(frames, len(frames), (600, 900), 8.0, title="Clip(...)", max_side=300, max_frames=3)
+    assert '<video width="300" height="200"' in page and "data:video/mp4;base64," in page
+    assert "first 3 frames" in page
+    still = html_preview(frames[:1], 1, (600, 900), 8.0)
+    assert "<img" in still and "data:image/png;base64," in still
