@@ -101,6 +101,8 @@ class Clip:
 
     def __init__(self, *, _array: np.ndarray | None = None, _source: FrameSource | None = None,
                  _count: int = 0, _size: tuple[int, int] = (0, 0), _fps: float = 8.0) -> None:
+        if (_array is None) == (_source is None) or _count <= 0:
+            raise InvalidInputError("make clips with Clip.read, Clip.from_image, Clip.from_array or Clip.from_frames")
         self._array = _array
         self._source = _source
         self._count = _count
@@ -111,6 +113,10 @@ class Clip:
         if hasattr(self, "_fps"):
             raise AttributeError(f"Clip is immutable; use with_fps(), resized(), ... to get a changed copy (tried to set {name!r})")
         object.__setattr__(self, name, value)
+
+    def __reduce__(self) -> tuple:
+        # The default slot-based pickling would trip the immutability guard; rebuild instead.
+        return (_restore, (self._array, self._source, self._count, self._size, self._fps))
 
     @classmethod
     def _of_array(cls, array: np.ndarray, fps: float) -> Clip:
@@ -168,8 +174,8 @@ class Clip:
         return cls._of_array(np.broadcast_to(pixels, (count, *pixels.shape)), fps)
 
     @classmethod
-    def from_array(cls, array: Any, fps: float = 8.0) -> Clip:
-        """A clip from frames in memory (always copied; the input is never kept or modified).
+    def from_array(cls, array: Any, fps: float = 8.0, *, copy: bool = True) -> Clip:
+        """A clip from frames in memory (copied: the input is never kept or modified).
 
         Args:
             array: ``uint8 (T, H, W, 3)``; float ``(T, H, W, 3)`` in [0, 1]; a torch tensor
@@ -177,6 +183,9 @@ class Clip:
                 ``(T, H, W, 4)`` (converted like :func:`load_image`); or a sequence of
                 images of one size.
             fps: frames per second (> 0).
+            copy: ``False`` hands a C-contiguous ``uint8 (T, H, W, 3)`` numpy array over to
+                the clip without copying (renderers that just built it use this); the array
+                becomes read-only. Other inputs are converted, hence copied, regardless.
 
         Raises:
             InvalidInputError: zero frames, a layout that is not frames, values out of range.
@@ -201,6 +210,8 @@ class Clip:
                 raise InvalidInputError(f"a clip array must be (T, H, W, 3), got shape {array.shape}")
             if array.shape[0] == 0:
                 raise InvalidInputError("a clip needs at least one frame, got an array of 0 frames")
+            if not copy and array.dtype == np.uint8 and array.ndim == 4 and array.shape[3] == 3 and array.flags.c_contiguous:
+                return cls._of_array(array, fps)
             return cls._from_numpy_frames(array, fps)
         if isinstance(array, Sequence) and not isinstance(array, (str, bytes)):
             if len(array) == 0:
@@ -323,7 +334,8 @@ class Clip:
     def iter_frames(self) -> Iterator[np.ndarray]:
         """Yield every frame as ``uint8 (H, W, 3)``, one at a time (streaming for lazy clips).
 
-        Frames of an in-memory clip are read-only views; copy one before editing it.
+        Frames may be read-only views into the clip or the decoder's buffer; copy one before
+        editing it in place (:meth:`frame` and ``clip[i]`` return copies).
 
         Raises:
             MediaReadError: a file-backed source is unreadable or ends early.
@@ -490,7 +502,10 @@ class Clip:
                 yield np.concatenate(last, axis=axis)
 
         if all(not clip.is_lazy for clip in clips):
-            return Clip._of_array(np.stack(list(frames())), clips[0].fps)
+            out = np.empty((count, size[0], size[1], 3), np.uint8)
+            for index, frame in enumerate(frames()):
+                out[index] = frame
+            return Clip._of_array(out, clips[0].fps)
         return Clip.from_frames(frames, count, (size[0], size[1]), clips[0].fps)
 
     @staticmethod
@@ -639,6 +654,12 @@ class Clip:
         from motionkit import api
 
         return api.translate(self, edited_first_frame, estimator=estimator, renderer=renderer, **options)
+
+
+def _restore(array: np.ndarray | None, source: FrameSource | None, count: int, size: tuple[int, int], fps: float) -> Clip:
+    if array is not None:
+        return Clip._of_array(array, fps)
+    return Clip(_source=source, _count=count, _size=size, _fps=fps)
 
 
 class _SequentialFrames:

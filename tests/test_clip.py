@@ -325,3 +325,24 @@ def test_notebook_display_embeds_the_clip(cat_photo):
     assert 'width="480" height="300"' in big  # downscaled for the page
     assert "<img" in Clip.from_image(cat_photo)._repr_html_()
     assert repr(Clip.from_image(cat_photo, fps=12.5)) == "Clip(frames=1, size=(300, 451), fps=12.5, lazy=False)"
+
+
+def test_from_array_without_copy_adopts_the_array_read_only():
+    frames = np.zeros((3, 4, 4, 3), np.uint8)
+    clip = Clip.from_array(frames, copy=False)
+    assert np.shares_memory(clip._array, frames) and not frames.flags.writeable
+    assert not np.shares_memory(Clip.from_array(frames[:, ::2], copy=False)._array, frames)  # not contiguous: copied
+
+
+def test_clips_pickle_and_copy():
+    import copy
+    import pickle
+
+    clip = Clip.from_array(np.random.randint(0, 256, (2, 3, 4, 3), np.uint8), fps=6)
+    for twin in (pickle.loads(pickle.dumps(clip)), copy.deepcopy(clip), copy.copy(clip)):
+        assert np.array_equal(twin.to_numpy(), clip.to_numpy()) and twin.fps == 6.0
+
+
+def test_the_constructor_is_not_public():
+    with pytest.raises(InvalidInputError, match="Clip.read"):
+        Clip()
