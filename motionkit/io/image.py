@@ -335,8 +335,10 @@ def save_image(path: str | os.PathLike, image: ImageLike, *, quality: int = 95) 
         )
     pixels = load_image(image)
     options = {"quality": quality} if path.suffix.lower() in (".jpg", ".jpeg", ".webp") else {}
-    with atomic_path(path) as tmp:
-        try:
+    try:
+        with atomic_path(path) as tmp:
             Image.fromarray(pixels).save(tmp, **options)
-        except (OSError, ValueError) as exc:
-            raise MediaWriteError(f"cannot write image {path}: {exc}") from None
+    except MediaWriteError:
+        raise
+    except (OSError, ValueError) as exc:  # encoder failure, or a "folder" that is a file
+        raise MediaWriteError(f"cannot write image {path}: {exc}") from None

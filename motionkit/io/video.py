@@ -359,7 +359,12 @@ class VideoWriter:
         if self._stack is not None:
             return
         stack = contextlib.ExitStack()
-        self._tmp = stack.enter_context(atomic_dir(self.path) if self.is_folder else atomic_path(self.path))
+        try:
+            self._tmp = stack.enter_context(atomic_dir(self.path) if self.is_folder else atomic_path(self.path))
+        except MediaWriteError:
+            raise
+        except OSError as exc:  # e.g. the "folder" is a file: the temporary cannot be made
+            raise MediaWriteError(f"cannot write {self.path}: {exc.strerror or exc}") from None
         self._stack = stack
 
     def close(self) -> None:

@@ -230,3 +230,23 @@ def test_html_preview_embeds_a_video_or_an_image():
     assert "first 3 frames" in page
     still = html_preview(frames[:1], 1, (600, 900), 8.0)
     assert "<img" in still and "data:image/png;base64," in still
+
+
+def test_folder_that_is_a_file_is_a_media_write_error(tmp_path):
+    # Unlike chmod, this refuses even root.
+    blocker = tmp_path / "not_a_folder"
+    blocker.write_text("a file")
+    with pytest.raises(MediaWriteError, match="not_a_folder"):
+        write(blocker / "out.mp4", [np.zeros((8, 8, 3), np.uint8)])
+    with pytest.raises(MediaWriteError, match="not_a_folder"):
+        save_image(blocker / "out.png", np.zeros((8, 8, 3), np.uint8))
+    assert blocker.read_text() == "a file"
+
+
+def test_folder_without_write_permission_is_a_media_write_error(tmp_path, monkeypatch):
+    # Root ignores chmod, so the permission answer itself is simulated here.
+    real_access = os.access
+    monkeypatch.setattr(os, "access", lambda path, mode, **kw: False if mode & os.W_OK else real_access(path, mode, **kw))
+    with pytest.raises(MediaWriteError, match="not writable"):
+        write(tmp_path / "out.mp4", [np.zeros((8, 8, 3), np.uint8)])
+    assert os.listdir(tmp_path) == []
