@@ -232,12 +232,12 @@ class FlowUNet3DConditionModel(_VideoUNet):
         self.controlnet: nn.Module | None = None
         self.control_scale = 1.0
 
-    def attach_controlnet(self, controlnet: nn.Module, conditioning_scale: float = 1.0) -> None:
+    def attach_controlnet(self, controlnet: nn.Module | None, conditioning_scale: float = 1.0) -> None:
         """Attach a :class:`~.controlnet.FlowControlNetModel` that ``forward(control=...)`` runs.
 
         Like the official app (``unet.controlnet = controlnet``), the ControlNet becomes the
         sub-module ``controlnet``: the state_dict then also holds its keys, prefixed
-        ``controlnet.``, after ``conv_out.*``.
+        ``controlnet.``, after ``conv_out.*``. ``None`` detaches it.
         """
         self.controlnet = controlnet
         self.control_scale = float(conditioning_scale)
