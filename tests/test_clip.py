@@ -179,6 +179,21 @@ def test_long_lazy_clip_is_written_without_holding_its_frames(tmp_path):
     assert (len(back), back.size, back.fps) == (count, size, 25.0)
 
 
+def test_video_to_video_streams_with_bounded_memory(tmp_path):
+    count, size = 120, (240, 320)
+    Clip.from_frames(CountingSource(count, size), count, size, fps=25).write(tmp_path / "long.mp4")
+    tracemalloc.start()
+    try:
+        Clip.read(tmp_path / "long.mp4").resized(scale=0.5).write(tmp_path / "small.mp4")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 8 * 2**20, f"peak Python memory {peak / 2**20:.1f} MiB while streaming"
+    small = Clip.read(tmp_path / "small.mp4")
+    assert (len(small), small.size) == (count, (120, 160))
+    assert abs(int(small[77].mean()) - 77) <= 2  # frame t is grey level t: order kept
+
+
 # -- files -----------------------------------------------------------------------------------
 
 
