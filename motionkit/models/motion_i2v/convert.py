@@ -1,0 +1,438 @@
+"""Convert the official Motion-I2V release into motionkit's safetensors layout.
+
+The release (HuggingFace ``wangfuyun/Motion-I2V``) is a folder of diffusers-0.11-era pickles
+that the official app loads with ``strict=False`` into models it assembles at start-up.
+:func:`convert_official` repeats that assembly file by file, but strictly: every key of every
+file must land on a parameter of the same shape, and every parameter must be filled; any
+leftover or gap raises :class:`~motionkit.errors.CheckpointMismatchError` naming it. The one
+tolerated gap is a missing ``pos_encoder.pe`` table, which is a fixed function of its shape
+and is filled exactly as the official constructor fills it.
+
+Pickles are read only with ``torch.load(..., weights_only=True)`` (tensors, no code);
+everything is written as safetensors plus ``config.json`` per component:
+
+=========================  =================================================================
+``stage1/unet``             :class:`~.unet.FlowUNet3DConditionModel` (flow generation)
+``stage1/controlnet``       :class:`~.controlnet.FlowControlNetModel` (trajectories + brush)
+``stage1/flow_vae``         2-channel ``AutoencoderKL`` (current diffusers names)
+``stage1/image_vae``        SD-1.5 ``AutoencoderKL`` that encodes the reference image
+``stage1/text_encoder``     CLIP text encoder of stage 1, and ``stage1/tokenizer``
+``stage2/unet``             :class:`~.unet.AnimationUNet3DConditionModel` (SD-1.5 + motion
+                            modules + RealisticVision UNet, applied in the official order)
+``stage2/vae``              the RealisticVision VAE (converted from its LDM checkpoint)
+``stage2/text_encoder``     CLIP text encoder of stage 2, and ``stage2/tokenizer``
+=========================  =================================================================
+
+Example:
+    >>> convert_official("Motion-I2V", "motion-i2v-converted")   # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import shutil
+import sys
+from pathlib import Path
+from typing import Any, Callable, Iterable, Mapping
+
+import torch
+from safetensors.torch import load_file, save_file
+from torch import nn
+
+from motionkit.errors import CheckpointMismatchError, InvalidInputError, WeightsNotFoundError
+from motionkit.io.atomic import atomic_dir
+
+from .keys import KIND_NAMES, mismatch_message, motionkit_key, raise_on_mismatch, split_stage1
+from .motion_module import SinusoidalPositionalEncoding
+
+__all__ = [
+    "CONVERTED_LAYOUT",
+    "OFFICIAL_UNET_ADDITIONAL_KWARGS",
+    "convert_official",
+    "convert_state_dict",
+    "load_official_file",
+    "official_paths",
+]
+
+#: ``unet_additional_kwargs`` of ``configs/configs_flowgen/inference/inference.yaml``; the
+#: official app uses them for both stages (the animation yaml has the same values).
+OFFICIAL_UNET_ADDITIONAL_KWARGS: dict[str, Any] = {
+    "use_inflated_groupnorm": True,
+    "unet_use_cross_frame_attention": False,
+    "unet_use_temporal_attention": False,
+    "use_motion_module": True,
+    "motion_module_resolutions": [1, 2, 4, 8],
+    "motion_module_mid_block": True,
+    "motion_module_decoder_only": False,
+    "motion_module_type": "Vanilla",
+    "motion_module_kwargs": {
+        "num_attention_heads": 8,
+        "num_transformer_block": 1,
+        "attention_block_types": ["Temporal_Self", "Temporal_Self"],
+        "temporal_position_encoding": True,
+        "temporal_position_encoding_max_len": 32,
+        "temporal_attention_dim_div": 1,
+    },
+}
+
+#: The 3D block types the official ``from_config_2d`` / ``from_pretrained_2d`` force.
+_BLOCKS_3D = {
+    "down_block_types": ["CrossAttnDownBlock3D", "CrossAttnDownBlock3D", "CrossAttnDownBlock3D", "DownBlock3D"],
+    "up_block_types": ["UpBlock3D", "CrossAttnUpBlock3D", "CrossAttnUpBlock3D", "CrossAttnUpBlock3D"],
+}
+
+#: Sub-folders of a converted folder, by component.
+CONVERTED_LAYOUT: dict[str, str] = {
+    "stage1_unet": "stage1/unet",
+    "stage1_controlnet": "stage1/controlnet",
+    "stage1_flow_vae": "stage1/flow_vae",
+    "stage1_image_vae": "stage1/image_vae",
+    "stage1_text_encoder": "stage1/text_encoder",
+    "stage1_tokenizer": "stage1/tokenizer",
+    "stage2_unet": "stage2/unet",
+    "stage2_vae": "stage2/vae",
+    "stage2_text_encoder": "stage2/text_encoder",
+    "stage2_tokenizer": "stage2/tokenizer",
+}
+
+_MANIFEST = "motion_i2v.json"
+_HOW_TO_GET = (
+    "Download the official release with `git clone https://huggingface.co/wangfuyun/Motion-I2V` "
+    "(git-lfs), then run `motionkit convert-official <that folder> <output folder>`."
+)
+_PICKLE_SUFFIXES = (".bin", ".ckpt", ".pt", ".pth")
+_COPY_SUFFIXES = (".json", ".txt", ".model")
+
+Progress = Callable[[str], None]
+
+
+def official_paths(src: str | Path) -> dict[str, Path]:
+    """Where each file of the official release is expected under ``src``.
+
+    ``src`` is the cloned ``wangfuyun/Motion-I2V`` folder (holding ``models/``) or its
+    ``models`` folder itself. Weight files with a ``.bin`` name may also be given as
+    ``.safetensors`` beside it.
+
+    Example:
+        >>> official_paths("Motion-I2V")["motion_block"].as_posix()
+        'Motion-I2V/models/stage2/Motion_Module/motion_block.bin'
+    """
+    src = Path(src)
+    models = src if (src / "stage1").is_dir() and not (src / "models").is_dir() else src / "models"
+    flowgen = models / "stage1" / "StableDiffusion-FlowGen"
+    sd15 = models / "stage2" / "StableDiffusion"
+    dreambooth = models / "stage2" / "DreamBooth_LoRA"
+    return {
+        "stage1_unet_config": flowgen / "unet" / "config.json",
+        "stage1_unet": flowgen / "unet" / "diffusion_pytorch_model.bin",
+        "controlnet": flowgen / "controlnet" / "controlnet.bin",
+        "flow_vae_config": flowgen / "vae" / "config.json",
+        "flow_vae": flowgen / "vae_flow" / "diffusion_pytorch_model.bin",
+        "stage1_text_encoder": flowgen / "text_encoder",
+        "stage1_tokenizer": flowgen / "tokenizer",
+        "sd15_unet_config": sd15 / "unet" / "config.json",
+        "sd15_unet": sd15 / "unet" / "diffusion_pytorch_model.bin",
+        "sd15_vae_config": sd15 / "vae" / "config.json",
+        "sd15_vae": sd15 / "vae" / "diffusion_pytorch_model.bin",
+        "stage2_text_encoder": sd15 / "text_encoder",
+        "stage2_tokenizer": sd15 / "tokenizer",
+        "motion_block": models / "stage2" / "Motion_Module" / "motion_block.bin",
+        "realistic_unet": dreambooth / "realistic_unet.ckpt",
+        "realistic_checkpoint": dreambooth / "realisticVisionV51_v20Novae.safetensors",
+    }
+
+
+def _existing(path: Path) -> Path | None:
+    """``path`` or its ``.safetensors`` twin, whichever exists (safetensors preferred)."""
+    if path.suffix in _PICKLE_SUFFIXES and path.with_suffix(".safetensors").is_file():
+        return path.with_suffix(".safetensors")
+    return path if path.exists() else None
+
+
+def load_official_file(path: str | Path) -> dict[str, torch.Tensor]:
+    """Read one official weight file into a ``{key: tensor}`` dict, safely.
+
+    ``.safetensors`` files are read with safetensors; pickles (``.bin``, ``.ckpt``, ...) only
+    with ``torch.load(path, map_location="cpu", weights_only=True)``, which refuses code. A
+    Lightning-style ``{"state_dict": {...}}`` wrapper is unwrapped.
+
+    Raises:
+        WeightsNotFoundError: the file does not exist.
+        CheckpointMismatchError: the file is unreadable or holds no tensors.
+
+    Example:
+        >>> sd = load_official_file("models/stage2/Motion_Module/motion_block.bin")  # doctest: +SKIP
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise WeightsNotFoundError(f"weights file {path} not found. {_HOW_TO_GET}")
+    try:
+        if path.suffix == ".safetensors":
+            data: Any = load_file(path)
+        else:
+            data = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # noqa: BLE001 - any reader failure means the same to the user
+        raise CheckpointMismatchError(
+            f"cannot read {path}: {exc}. Expected a PyTorch state dict (tensors only) or a safetensors "
+            "file; re-download it."
+        ) from None
+    if isinstance(data, Mapping) and isinstance(data.get("state_dict"), Mapping):
+        data = data["state_dict"]
+    if not isinstance(data, Mapping) or not data or not all(isinstance(v, torch.Tensor) for v in data.values()):
+        raise CheckpointMismatchError(f"{path} does not hold a state dict of tensors; re-download it")
+    return dict(data)
+
+
+def _as_shapes(expected: nn.Module | Mapping[str, Any]) -> dict[str, tuple[int, ...]]:
+    items = expected.state_dict().items() if isinstance(expected, nn.Module) else expected.items()
+    return {k: tuple(getattr(v, "shape", v)) for k, v in items}
+
+
+def _fit_attention_conv(value: torch.Tensor, shape: tuple[int, ...]) -> torch.Tensor:
+    # Some VAE checkpoints store the mid-block attention projections as 1x1 convolutions.
+    if value.dim() == 4 and len(shape) == 2 and tuple(value.shape[2:]) == (1, 1) and tuple(value.shape[:2]) == shape:
+        return value[:, :, 0, 0]
+    return value
+
+
+def convert_state_dict(
+    kind: str,
+    official: Mapping[str, torch.Tensor],
+    expected: nn.Module | Mapping[str, Any] | None = None,
+    *,
+    what: str | None = None,
+) -> dict[str, torch.Tensor]:
+    """Rename an official state dict to motionkit's names and check it against a model.
+
+    Args:
+        kind: one of ``stage1_unet``, ``controlnet``, ``stage1_combined``, ``stage2_unet``,
+            ``motion_modules``, ``flow_vae``, ``image_vae`` (see :mod:`.keys`).
+        official: the official ``{key: tensor}``.
+        expected: the target model (or ``{key: shape}``); when given, the result must hold
+            exactly its keys with its shapes.
+        what: how to name the checkpoint in error messages.
+
+    Returns:
+        ``{motionkit_key: tensor}`` (tensors are not copied).
+
+    Raises:
+        CheckpointMismatchError: naming every missing key, unexpected key and shape mismatch.
+
+    Example:
+        >>> sd = convert_state_dict("flow_vae", torch.load("vae_flow.bin", weights_only=True), vae)  # doctest: +SKIP
+    """
+    if kind not in KIND_NAMES:
+        raise InvalidInputError(f"unknown checkpoint kind {kind!r}; expected one of {KIND_NAMES}")
+    shapes = _as_shapes(expected) if expected is not None else None
+    out: dict[str, torch.Tensor] = {}
+    for key, value in official.items():
+        new = motionkit_key(kind, key)
+        if new in out:
+            raise CheckpointMismatchError(f"{what or kind}: two keys map onto {new!r}")
+        out[new] = _fit_attention_conv(value, shapes[new]) if shapes and new in shapes else value
+    if shapes is not None:
+        raise_on_mismatch(what or f"the {kind} checkpoint", {k: tuple(v.shape) for k, v in out.items()}, shapes)
+    return out
+
+
+def _overlay(
+    what: str, files: Iterable[tuple[str, Mapping[str, torch.Tensor]]], shapes: Mapping[str, tuple[int, ...]],
+    kind: str, say: Progress,
+) -> dict[str, torch.Tensor]:
+    """Apply checkpoints in order like successive ``load_state_dict(strict=False)``, but strictly.
+
+    Every key of every file must be a model key of the right shape; after the last file every
+    model key must be set, except ``pos_encoder.pe`` tables, which are recomputed.
+    """
+    merged: dict[str, torch.Tensor] = {}
+    for name, state in files:
+        converted = convert_state_dict(kind, state)
+        extra = [k for k in converted if k not in shapes]
+        wrong = [(k, tuple(v.shape), shapes[k]) for k, v in converted.items()
+                 if k in shapes and tuple(v.shape) != shapes[k]]
+        if extra or wrong:
+            raise CheckpointMismatchError(mismatch_message(f"{what}: {name}", [], extra, wrong))
+        merged.update(converted)
+    missing_pe = [k for k in shapes if k not in merged and k.endswith("pos_encoder.pe")]
+    for key in missing_pe:
+        _, max_len, channels = shapes[key]
+        merged[key] = SinusoidalPositionalEncoding(channels, max_len).pe
+    if missing_pe:
+        say(f"  {what}: {len(missing_pe)} positional-encoding tables were not stored; filled with their fixed values")
+    raise_on_mismatch(what, {k: tuple(v.shape) for k, v in merged.items()}, shapes)
+    return merged
+
+
+def _read_config(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise CheckpointMismatchError(f"cannot read config {path}: {exc}; re-download the release") from None
+    return {k: v for k, v in data.items() if not k.startswith("_")}
+
+
+def _kwargs_for(cls: type, config: Mapping[str, Any]) -> dict[str, Any]:
+    names = set(inspect.signature(cls.__init__).parameters) - {"self"}
+    return {k: v for k, v in config.items() if k in names}
+
+
+def _on_meta(build: Callable[[], nn.Module]) -> nn.Module:
+    with torch.device("meta"):
+        return build()
+
+
+def _fill_and_save(model: nn.Module, state: Mapping[str, torch.Tensor], folder: Path) -> None:
+    """Load ``state`` into a meta-device ``model`` (float32, like the official models) and save it."""
+    model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in state.items()},
+                          strict=True, assign=True)
+    model.save_pretrained(folder, safe_serialization=True)
+
+
+def _copy_hf_folder(source: Path, target: Path, what: str) -> None:
+    """Copy a transformers folder (config, tokenizer files); pickled weights become safetensors."""
+    target.mkdir(parents=True)
+    for item in sorted(source.iterdir()):
+        if item.suffix in _COPY_SUFFIXES or item.name == "model.safetensors":
+            shutil.copy2(item, target / item.name)
+    pickles = [p for p in source.iterdir() if p.name == "pytorch_model.bin"]
+    if pickles and not (source / "model.safetensors").is_file():
+        state = load_official_file(pickles[0])
+        # safetensors refuses tensors that share memory; give each its own.
+        save_file({k: v.contiguous().clone() for k, v in state.items()}, target / "model.safetensors",
+                  metadata={"format": "pt"})
+    if not any(target.iterdir()):
+        raise WeightsNotFoundError(f"{what} folder {source} holds no config, tokenizer or weight files. {_HOW_TO_GET}")
+
+
+def _check_present(paths: Mapping[str, Path]) -> None:
+    missing = [str(p) for p in paths.values() if _existing(p) is None]
+    if missing:
+        raise WeightsNotFoundError(
+            "the official Motion-I2V release is incomplete; not found:\n  " + "\n  ".join(missing) + f"\n{_HOW_TO_GET}"
+        )
+
+
+def _stdout_progress(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def convert_official(
+    src: str | Path,
+    dst: str | Path,
+    *,
+    progress: bool | Progress = True,
+    unet_additional_kwargs: Mapping[str, Any] | None = None,
+) -> Path:
+    """Convert the official release folder ``src`` into motionkit's layout at ``dst``.
+
+    The stage-1 UNet and ControlNet are assembled as ``scripts/app.py`` does (the UNet file,
+    then ``controlnet/controlnet.bin``, into the UNet-with-attached-ControlNet namespace) and
+    split; the stage-2 UNet is SD-1.5 ``unet`` + ``Motion_Module/motion_block.bin`` +
+    ``DreamBooth_LoRA/realistic_unet.ckpt`` in that order; the stage-2 VAE is converted from
+    the RealisticVision LDM checkpoint with diffusers' single-file converter. Each component is
+    checked strictly (see the module doc). ``dst`` appears only when everything succeeded.
+
+    Args:
+        src: the cloned ``wangfuyun/Motion-I2V`` folder (or its ``models`` folder).
+        dst: output folder (replaced atomically if it exists).
+        progress: print one line per step to stderr, or a callable taking each line.
+        unet_additional_kwargs: the motion-module settings added to both UNet configs (default
+            :data:`OFFICIAL_UNET_ADDITIONAL_KWARGS`, the values of the official inference yaml).
+
+    Returns:
+        ``dst`` as a ``Path``.
+
+    Raises:
+        WeightsNotFoundError: a file of the release is missing (all are named).
+        CheckpointMismatchError: a file's keys or shapes do not fit.
+
+    Example:
+        >>> convert_official("Motion-I2V", "motion-i2v")   # doctest: +SKIP
+        PosixPath('motion-i2v')
+    """
+    from diffusers import AutoencoderKL
+    from diffusers.loaders.single_file_utils import convert_ldm_unet_checkpoint, convert_ldm_vae_checkpoint
+
+    from .controlnet import FlowControlNetModel
+    from .unet import AnimationUNet3DConditionModel, FlowUNet3DConditionModel
+
+    say: Progress = progress if callable(progress) else (_stdout_progress if progress else (lambda _m: None))
+    paths = official_paths(src)
+    _check_present(paths)
+    dst = Path(dst)
+    weights = {name: _existing(path) for name, path in paths.items()}
+    additional = dict(OFFICIAL_UNET_ADDITIONAL_KWARGS if unet_additional_kwargs is None else unet_additional_kwargs)
+
+    with atomic_dir(dst) as out:
+        say("[1/7] stage-1 UNet and ControlNet")
+        config = {**_read_config(paths["stage1_unet_config"]), **_BLOCKS_3D, **additional}
+        unet = _on_meta(lambda: FlowUNet3DConditionModel(**_kwargs_for(FlowUNet3DConditionModel, config)))
+        controlnet = _on_meta(lambda: FlowControlNetModel.from_unet(unet, load_weights_from_unet=False))
+        shapes = {**_as_shapes(unet), **{"controlnet." + k: v for k, v in _as_shapes(controlnet).items()}}
+        combined = _overlay("stage-1 UNet + ControlNet", [
+            (str(weights["stage1_unet"]), load_official_file(weights["stage1_unet"])),
+            (str(weights["controlnet"]), load_official_file(weights["controlnet"])),
+        ], shapes, "stage1_combined", say)
+        unet_state, control_state = split_stage1(combined)
+        del combined
+        _fill_and_save(unet, unet_state, out / CONVERTED_LAYOUT["stage1_unet"])
+        _fill_and_save(controlnet, control_state, out / CONVERTED_LAYOUT["stage1_controlnet"])
+        del unet, controlnet, unet_state, control_state
+
+        say("[2/7] flow VAE")
+        flow_vae = _on_meta(lambda: AutoencoderKL(**_kwargs_for(AutoencoderKL, _read_config(paths["flow_vae_config"]))))
+        state = convert_state_dict("flow_vae", load_official_file(weights["flow_vae"]), flow_vae,
+                                   what=str(weights["flow_vae"]))
+        _fill_and_save(flow_vae, state, out / CONVERTED_LAYOUT["stage1_flow_vae"])
+
+        say("[3/7] image VAE (SD 1.5)")
+        vae_config = _kwargs_for(AutoencoderKL, _read_config(paths["sd15_vae_config"]))
+        image_vae = _on_meta(lambda: AutoencoderKL(**vae_config))
+        state = convert_state_dict("image_vae", load_official_file(weights["sd15_vae"]), image_vae,
+                                   what=str(weights["sd15_vae"]))
+        _fill_and_save(image_vae, state, out / CONVERTED_LAYOUT["stage1_image_vae"])
+
+        say("[4/7] stage-2 UNet: SD 1.5 + motion modules + RealisticVision")
+        base_config = _read_config(paths["sd15_unet_config"])
+        config = {**base_config, **_BLOCKS_3D, **additional}
+        unet2 = _on_meta(lambda: AnimationUNet3DConditionModel(**_kwargs_for(AnimationUNet3DConditionModel, config)))
+        realistic = load_official_file(weights["realistic_unet"])
+        if any(k.startswith("model.diffusion_model.") for k in realistic):
+            # An LDM-format checkpoint: convert its UNet part to diffusers names first.
+            say("  realistic_unet.ckpt is in LDM format; converting its UNet with diffusers")
+            realistic = convert_ldm_unet_checkpoint(realistic, base_config)
+        state = _overlay("stage-2 UNet", [
+            (str(weights["sd15_unet"]), load_official_file(weights["sd15_unet"])),
+            (str(weights["motion_block"]), load_official_file(weights["motion_block"])),
+            (str(weights["realistic_unet"]), realistic),
+        ], _as_shapes(unet2), "stage2_unet", say)
+        del realistic
+        _fill_and_save(unet2, state, out / CONVERTED_LAYOUT["stage2_unet"])
+        del unet2, state
+
+        say("[5/7] stage-2 VAE (RealisticVision)")
+        stage2_vae = _on_meta(lambda: AutoencoderKL(**vae_config))
+        ldm = load_official_file(weights["realistic_checkpoint"])
+        state = convert_ldm_vae_checkpoint(ldm, dict(stage2_vae.config))
+        del ldm
+        state = convert_state_dict("image_vae", state, stage2_vae,
+                                   what=f"the VAE of {weights['realistic_checkpoint']}")
+        _fill_and_save(stage2_vae, state, out / CONVERTED_LAYOUT["stage2_vae"])
+
+        say("[6/7] text encoders and tokenizers")
+        for stage in ("stage1", "stage2"):
+            for part in ("text_encoder", "tokenizer"):
+                name = f"{stage}_{part}"
+                _copy_hf_folder(paths[name], out / CONVERTED_LAYOUT[name], name)
+
+        say("[7/7] manifest")
+        manifest = {
+            "format": "motionkit-motion-i2v",
+            "version": 1,
+            "source": "wangfuyun/Motion-I2V (official release)",
+            "components": CONVERTED_LAYOUT,
+        }
+        (out / _MANIFEST).write_text(json.dumps(manifest, indent=1) + "\n")
+    say(f"done: {dst}")
+    return dst
