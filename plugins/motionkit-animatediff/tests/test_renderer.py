@@ -1,0 +1,130 @@
+"""The AnimateDiff refinement renderer on tiny random components: what reaches the model, what comes back."""
+
+from __future__ import annotations
+
+from importlib.metadata import entry_points
+
+import numpy as np
+import pytest
+import torch
+
+import motionkit as mk
+from motionkit import registry
+from motionkit.errors import InvalidInputError, TooLargeError, WeightsNotFoundError
+from motionkit_animatediff import RENDERER_NAME, register
+from motionkit_animatediff.renderer import AnimateDiffRefineRenderer, work_size
+
+
+class Spy:
+    """Wraps a pipeline and records the keyword arguments of every call."""
+
+    def __init__(self, pipeline):
+        self._pipeline = pipeline
+        self.calls: list[dict] = []
+
+    def __call__(self, **kwargs):
+        self.calls.append(kwargs)
+        return self._pipeline(**kwargs)
+
+    def __getattr__(self, name):
+        return getattr(self._pipeline, name)
+
+
+def pan(frames: int, size: tuple[int, int], dx: float = 4.0) -> mk.MotionField:
+    return mk.MotionField.camera(pan=(dx, 0.0), frames=frames, size=size)
+
+
+def renderer(pipeline, **options) -> AnimateDiffRefineRenderer:
+    options = {"steps": 4, "strength": 0.5, "long_side": None, "prompt": "a cat", **options}
+    return AnimateDiffRefineRenderer(pipeline=pipeline, device="cpu", **options)
+
+
+def test_refines_the_warp_preview_and_keeps_frame_zero(pipeline, photo):
+    spy = Spy(pipeline)
+    motion = pan(4, (32, 32))
+    clip = renderer(spy).render(photo, motion, fps=6)
+
+    assert len(clip) == 4 and clip.size == (32, 32) and clip.fps == 6
+    np.testing.assert_array_equal(clip.frame(0), mk.Clip.from_array(photo[None]).frame(0))
+    # The model was handed the warp preview (structure), not the still image.
+    preview = mk.Renderer.get("warp").render(photo, motion).to_tensor()
+    sent = spy.calls[0]["video"][0]
+    assert sent.shape == (4, 3, 32, 32)
+    torch.testing.assert_close(sent, preview, atol=1e-6, rtol=0)
+    assert spy.calls[0]["strength"] == 0.5 and spy.calls[0]["prompt"] == "a cat"
+    # ... and what came back is the model's output, not the preview passed through.
+    assert not np.array_equal(clip.to_numpy()[1:], mk.Clip.from_array(preview).to_numpy()[1:])
+
+
+def test_same_seed_same_frames_other_seed_other_frames(pipeline, photo):
+    motion = pan(4, (32, 32))
+    a = renderer(pipeline, seed=3).render(photo, motion).to_numpy()
+    b = renderer(pipeline, seed=3).render(photo, motion).to_numpy()
+    c = renderer(pipeline, seed=4).render(photo, motion).to_numpy()
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a[1:], c[1:])
+
+
+def test_brush_mask_zero_keeps_the_input_pixels(pipeline, photo):
+    mask = np.zeros((32, 32), np.float32)
+    mask[:, 16:] = 1.0
+    clip = renderer(pipeline).render(photo, pan(4, (32, 32)), mk.RegionMask(mask))
+    still = mk.Clip.from_array(photo[None]).frame(0)
+    for t in range(4):
+        np.testing.assert_array_equal(clip.frame(t)[:, :16], still[:, :16])
+    assert not np.array_equal(clip.frame(3)[:, 16:], still[:, 16:])
+
+
+def test_odd_sizes_are_refined_at_multiples_of_eight_and_returned_at_their_size(pipeline):
+    spy = Spy(pipeline)
+    image = torch.rand(3, 30, 37)
+    clip = renderer(spy, long_side=48).render(image, pan(3, (30, 37)))
+    assert clip.size == (30, 37)
+    assert (spy.calls[0]["height"], spy.calls[0]["width"]) == work_size((30, 37), 48) == (40, 48)
+
+
+def test_too_many_frames_and_bad_options_are_refused(pipeline, photo):
+    with pytest.raises(TooLargeError, match="more than this motion adapter"):
+        renderer(pipeline).render(photo, pan(9, (32, 32)))
+    with pytest.raises(InvalidInputError, match="strength"):
+        renderer(pipeline, strength=0.0)
+    with pytest.raises(InvalidInputError, match="one denoising step"):
+        renderer(pipeline, steps=2, strength=0.4)
+
+
+def test_missing_weights_name_the_folder(tmp_path, monkeypatch):
+    missing = tmp_path / "no-such-model"
+    with pytest.raises(WeightsNotFoundError, match="no-such-model.*model_index.json"):
+        AnimateDiffRefineRenderer(model=missing, device="cpu")
+    monkeypatch.setenv("MOTIONKIT_ANIMATEDIFF_MODEL", str(tmp_path / "from-env"))
+    with pytest.raises(WeightsNotFoundError, match="from-env"):
+        AnimateDiffRefineRenderer(device="cpu")
+    sd_only = tmp_path / "sd15"
+    sd_only.mkdir()
+    (sd_only / "model_index.json").write_text('{"_class_name": "StableDiffusionPipeline"}', encoding="utf-8")
+    with pytest.raises(WeightsNotFoundError, match="no motion adapter"):
+        AnimateDiffRefineRenderer(model=sd_only, device="cpu")
+
+
+def test_loads_a_local_model_folder(saved_model, photo):
+    loaded = AnimateDiffRefineRenderer(model=saved_model, device="cpu", steps=4, long_side=None)
+    assert len(loaded.render(photo, pan(4, (32, 32))).to_numpy()) == 4
+
+
+def test_registers_lazily_under_its_name(monkeypatch, pipeline, photo):
+    monkeypatch.setattr(registry, "_components", {k: dict(v) for k, v in registry._components.items()})
+    monkeypatch.setattr(registry, "_origin", dict(registry._origin))
+    register(registry.register)
+    assert registry._components["renderer"][RENDERER_NAME] == "motionkit_animatediff.renderer:AnimateDiffRefineRenderer"
+    made = mk.Renderer.get(RENDERER_NAME, pipeline=pipeline, device="cpu", steps=4, long_side=None)
+    assert isinstance(made, AnimateDiffRefineRenderer)
+
+
+@pytest.mark.skipif(
+    not any(ep.value == "motionkit_animatediff:register" for ep in entry_points(group="motionkit.plugins")),
+    reason="package not installed (pip install -e plugins/motionkit-animatediff)",
+)
+def test_installed_package_is_found_through_its_entry_point():
+    assert RENDERER_NAME in mk.Renderer.available()
+    status = {p.name: p for p in registry.plugins()}["animatediff"]
+    assert status.loaded, status.error
