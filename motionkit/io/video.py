@@ -172,7 +172,9 @@ def _probe_video(path: Path) -> VideoInfo:
 def probe(path: str | os.PathLike) -> VideoInfo:
     """fps, size and exact frame count of a video file, frame folder or image file.
 
-    Video files are demuxed once without decoding (fast even for long files).
+    Video files are demuxed once without decoding (fast even for long files). For a
+    variable-frame-rate video ``fps`` is the average rate; every stored frame is still read
+    exactly once.
 
     Raises:
         MediaReadError: missing, truncated, corrupt, zero-frame or not a video; the message
@@ -200,7 +202,10 @@ def _iter_video(info: VideoInfo) -> Iterator[np.ndarray]:
 
     path = info.path
     height, width = info.size
-    reader = imageio_ffmpeg.read_frames(str(path))
+    # Passthrough: every decoded frame exactly once. The raw pipe muxer otherwise makes the
+    # stream constant-rate, duplicating frames of variable-rate (phone) videos, so the count
+    # would no longer match probe's.
+    reader = imageio_ffmpeg.read_frames(str(path), output_params=["-fps_mode", "passthrough"])
     try:
         try:
             meta = next(reader)

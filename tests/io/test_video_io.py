@@ -250,3 +250,14 @@ def test_folder_without_write_permission_is_a_media_write_error(tmp_path, monkey
     with pytest.raises(MediaWriteError, match="not writable"):
         write(tmp_path / "out.mp4", [np.zeros((8, 8, 3), np.uint8)])
     assert os.listdir(tmp_path) == []
+
+
+def test_variable_frame_rate_video_reads_each_stored_frame_once(tmp_path):
+    path = tmp_path / "vfr.mp4"
+    # 20 frames, the first 10 shown twice as long as the rest.
+    subprocess.run([ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i", "testsrc=size=64x48:rate=10", "-frames:v", "20",
+                    "-vf", "setpts='if(lt(N,10),N*2,20+N-10)/10/TB'", "-fps_mode", "vfr",
+                    "-pix_fmt", "yuv420p", "-c:v", "libx264", str(path)], check=True)
+    info = probe(path)
+    assert info.frames == 20
+    assert len(list(iter_frames(path, info))) == 20
