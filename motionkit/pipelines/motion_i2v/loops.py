@@ -202,11 +202,11 @@ def denoise_video(
 def decode_frames(decode: Callable[[torch.Tensor], torch.Tensor], latents: torch.Tensor, scale: float) -> torch.Tensor:
     """Decode ``(B, C, F, h, w)`` latents one frame at a time (VAE slicing) -> ``(B, C', F, H, W)``.
 
-    ``decode`` maps ``(1, C, h, w)`` to ``(1, C', H, W)``; latents are divided by ``scale`` first.
+    ``decode`` maps ``(1, C, h, w)`` to ``(1, C', H, W)``; latents are multiplied by ``1 / scale`` first, as the official code does.
     """
     frames: Sequence[torch.Tensor] = []
     b, _, f = latents.shape[:3]
-    flat = (latents / scale).permute(0, 2, 1, 3, 4).reshape(b * f, *latents.shape[1:2], *latents.shape[3:])
+    flat = (latents * (1.0 / scale)).permute(0, 2, 1, 3, 4).reshape(b * f, *latents.shape[1:2], *latents.shape[3:])
     frames = [decode(flat[i : i + 1]) for i in range(flat.shape[0])]
     out = torch.cat(frames)
     return out.reshape(b, f, *out.shape[1:]).permute(0, 2, 1, 3, 4)

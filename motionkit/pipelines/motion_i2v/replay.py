@@ -65,35 +65,22 @@ def _need(folder: Path, name: str) -> Path:
     return path
 
 
-def _config(folder: Path, stem: str) -> dict:
-    data = json.loads(_need(folder, f"{stem}_config.json").read_text())
-    return dict(data.get("init_kwargs") or data["resolved_config"])
-
-
 def load_tiny_models(folder: str | os.PathLike) -> tuple[torch.nn.Module, torch.nn.Module]:
     """The stage-1 UNet (ControlNet attached) and stage-2 UNet of a fixture folder, in eval mode.
 
-    Weights carry the official key names and load strictly into motionkit's networks.
+    Weights carry the official key names and load strictly into motionkit's networks
+    (:func:`motionkit.models.motion_i2v.parity.load_fixture_model`).
     """
-    from motionkit.models.motion_i2v.controlnet import FlowControlNetModel
-    from motionkit.models.motion_i2v.unet import AnimationUNet3DConditionModel, FlowUNet3DConditionModel
+    from motionkit.models.motion_i2v.parity import load_fixture_model
 
     folder = Path(folder)
-    stage1 = FlowUNet3DConditionModel(**_config(folder, "stage1_unet"))
-    stage1.load_state_dict(load_file(_need(folder, "stage1_unet.safetensors")), strict=True)
-    controlnet_config = json.loads(_need(folder, "controlnet_config.json").read_text())
-    controlnet = FlowControlNetModel.from_unet(stage1, **_controlnet_options(controlnet_config))
-    controlnet.load_state_dict(load_file(_need(folder, "controlnet.safetensors")), strict=True)
-    stage1.attach_controlnet(controlnet, float(controlnet_config.get("control_scale", 1.0)))
-    stage2 = AnimationUNet3DConditionModel(**_config(folder, "stage2_unet"))
-    stage2.load_state_dict(load_file(_need(folder, "stage2_unet.safetensors")), strict=True)
-    return stage1.eval(), stage2.eval()
-
-
-def _controlnet_options(config: dict) -> dict:
-    resolved = config.get("resolved_config", {})
-    keys = ("conditioning_embedding_out_channels",)
-    return {k: resolved[k] for k in keys if k in resolved}
+    for stem in ("stage1_unet", "controlnet", "stage2_unet"):
+        _need(folder, f"{stem}.safetensors")
+        _need(folder, f"{stem}_config.json")
+    stage1 = load_fixture_model(folder, "stage1_unet")
+    scale = float(json.loads((folder / "controlnet_config.json").read_text()).get("control_scale", 1.0))
+    stage1.attach_controlnet(load_fixture_model(folder, "controlnet"), scale)
+    return stage1.eval(), load_fixture_model(folder, "stage2_unet").eval()
 
 
 def _scheduler_records(cases: dict[str, torch.Tensor]) -> list[ReplayRecord]:
@@ -205,6 +192,19 @@ def run_pipeline_cases(folder: str | os.PathLike) -> list[ReplayRecord]:
     flow = load_file(_need(folder, "cases.safetensors"))["stage2.flow_pre"][0]
     stage1, stage2 = load_tiny_models(folder)
     return _scheduler_records(cases) + replay_stage1(stage1, cases) + replay_stage2(stage2, cases, flow)
+
+
+def parity_checks(folder: str | os.PathLike, keys_path: str | os.PathLike | None = None) -> list:
+    """The replay as a check group of ``python -m motionkit.models.motion_i2v.parity``.
+
+    Append it to :data:`motionkit.models.motion_i2v.parity.CHECKS`; a folder without
+    ``pipeline_cases.safetensors`` gives no records. ``keys_path`` is unused.
+    """
+    from motionkit.models.motion_i2v.parity import CheckRecord
+
+    if not (Path(folder) / "pipeline_cases.safetensors").is_file():
+        return []
+    return [CheckRecord(f"pipeline.{r.name}", r.max_err, r.tol, r.ok) for r in run_pipeline_cases(folder)]
 
 
 def main(argv: list[str] | None = None) -> int:
