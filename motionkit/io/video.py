@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import logging
 import math
 import os
 import re
@@ -197,8 +198,20 @@ def probe(path: str | os.PathLike) -> VideoInfo:
     return _probe_video(path)
 
 
+class _RotationNoticeFilter(logging.Filter):
+    """Drops imageio-ffmpeg's warning that a rotated video decodes with swapped sides:
+    :func:`probe` already reports the decoded size, so the notice is noise for our users."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith("The frame size for reading")
+
+
 def _iter_video(info: VideoInfo) -> Iterator[np.ndarray]:
     import imageio_ffmpeg
+
+    ffmpeg_logger = logging.getLogger("imageio_ffmpeg")
+    if not any(isinstance(f, _RotationNoticeFilter) for f in ffmpeg_logger.filters):
+        ffmpeg_logger.addFilter(_RotationNoticeFilter())
 
     path = info.path
     height, width = info.size

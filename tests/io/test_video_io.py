@@ -261,3 +261,14 @@ def test_variable_frame_rate_video_reads_each_stored_frame_once(tmp_path):
     info = probe(path)
     assert info.frames == 20
     assert len(list(iter_frames(path, info))) == 20
+
+
+def test_rotated_phone_video_reports_the_decoded_size(tmp_path, cat_photo, capfd):
+    plain, rotated = tmp_path / "plain.mp4", tmp_path / "rotated.mp4"
+    write(plain, moving_crops(cat_photo, frames=3))  # 96 x 128
+    subprocess.run([ffmpeg_exe(), "-v", "error", "-display_rotation", "90", "-i", str(plain), "-c", "copy", str(rotated)], check=True)
+    info = probe(rotated)
+    assert info.size == (128, 96)
+    frames = list(iter_frames(rotated, info))
+    assert len(frames) == 3 and frames[0].shape == (128, 96, 3)
+    assert "frame size for reading" not in capfd.readouterr().err
