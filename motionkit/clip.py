@@ -18,6 +18,7 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import math
 import os
@@ -345,9 +346,16 @@ class Clip:
             yield from self._array
             return
         produced = 0
-        for frame in itertools.islice(self._source(), self._count):
-            yield _coerce_frame(frame, self._size, produced)
-            produced += 1
+        source = self._source()
+        try:
+            for frame in itertools.islice(source, self._count):
+                yield _coerce_frame(frame, self._size, produced)
+                produced += 1
+        finally:
+            # Release the source (an ffmpeg process, open files) as soon as the caller stops.
+            close = getattr(source, "close", None)
+            if close is not None:
+                close()
         if produced < self._count:
             raise InvalidInputError(f"the clip's frame source yielded {produced} frames but promised {self._count}")
 
@@ -367,7 +375,8 @@ class Clip:
         index = self._index(i)
         if self._array is not None:
             return self._array[index].copy()
-        return next(itertools.islice(self.iter_frames(), index, None)).copy()
+        with contextlib.closing(self.iter_frames()) as frames:
+            return next(itertools.islice(frames, index, None)).copy()
 
     def __getitem__(self, key: int | slice) -> np.ndarray | Clip:
         if isinstance(key, slice):
