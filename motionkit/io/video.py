@@ -217,8 +217,9 @@ def _iter_video(info: VideoInfo) -> Iterator[np.ndarray]:
     height, width = info.size
     # Passthrough: every decoded frame exactly once. The raw pipe muxer otherwise makes the
     # stream constant-rate, duplicating frames of variable-rate (phone) videos, so the count
-    # would no longer match probe's.
-    reader = imageio_ffmpeg.read_frames(str(path), output_params=["-fps_mode", "passthrough"])
+    # would no longer match probe's. The map picks the stream probe counted (ffmpeg's own
+    # choice is the largest one, which can be a cover picture).
+    reader = imageio_ffmpeg.read_frames(str(path), output_params=["-map", "0:v:0", "-fps_mode", "passthrough"])
     try:
         try:
             meta = next(reader)
