@@ -101,36 +101,30 @@ def splat_inverse(
     return inverse.reshape(2, h, w).astype(np.float32), coverage.reshape(h, w).astype(np.float32)
 
 
-def warp_frame(
-    image: np.ndarray,
+def source_map(
     flow: np.ndarray,
-    mask: np.ndarray | None = None,
     *,
     splat: Literal["softmax", "avg"] = "softmax",
     sharpness: float = 1.0,
-    fill: Literal["warp", "inpaint"] = "warp",
     work_size: int = 256,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Forward-warp one image along ``flow``; the numeric core of :class:`WarpRenderer`.
+    """Where each output pixel reads the input: the backward map of the forward ``flow``.
 
     Args:
-        image: ``float32 (H, W, 3)`` in [0, 1].
-        flow: ``float32 (2, H, W)`` displacement from this image to the output, in pixels.
-        mask: optional ``float32 (H, W)`` brush; the flow is multiplied by it and pixels where
-            it is 0 are copied from ``image`` exactly.
-        splat, sharpness, fill, work_size: see :class:`WarpRenderer`.
+        flow: ``float32 (2, H, W)`` displacement of every input pixel to the output, in pixels.
+        splat, sharpness, work_size: see :class:`WarpRenderer`.
 
     Returns:
-        ``(frame (H, W, 3) float32, unseen (H, W) bool)``; ``unseen`` marks output pixels no
-        input pixel moved to, or whose source lies outside the image (content that is not in
-        ``image``; video-to-video fills those from the source video).
-    """
-    h, w = image.shape[:2]
-    if mask is not None:
-        flow = flow * mask[None]
-    if not flow.any():
-        return image.copy(), np.zeros((h, w), bool)
+        ``(source (H, W, 2) float32, unseen (H, W) bool)``: the input position (x, y) each
+        output pixel shows, for ``cv2.remap``; and the output pixels that no input pixel moved
+        to or whose source lies outside the input (content the input does not show).
 
+    Example:
+        >>> src, unseen = source_map(np.full((2, 8, 8), 2.0, np.float32))
+        >>> src[4, 4].tolist(), bool(unseen[0, 0]), bool(unseen[4, 4])
+        ([2.0, 2.0], True, False)
+    """
+    _, h, w = flow.shape
     metric = None if splat == "avg" else np.hypot(flow[0], flow[1]) * sharpness
     scale = max(h, w) / work_size
     if scale > 1:
@@ -144,16 +138,44 @@ def warp_frame(
     else:
         inv, cover = splat_inverse(flow, metric)
         inv = inv.transpose(1, 2, 0)
-    valid = cover > HOLE_WEIGHT
     # Soft confidence: a target grazed by one stretched source must not become a speckle.
     inv = push_pull(inv, np.clip(cover, 0.0, 1.0))
     grid = np.dstack(np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32)))
-    inv = _refine_inverse(flow, inv, grid)
-
-    src = grid + inv
-    out = cv2.remap(image, src[..., 0], src[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101)
+    src = grid + _refine_inverse(flow, inv, grid)
     outside = (src[..., 0] < -0.5) | (src[..., 0] > w - 0.5) | (src[..., 1] < -0.5) | (src[..., 1] > h - 0.5)
-    unseen = ~valid | outside
+    return src, (cover <= HOLE_WEIGHT) | outside
+
+
+def warp_frame(
+    image: np.ndarray,
+    flow: np.ndarray,
+    mask: np.ndarray | None = None,
+    *,
+    splat: Literal["softmax", "avg"] = "softmax",
+    sharpness: float = 1.0,
+    fill: Literal["warp", "inpaint"] = "warp",
+    work_size: int = 256,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Forward-warp one image along ``flow``; the numeric core of :class:`WarpRenderer`.
+
+    Args:
+        image: ``float32 (H, W, C)`` in [0, 1] (``C == 3`` for ``fill="inpaint"``).
+        flow: ``float32 (2, H, W)`` displacement from this image to the output, in pixels.
+        mask: optional ``float32 (H, W)`` brush; the flow is multiplied by it and pixels where
+            it is 0 are copied from ``image`` exactly.
+        splat, sharpness, fill, work_size: see :class:`WarpRenderer`.
+
+    Returns:
+        ``(frame (H, W, C) float32, unseen (H, W) bool)``; ``unseen`` as in :func:`source_map`
+        (video-to-video fills those pixels from the source video).
+    """
+    h, w = image.shape[:2]
+    if mask is not None:
+        flow = flow * mask[None]
+    if not flow.any():
+        return image.copy(), np.zeros((h, w), bool)
+    src, unseen = source_map(flow, splat=splat, sharpness=sharpness, work_size=work_size)
+    out = cv2.remap(image, src[..., 0], src[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101)
     if fill == "inpaint" and unseen.any():
         as_u8 = np.clip(out * 255.0 + 0.5, 0, 255).astype(np.uint8)
         painted = cv2.inpaint(as_u8, unseen.astype(np.uint8), 3, cv2.INPAINT_TELEA)
