@@ -107,6 +107,16 @@ def _image_to_values(array: np.ndarray) -> np.ndarray:
     return gray if alpha is None else gray * alpha  # transparent means "not painted"
 
 
+def _pil_to_array(img: Any) -> np.ndarray:
+    """A PIL image -> its pixels, keeping 16-bit depth and alpha."""
+    if img.mode.startswith("I"):  # 16-bit (or 32-bit integer) grayscale
+        return np.clip(np.asarray(img, dtype=np.int64), 0, 65535).astype(np.uint16)
+    if img.mode not in ("1", "L", "LA", "RGB", "RGBA", "F"):
+        has_alpha = "transparency" in img.info or img.mode in ("PA", "RGBa", "La")
+        img = img.convert("RGBA" if has_alpha else "RGB")
+    return np.asarray(img)
+
+
 def _read_mask_file(path: Path) -> np.ndarray:
     from PIL import Image, UnidentifiedImageError
 
@@ -114,11 +124,7 @@ def _read_mask_file(path: Path) -> np.ndarray:
         raise MediaReadError(f"cannot read mask image {path}: no such file")
     try:
         with Image.open(path) as img:
-            if img.mode.startswith("I"):  # 16-bit (or 32-bit integer) grayscale
-                return np.clip(np.asarray(img, dtype=np.int64), 0, 65535).astype(np.uint16)
-            if img.mode not in ("1", "L", "LA", "RGB", "RGBA", "F"):
-                img = img.convert("RGBA" if "transparency" in img.info or img.mode in ("PA", "RGBa", "La") else "RGB")
-            return np.asarray(img)
+            return _pil_to_array(img)
     except UnidentifiedImageError:
         raise MediaReadError(f"cannot read mask image {path}: not an image file or an unsupported format") from None
     except (OSError, SyntaxError, ValueError) as exc:
@@ -235,7 +241,7 @@ class RegionMask:
         elif isinstance(image, np.ndarray):
             array = image
         elif type(image).__module__.startswith("PIL."):
-            array = np.asarray(image.convert("RGBA") if image.mode == "P" else image)
+            array = _pil_to_array(image)
         else:
             raise InvalidInputError(f"cannot read a mask from a {type(image).__name__}; pass a path, array, tensor or PIL image")
         values = _image_to_values(array)

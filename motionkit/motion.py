@@ -149,7 +149,12 @@ class MotionField:
         return self._flow.detach().cpu().numpy().copy()
 
     def magnitude(self) -> torch.Tensor:
-        """Length of every vector: ``float32 (T, H, W)`` pixels."""
+        """Length of every vector: ``float32 (T, H, W)`` pixels.
+
+        Example:
+            >>> MotionField.camera(pan=(3, 4), frames=2, size=(2, 2)).magnitude()[1, 0, 0].item()
+            5.0
+        """
         return torch.linalg.vector_norm(self._flow, dim=1)
 
     def __repr__(self) -> str:
@@ -178,7 +183,13 @@ class MotionField:
             )
 
     def __add__(self, other: MotionField) -> MotionField:
-        """Superpose two motions: displacements add, pixel by pixel (``(a + b)_t(p) = a_t(p) + b_t(p)``)."""
+        """Superpose two motions: displacements add, pixel by pixel (``(a + b)_t(p) = a_t(p) + b_t(p)``).
+
+        Example:
+            >>> a = MotionField.camera(pan=(2, 0), frames=2, size=(4, 4))
+            >>> (a + a).flow[1, :, 0, 0].tolist()
+            [4.0, 0.0]
+        """
         if not isinstance(other, MotionField):
             return NotImplemented
         self._check_same(other, "add")
@@ -194,7 +205,13 @@ class MotionField:
         return MotionField(-self._flow)
 
     def __mul__(self, weight: float | Sequence[float] | torch.Tensor | np.ndarray) -> MotionField:
-        """Scale every vector by a number, or frame ``t`` by ``weight[t]`` (length T)."""
+        """Scale every vector by a number, or frame ``t`` by ``weight[t]`` (length T).
+
+        Example:
+            >>> a = MotionField.camera(pan=(4, 0), frames=3, size=(4, 4))
+            >>> (a * 0.5).flow[2, 0, 0, 0].item(), (a * [0, 0, 2]).flow[2, 0, 0, 0].item()
+            (2.0, 8.0)
+        """
         if isinstance(weight, numbers.Real) and not isinstance(weight, bool):
             weight = np.float32(weight)
         if isinstance(weight, torch.Tensor):
@@ -223,13 +240,26 @@ class MotionField:
         (bilinearly; beyond the border the edge vector). E.g. a translation composed with a
         translation adds them; a pan composed with a zoom about the centre zooms the panned
         image about the centre. Unlike ``+``, this is the order-dependent chain.
+
+        Example:
+            >>> pan = MotionField.camera(pan=(2, 0), frames=2, size=(9, 9))
+            >>> zoom = MotionField.camera(zoom=2.0, frames=2, size=(9, 9))
+            >>> pan.compose(zoom).flow[1, :, 4, 4].tolist()   # centre pixel: 2 px right, then doubled
+            [4.0, 0.0]
         """
         self._check_same(other, "compose")
         return MotionField(field_ops.compose(self._flow, other._flow))
 
     # --- edits ---------------------------------------------------------------------------
     def masked(self, mask: RegionMask | torch.Tensor | np.ndarray) -> MotionField:
-        """Multiply every vector by ``mask`` (``(H, W)`` in [0, 1]): 0 outside freezes pixels exactly."""
+        """Multiply every vector by ``mask`` (``(H, W)`` in [0, 1]): 0 outside freezes pixels exactly.
+
+        Example:
+            >>> from motionkit import RegionMask
+            >>> f = MotionField.camera(pan=(5, 0), frames=2, size=(4, 4)).masked(RegionMask.empty((4, 4)))
+            >>> f.magnitude().max().item()
+            0.0
+        """
         from motionkit.mask import RegionMask
 
         values = mask.values if isinstance(mask, RegionMask) else RegionMask(mask).values
@@ -238,7 +268,13 @@ class MotionField:
         return MotionField(self._flow * values.to(self._flow.device))
 
     def resize(self, size: tuple[int, int]) -> MotionField:
-        """Resample to ``size = (H', W')`` and rescale the vectors: dx by W'/W, dy by H'/H."""
+        """Resample to ``size = (H', W')`` and rescale the vectors: dx by W'/W, dy by H'/H.
+
+        Example:
+            >>> f = MotionField.camera(pan=(3, 1), frames=2, size=(10, 10)).resize((20, 30))
+            >>> f.flow[1, :, 5, 5].tolist()
+            [9.0, 2.0]
+        """
         return MotionField(field_ops.resize(self._flow, _size(size)))
 
     def smooth(self, spatial_sigma: float = 0.0, temporal_sigma: float = 0.0) -> MotionField:
@@ -246,6 +282,11 @@ class MotionField:
 
         Time is padded by an odd reflection before frame 0 and by repeating the last frame,
         so smoothing in time softens jerks without moving frame 0.
+
+        Example:
+            >>> jerky = MotionField.camera(pan=(8, 0), frames=8, size=(16, 16), easing="ease-in")
+            >>> jerky.smooth(spatial_sigma=1.0, temporal_sigma=1.5).frames
+            8
         """
         return MotionField(field_ops.smooth(self._flow, float(spatial_sigma), float(temporal_sigma)))
 
@@ -257,6 +298,11 @@ class MotionField:
         inverse of the last frame. A pan right becomes a pan left with the same timing
         reversed (an ease-in becomes an ease-out), a zoom in a zoom out. The inverse is exact
         for smooth, fold-free motion and approximate where content is occluded.
+
+        Example:
+            >>> back = MotionField.camera(pan=(6, 0), frames=3, size=(8, 8)).reverse()
+            >>> round(back.flow[2, 0, 4, 4].item(), 4)
+            -6.0
         """
         return MotionField(field_ops.reverse(self._flow))
 
@@ -264,13 +310,22 @@ class MotionField:
         """Ping-pong: frames ``0, 1, ..., T-1, T-2, ..., 1`` (2T - 2 frames), then ``0`` too if ``closed`` (2T - 1).
 
         The open form plays seamlessly on repeat; the closed form ends at rest.
+
+        Example:
+            >>> MotionField.zeros(4, (8, 8)).loop().frames, MotionField.zeros(4, (8, 8)).loop(closed=True).frames
+            (6, 7)
         """
         return MotionField(field_ops.ping_pong(self._flow, closed=closed))
 
     # --- constructors --------------------------------------------------------------------
     @classmethod
     def zeros(cls, frames: int, size: tuple[int, int]) -> MotionField:
-        """A field that moves nothing: ``(frames, 2, H, W)`` zeros."""
+        """A field that moves nothing: ``(frames, 2, H, W)`` zeros.
+
+        Example:
+            >>> MotionField.zeros(16, (320, 512)).flow.shape
+            torch.Size([16, 2, 320, 512])
+        """
         if int(frames) != frames or frames < 1:
             raise InvalidInputError(f"frames must be a positive integer, got {frames!r}")
         return cls(torch.zeros(int(frames), 2, *_size(size)))
@@ -332,6 +387,17 @@ class MotionField:
         Args:
             velocity: ``(2, H, W)`` pixels per frame.
             frames: T.
+            mask: optional ``(H, W)`` mask or :class:`~motionkit.RegionMask`.
+            substeps: integration steps per frame.
+
+        Returns:
+            ``(T, 2, H, W)`` field; frame ``t`` is ``p_t - p_0``.
+
+        Example:
+            >>> import torch
+            >>> v = torch.zeros(2, 32, 32); v[0] = 1.5          # a steady current to the right
+            >>> MotionField.from_velocity(v, frames=5).flow[4, 0, 16, 16].item()
+            6.0
         """
         from motionkit.mask import RegionMask
 
@@ -366,6 +432,11 @@ class MotionField:
             frames: T (default: the trajectories' length).
             mask: motion brush, 1 where things may move.
             options: passed to the predictor's constructor.
+
+        Example:
+            >>> from motionkit import Trajectory
+            >>> drag = Trajectory.line((40, 30), (60, 30), frames=8)
+            >>> motion = MotionField.from_trajectories([drag], size=(64, 96))  # doctest: +SKIP
         """
         from motionkit import registry
         from motionkit.mask import RegionMask
@@ -386,12 +457,26 @@ class MotionField:
 
     # --- files ---------------------------------------------------------------------------
     def save(self, path: str | os.PathLike, metadata: dict[str, Any] | None = None) -> Path:
-        """Write an ``.npz`` (float32 flow, format version, optional JSON ``metadata``), atomically."""
+        """Write an ``.npz`` (float32 flow, format version, optional JSON ``metadata``), atomically.
+
+        Raises:
+            MediaWriteError: the folder is missing or not writable.
+            InvalidInputError: ``metadata`` is not JSON-serialisable.
+
+        Example:
+            >>> motion.save("wave.npz", metadata={"prompt": "waves"})  # doctest: +SKIP
+            >>> MotionField.load("wave.npz") == motion                  # doctest: +SKIP
+            True
+        """
         return motion_files.save_npz(path, self.numpy(), metadata)
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> MotionField:
-        """Read a field written by :meth:`save`; exactly the saved numbers."""
+        """Read a field written by :meth:`save`; exactly the saved numbers.
+
+        Raises:
+            MotionFileError: missing, not an ``.npz``, without ``flow``, wrong shape, newer version.
+        """
         flow, _ = motion_files.load_npz(path)
         return cls(torch.from_numpy(flow))
 
@@ -401,12 +486,26 @@ class MotionField:
         return motion_files.load_npz(path)[1]
 
     def save_flo(self, folder: str | os.PathLike) -> list[Path]:
-        """Write frames 1..T-1 as Middlebury ``folder/frame_0001.flo`` ... (frame 0 is zero, not written)."""
+        """Write frames 1..T-1 as Middlebury ``folder/frame_0001.flo`` ... (frame 0 is zero, not written).
+
+        ``frame_000t.flo`` holds the flow from frame 0 to frame ``t``. The folder appears whole;
+        an existing folder is replaced only if it holds nothing but ``.flo`` files.
+
+        Example:
+            >>> motion.save_flo("flows")              # doctest: +SKIP
+            [PosixPath('flows/frame_0001.flo'), ...]
+        """
         return motion_files.save_flo_frames(folder, self.numpy())
 
     @classmethod
     def load_flo(cls, source: str | os.PathLike | Sequence[str | os.PathLike]) -> MotionField:
-        """Read ``.flo`` frames 1..T-1 (a folder or a list of files); a zero frame 0 is prepended."""
+        """Read ``.flo`` frames 1..T-1 (a folder or a list of files); a zero frame 0 is prepended.
+
+        A folder's files are taken in natural name order (``frame_9`` before ``frame_10``).
+
+        Raises:
+            MotionFileError: no files, a bad magic number or size, a truncated file, mixed sizes.
+        """
         return cls(torch.from_numpy(motion_files.load_flo_frames(source)))
 
     # --- pictures ------------------------------------------------------------------------
@@ -425,6 +524,10 @@ class MotionField:
         for all frames (the longest vector of the whole field unless ``max_magnitude``).
         ``"arrows"``: arrows from grid points (every ``step`` pixels) to where they go, drawn
         over ``image`` (default a dark gray canvas).
+
+        Example:
+            >>> MotionField.camera(zoom=1.2, frames=4, size=(32, 32)).visualize().to_numpy().shape
+            (4, 32, 32, 3)
         """
         from motionkit.clip import Clip
 

@@ -64,7 +64,15 @@ def camera_field(
         raise InvalidInputError("camera: pan, zoom and rotate must be finite numbers")
     if zoom <= 0:
         raise InvalidInputError(f"camera: zoom must be > 0 (1 = no zoom), got {zoom}")
-    cx, cy = ((w - 1) / 2.0, (h - 1) / 2.0) if center is None else (float(center[0]), float(center[1]))
+    if center is None:
+        cx, cy = (w - 1) / 2.0, (h - 1) / 2.0
+    else:
+        try:
+            cx, cy = (float(v) for v in center)
+        except (TypeError, ValueError):
+            raise InvalidInputError(f"camera: center must be (x, y) pixels, got {center!r}") from None
+        if not (math.isfinite(cx) and math.isfinite(cy)):
+            raise InvalidInputError(f"camera: center must be finite, got {center!r}")
     s = progress(frames, easing)
 
     rel = pixel_grid(h, w, dtype=torch.float64)
