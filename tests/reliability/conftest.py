@@ -74,3 +74,28 @@ def video_file(tmp_path, small_photo) -> Callable[..., Path]:
         return path
 
     return make
+
+
+@pytest.fixture
+def cli_error(capsys) -> Callable[..., str]:
+    """Run ``motionkit.cli.main(args)``; assert it failed as documented; return its error line.
+
+    The contract: exit status 1, one line ``motionkit: error: ...`` on stderr (progress
+    messages before it are allowed), and no traceback.
+    """
+    from motionkit.cli import main
+
+    def run(args: list[str], *fragments: str) -> str:
+        capsys.readouterr()
+        status = main([str(a) for a in args])
+        err = capsys.readouterr().err
+        assert status == 1, f"exit status {status}, stderr: {err!r}"
+        assert "Traceback" not in err, err
+        errors = [line for line in err.splitlines() if line.startswith("motionkit: error:")]
+        assert len(errors) == 1, f"expected one error line, got: {err!r}"
+        assert err.rstrip().splitlines()[-1] == errors[0], "the error line must be the last thing printed"
+        for fragment in fragments:
+            assert fragment.lower() in errors[0].lower(), f"{fragment!r} not in {errors[0]!r}"
+        return errors[0]
+
+    return run
