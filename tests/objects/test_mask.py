@@ -149,6 +149,7 @@ def test_from_image_formats(tmp_path):
     path8 = tmp_path / "m8.png"
     Image.fromarray(rgba).save(path8)
     assert RegionMask.from_image(path8) == RegionMask.from_image(rgba)
+    assert RegionMask.from_image(Image.fromarray(gray16)) == from16  # a PIL image keeps its 16 bits
     hard = RegionMask.from_image(gray8, threshold=0.5)
     assert set(hard.values.unique().tolist()) == {0.0, 1.0}
     assert hard.values[0, 0] == 0 and hard.values[2, 3] == 1

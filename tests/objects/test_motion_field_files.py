@@ -186,7 +186,6 @@ def test_visualize_arrows_over_photo(cat_photo):
 
 
 def test_from_trajectories_uses_the_sparse_predictor():
-    pytest.importorskip("motionkit.classical.densify")
     drag = Trajectory.line((10, 10), (18, 10), frames=5)
     pin = Trajectory.pin((40, 30), frames=5)
     field = MotionField.from_trajectories([drag, pin], size=(40, 60))
