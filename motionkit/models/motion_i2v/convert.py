@@ -29,7 +29,6 @@ Example:
 
 from __future__ import annotations
 
-import inspect
 import json
 import shutil
 import sys
@@ -43,7 +42,7 @@ from torch import nn
 from motionkit.errors import CheckpointMismatchError, InvalidInputError, WeightsNotFoundError
 from motionkit.io.atomic import atomic_dir
 
-from .keys import KIND_NAMES, mismatch_message, motionkit_key, raise_on_mismatch, split_stage1
+from .keys import KIND_NAMES, constructor_kwargs, mismatch_message, motionkit_key, raise_on_mismatch, split_stage1
 from .motion_module import SinusoidalPositionalEncoding
 
 __all__ = [
@@ -272,11 +271,6 @@ def _read_config(path: Path) -> dict[str, Any]:
     return {k: v for k, v in data.items() if not k.startswith("_")}
 
 
-def _kwargs_for(cls: type, config: Mapping[str, Any]) -> dict[str, Any]:
-    names = set(inspect.signature(cls.__init__).parameters) - {"self"}
-    return {k: v for k, v in config.items() if k in names}
-
-
 def _on_meta(build: Callable[[], nn.Module]) -> nn.Module:
     with torch.device("meta"):
         return build()
@@ -367,7 +361,7 @@ def convert_official(
     with atomic_dir(dst) as out:
         say("[1/7] stage-1 UNet and ControlNet")
         config = {**_read_config(paths["stage1_unet_config"]), **_BLOCKS_3D, **additional}
-        unet = _on_meta(lambda: FlowUNet3DConditionModel(**_kwargs_for(FlowUNet3DConditionModel, config)))
+        unet = _on_meta(lambda: FlowUNet3DConditionModel(**constructor_kwargs(FlowUNet3DConditionModel, config)))
         controlnet = _on_meta(lambda: FlowControlNetModel.from_unet(unet, load_weights_from_unet=False))
         shapes = {**_as_shapes(unet), **{"controlnet." + k: v for k, v in _as_shapes(controlnet).items()}}
         combined = _overlay("stage-1 UNet + ControlNet", [
@@ -381,13 +375,13 @@ def convert_official(
         del unet, controlnet, unet_state, control_state
 
         say("[2/7] flow VAE")
-        flow_vae = _on_meta(lambda: AutoencoderKL(**_kwargs_for(AutoencoderKL, _read_config(paths["flow_vae_config"]))))
+        flow_vae = _on_meta(lambda: AutoencoderKL(**constructor_kwargs(AutoencoderKL, _read_config(paths["flow_vae_config"]))))
         state = convert_state_dict("flow_vae", load_official_file(weights["flow_vae"]), flow_vae,
                                    what=str(weights["flow_vae"]))
         _fill_and_save(flow_vae, state, out / CONVERTED_LAYOUT["stage1_flow_vae"])
 
         say("[3/7] image VAE (SD 1.5)")
-        vae_config = _kwargs_for(AutoencoderKL, _read_config(paths["sd15_vae_config"]))
+        vae_config = constructor_kwargs(AutoencoderKL, _read_config(paths["sd15_vae_config"]))
         image_vae = _on_meta(lambda: AutoencoderKL(**vae_config))
         state = convert_state_dict("image_vae", load_official_file(weights["sd15_vae"]), image_vae,
                                    what=str(weights["sd15_vae"]))
@@ -396,7 +390,7 @@ def convert_official(
         say("[4/7] stage-2 UNet: SD 1.5 + motion modules + RealisticVision")
         base_config = _read_config(paths["sd15_unet_config"])
         config = {**base_config, **_BLOCKS_3D, **additional}
-        unet2 = _on_meta(lambda: AnimationUNet3DConditionModel(**_kwargs_for(AnimationUNet3DConditionModel, config)))
+        unet2 = _on_meta(lambda: AnimationUNet3DConditionModel(**constructor_kwargs(AnimationUNet3DConditionModel, config)))
         realistic = load_official_file(weights["realistic_unet"])
         if any(k.startswith("model.diffusion_model.") for k in realistic):
             # An LDM-format checkpoint: convert its UNet part to diffusers names first.

@@ -43,6 +43,7 @@ __all__ = [
     "KeyCheck",
     "check_keys_full",
     "build_meta_model",
+    "constructor_kwargs",
     "mismatch_message",
     "raise_on_mismatch",
 ]
@@ -138,8 +139,14 @@ def raise_on_mismatch(what: str, got: Mapping[str, Shape], expected: Mapping[str
         raise CheckpointMismatchError(mismatch_message(what, missing, extra, mismatched))
 
 
-def _constructor_kwargs(cls: type, config: Mapping[str, Any]) -> dict[str, Any]:
-    """The entries of an official config that ``cls`` takes (``_class_name`` etc. dropped)."""
+def constructor_kwargs(cls: type, config: Mapping[str, Any]) -> dict[str, Any]:
+    """The entries of an official config that ``cls``'s constructor takes (others, such as
+    ``_class_name`` or options of a newer diffusers, are dropped as ``from_config`` drops them).
+
+    Example:
+        >>> constructor_kwargs(torch.nn.Linear, {"in_features": 2, "out_features": 3, "_class_name": "x"})
+        {'in_features': 2, 'out_features': 3}
+    """
     names = set(inspect.signature(cls.__init__).parameters) - {"self"}
     return {k: v for k, v in config.items() if k in names}
 
@@ -164,7 +171,7 @@ def build_meta_model(section: str, config: Mapping[str, Any]) -> nn.Module:
     }
     cls = classes[section]
     with torch.device("meta"):
-        return cls(**_constructor_kwargs(cls, config))  # type: ignore[arg-type]
+        return cls(**constructor_kwargs(cls, config))  # type: ignore[arg-type]
 
 
 def _shapes(module: nn.Module) -> dict[str, Shape]:
