@@ -295,7 +295,7 @@ class WarpRenderer(Renderer):
         for t in range(flow.shape[0]):
             out, _ = self.warp(image_np, _flow_numpy(flow[t]), mask_np)
             frames[t] = to_uint8(out)
-        return Clip.from_array(frames, fps=fps)
+        return Clip.from_array(frames, fps=fps, copy=False)
 
 
 def to_uint8(image: np.ndarray) -> np.ndarray:
