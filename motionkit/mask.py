@@ -211,6 +211,11 @@ class RegionMask:
 
         Each pixel holds the fraction of it inside (4 x 4 samples), so the mask's area matches
         the polygon's. Self-intersecting polygons fill by the even-odd rule.
+
+        Example:
+            >>> m = RegionMask.from_polygon([(-0.5, -0.5), (9.5, -0.5), (9.5, 4.5), (-0.5, 4.5)], size=(10, 10))
+            >>> m.area()                      # the top half, edges on pixel borders
+            0.5
         """
         return cls(raster.polygon_coverage(_shapes(points, "polygon points"), _size(size)))
 
@@ -219,6 +224,11 @@ class RegionMask:
         """A round brush of ``radius`` pixels painted along a polyline ``[(x, y), ...]`` or a list of them.
 
         Every pixel within ``radius`` of a stroke is 1, with a one-pixel anti-aliased rim.
+
+        Example:
+            >>> m = RegionMask.from_strokes([(4, 4), (20, 4)], radius=3, size=(10, 30))
+            >>> m.values[4, 12].item(), m.values[9, 12].item()
+            (1.0, 0.0)
         """
         return cls(raster.stroke_coverage(_shapes(points, "stroke points"), float(radius), _size(size)))
 
@@ -230,6 +240,11 @@ class RegionMask:
         ``(H, W)``, or a PIL image; gray, gray+alpha, RGB (luminance) and RGBA, 8 or 16 bit
         or float. Alpha multiplies (transparent = not painted). Soft values are kept unless
         ``threshold`` is given, then values ``>= threshold`` become 1 and the rest 0.
+
+        Example:
+            >>> import numpy as np
+            >>> RegionMask.from_image(np.array([[0, 128, 255]], np.uint8), threshold=0.5).values.tolist()
+            [[0.0, 1.0, 1.0]]
         """
         if isinstance(image, (str, os.PathLike)):
             array = _read_mask_file(Path(image))
@@ -253,7 +268,12 @@ class RegionMask:
 
     # --- edits ---------------------------------------------------------------------------
     def feather(self, sigma: float) -> RegionMask:
-        """Soften the edges with a Gaussian blur of ``sigma`` pixels."""
+        """Soften the edges with a Gaussian blur of ``sigma`` pixels (edges replicated).
+
+        Example:
+            >>> round(RegionMask.full((8, 8)).feather(2.0).area(), 4)
+            1.0
+        """
         if not np.isfinite(sigma) or sigma < 0:
             raise InvalidInputError(f"feather sigma must be a finite number of pixels >= 0, got {sigma!r}")
         return RegionMask(blur2d(self._values[None, None], float(sigma))[0, 0].clamp(0.0, 1.0))
@@ -269,15 +289,31 @@ class RegionMask:
         return RegionMask(op(self._values.numpy(), disk))
 
     def dilate(self, px: float) -> RegionMask:
-        """Grow the moving region by ``px`` pixels (grayscale dilation with a disk)."""
+        """Grow the moving region by ``px`` pixels (grayscale dilation with a disk).
+
+        Example:
+            >>> dot = RegionMask.from_strokes([(5, 5)], radius=0, size=(11, 11))
+            >>> round(dot.dilate(2).area() * 121)    # the 13 pixels within 2 px of the centre
+            13
+        """
         return self._morph(px, cv2.dilate)
 
     def erode(self, px: float) -> RegionMask:
-        """Shrink the moving region by ``px`` pixels (grayscale erosion with a disk)."""
+        """Shrink the moving region by ``px`` pixels (grayscale erosion with a disk); image borders do not erode.
+
+        Example:
+            >>> RegionMask.full((8, 8)).erode(3).area()
+            1.0
+        """
         return self._morph(px, cv2.erode)
 
     def resize(self, size: tuple[int, int]) -> RegionMask:
-        """Bilinear resampling to ``size = (H', W')`` (antialiased when shrinking)."""
+        """Bilinear resampling to ``size = (H', W')`` (antialiased when shrinking).
+
+        Example:
+            >>> RegionMask.full((8, 8)).resize((16, 4)).size
+            (16, 4)
+        """
         h, w = _size(size)
         shrink = h < self.size[0] or w < self.size[1]
         out = F.interpolate(self._values[None, None], size=(h, w), mode="bilinear", align_corners=False, antialias=shrink)
@@ -307,14 +343,27 @@ class RegionMask:
 
     # --- JSON ----------------------------------------------------------------------------
     def to_json(self) -> str:
-        """A JSON document with the size and the exact float32 values (compressed, base64)."""
+        """A JSON document with the size and the exact float32 values (compressed, base64).
+
+        ``{"format": "motionkit.mask", "version": 1, "size": [H, W], "encoding":
+        "zlib-float32-le", "data": "..."}``: every value comes back bit for bit.
+
+        Example:
+            >>> m = RegionMask.from_strokes([(3, 3), (9, 4)], radius=2, size=(8, 12))
+            >>> RegionMask.from_json(m.to_json()) == m
+            True
+        """
         raw = self._values.numpy().astype("<f4").tobytes()
         data = base64.b64encode(zlib.compress(raw, 6)).decode("ascii")
         return _MaskDocument(size=self.size, data=data).model_dump_json()
 
     @classmethod
     def from_json(cls, text: str | bytes) -> RegionMask:
-        """Read :meth:`to_json`'s document back, exactly."""
+        """Read :meth:`to_json`'s document back, exactly.
+
+        Raises:
+            MotionFileError: not JSON, wrong format or version, bad base64, size mismatch.
+        """
         try:
             doc = _MaskDocument.model_validate_json(text)
         except pydantic.ValidationError as exc:

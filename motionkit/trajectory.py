@@ -111,7 +111,12 @@ class Trajectory(pydantic.BaseModel):
 
     @classmethod
     def pin(cls, point: Point, frames: int = 16) -> Trajectory:
-        """A point that stays where it is for ``frames`` frames."""
+        """A point that stays where it is for ``frames`` frames.
+
+        Example:
+            >>> Trajectory.pin((40, 50), frames=3).is_pinned
+            True
+        """
         p = _points_array(point, "point")
         return cls(np.repeat(p, _check_frames(frames), axis=0))
 
@@ -125,6 +130,10 @@ class Trajectory(pydantic.BaseModel):
         the last at frame T-1). ``"pchip"`` interpolates each coordinate with a monotone cubic
         (no overshoot: between two controls the path never leaves their range); ``"linear"``
         joins them with straight segments. One control point gives a pin.
+
+        Example:
+            >>> Trajectory.from_points([(0, 0), (10, 5)], frames=3).points
+            ((0.0, 0.0), (5.0, 2.5), (10.0, 5.0))
         """
         frames = _check_frames(frames)
         ctrl = _points_array(points, "control points")
@@ -176,6 +185,10 @@ class Trajectory(pydantic.BaseModel):
 
         New frame ``j`` is the old path at time ``ease(j / (T' - 1)) * (T - 1)``, so the path's
         ends are kept and ``easing`` changes only the speed along it.
+
+        Example:
+            >>> Trajectory.line((0, 0), (8, 0), frames=2).resample(3, easing="ease-in").points
+            ((0.0, 0.0), (1.0, 0.0), (8.0, 0.0))
         """
         frames = _check_frames(frames)
         check_easing(easing)
@@ -187,7 +200,12 @@ class Trajectory(pydantic.BaseModel):
         return Trajectory(np.stack([np.interp(times, old, pts[:, i]) for i in range(2)], axis=1))
 
     def translated(self, dx: float, dy: float) -> Trajectory:
-        """Every position moved by ``(dx, dy)`` pixels."""
+        """Every position moved by ``(dx, dy)`` pixels.
+
+        Example:
+            >>> Trajectory.pin((1, 2), 2).translated(3, -1).start
+            (4.0, 1.0)
+        """
         return Trajectory(np.asarray(self.points) + np.array([dx, dy], dtype=np.float64))
 
     def scaled(self, sx: float, sy: float) -> Trajectory:
@@ -195,6 +213,10 @@ class Trajectory(pydantic.BaseModel):
 
         Follows the resize convention of pixel centres at integers, ``x' = (x + 0.5) sx - 0.5``,
         so a point stays on the same image content (and displacements scale by ``sx``, ``sy``).
+
+        Example:
+            >>> Trajectory([(0, 0), (10, 0)]).scaled(0.5, 0.5).points
+            ((-0.25, -0.25), (4.75, -0.25))
         """
         if not (math.isfinite(sx) and math.isfinite(sy)) or sx <= 0 or sy <= 0:
             raise InvalidInputError(f"scale factors must be positive finite numbers, got ({sx!r}, {sy!r})")
@@ -205,6 +227,12 @@ class Trajectory(pydantic.BaseModel):
         """Raise :class:`OutOfBoundsError` unless the start lies on an image of ``size = (H, W)``.
 
         The image covers ``[-0.5, W - 0.5) x [-0.5, H - 0.5)`` (pixel centres at integers).
+
+        Example:
+            >>> Trajectory.pin((640, 10), 2).check_inside((480, 640))
+            Traceback (most recent call last):
+            ...
+            motionkit.errors.OutOfBoundsError: trajectory starts at (640, 10), outside the 640 x 480 (W x H) image; ...
         """
         h, w = size
         x, y = self.start
@@ -220,6 +248,12 @@ class Trajectory(pydantic.BaseModel):
 
         ``image`` is ``uint8 (H, W, 3)`` or a float ``(3, H, W)`` tensor in [0, 1]; it is not
         modified. A pinned point is drawn as a ring.
+
+        Example:
+            >>> import numpy as np
+            >>> picture = Trajectory.line((5, 5), (25, 10), frames=4).draw(np.zeros((32, 32, 3), np.uint8))
+            >>> picture.shape, bool(picture[5, 10].any())
+            ((32, 32, 3), True)
         """
         from motionkit.io.image import load_image
 
@@ -242,7 +276,12 @@ class Trajectory(pydantic.BaseModel):
 
     # --- JSON ----------------------------------------------------------------------------
     def to_json(self) -> str:
-        """``{"points": [[x, y], ...]}``; floats written exactly (shortest round-trip form)."""
+        """``{"points": [[x, y], ...]}``; floats written exactly (shortest round-trip form).
+
+        Example:
+            >>> Trajectory.pin((1.5, 2), 2).to_json()
+            '{"points":[[1.5,2.0],[1.5,2.0]]}'
+        """
         return self.model_dump_json()
 
     @classmethod
@@ -284,7 +323,15 @@ def save_trajectories(path: str | os.PathLike, trajectories: Sequence[Trajectory
 
 
 def load_trajectories(path: str | os.PathLike) -> list[Trajectory]:
-    """Read a file written by :func:`save_trajectories` (a bare JSON list of trajectories also works)."""
+    """Read a file written by :func:`save_trajectories` (a bare JSON list of trajectories also works).
+
+    Raises:
+        MotionFileError: unreadable, not JSON, another format, a newer version, or a bad
+            trajectory (the message names its index and the problem).
+
+    Example:
+        >>> drags = load_trajectories("drags.json")  # doctest: +SKIP
+    """
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
