@@ -6,12 +6,14 @@ Usage::
 
 ``FIXTURE_DIR`` has the layout of ``shared/fixtures/motion_i2v_official/tiny``: official
 checkpoints ``<model>.safetensors`` with ``<model>_config.json`` (``stage1_unet``,
-``controlnet``, ``stage2_unet``, ``motion_module``) and ``cases.safetensors`` holding the
+``controlnet``, ``stage2_unet``, ``motion_module``), loaded through the checkpoint converter
+(:mod:`.convert`), and ``cases.safetensors`` holding the
 inputs and official outputs of forward calls, named ``<case>.<tensor>``. The cases are
 discovered from the keys (families ``stage1*``, ``stage2*``, ``mm*``, ``attn*``; a ``_b1``
 case without its own inputs uses batch element 0 of its base case). With ``keys_full.json``
 (``--keys``, default: next to ``FIXTURE_DIR`` or in its parent) every official full-size
-key list is also checked against modules built at full size on the ``meta`` device.
+key list is also mapped by the converter onto modules built at full size on the ``meta``
+device (:func:`.keys.check_keys_full`).
 
 One line per check is printed; the exit status is 1 if any check fails. Each check is a
 :class:`CheckRecord`; :data:`CHECKS` lists the check groups, and a new group (e.g. the
@@ -22,7 +24,6 @@ pipeline-loop replays of ``pipeline_cases.safetensors``) is added by appending a
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,10 +32,12 @@ from typing import Callable
 import torch
 from safetensors.torch import load_file
 
-from motionkit.errors import CheckpointMismatchError, WeightsNotFoundError
+from motionkit.errors import WeightsNotFoundError
 
 from .config import read_official_config
 from .controlnet import FlowControlNetModel
+from .convert import convert_state_dict
+from .keys import check_keys_full
 from .motion_module import MotionModule, resize_flow
 from .unet import AnimationUNet3DConditionModel, FlowUNet3DConditionModel
 
@@ -75,8 +78,13 @@ def _failure(name: str, detail: str) -> CheckRecord:
     return CheckRecord(name, float("inf"), 0.0, False, detail)
 
 
-def load_official(model: torch.nn.Module, path: Path) -> torch.nn.Module:
-    """Load an official safetensors checkpoint into ``model`` (strict) and set eval mode.
+def load_official(model: torch.nn.Module, path: Path, kind: str) -> torch.nn.Module:
+    """Load an official safetensors checkpoint through the converter (strict) and set eval mode.
+
+    Args:
+        model: the motionkit model to fill.
+        path: the official ``.safetensors`` file.
+        kind: the converter's checkpoint kind (:func:`.convert.convert_state_dict`).
 
     Raises:
         WeightsNotFoundError: the file is missing.
@@ -85,11 +93,8 @@ def load_official(model: torch.nn.Module, path: Path) -> torch.nn.Module:
     if not path.is_file():
         raise WeightsNotFoundError(f"checkpoint {path} not found; expected an official "
                                    "safetensors file next to its *_config.json")
-    state = load_file(str(path))
-    try:
-        model.load_state_dict(state, strict=True)
-    except RuntimeError as exc:
-        raise CheckpointMismatchError(f"{path} does not fit {type(model).__name__}: {exc}") from None
+    state = convert_state_dict(kind, load_file(str(path)), model, what=str(path))
+    model.load_state_dict(state, strict=True)
     return model.eval()
 
 
@@ -98,19 +103,20 @@ def _standalone_motion_module(kwargs: dict) -> MotionModule:
     return MotionModule(kwargs["in_channels"], **kwargs["motion_module_kwargs"], flow_augmented=True)
 
 
-_BUILDERS: dict[str, Callable[..., torch.nn.Module]] = {
-    "stage1_unet": lambda kw: FlowUNet3DConditionModel(**kw),
-    "controlnet": lambda kw: FlowControlNetModel(**kw),
-    "stage2_unet": lambda kw: AnimationUNet3DConditionModel(**kw),
-    "motion_module": _standalone_motion_module,
+# Fixture file stem -> (builder from the official keywords, converter kind).
+_BUILDERS: dict[str, tuple[Callable[[dict], torch.nn.Module], str]] = {
+    "stage1_unet": (lambda kw: FlowUNet3DConditionModel(**kw), "stage1_unet"),
+    "controlnet": (lambda kw: FlowControlNetModel(**kw), "controlnet"),
+    "stage2_unet": (lambda kw: AnimationUNet3DConditionModel(**kw), "stage2_unet"),
+    "motion_module": (_standalone_motion_module, "motion_modules"),
 }
 
 
 def load_fixture_model(folder: Path, stem: str) -> torch.nn.Module:
     """Build ``stem`` (``stage1_unet``, ``controlnet``, ``stage2_unet``, ``motion_module``) from
     ``folder/<stem>_config.json`` and load ``folder/<stem>.safetensors`` into it."""
-    model = _BUILDERS[stem](read_official_config(folder / f"{stem}_config.json"))
-    return load_official(model, folder / f"{stem}.safetensors")
+    build, kind = _BUILDERS[stem]
+    return load_official(build(read_official_config(folder / f"{stem}_config.json")), folder / f"{stem}.safetensors", kind)
 
 
 class _Cases:
@@ -244,41 +250,24 @@ def forward_case_checks(folder: Path, keys_path: Path | None = None) -> list[Che
     return records
 
 
-def _meta_models(data: dict) -> dict[str, dict[str, tuple[int, ...]]]:
-    """Full-size motionkit state_dict shapes per keys_full.json section, built on ``meta``."""
-    with torch.device("meta"):
-        stage1 = FlowUNet3DConditionModel(**data["stage1_unet"]["resolved_config"])
-        controlnet = FlowControlNetModel(**data["stage1_controlnet"]["resolved_config"])
-        stage2 = AnimationUNet3DConditionModel(**data["stage2_unet"]["resolved_config"])
-        shapes = {"stage1_unet": stage1, "stage1_controlnet": controlnet, "stage2_unet": stage2}
-        result = {k: {n: tuple(t.shape) for n, t in m.state_dict().items()} for k, m in shapes.items()}
-        stage1.attach_controlnet(controlnet)
-        result["stage1_unet_with_controlnet_attached"] = {n: tuple(t.shape) for n, t in stage1.state_dict().items()}
-    result["stage2_motion_block_bin"] = {k: v for k, v in result["stage2_unet"].items() if "motion_modules" in k}
-    return result
-
-
 def full_size_key_checks(folder: Path, keys_path: Path | None = None) -> list[CheckRecord]:
-    """Every UNet / ControlNet key list of keys_full.json equals a meta-device build (names, order, shapes)."""
+    """Every official full-size key list of keys_full.json maps onto motionkit's models.
+
+    Uses the converter's key maps (:func:`.keys.check_keys_full`): each official key must land
+    on a model key of the same shape, built at full size on the ``meta`` device, and every
+    model key must be filled. ``max_err`` counts missing + unexpected + mis-shaped keys.
+    """
     candidates = [keys_path] if keys_path else [folder / "keys_full.json", folder.parent / "keys_full.json"]
     path = next((p for p in candidates if p and p.is_file()), None)
     if path is None:
         return [_failure("keys_full", f"keys_full.json not found (looked at {[str(p) for p in candidates]})")]
-    data = json.loads(path.read_text())
-    built = _meta_models(data)
     records = []
-    for section, got in built.items():
-        if section not in data:
-            continue
-        entry = data[section]
-        if "keys" in entry:
-            expected = [(k["key"], tuple(k["shape"])) for k in entry["keys"]]
-        else:
-            expected = [(k, got.get(k)) for k in entry["key_order"]]
-        actual = list(got.items())
-        wrong = sum(a != e for a, e in zip(actual, expected)) + abs(len(actual) - len(expected))
-        detail = f"{len(actual)} built / {len(expected)} official keys"
-        records.append(CheckRecord(f"keys.{section}", float(wrong), 0.0, wrong == 0, detail))
+    for check in check_keys_full(path):
+        wrong = len(check.missing) + len(check.extra) + len(check.shape_mismatches)
+        detail = f"{check.official_keys} official / {check.model_keys} model keys"
+        if wrong:
+            detail += f"; missing {check.missing[:3]} extra {check.extra[:3]} shapes {check.shape_mismatches[:3]}"
+        records.append(CheckRecord(f"keys.{check.section}", float(wrong), 0.0, check.ok, detail))
     return records
 
 
