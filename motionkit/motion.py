@@ -523,7 +523,8 @@ class MotionField:
         ``"color"``: Middlebury colour wheel, hue = direction, saturation = length, one scale
         for all frames (the longest vector of the whole field unless ``max_magnitude``).
         ``"arrows"``: arrows from grid points (every ``step`` pixels) to where they go, drawn
-        over ``image`` (default a dark gray canvas).
+        over ``image`` (default a dark gray canvas). The clip is lazy (drawn frame by frame when
+        read or written), so it works for long, large fields.
 
         Example:
             >>> MotionField.camera(zoom=1.2, frames=4, size=(32, 32)).visualize().to_numpy().shape
@@ -531,9 +532,16 @@ class MotionField:
         """
         from motionkit.clip import Clip
 
-        flow = self.numpy()
+        # The clip is lazy: frames are drawn when read or written, one at a time, so picturing
+        # a long high-resolution field costs one frame of memory, not the whole video.
+        flow = self._flow.detach().cpu()
         if style == "color":
-            frames = flowviz.flow_to_color(flow, max_magnitude)
+            if max_magnitude is None:
+                max_magnitude = max(torch.linalg.vector_norm(f, dim=0).max().item() for f in flow) or 1.0
+
+            def draw(f: torch.Tensor) -> np.ndarray:
+                return flowviz.flow_to_color(f.numpy(), max_magnitude)
+
         elif style == "arrows":
             if image is None:
                 base = np.full((*self.size, 3), 48, np.uint8)
@@ -542,7 +550,10 @@ class MotionField:
                 if base.shape[:2] != self.size:
                     raise ShapeMismatchError(f"image of size {base.shape[:2]} does not match the field's {self.size}")
             step = step or max(8, min(self.size) // 16)
-            frames = np.stack([flowviz.draw_arrows(base, f, step=step) for f in flow])
+
+            def draw(f: torch.Tensor) -> np.ndarray:
+                return flowviz.draw_arrows(base, f.numpy(), step=step)
+
         else:
             raise InvalidInputError(f"style must be 'color' or 'arrows', got {style!r}")
-        return Clip.from_array(frames, fps=fps)
+        return Clip.from_frames(lambda: (draw(f) for f in flow), count=self.frames, size=self.size, fps=fps)
