@@ -129,11 +129,12 @@ def test_tiny_real_vae_sees_the_normalised_flow():
 
 
 def test_accepts_motion_field_and_returns_one():
-    motion_module = pytest.importorskip("motionkit.motion")
+    from motionkit.motion import MotionField
+
     flow = _blocky_flow(3, 16, 16)
-    latents = encode_flow(BlockVAE(), motion_module.MotionField(flow), sample=False)
+    latents = encode_flow(BlockVAE(), MotionField(flow), sample=False)
     result = decode_flow(BlockVAE(), latents)
-    assert isinstance(result, motion_module.MotionField)
+    assert isinstance(result, MotionField)
     torch.testing.assert_close(result.flow, flow, atol=1e-4, rtol=0)
 
 

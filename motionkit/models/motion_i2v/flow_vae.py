@@ -210,12 +210,14 @@ def decode_flow(
     size: tuple[int, int] | None = None,
     *,
     scaled: bool = True,
-    prepend_reference: bool = True,
 ):
-    """Decode flow-VAE latents into a ``MotionField`` (pixels, frame 0 = zero reference).
+    """Decode flow-VAE latents of frames 1..T' into a ``MotionField`` (pixels, zero frame 0).
 
-    Same arguments as :func:`decode_flow_tensor`; returns ``MotionField`` of shape
-    ``(T' + 1, 2, H, W)`` (or ``T'`` frames without ``prepend_reference``).
+    Same arguments as :func:`decode_flow_tensor` (a ``MotionField`` always starts with its
+    zero reference frame, so the zero frame 0 is always prepended).
+
+    Returns:
+        ``MotionField`` of shape ``(T' + 1, 2, H, W)``.
 
     Example:
         >>> motion = decode_flow(vae, latents, (320, 512))       # doctest: +SKIP
@@ -224,4 +226,4 @@ def decode_flow(
     """
     from motionkit.motion import MotionField
 
-    return MotionField(decode_flow_tensor(vae, latents, size, scaled=scaled, prepend_reference=prepend_reference))
+    return MotionField(decode_flow_tensor(vae, latents, size, scaled=scaled, prepend_reference=True))
