@@ -567,7 +567,7 @@ class Clip:
                 image suffix (``.png``, ``.jpg``, ...) for a one-frame clip.
             fps: overrides the clip's rate in the file.
             quality: 1 (smallest file) .. 10 (best); see :class:`~motionkit.io.video.VideoWriter`
-                (odd sides are padded by one pixel for H.264/VP9).
+                (H.264/VP9 crop an odd side by one pixel: 451 px -> 450 px).
             progress: show a tqdm progress bar.
 
         Raises:

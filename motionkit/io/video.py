@@ -286,6 +286,17 @@ def is_folder_target(path: str | os.PathLike) -> bool:
     return text.endswith(("/", os.sep)) or Path(text).suffix == "" or Path(text).is_dir()
 
 
+def _even_sides(frame: np.ndarray) -> np.ndarray:
+    """Drop the last row/column of an odd side (pad a 1 px side to 2) for yuv420p encoders."""
+    height, width = frame.shape[:2]
+    if height % 2 == 0 and width % 2 == 0:
+        return frame
+    if height == 1 or width == 1:
+        frame = np.pad(frame, ((0, int(height == 1)), (0, int(width == 1)), (0, 0)), mode="edge")
+        height, width = frame.shape[:2]
+    return frame[: height - height % 2, : width - width % 2]
+
+
 def _quality_to_crf(quality: float, best: float, worst: float) -> int:
     # quality 1 (smallest file) .. 10 (best) mapped linearly onto the encoder's CRF range.
     return int(round(worst - (quality - 1.0) * (worst - best) / 9.0))
@@ -299,9 +310,10 @@ class VideoWriter:
     a folder of ``frame_000000.png`` ... when the path has no suffix or ends with ``/``.
 
     H.264 and VP9 in ``yuv420p`` need even sides: a frame with an odd height or width is
-    **padded by one pixel** (the last row/column repeated) before encoding, so such a video
-    reads back one pixel taller/wider; nothing of the image is lost. GIF stores frame delays
-    in 1/100 s, so fps that do not divide 100 are approximated by players.
+    **cropped by one pixel** (its last row/column) before encoding, so a 451 px wide clip
+    reads back 450 px wide; the pixels kept are the original ones, none is invented. (A side
+    of 1 px is padded to 2 instead.) GIF and PNG folders keep odd sizes. GIF stores frame
+    delays in 1/100 s, so fps that do not divide 100 are approximated by players.
 
     Frames go to a temporary file in the target's folder; the target is replaced only when
     the ``with`` block ends without an exception. An exception or ``KeyboardInterrupt``
@@ -443,9 +455,7 @@ class VideoWriter:
     def _encode(self, frame: np.ndarray) -> None:
         fmt, _ = VIDEO_FORMATS[self.path.suffix.lower()]
         if fmt != "gif":
-            pad_h, pad_w = frame.shape[0] % 2, frame.shape[1] % 2
-            if pad_h or pad_w:
-                frame = np.pad(frame, ((0, pad_h), (0, pad_w), (0, 0)), mode="edge")
+            frame = _even_sides(frame)
         if self._proc is None:
             self._start(frame.shape[0], frame.shape[1])
         try:
