@@ -13,8 +13,10 @@ Algorithm (fast forward warping by inverting the field, then backward warping):
    is smooth.
 2. **Fill holes.** Targets that no source pixel reaches (disocclusions, content entering the
    frame) get an inverse flow by push-pull from their neighbours (:mod:`motionkit.ops.inpaint`),
-   i.e. the surrounding motion is continued like a rubber sheet. With ``fill="inpaint"`` their
-   colour is instead diffused in from the surrounding rendered pixels (``cv2.inpaint``, Telea).
+   i.e. the surrounding motion is continued like a rubber sheet. With ``fill="background"``
+   (the default) holes inside the image then take their colour by push-pull from the pixels
+   around them that moved least, i.e. the uncovered background rather than the object that
+   left, so a moved object leaves no smeared copy behind (``fill="stretch"`` keeps the sheet).
 3. **Backward warp** the image along ``g`` with ``cv2.remap`` (bilinear, mirrored outside the
    image), and copy the input exactly wherever the brush mask is 0.
 
@@ -153,13 +155,13 @@ def warp_frame(
     *,
     splat: Literal["softmax", "avg"] = "softmax",
     sharpness: float = 1.0,
-    fill: Literal["warp", "inpaint"] = "warp",
+    fill: Literal["background", "stretch"] = "background",
     work_size: int = 256,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Forward-warp one image along ``flow``; the numeric core of :class:`WarpRenderer`.
 
     Args:
-        image: ``float32 (H, W, C)`` in [0, 1] (``C == 3`` for ``fill="inpaint"``).
+        image: ``float32 (H, W, C)`` in [0, 1].
         flow: ``float32 (2, H, W)`` displacement from this image to the output, in pixels.
         mask: optional ``float32 (H, W)`` brush; the flow is multiplied by it and pixels where
             it is 0 are copied from ``image`` exactly.
@@ -176,14 +178,34 @@ def warp_frame(
         return image.copy(), np.zeros((h, w), bool)
     src, unseen = source_map(flow, splat=splat, sharpness=sharpness, work_size=work_size)
     out = cv2.remap(image, src[..., 0], src[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101)
-    if fill == "inpaint" and unseen.any():
-        as_u8 = np.clip(out * 255.0 + 0.5, 0, 255).astype(np.uint8)
-        painted = cv2.inpaint(as_u8, unseen.astype(np.uint8), 3, cv2.INPAINT_TELEA)
-        out = np.where(unseen[..., None], painted.astype(np.float32) / 255.0, out)
+    # Content entering across the image border keeps the mirrored read (it continues the
+    # texture); holes inside the image get the colours around them instead.
+    holes = unseen & (src[..., 0] >= -0.5) & (src[..., 0] <= w - 0.5) & (src[..., 1] >= -0.5) & (src[..., 1] <= h - 0.5)
+    if fill == "background" and holes.any():
+        out = _fill_from_background(out, src, holes)
     if mask is not None:
         out = np.where((mask > 0)[..., None], out, image)
         unseen &= mask > 0
     return out, unseen
+
+
+def _fill_from_background(image: np.ndarray, src: np.ndarray, holes: np.ndarray) -> np.ndarray:
+    """Fill ``holes`` by push-pull from the pixels around them that moved least.
+
+    A hole opens behind a moving object: one side is the object, the other the background
+    it uncovered. Weighting the neighbours by ``exp(-(m - m_min))``, with ``m`` the motion
+    magnitude and ``m_min`` its minimum within the largest displacement, lets the background
+    side's colours flow in and not the object's.
+    """
+    h, w = holes.shape
+    grid_x, grid_y = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
+    motion = np.hypot(src[..., 0] - grid_x, src[..., 1] - grid_y)
+    reach = int(min(2 * np.ceil(motion.max()) + 1, 101))
+    known = np.where(holes, np.inf, motion).astype(np.float32)
+    least = cv2.erode(known, np.ones((reach, reach), np.uint8))
+    weight = np.where(holes, 0.0, np.exp(-np.minimum(known - least, 30.0))).astype(np.float32)
+    filled = push_pull(image, weight)
+    return np.where(holes[..., None], filled, image)
 
 
 def _refine_inverse(flow: np.ndarray, inv: np.ndarray, grid: np.ndarray, steps: int = 3) -> np.ndarray:
@@ -234,13 +256,16 @@ class WarpRenderer(Renderer):
     Args:
         splat: ``"softmax"`` (where pixels collide, the one that moved more wins) or ``"avg"``.
         sharpness: softmax metric per pixel of motion; higher makes occlusions harder.
-        fill: colour of disoccluded holes: ``"warp"`` continues the surrounding motion
-            (rubber sheet), ``"inpaint"`` diffuses the surrounding colours in (``cv2.inpaint``).
+        fill: colour of disoccluded holes inside the image: ``"background"`` fills them from
+            the surrounding pixels that moved least (the uncovered background, not the object
+            that left); ``"stretch"`` continues the surrounding motion (rubber sheet: a moved
+            object's edge is stretched into its old place). Content entering across the
+            border is read mirrored in both cases.
         work_size: long side above which the field is inverted at reduced resolution and refined.
 
     Example:
         >>> import torch
-        >>> renderer = WarpRenderer(splat="softmax", fill="warp")
+        >>> renderer = WarpRenderer(splat="softmax", fill="background")
         >>> frame = renderer.render_frame(torch.rand(3, 16, 16), torch.zeros(2, 16, 16))
         >>> frame.shape
         torch.Size([3, 16, 16])
@@ -249,14 +274,14 @@ class WarpRenderer(Renderer):
     def __init__(
         self,
         splat: Literal["softmax", "avg"] = "softmax",
-        fill: Literal["warp", "inpaint"] = "warp",
+        fill: Literal["background", "stretch"] = "background",
         sharpness: float = 1.0,
         work_size: int = 256,
     ) -> None:
         if splat not in ("softmax", "avg"):
             raise InvalidInputError(f"splat must be 'softmax' or 'avg', got {splat!r}")
-        if fill not in ("warp", "inpaint"):
-            raise InvalidInputError(f"fill must be 'warp' or 'inpaint', got {fill!r}")
+        if fill not in ("background", "stretch"):
+            raise InvalidInputError(f"fill must be 'background' or 'stretch', got {fill!r}")
         if not sharpness > 0 or not work_size >= 16:
             raise InvalidInputError(f"sharpness must be > 0 and work_size >= 16, got {sharpness}, {work_size}")
         self.splat, self.fill, self.sharpness, self.work_size = splat, fill, float(sharpness), int(work_size)
