@@ -224,7 +224,7 @@ class FlowControlNetModel(ModelMixin, ConfigMixin):
 
         emb = stage1_time_embedding(self, timestep, stride, batch, frames)
 
-        x = self.conv_in(sample) + self.controlnet_cond_embedding(controlnet_cond.to(self.dtype))
+        x = self.conv_in(sample) + self.controlnet_cond_embedding(controlnet_cond.to(sample.dtype))
         skips = [x]
         for block in self.down_blocks:
             x, block_skips = block(x, emb, encoder_hidden_states)

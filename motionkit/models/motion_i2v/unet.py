@@ -100,10 +100,12 @@ def stage1_time_embedding(model: ModelMixin, timestep: torch.Tensor | float | in
     ``model`` holds ``time_proj``, ``time_embedding`` and ``stride_embedding`` (the stage-1 UNet
     and its ControlNet both do). The sinusoid is computed in float32, the MLPs in the model's dtype.
     """
-    t = timesteps_for_batch(timestep, batch, model.device)
-    s = stride_embedding_input(stride, batch, frames, model.device)
-    emb = model.time_embedding(model.time_proj(t).to(model.dtype))[:, None]
-    return emb + model.stride_embedding(model.time_proj(s).to(model.dtype).reshape(batch, frames, -1))
+    # Ask a weight for device and dtype: ModelMixin.device/.dtype walk every sub-module.
+    weight = model.time_embedding.linear_1.weight
+    t = timesteps_for_batch(timestep, batch, weight.device)
+    s = stride_embedding_input(stride, batch, frames, weight.device)
+    emb = model.time_embedding(model.time_proj(t).to(weight.dtype))[:, None]
+    return emb + model.stride_embedding(model.time_proj(s).to(weight.dtype).reshape(batch, frames, -1))
 
 
 class _VideoUNet(ModelMixin, ConfigMixin):
@@ -135,7 +137,7 @@ class _VideoUNet(ModelMixin, ConfigMixin):
 
     def _sinusoid(self, values: torch.Tensor) -> torch.Tensor:
         # Timesteps always computes in float32; the embedding MLP runs in the model's dtype.
-        return self.time_proj(values).to(self.dtype)
+        return self.time_proj(values).to(self.time_embedding.linear_1.weight.dtype)
 
     def _run(self, sample: torch.Tensor, emb: torch.Tensor, context: torch.Tensor,
              flow_pre: torch.Tensor | None, down_residuals: Sequence[torch.Tensor] | None,
@@ -356,9 +358,10 @@ class AnimationUNet3DConditionModel(_VideoUNet):
 
     def time_embedding_per_frame(self, timestep: torch.Tensor | float | int, batch: int, frames: int) -> torch.Tensor:
         """``(B, F, 4*C0)``: frame 0 embeds ``t = 1.0``, the other frames embed ``timestep``."""
-        t = timesteps_for_batch(timestep, batch, self.device)
+        device = self.time_embedding.linear_1.weight.device
+        t = timesteps_for_batch(timestep, batch, device)
         emb = self.time_embedding(self._sinusoid(t))
-        first = self.time_embedding(self._sinusoid(torch.ones(batch, device=self.device)))
+        first = self.time_embedding(self._sinusoid(torch.ones(batch, device=device)))
         return torch.cat([first[:, None], emb[:, None].expand(batch, frames - 1, emb.shape[-1])], dim=1)
 
     def forward(
