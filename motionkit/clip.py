@@ -258,6 +258,8 @@ class Clip:
         """
         if not callable(source):
             raise InvalidInputError(f"source must be a zero-argument callable returning an iterator of frames, got {type(source).__name__}")
+        if len(tuple(size)) != 2:
+            raise InvalidInputError(f"size must be (H, W), got {size!r}")
         height, width = (int(side) for side in size)
         check_size(height, width, what="clip frame")
         return cls(_source=source, _count=_check_count(count), _size=(height, width), _fps=_check_fps(fps))

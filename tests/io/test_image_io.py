@@ -7,6 +7,9 @@ import os
 import numpy as np
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
 from PIL import Image
 
 from motionkit.errors import InvalidInputError, MediaReadError, MediaWriteError, NonFiniteError, TooLargeError
@@ -180,3 +183,19 @@ def test_save_image_is_atomic_and_checks_the_folder(tmp_path, cat_photo):
     target = tmp_path / "a.png"
     save_image(target, cat_photo)
     assert os.listdir(tmp_path) == ["a.png"]
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    pixels=arrays(np.uint8, st.tuples(st.integers(1, 9), st.integers(1, 9), st.sampled_from([1, 3, 4]))),
+)
+def test_every_accepted_layout_gives_rgb_of_the_same_size(pixels):
+    out = load_image(pixels)
+    assert out.shape == (*pixels.shape[:2], 3) and out.dtype == np.uint8
+    if pixels.shape[2] == 3:
+        # uint8 RGB survives the float round trip exactly.
+        assert np.array_equal(tensor_to_image(image_to_tensor(pixels)), pixels)
+    if pixels.shape[2] == 4:
+        opaque = pixels.copy()
+        opaque[..., 3] = 255
+        assert np.array_equal(load_image(opaque), pixels[..., :3])
