@@ -20,7 +20,7 @@ frames, 16 px from the borders; defaults otherwise; ``tests/classical/measure_fl
 =============================  ======  ======  =======  ======  ======  =======
 motion                         DIS                      Farneback
 -----------------------------  -----------------------  -----------------------
-\                              hybrid  direct  chained  hybrid  direct  chained
+strategy                       hybrid  direct  chained  hybrid  direct  chained
 =============================  ======  ======  =======  ======  ======  =======
 pan 0.3, -0.2 px/frame         0.088   0.082   0.581    0.032   0.032   0.266
 pan 3, 1.5 px/frame            0.080   0.101   0.985    0.248   44.98   0.236
