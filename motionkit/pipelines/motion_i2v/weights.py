@@ -1,0 +1,138 @@
+"""Finding and loading converted Motion-I2V weights.
+
+``motionkit convert-official`` turns the released checkpoints into one folder of
+diffusers-style sub-folders (``config.json`` + ``diffusion_pytorch_model.safetensors``, or
+the transformers files for the text model), which this module loads:
+
+=================  =============================================================
+``stage1_unet/``   stage-1 flow UNet (:class:`~motionkit.models.motion_i2v.unet.FlowUNet3DConditionModel`)
+``controlnet/``    stage-1 ControlNet (:class:`~motionkit.models.motion_i2v.controlnet.FlowControlNetModel`)
+``flow_vae/``      2-channel flow ``AutoencoderKL``
+``image_vae/``     SD-1.5 ``AutoencoderKL`` that encodes the reference image for stage 1
+``stage2_unet/``   stage-2 video UNet (:class:`~motionkit.models.motion_i2v.unet.AnimationUNet3DConditionModel`)
+``stage2_vae/``    stage-2 image ``AutoencoderKL`` (RealisticVision's)
+``text_encoder/``  SD-1.5 CLIP text model; ``tokenizer/`` its tokenizer
+=================  =============================================================
+
+The folder is ``weights=`` when given, else ``$MOTIONKIT_MOTION_I2V_WEIGHTS``, else
+``~/.cache/motionkit/motion-i2v``. A missing part raises
+:class:`~motionkit.errors.WeightsNotFoundError` naming the file it looked for.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from motionkit.errors import InvalidInputError, WeightsNotFoundError
+
+ENV_VAR = "MOTIONKIT_MOTION_I2V_WEIGHTS"
+DEFAULT_FOLDER = Path("~/.cache/motionkit/motion-i2v")
+
+#: Sub-folders each stage needs.
+STAGE1_PARTS = ("stage1_unet", "controlnet", "flow_vae", "image_vae", "text_encoder", "tokenizer")
+STAGE2_PARTS = ("stage2_unet", "stage2_vae", "text_encoder", "tokenizer")
+#: The file whose presence marks a part as converted.
+_MARKER = {"tokenizer": "vocab.json", "text_encoder": "config.json"}
+
+DTYPES = {"float32": torch.float32, "fp32": torch.float32, "float16": torch.float16, "fp16": torch.float16,
+          "bfloat16": torch.bfloat16, "bf16": torch.bfloat16}
+
+
+def resolve_dtype(dtype: str | torch.dtype | None) -> torch.dtype:
+    """``"float16"``/``"fp16"``/``torch.float16``... -> a torch dtype (None -> float32, the official precision)."""
+    if dtype is None:
+        return torch.float32
+    if isinstance(dtype, torch.dtype):
+        return dtype
+    if dtype in DTYPES:
+        return DTYPES[dtype]
+    raise InvalidInputError(f"unknown dtype {dtype!r}; expected one of {', '.join(DTYPES)}")
+
+
+def resolve_device(device: str | torch.device | None) -> torch.device:
+    """The device to run on: ``device`` if given, else CUDA when available, else the CPU."""
+    if device is not None:
+        return torch.device(device)
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def weights_folder(weights: str | os.PathLike | None = None) -> Path:
+    """Where converted weights are looked for (see the module docs for the order)."""
+    if weights is not None:
+        return Path(weights).expanduser()
+    return Path(os.environ.get(ENV_VAR, DEFAULT_FOLDER)).expanduser()
+
+
+def check_parts(folder: Path, parts: tuple[str, ...]) -> None:
+    """Raise :class:`WeightsNotFoundError` naming the first missing file of ``parts`` under ``folder``."""
+    for part in parts:
+        marker = folder / part / _MARKER.get(part, "config.json")
+        if not marker.is_file():
+            raise WeightsNotFoundError(
+                f"Motion-I2V weights not found: expected {marker} (part {part!r} of the converted folder {folder}). "
+                f"Convert the official checkpoints with `motionkit convert-official --out {folder}`, "
+                f"or pass weights=<folder> / set ${ENV_VAR}."
+            )
+
+
+def _load_diffusers(cls: Any, path: Path, dtype: torch.dtype) -> Any:
+    return cls.from_pretrained(str(path), torch_dtype=dtype).eval()
+
+
+def load_text(folder: Path, dtype: torch.dtype) -> tuple[Any, Any]:
+    """The CLIP text model and tokenizer of a converted folder."""
+    from transformers import CLIPTextModel, CLIPTokenizer
+
+    tokenizer = CLIPTokenizer.from_pretrained(str(folder / "tokenizer"))
+    text_encoder = CLIPTextModel.from_pretrained(str(folder / "text_encoder"), torch_dtype=dtype).eval()
+    return text_encoder, tokenizer
+
+
+def load_flow_generator(weights: str | os.PathLike | None = None, dtype: str | torch.dtype | None = None):
+    """Build a :class:`~motionkit.pipelines.motion_i2v.flowgen.FlowGenerator` from a converted folder.
+
+    The UNet, ControlNet and text model take ``dtype``; both VAEs stay float32 (the SD VAE
+    overflows in float16).
+    """
+    from diffusers import AutoencoderKL
+
+    from motionkit.models.motion_i2v.controlnet import FlowControlNetModel
+    from motionkit.models.motion_i2v.unet import FlowUNet3DConditionModel
+    from motionkit.pipelines.motion_i2v.flowgen import FlowGenerator
+
+    folder = weights_folder(weights)
+    check_parts(folder, STAGE1_PARTS)
+    dtype = resolve_dtype(dtype)
+    unet = _load_diffusers(FlowUNet3DConditionModel, folder / "stage1_unet", dtype)
+    unet.attach_controlnet(_load_diffusers(FlowControlNetModel, folder / "controlnet", dtype))
+    text_encoder, tokenizer = load_text(folder, dtype)
+    return FlowGenerator(
+        unet=unet,
+        flow_vae=_load_diffusers(AutoencoderKL, folder / "flow_vae", torch.float32),
+        image_vae=_load_diffusers(AutoencoderKL, folder / "image_vae", torch.float32),
+        text_encoder=text_encoder,
+        tokenizer=tokenizer,
+    )
+
+
+def load_animator(weights: str | os.PathLike | None = None, dtype: str | torch.dtype | None = None):
+    """Build a :class:`~motionkit.pipelines.motion_i2v.animation.Animator` from a converted folder."""
+    from diffusers import AutoencoderKL
+
+    from motionkit.models.motion_i2v.unet import AnimationUNet3DConditionModel
+    from motionkit.pipelines.motion_i2v.animation import Animator
+
+    folder = weights_folder(weights)
+    check_parts(folder, STAGE2_PARTS)
+    dtype = resolve_dtype(dtype)
+    text_encoder, tokenizer = load_text(folder, dtype)
+    return Animator(
+        unet=_load_diffusers(AnimationUNet3DConditionModel, folder / "stage2_unet", dtype),
+        vae=_load_diffusers(AutoencoderKL, folder / "stage2_vae", torch.float32),
+        text_encoder=text_encoder,
+        tokenizer=tokenizer,
+    )

@@ -1,0 +1,160 @@
+"""The Motion-I2V predictor and renderer on tiny random networks: shapes, pinned frame 0, brush, windows."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from motionkit.clip import Clip
+from motionkit.errors import InvalidInputError, ShapeMismatchError
+from motionkit.mask import RegionMask
+from motionkit.motion import MotionField
+from motionkit.pipelines.motion_i2v import MotionI2VPredictor, MotionI2VRenderer
+from motionkit.pipelines.motion_i2v.conditioning import vae_decode, vae_encode
+
+FAST = dict(steps=2, seed=0, device="cpu")
+
+
+@pytest.fixture
+def image(cat_photo) -> torch.Tensor:
+    photo = torch.from_numpy(cat_photo[100:228, 150:278].copy()).permute(2, 0, 1).float() / 255
+    return torch.nn.functional.interpolate(photo[None], size=(64, 64), mode="area")[0]
+
+
+def _drag(start, end, frames=4):
+    return np.linspace(start, end, frames)
+
+
+def test_drag_only_field_has_image_size_and_zero_frame0(flow_generator, image):
+    predictor = MotionI2VPredictor(pipeline=flow_generator, **FAST)
+    motion = predictor.predict(image, [_drag((20, 30), (30, 30))], frames=4, prompt="a cat")
+    assert isinstance(motion, MotionField)
+    assert motion.flow.shape == (4, 2, 64, 64)
+    assert torch.equal(motion.flow[0], torch.zeros(2, 64, 64))
+    assert torch.isfinite(motion.flow).all()
+
+
+def test_same_seed_same_field_and_drags_change_it(flow_generator, image):
+    predictor = MotionI2VPredictor(pipeline=flow_generator, **FAST)
+    a = predictor.predict(image, [_drag((20, 30), (40, 30))], frames=4)
+    b = predictor.predict(image, [_drag((20, 30), (40, 30))], frames=4)
+    c = predictor.predict(image, [_drag((20, 30), (20, 50))], frames=4)
+    assert torch.equal(a.flow, b.flow)
+    assert not torch.allclose(a.flow, c.flow)
+
+
+def test_brush_zeroes_motion_outside(flow_generator, image):
+    values = torch.zeros(64, 64)
+    values[:, :32] = 1.0  # only the left half may move
+    predictor = MotionI2VPredictor(pipeline=flow_generator, **FAST)
+    motion = predictor.predict(image, [_drag((10, 30), (20, 30))], RegionMask(values), frames=4)
+    assert torch.equal(motion.flow[:, :, :, 32:], torch.zeros_like(motion.flow[:, :, :, 32:]))
+    assert motion.flow[:, :, :, :32].abs().max() > 0
+
+
+def test_text_only_prediction(flow_generator, image):
+    motion = MotionI2VPredictor(pipeline=flow_generator, **FAST).predict(image, [], frames=3, prompt="waves")
+    assert motion.flow.shape == (3, 2, 64, 64)
+
+
+def test_long_field_is_chained_from_windows(flow_generator, image):
+    predictor = MotionI2VPredictor(pipeline=flow_generator, window=4, **FAST)
+    steps = []
+    predictor.options.callback = lambda step, total, preview: steps.append((step, total, tuple(preview.shape)))
+    motion = predictor.predict(image, [_drag((20, 30), (40, 30), frames=10)], frames=10)
+    assert motion.flow.shape == (10, 2, 64, 64)
+    # 3 windows (0-3, 3-6, 6-9) of 2 steps each, previews of 3 latent frames
+    assert [s[:2] for s in steps] == [(i, 6) for i in range(1, 7)]
+    assert steps[0][2] == (3, 4, 8, 8)
+
+
+def test_predictor_refuses_bad_input(flow_generator, image):
+    predictor = MotionI2VPredictor(pipeline=flow_generator, **FAST)
+    with pytest.raises(InvalidInputError):
+        predictor.predict(None, [], frames=4, size=(64, 64))
+    with pytest.raises(ShapeMismatchError):
+        predictor.predict(image, [], RegionMask(torch.ones(32, 32)), frames=4)
+    with pytest.raises(InvalidInputError):
+        predictor.predict(image, [], frames=1)
+
+
+def _round_trip(vae, image: torch.Tensor) -> torch.Tensor:
+    gen = torch.Generator().manual_seed(0)
+    with torch.no_grad():
+        z = vae_encode(vae, image[None] * 2 - 1, gen)
+        return (vae_decode(vae)(z)[0] / 2 + 0.5).clamp(0, 1)
+
+
+def _frames(clip: Clip) -> torch.Tensor:
+    return torch.from_numpy(np.stack([clip.frame(i) for i in range(len(clip))])).permute(0, 3, 1, 2).float() / 255
+
+
+def test_render_keeps_frame0_and_size(animator, image):
+    motion = MotionField(torch.linspace(0, 3, 4).view(4, 1, 1, 1).expand(4, 2, 64, 64).clone())
+    clip = MotionI2VRenderer(pipeline=animator, **FAST).render(image, motion, fps=10)
+    assert len(clip) == 4 and clip.fps == 10
+    frames = _frames(clip)
+    assert frames.shape == (4, 3, 64, 64)
+    # frame 0 is the reference through the VAE (same posterior draw: the renderer's first draw)
+    reference = _round_trip(animator.vae, image)
+    assert (frames[0] - reference).abs().max() < 2 / 255 + 0.05
+
+
+def test_render_brush_keeps_static_region(animator, image):
+    values = torch.zeros(64, 64)
+    values[:, :32] = 1.0
+    shift = torch.full((4, 2, 64, 64), 2.0)
+    shift[0] = 0
+    motion = MotionField(shift)
+    renderer = MotionI2VRenderer(pipeline=animator, **FAST)
+    free = _frames(renderer.render(image, motion))
+    held = _frames(renderer.render(image, motion, RegionMask(values)))
+    reference = _round_trip(animator.vae, image)
+    # right half (static) stays near the reference's VAE round trip; without the brush it does not
+    err_held = (held[1:, :, :, 40:] - reference[:, :, 40:]).abs().mean()
+    err_free = (free[1:, :, :, 40:] - reference[:, :, 40:]).abs().mean()
+    assert err_held < err_free
+
+
+def test_edited_and_estimated_fields_render(animator, flow_generator, image):
+    predicted = MotionI2VPredictor(pipeline=flow_generator, **FAST).predict(image, [_drag((20, 30), (30, 30))], frames=4)
+    camera = torch.ones(4, 2, 64, 64)
+    camera[0] = 0
+    edited = predicted * 0.5 + MotionField(camera)
+    clip = MotionI2VRenderer(pipeline=animator, prompt="a cat", **FAST).render(image, edited)
+    assert len(clip) == 4
+
+
+def test_video_to_video_from_given_field(animator, image):
+    # the field of a video (here a synthetic pan), an edited first frame
+    pan = torch.zeros(4, 2, 64, 64)
+    pan[:, 0] = torch.arange(4.0).view(4, 1, 1) * 2
+    edited = image.flip(0)  # a colour edit of frame 0
+    clip = MotionI2VRenderer(pipeline=animator, **FAST).render(edited, MotionField(pan))
+    assert _frames(clip).shape == (4, 3, 64, 64)
+
+
+def test_twelve_frames_through_four_frame_windows(animator, image):
+    motion = MotionField(torch.linspace(0, 6, 12).view(12, 1, 1, 1).expand(12, 2, 64, 64).clone())
+    calls = []
+    unet = animator.unet
+    original = unet.forward
+
+    def counting(sample, *args, **kwargs):
+        calls.append(sample.shape[2])
+        return original(sample, *args, **kwargs)
+
+    unet.forward = counting
+    try:
+        clip = MotionI2VRenderer(pipeline=animator, window=4, overlap=1, **FAST).render(image, motion)
+    finally:
+        del unet.forward
+    assert len(clip) == 12
+    assert set(calls) == {4}  # every network call saw one 4-frame window
+    assert len(calls) == 2 * 5  # 2 steps x 5 windows
+
+
+def test_renderer_refuses_mismatched_field(animator, image):
+    with pytest.raises(ShapeMismatchError):
+        MotionI2VRenderer(pipeline=animator, **FAST).render(image, MotionField(torch.zeros(4, 2, 32, 32)))
