@@ -55,11 +55,17 @@ def _fill(weighted: np.ndarray, weight: np.ndarray) -> np.ndarray:
     sh, sw = max(1, (h + 1) // 2), max(1, (w + 1) // 2)
     # INTER_AREA averages: the coarse weight is the fraction of covered fine pixels.
     coarse_w = cv2.resize(weight, (sw, sh), interpolation=cv2.INTER_AREA)
-    coarse_v = cv2.resize(weighted, (sw, sh), interpolation=cv2.INTER_AREA).reshape(sh, sw, -1)
+    coarse_v = _resize(weighted, (sw, sh), cv2.INTER_AREA)
     # Renormalise so a cell with any data counts as fully known at its own level.
     gain = np.minimum(1.0 / np.maximum(coarse_w, 1e-12), 1e6)
     strength = np.minimum(coarse_w * 4.0, 1.0)
     filled = _fill(coarse_v * (gain * strength)[..., None], strength)
-    up = cv2.resize(filled, (w, h), interpolation=cv2.INTER_LINEAR).reshape(h, w, -1)
+    up = _resize(filled, (w, h), cv2.INTER_LINEAR)
     alpha = weight[..., None]
     return np.where(alpha > 0, values, 0.0) * alpha + up * (1.0 - alpha)
+
+
+def _resize(values: np.ndarray, size: tuple[int, int], interpolation: int) -> np.ndarray:
+    """``cv2.resize`` of ``(H, W, C)`` to ``size = (W', H')`` for any C (OpenCV takes at most 4 at once)."""
+    parts = [cv2.resize(values[..., i : i + 4], size, interpolation=interpolation) for i in range(0, values.shape[2], 4)]
+    return np.concatenate([p.reshape(size[1], size[0], -1) for p in parts], axis=2)

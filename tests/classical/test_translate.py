@@ -1,0 +1,86 @@
+"""Video-to-video: an edit of frame 0 carried through a panning real photo, frame by frame."""
+
+from __future__ import annotations
+
+import itertools
+
+import cv2
+import numpy as np
+import pytest
+from synth_video import moving_photo
+
+from motionkit.classical.flow import DISFlowEstimator
+from motionkit.classical.render import WarpRenderer
+from motionkit.classical.translate import apply_colour_map, fit_colour_map, translate_frames
+from motionkit.errors import ShapeMismatchError
+
+
+def psnr(a: np.ndarray, b: np.ndarray) -> float:
+    mse = np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2)
+    return float(10 * np.log10(255.0**2 / max(mse, 1e-12)))
+
+
+@pytest.fixture(scope="module")
+def pan(coffee_photo):
+    photo = cv2.resize(coffee_photo, (300, 200), interpolation=cv2.INTER_AREA)
+    video, _ = moving_photo(photo, 12, velocity=(2.0, 0.8), size=(160, 240))
+    return video
+
+
+def channel_swap(image: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(image[..., [2, 0, 1]])
+
+
+def gamma(image: np.ndarray) -> np.ndarray:
+    return np.rint(255.0 * (image / 255.0) ** 0.6).astype(np.uint8)
+
+
+@pytest.mark.parametrize("edit", [channel_swap, gamma])
+def test_colour_edit_of_frame0_matches_the_edit_of_every_frame(pan, edit):
+    out = list(translate_frames(iter(pan), edit(pan[0]), DISFlowEstimator(), WarpRenderer()))
+    assert len(out) == len(pan)
+    assert np.array_equal(out[0], edit(pan[0]))
+    # Whole frames, borders included (new content enters on the left and top).
+    scores = [psnr(o, edit(f)) for o, f in zip(out[1:], pan[1:])]
+    assert min(scores) >= 28.0, scores
+
+
+def test_a_local_paint_stroke_follows_the_motion(pan):
+    edited = pan[0].copy()
+    edited[60:80, 100:120] = (0, 255, 0)  # a green square painted on frame 0
+    out = list(translate_frames(iter(pan), edited, DISFlowEstimator(), WarpRenderer()))
+    t = len(pan) - 1
+    dx, dy = round(2.0 * t), round(0.8 * t)  # where frame 0's pixels are in frame t
+    moved = out[t][60 + dy + 3 : 80 + dy - 3, 100 + dx + 3 : 120 + dx - 3].astype(int)
+    assert np.abs(moved - (0, 255, 0)).max() <= 12
+    # Where the square was, the frame shows the video's content again, not the paint.
+    left = out[t][62:78, 102 : 100 + dx - 2].astype(int)
+    assert np.abs(left - pan[t][62:78, 102 : 100 + dx - 2]).mean() < 20
+
+
+def test_frames_stream_in_constant_memory(pan):
+    pulled = []
+
+    def endless():
+        for i in itertools.count():
+            pulled.append(i)
+            yield pan[i % 3]
+
+    outputs = translate_frames(endless(), pan[0], DISFlowEstimator(preset="fast"), WarpRenderer())
+    list(itertools.islice(outputs, 4))
+    assert len(pulled) <= 5  # frames are read as they are rendered, not ahead
+
+
+def test_edited_frame_of_another_size_is_refused(pan):
+    with pytest.raises(ShapeMismatchError, match="edited first frame"):
+        list(translate_frames(iter(pan), pan[0][:-2], DISFlowEstimator(), WarpRenderer()))
+
+
+def test_float_edit_and_colour_map():
+    rng = np.random.default_rng(0)
+    source = rng.random((20, 20, 3)).astype(np.float32)
+    target = source**0.7
+    assert np.abs(apply_colour_map(fit_colour_map(source, target), source) - target).mean() < 0.01
+    frames = [np.full((24, 24, 3), 90, np.uint8)] * 2
+    out = list(translate_frames(iter(frames), np.full((24, 24, 3), 0.5, np.float32), DISFlowEstimator(), WarpRenderer()))
+    assert [int(o[5, 5, 0]) for o in out] == [128, 128]
