@@ -53,6 +53,7 @@ VIDEO_FORMATS: dict[str, tuple[str, str]] = {
 }
 
 _PROBE_TIMEOUT_S = 120.0
+_FRAME_NAME = re.compile(r"frame_\d{6,}\.png")
 
 
 def ffmpeg_exe() -> str:
@@ -307,7 +308,8 @@ class VideoWriter:
 
     The format follows the target: ``.mp4``/``.m4v``/``.mov``/``.mkv``/``.avi`` (H.264
     ``libx264``, ``yuv420p``), ``.webm`` (VP9), ``.gif`` (a palette per frame, looping), and
-    a folder of ``frame_000000.png`` ... when the path has no suffix or ends with ``/``.
+    a folder of ``frame_000000.png`` ... when the path has no suffix or ends with ``/`` (an
+    existing folder is replaced only when it holds nothing but such frames).
 
     H.264 and VP9 in ``yuv420p`` need even sides: a frame with an odd height or width is
     **cropped by one pixel** (its last row/column) before encoding, so a 451 px wide clip
@@ -389,6 +391,14 @@ class VideoWriter:
         """Claim the temporary output (called by ``with``)."""
         if self._stack is not None:
             return
+        if self.is_folder and self.path.is_dir():
+            # Replacing a folder deletes what is in it: only ever a previous set of our frames.
+            others = [p.name for p in self.path.iterdir() if not _FRAME_NAME.fullmatch(p.name)]
+            if others:
+                raise MediaWriteError(
+                    f"cannot write frames to {self.path}: the folder exists and holds other files "
+                    f"({', '.join(sorted(others)[:3])}{', ...' if len(others) > 3 else ''}); choose a new or empty folder"
+                )
         stack = contextlib.ExitStack()
         try:
             self._tmp = stack.enter_context(atomic_dir(self.path) if self.is_folder else atomic_path(self.path))

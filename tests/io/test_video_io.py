@@ -279,3 +279,16 @@ def test_rotated_phone_video_reports_the_decoded_size(tmp_path, cat_photo, capfd
     frames = list(iter_frames(rotated, info))
     assert len(frames) == 3 and frames[0].shape == (128, 96, 3)
     assert "frame size for reading" not in capfd.readouterr().err
+
+
+def test_frame_folder_output_never_replaces_a_folder_of_other_files(tmp_path, cat_photo):
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    (photos / "holiday.jpg").write_bytes(b"precious")
+    with pytest.raises(MediaWriteError, match="holds other files"):
+        write(photos, moving_crops(cat_photo, frames=2))
+    assert (photos / "holiday.jpg").read_bytes() == b"precious"
+    # A previous set of frames is replaced whole (3 frames -> 2 frames).
+    write(tmp_path / "frames", moving_crops(cat_photo, frames=3))
+    write(tmp_path / "frames", moving_crops(cat_photo, frames=2))
+    assert len(frame_files(tmp_path / "frames")) == 2
