@@ -361,3 +361,12 @@ def test_clips_pickle_and_copy():
 def test_the_constructor_is_not_public():
     with pytest.raises(InvalidInputError, match="Clip.read"):
         Clip()
+
+
+def test_a_clip_can_be_rewritten_onto_the_file_it_streams_from(tmp_path, cat_photo):
+    path = tmp_path / "cat.mp4"
+    Clip.from_array(moving_crops(cat_photo), fps=12).write(path)
+    Clip.read(path).resized(scale=0.5).write(path)  # reads the old file while writing the new
+    again = Clip.read(path)
+    assert (len(again), again.size, again.fps) == (8, (48, 64), 12.0)
+    assert os.listdir(tmp_path) == ["cat.mp4"]
