@@ -137,6 +137,22 @@ def test_stage2_reads_the_flow_but_not_frame0s(stage2):
     assert (_run(stage2, inputs) - base).abs().max() > 1e-4
 
 
+def test_less_common_official_options_build_and_run():
+    torch.manual_seed(0)
+    unet = randomize(FlowUNet3DConditionModel(**tiny_kwargs(
+        use_linear_projection=True, resnet_time_scale_shift="scale_shift", use_inflated_groupnorm=False,
+        act_fn="mish", mid_block_scale_factor=2.0, layers_per_block=2, motion_module_decoder_only=True,
+        motion_module_resolutions=(4,), attention_head_dim=4)))
+    assert isinstance(unet.down_blocks[0].attentions[0].proj_in, nn.Linear)
+    assert unet.down_blocks[0].resnets[0].time_emb_proj.out_features == 64
+    # decoder_only: no encoder modules; up level i has factor 2**(3 - i) as in the official code,
+    # so in this 2-level UNet the last up level counts as factor 4.
+    assert all(m is None for block in unet.down_blocks for m in block.motion_modules)
+    assert unet.up_blocks[0].motion_modules[0] is None and unet.up_blocks[1].motion_modules[0] is not None
+    out = _run(unet, stage1_inputs())
+    assert out.shape == (2, 4, 3, 8, 12) and out.isfinite().all()
+
+
 def test_sizes_not_divisible_by_the_upsampling_factor(stage1):
     inputs = stage1_inputs(batch=1, h=7, w=9)
     assert _run(stage1, inputs).shape == (1, 4, 3, 7, 9)

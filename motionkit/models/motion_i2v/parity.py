@@ -245,7 +245,9 @@ def forward_case_checks(folder: Path, keys_path: Path | None = None) -> list[Che
             continue
         try:
             records.extend(_CASE_RUNNERS[family](cases, prefix, models, *TOLERANCES[family]))
-        except (KeyError, OSError, ValueError) as exc:
+        except (KeyError, OSError, ValueError, TypeError, RuntimeError) as exc:
+            # A case that cannot even run (missing file, config the models refuse) is a failure
+            # record with the reason, so the remaining cases are still reported.
             records.append(_failure(prefix, f"{type(exc).__name__}: {exc}"))
     return records
 
