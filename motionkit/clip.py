@@ -343,6 +343,10 @@ class Clip:
         Raises:
             MediaReadError: a file-backed source is unreadable or ends early.
             InvalidInputError: a frame source yields fewer frames than it promised.
+
+        Example:
+            >>> for frame in Clip.read("walk.mp4").iter_frames():  # doctest: +SKIP
+            ...     print(frame.mean())
         """
         if self._array is not None:
             yield from self._array
@@ -373,7 +377,13 @@ class Clip:
         return index
 
     def frame(self, i: int) -> np.ndarray:
-        """Frame ``i`` as ``uint8 (H, W, 3)`` (a copy). A lazy clip decodes frames 0..i to reach it."""
+        """Frame ``i`` as ``uint8 (H, W, 3)`` (a copy). A lazy clip decodes frames 0..i to reach it.
+
+        Example:
+            >>> import numpy as np
+            >>> Clip.from_array(np.zeros((3, 4, 5, 3), np.uint8)).frame(-1).shape
+            (4, 5, 3)
+        """
         index = self._index(i)
         if self._array is not None:
             return self._array[index].copy()
@@ -394,7 +404,13 @@ class Clip:
         return self.frame(key)
 
     def to_numpy(self) -> np.ndarray:
-        """All frames as a new, writable ``uint8 (T, H, W, 3)`` array (materialises a lazy clip)."""
+        """All frames as a new, writable ``uint8 (T, H, W, 3)`` array (materialises a lazy clip).
+
+        Example:
+            >>> import numpy as np
+            >>> Clip.from_image(np.zeros((4, 5, 3), np.uint8), frames=2).to_numpy().shape
+            (2, 4, 5, 3)
+        """
         if self._array is not None:
             return np.array(self._array, copy=True, order="C")
         out = np.empty((self._count, *self._size, 3), np.uint8)
@@ -425,7 +441,13 @@ class Clip:
         return out.div_(255.0)
 
     def materialize(self) -> Clip:
-        """This clip held in memory (``self`` when it already is)."""
+        """This clip held in memory (``self`` when it already is).
+
+        Example:
+            >>> clip = Clip.read("walk.mp4").materialize()  # doctest: +SKIP
+            >>> clip.is_lazy  # doctest: +SKIP
+            False
+        """
         return self if self._array is not None else Clip._of_array(self.to_numpy(), self._fps)
 
     # -- edits (each returns a new clip) -----------------------------------------------------
@@ -440,7 +462,13 @@ class Clip:
         return Clip.from_frames(lambda: map(fn, self.iter_frames()), self._count, size, self._fps)
 
     def with_fps(self, fps: float) -> Clip:
-        """The same frames played at ``fps`` (a retiming: duration changes, no frames are added or dropped)."""
+        """The same frames played at ``fps`` (a retiming: duration changes, no frames are added or dropped).
+
+        Example:
+            >>> import numpy as np
+            >>> Clip.from_image(np.zeros((4, 4, 3), np.uint8), frames=8, fps=8).with_fps(16).duration
+            0.5
+        """
         return Clip(_array=self._array, _source=self._source, _count=self._count, _size=self._size, _fps=_check_fps(fps))
 
     def resized(self, size: tuple[int, int] | None = None, scale: float | None = None) -> Clip:
@@ -535,7 +563,14 @@ class Clip:
 
     @staticmethod
     def vstack(clips: Iterable[Clip]) -> Clip:
-        """Clips one above the other (same widths); lengths and fps as in :meth:`hstack`."""
+        """Clips one above the other (same widths); lengths and fps as in :meth:`hstack`.
+
+        Example:
+            >>> import numpy as np
+            >>> a = Clip.from_array(np.zeros((2, 4, 5, 3), np.uint8))
+            >>> Clip.vstack([a, a]).size
+            (8, 5)
+        """
         return Clip._stack(clips, axis=0)
 
     @staticmethod

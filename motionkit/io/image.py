@@ -293,6 +293,10 @@ def read_image_size(path: str | os.PathLike) -> tuple[int, int]:
 
     Raises:
         MediaReadError: the file is missing or not an image.
+
+    Example:
+        >>> read_image_size("cat.png")  # doctest: +SKIP
+        (300, 451)
     """
     from PIL import Image, UnidentifiedImageError
 

@@ -57,7 +57,12 @@ _FRAME_NAME = re.compile(r"frame_\d{6,}\.png")
 
 
 def ffmpeg_exe() -> str:
-    """Path of the ffmpeg binary (imageio-ffmpeg's, or ``IMAGEIO_FFMPEG_EXE``)."""
+    """Path of the ffmpeg binary (imageio-ffmpeg's, or ``IMAGEIO_FFMPEG_EXE``).
+
+    Example:
+        >>> "ffmpeg" in ffmpeg_exe()
+        True
+    """
     import imageio_ffmpeg
 
     return imageio_ffmpeg.get_ffmpeg_exe()
@@ -98,6 +103,10 @@ def frame_files(folder: str | os.PathLike) -> list[Path]:
 
     Raises:
         MediaReadError: the folder is missing or holds no image files.
+
+    Example:
+        >>> [p.name for p in frame_files("frames")]  # doctest: +SKIP
+        ['f1.png', 'f2.png', 'f10.png']
     """
     folder = Path(folder)
     if not folder.is_dir():
@@ -282,7 +291,12 @@ def iter_frames(path: str | os.PathLike, info: VideoInfo | None = None) -> Itera
 
 
 def is_folder_target(path: str | os.PathLike) -> bool:
-    """True when ``path`` names a PNG frame folder output: no suffix, a trailing ``/``, or an existing folder."""
+    """True when ``path`` names a PNG frame folder output: no suffix, a trailing ``/``, or an existing folder.
+
+    Example:
+        >>> is_folder_target("out/"), is_folder_target("out"), is_folder_target("out.mp4")
+        (True, True, False)
+    """
     text = os.fspath(path)
     return text.endswith(("/", os.sep)) or Path(text).suffix == "" or Path(text).is_dir()
 
