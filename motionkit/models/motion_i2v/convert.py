@@ -355,6 +355,7 @@ def convert_official(
     paths = official_paths(src)
     _check_present(paths)
     dst = Path(dst)
+    dst.parent.mkdir(parents=True, exist_ok=True)
     weights = {name: _existing(path) for name, path in paths.items()}
     additional = dict(OFFICIAL_UNET_ADDITIONAL_KWARGS if unet_additional_kwargs is None else unet_additional_kwargs)
 
