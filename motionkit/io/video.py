@@ -504,6 +504,9 @@ class VideoWriter:
             elif codec == "libvpx-vp9":
                 cmd += ["-crf", str(_quality_to_crf(self.quality, best=15, worst=50)), "-b:v", "0",
                         "-deadline", "good", "-cpu-used", "4", "-row-mt", "1"]
+        if fmt in ("mp4", "mov"):
+            # Index at the front: browsers and players start before the whole file arrives.
+            cmd += ["-movflags", "+faststart"]
         cmd += ["-f", fmt, str(self._tmp)]
         self._log = tempfile.TemporaryFile()
         try:
