@@ -33,7 +33,7 @@ import json
 import shutil
 import sys
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Callable, Iterable, Iterator, Mapping
 
 import torch
 from safetensors.torch import load_file, save_file
@@ -235,6 +235,13 @@ def convert_state_dict(
     return out
 
 
+def _read_in_turn(*sources: Path | tuple[Path, Callable[[Path], dict[str, torch.Tensor]]]) -> Iterator[tuple[str, dict]]:
+    """Yield ``(path, state dict)`` one file at a time, so only one file is in memory at once."""
+    for source in sources:
+        path, read = source if isinstance(source, tuple) else (source, load_official_file)
+        yield str(path), read(path)
+
+
 def _overlay(
     what: str, files: Iterable[tuple[str, Mapping[str, torch.Tensor]]], shapes: Mapping[str, tuple[int, ...]],
     kind: str, say: Progress,
@@ -365,10 +372,8 @@ def convert_official(
         unet = _on_meta(lambda: FlowUNet3DConditionModel(**constructor_kwargs(FlowUNet3DConditionModel, config)))
         controlnet = _on_meta(lambda: FlowControlNetModel.from_unet(unet, load_weights_from_unet=False))
         shapes = {**_as_shapes(unet), **{"controlnet." + k: v for k, v in _as_shapes(controlnet).items()}}
-        combined = _overlay("stage-1 UNet + ControlNet", [
-            (str(weights["stage1_unet"]), load_official_file(weights["stage1_unet"])),
-            (str(weights["controlnet"]), load_official_file(weights["controlnet"])),
-        ], shapes, "stage1_combined", say)
+        combined = _overlay("stage-1 UNet + ControlNet", _read_in_turn(weights["stage1_unet"], weights["controlnet"]),
+                            shapes, "stage1_combined", say)
         unet_state, control_state = split_stage1(combined)
         del combined
         _fill_and_save(unet, unet_state, out / CONVERTED_LAYOUT["stage1_unet"])
@@ -392,17 +397,17 @@ def convert_official(
         base_config = _read_config(paths["sd15_unet_config"])
         config = {**base_config, **_BLOCKS_3D, **additional}
         unet2 = _on_meta(lambda: AnimationUNet3DConditionModel(**constructor_kwargs(AnimationUNet3DConditionModel, config)))
-        realistic = load_official_file(weights["realistic_unet"])
-        if any(k.startswith("model.diffusion_model.") for k in realistic):
-            # An LDM-format checkpoint: convert its UNet part to diffusers names first.
-            say("  realistic_unet.ckpt is in LDM format; converting its UNet with diffusers")
-            realistic = convert_ldm_unet_checkpoint(realistic, base_config)
-        state = _overlay("stage-2 UNet", [
-            (str(weights["sd15_unet"]), load_official_file(weights["sd15_unet"])),
-            (str(weights["motion_block"]), load_official_file(weights["motion_block"])),
-            (str(weights["realistic_unet"]), realistic),
-        ], _as_shapes(unet2), "stage2_unet", say)
-        del realistic
+
+        def realistic_unet(path: Path) -> dict[str, torch.Tensor]:
+            state = load_official_file(path)
+            if any(k.startswith("model.diffusion_model.") for k in state):
+                # An LDM-format checkpoint: convert its UNet part to diffusers names first.
+                say(f"  {path.name} is in LDM format; converting its UNet with diffusers")
+                state = convert_ldm_unet_checkpoint(state, base_config)
+            return state
+
+        files = _read_in_turn(weights["sd15_unet"], weights["motion_block"], (weights["realistic_unet"], realistic_unet))
+        state = _overlay("stage-2 UNet", files, _as_shapes(unet2), "stage2_unet", say)
         _fill_and_save(unet2, state, out / CONVERTED_LAYOUT["stage2_unet"])
         del unet2, state
 
