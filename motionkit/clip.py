@@ -224,7 +224,10 @@ class Clip:
             for index in range(1, len(array)):
                 frames[index] = _coerce_frame(array[index], size, index)
             return cls._of_array(frames, fps)
-        raise InvalidInputError(f"cannot make a clip from a {type(array).__name__}; expected a (T, H, W, 3) array, a (T, 3, H, W) tensor or a list of images")
+        raise InvalidInputError(
+            f"cannot make a clip from a {type(array).__name__}; expected a (T, H, W, 3) array, "
+            "a (T, 3, H, W) tensor or a list of images"
+        )
 
     @classmethod
     def _from_numpy_frames(cls, array: np.ndarray, fps: float) -> Clip:

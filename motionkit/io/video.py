@@ -236,7 +236,8 @@ def _iter_video(info: VideoInfo) -> Iterator[np.ndarray]:
         except (OSError, RuntimeError, StopIteration) as exc:
             raise MediaReadError(f"cannot read video {path}: {_ffmpeg_reason(str(exc))}") from None
         if tuple(meta["size"]) != (width, height):
-            raise MediaReadError(f"cannot read video {path}: decoder gives {meta['size'][1]}x{meta['size'][0]} frames, header said {height}x{width}")
+            decoded = f"{meta['size'][1]}x{meta['size'][0]}"
+            raise MediaReadError(f"cannot read video {path}: decoder gives {decoded} frames, header said {height}x{width}")
         produced = 0
         while produced < info.frames:
             try:
