@@ -99,3 +99,17 @@ def test_load_official_file_is_safe_and_clear(tmp_path):
     (tmp_path / "garbage.bin").write_bytes(b"not a pickle")
     with pytest.raises(CheckpointMismatchError, match="re-download"):
         load_official_file(tmp_path / "garbage.bin")
+
+
+def test_check_keys_full_reports_gaps_leftovers_and_shapes(official_fixtures, tmp_path):
+    data = json.loads((official_fixtures / "keys_full.json").read_text())
+    motion = data["stage2_motion_block_bin"]["keys"]
+    dropped = motion.pop(0)["key"]
+    motion.append({"key": "mid_block.motion_modules.0.bogus.weight", "shape": [1], "dtype": "float32"})
+    data["flow_vae"]["keys"][0]["shape"] = [128, 3, 3, 3]
+    (tmp_path / "keys_full.json").write_text(json.dumps(data))
+    records = {r.section: r for r in check_keys_full(tmp_path / "keys_full.json")}
+    assert records["stage2_motion_block_bin"].missing == [dropped]
+    assert records["stage2_motion_block_bin"].extra == ["mid_block.motion_modules.0.bogus.weight"]
+    assert records["flow_vae"].shape_mismatches == [("encoder.conv_in.weight", (128, 3, 3, 3), (128, 2, 3, 3))]
+    assert not records["flow_vae"].as_dict()["ok"] and records["stage2_unet"].ok
