@@ -35,13 +35,15 @@ Example:
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Literal
 
 import cv2
 import numpy as np
 import torch
 
-from motionkit.components import Renderer
+from motionkit.components import FlowEstimator, Renderer
 from motionkit.errors import InvalidInputError, NonFiniteError, ShapeMismatchError
 from motionkit.ops.inpaint import push_pull
 
@@ -52,6 +54,16 @@ if TYPE_CHECKING:
 
 #: Splat weight below which a target pixel counts as a hole.
 HOLE_WEIGHT = 0.05
+#: Inverse-map error (pixels) below which no Newton refinement is spent on a pixel.
+ACCURACY = 0.05
+
+
+@functools.lru_cache(maxsize=4)
+def pixel_grid(height: int, width: int) -> np.ndarray:
+    """``float32 (H, W, 2)`` pixel coordinates (x, y), read-only and cached (one per frame size)."""
+    grid = np.dstack(np.meshgrid(np.arange(width, dtype=np.float32), np.arange(height, dtype=np.float32)))
+    grid.flags.writeable = False
+    return grid
 
 
 def splat_inverse(
@@ -75,7 +87,8 @@ def splat_inverse(
         ([-1.0, -1.0], 0.0)
     """
     _, h, w = flow.shape
-    ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
+    grid = pixel_grid(h, w)
+    ys, xs = grid[..., 1], grid[..., 0]
     tx = (xs + flow[0]).ravel()
     ty = (ys + flow[1]).ravel()
     finite = np.isfinite(tx) & np.isfinite(ty)
@@ -135,14 +148,14 @@ def source_map(
         small *= np.array([sw / w, sh / h], np.float32)
         small_metric = None if metric is None else cv2.resize(metric, (sw, sh), interpolation=cv2.INTER_AREA)
         inv, cover = splat_inverse(np.ascontiguousarray(small.transpose(2, 0, 1)), small_metric)
-        inv = cv2.resize(inv.transpose(1, 2, 0), (w, h), interpolation=cv2.INTER_LINEAR) * np.array([w / sw, h / sh], np.float32)
+        # Soft confidence: a target grazed by one stretched source must not become a speckle.
+        inv = push_pull(inv.transpose(1, 2, 0), np.clip(cover, 0.0, 1.0))
+        inv = cv2.resize(inv, (w, h), interpolation=cv2.INTER_LINEAR) * np.array([w / sw, h / sh], np.float32)
         cover = cv2.resize(cover, (w, h), interpolation=cv2.INTER_LINEAR)
     else:
         inv, cover = splat_inverse(flow, metric)
-        inv = inv.transpose(1, 2, 0)
-    # Soft confidence: a target grazed by one stretched source must not become a speckle.
-    inv = push_pull(inv, np.clip(cover, 0.0, 1.0))
-    grid = np.dstack(np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32)))
+        inv = push_pull(inv.transpose(1, 2, 0), np.clip(cover, 0.0, 1.0))
+    grid = pixel_grid(h, w)
     src = grid + _refine_inverse(flow, inv, grid)
     outside = (src[..., 0] < -0.5) | (src[..., 0] > w - 0.5) | (src[..., 1] < -0.5) | (src[..., 1] > h - 0.5)
     return src, (cover <= HOLE_WEIGHT) | outside
@@ -197,9 +210,8 @@ def _fill_from_background(image: np.ndarray, src: np.ndarray, holes: np.ndarray)
     magnitude and ``m_min`` its minimum within the largest displacement, lets the background
     side's colours flow in and not the object's.
     """
-    h, w = holes.shape
-    grid_x, grid_y = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
-    motion = np.hypot(src[..., 0] - grid_x, src[..., 1] - grid_y)
+    grid = pixel_grid(*holes.shape)
+    motion = np.hypot(src[..., 0] - grid[..., 0], src[..., 1] - grid[..., 1])
     reach = int(min(2 * np.ceil(motion.max()) + 1, 101))
     known = np.where(holes, np.inf, motion).astype(np.float32)
     least = cv2.erode(known, np.ones((reach, reach), np.uint8))
@@ -208,14 +220,20 @@ def _fill_from_background(image: np.ndarray, src: np.ndarray, holes: np.ndarray)
     return np.where(holes[..., None], filled, image)
 
 
-def _refine_inverse(flow: np.ndarray, inv: np.ndarray, grid: np.ndarray, steps: int = 3) -> np.ndarray:
+def _refine_inverse(flow: np.ndarray, inv: np.ndarray, grid: np.ndarray, steps: int = 2) -> np.ndarray:
     """Newton steps on ``q + g(q) = p`` with ``g = -f(p)``, at full resolution.
 
     The residual is ``r = g + f(q + g)`` and a step is ``g <- g - (I + Df)^-1 r`` with the
-    field's Jacobian ``Df`` looked up at the source. Only pixels whose residual exceeds 0.01 px
+    field's Jacobian ``Df`` looked up at the source. Only pixels whose residual exceeds ``ACCURACY``
     are iterated (as a flat list, so smooth or static areas cost nothing), and a step is kept
     only where it shrinks the residual (folds and disocclusions have no exact inverse).
     """
+    forward = np.ascontiguousarray(flow.transpose(1, 2, 0))
+    src = grid + inv
+    res = (inv + cv2.remap(forward, src[..., 0], src[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)).reshape(-1, 2)
+    active = np.flatnonzero(res[:, 0] ** 2 + res[:, 1] ** 2 > ACCURACY**2)
+    if active.size == 0:
+        return inv
     d_fx_dy, d_fx_dx = np.gradient(flow[0])
     d_fy_dy, d_fy_dx = np.gradient(flow[1])
     table = np.dstack([flow[0], flow[1], d_fx_dx, d_fx_dy, d_fy_dx, d_fy_dy]).astype(np.float32)
@@ -231,11 +249,8 @@ def _refine_inverse(flow: np.ndarray, inv: np.ndarray, grid: np.ndarray, steps: 
         return g + looked[:, :2], looked[:, 2:]
 
     flat_inv = inv.reshape(-1, 2)
-    res, jac = lookup(grid.reshape(-1, 2), flat_inv)
-    active = np.flatnonzero(res[:, 0] ** 2 + res[:, 1] ** 2 > 1e-4)
-    if active.size == 0:
-        return inv
-    q, g, res, jac = grid.reshape(-1, 2)[active], flat_inv[active], res[active], jac[active]
+    q, g = grid.reshape(-1, 2)[active], flat_inv[active]
+    res, jac = lookup(q, g)
     for _ in range(steps):
         a, b, c, d = 1.0 + jac[:, 0], jac[:, 1], jac[:, 2], 1.0 + jac[:, 3]
         det = a * d - b * c
@@ -321,6 +336,18 @@ class WarpRenderer(Renderer):
             out, _ = self.warp(image_np, _flow_numpy(flow[t]), mask_np)
             frames[t] = to_uint8(out)
         return Clip.from_array(frames, fps=fps, copy=False)
+
+
+    def translate_frames(
+        self, source_frames: Iterable[np.ndarray], edited_first_frame: np.ndarray | torch.Tensor, estimator: FlowEstimator
+    ) -> Iterator[np.ndarray]:
+        """Video-to-video with this renderer, streamed: ``uint8 (H, W, 3)`` frames in and out.
+
+        See :func:`motionkit.classical.translate.translate_frames` (frame 0 out is the edit).
+        """
+        from motionkit.classical.translate import translate_frames
+
+        return translate_frames(source_frames, edited_first_frame, estimator, self)
 
 
 def to_uint8(image: np.ndarray) -> np.ndarray:
