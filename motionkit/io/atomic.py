@@ -22,6 +22,8 @@ def _check_folder(target: Path) -> None:
     folder = target.parent
     if not folder.exists():
         raise MediaWriteError(f"cannot write {target}: folder {folder} does not exist; create it first")
+    if not folder.is_dir():
+        raise MediaWriteError(f"cannot write {target}: {folder} is a file, not a folder")
     if not os.access(folder, os.W_OK):
         raise MediaWriteError(f"cannot write {target}: folder {folder} is not writable")
     if target.is_dir():
@@ -70,8 +72,8 @@ def atomic_dir(target: str | os.PathLike) -> Iterator[Path]:
     """
     target = Path(target)
     folder = target.parent
-    if not folder.exists() or not os.access(folder, os.W_OK):
-        raise MediaWriteError(f"cannot write {target}: folder {folder} is missing or not writable")
+    if not folder.is_dir() or not os.access(folder, os.W_OK):
+        raise MediaWriteError(f"cannot write {target}: folder {folder} is missing, not a folder, or not writable")
     if target.exists() and not target.is_dir():
         raise MediaWriteError(f"cannot write folder {target}: a file of that name exists")
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=folder))
