@@ -184,7 +184,9 @@ class FlowControlNetModel(ModelMixin, ConfigMixin):
         if load_weights_from_unet:
             for name in ("conv_in", "time_embedding", "stride_embedding", "down_blocks", "mid_block"):
                 getattr(controlnet, name).load_state_dict(getattr(unet, name).state_dict())
-        return controlnet.to(device=unet.device, dtype=unet.dtype)
+        weight = unet.conv_in.weight
+        # nn.Module.to: diffusers' override warns about fp32 modules that these models lack.
+        return nn.Module.to(controlnet, device=weight.device, dtype=weight.dtype)
 
     def forward(
         self,
