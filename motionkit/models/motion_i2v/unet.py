@@ -239,7 +239,8 @@ class FlowUNet3DConditionModel(_VideoUNet):
 
         Like the official app (``unet.controlnet = controlnet``), the ControlNet becomes the
         sub-module ``controlnet``: the state_dict then also holds its keys, prefixed
-        ``controlnet.``, after ``conv_out.*``. ``None`` detaches it.
+        ``controlnet.``, after ``conv_out.*``. ``None`` detaches it. Save the two networks
+        with their own ``save_pretrained``; detach before saving the UNet.
         """
         self.controlnet = controlnet
         self.control_scale = float(conditioning_scale)
