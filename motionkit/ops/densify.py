@@ -226,5 +226,7 @@ def densify(
         if mask_np.shape != (h, w):
             raise ShapeMismatchError(f"mask must be ({h}, {w}) like the field, got {tuple(mask_np.shape)}")
         weights *= feathered_mask(mask_np, radius / 4 if feather is None else float(feather))[None]
-    field = np.einsum("ktc,khw->tchw", disp_np.astype(np.float32), weights.astype(np.float32), optimize=True)
-    return torch.from_numpy(np.ascontiguousarray(field, dtype=np.float32))
+    # One (2T, K) x (K, H*W) product: the weights do not depend on time.
+    per_frame = disp_np.astype(np.float32).transpose(1, 2, 0).reshape(frames * 2, k)
+    field = per_frame @ weights.astype(np.float32, copy=False).reshape(k, h * w)
+    return torch.from_numpy(field.reshape(frames, 2, h, w))
