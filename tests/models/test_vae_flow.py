@@ -20,7 +20,7 @@ from motionkit.models.motion_i2v.flow_vae import (
 
 
 class BlockVAE:
-    """Stand-in VAE: the latent is the 8x8 block mean (4 channels: x, y, x, y), decode repeats it.
+    """Stand-in VAE: the latent is the 8x8 block mean (4 channels: x, y, x, y) with std 2, decode repeats it.
 
     It records what it was fed, so tests can check the exact normalised input.
     """
@@ -35,7 +35,7 @@ class BlockVAE:
     def encode(self, x: torch.Tensor):
         self.encoded.append(x)
         mean = F.avg_pool2d(x, 8).repeat(1, 2, 1, 1)
-        posterior = SimpleNamespace(mode=lambda: mean, sample=lambda generator=None: mean + 1000.0)
+        posterior = SimpleNamespace(mode=lambda: mean, std=torch.full_like(mean, 2.0))
         return SimpleNamespace(latent_dist=posterior)
 
     def decode(self, z: torch.Tensor):
@@ -72,8 +72,9 @@ def test_scale_sample_and_reference_options():
     unscaled = encode_flow(BlockVAE(), flow, scale=False, sample=False)
     scaled = encode_flow(BlockVAE(), flow, scale=True, sample=False)
     torch.testing.assert_close(scaled, unscaled * FLOW_LATENT_SCALE)
-    sampled = encode_flow(BlockVAE(), flow, scale=False, sample=True)
-    assert torch.equal(sampled, unscaled + 1000.0)
+    sampled = encode_flow(BlockVAE(), flow, scale=False, generator=torch.Generator().manual_seed(7))
+    noise = torch.randn(unscaled.shape, generator=torch.Generator().manual_seed(7))  # one draw for all frames
+    torch.testing.assert_close(sampled, unscaled + 2.0 * noise, atol=0, rtol=0)
     everything = encode_flow(BlockVAE(), flow, scale=False, sample=False, drop_reference=False)
     assert everything.shape[0] == 3 and torch.equal(everything[1:], unscaled)
 
@@ -87,9 +88,9 @@ def test_round_trip_through_the_stand_in_returns_pixels():
     assert back.shape == flow.shape and back.dtype == torch.float32
     assert torch.equal(back[0], torch.zeros(2, 24, 40))
     torch.testing.assert_close(back, flow, atol=1e-4, rtol=0)
-    # the decoder saw the unscaled latents (÷ 0.18215), one frame at a time
+    # the decoder saw the unscaled latents (x (1/0.18215), as the official), one frame at a time
     assert len(vae.decoded) == 4
-    torch.testing.assert_close(vae.decoded[0], latents[:1] / FLOW_LATENT_SCALE)
+    assert torch.equal(vae.decoded[0], latents[:1] * (1 / FLOW_LATENT_SCALE))
 
 
 def test_decode_clamps_to_one_image_size_and_resizes():
@@ -147,3 +148,13 @@ def test_bad_inputs_are_refused():
         encode_flow(BlockVAE(), torch.zeros(1, 2, 16, 16))
     with pytest.raises(InvalidInputError, match="MotionField or a tensor"):
         encode_flow(BlockVAE(), [[0.0]])
+
+
+def test_sampling_matches_the_official_batched_encoder_draw():
+    """The official app encodes all frames in one batch and calls latent_dist.sample() once."""
+    vae = tiny_vae()
+    flow = _blocky_flow(4, 16, 24)
+    with torch.no_grad():
+        ours = encode_flow(vae, flow, scale=False, generator=torch.Generator().manual_seed(3))
+        official = vae.encode(normalize_flow(flow[1:])).latent_dist.sample(generator=torch.Generator().manual_seed(3))
+    torch.testing.assert_close(ours, official, atol=1e-6, rtol=1e-5)

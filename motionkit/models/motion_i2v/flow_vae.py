@@ -9,8 +9,10 @@ ControlNet condition uses the unscaled encoding.
 
 Frames: a motion field's frame 0 is the reference (zero displacement). Stage 1 generates only
 frames ``1..T-1``, so :func:`encode_flow` drops frame 0 by default and :func:`decode_flow`
-puts a zero frame 0 back. Frames go through the VAE one at a time, like the official code
-(same memory use and, with ``sample=True``, the same random draws in the same order).
+puts a zero frame 0 back. Frames go through the VAE one at a time (bounded memory; the
+official decoder does the same); the posterior sample of :func:`encode_flow` draws its noise
+for all frames in one call, as the official batched encoder does, so a seeded generator gives
+the official latents.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 from diffusers import AutoencoderKL
+from diffusers.utils.torch_utils import randn_tensor
 
 from motionkit.errors import InvalidInputError, ShapeMismatchError
 
@@ -135,8 +138,8 @@ def encode_flow(
         motion: a ``MotionField`` or a tensor ``(T, 2, H, W)`` in pixels; H and W divisible by 8.
         scale: multiply by :data:`FLOW_LATENT_SCALE` (the diffusion latent); ``False`` gives
             the unscaled encoding the ControlNet condition uses.
-        sample: draw from the posterior (the official ``latent_dist.sample()``); ``False``
-            returns its mean (deterministic).
+        sample: draw from the posterior (the official ``latent_dist.sample()``: mean + std *
+            noise, the noise ``(T', 4, h, w)`` drawn in one call); ``False`` returns the mean.
         generator: random generator for ``sample`` (default: torch's global one).
         drop_reference: skip frame 0 (the zero reference), as stage 1 only models frames 1..T-1.
 
@@ -156,13 +159,16 @@ def encode_flow(
         raise ShapeMismatchError(
             f"the flow VAE needs H and W divisible by {_DOWNSCALE}, got {height}x{width}; resize the motion field"
         )
-    normalized = normalize_flow(flow)
-    latents = []
-    for frame in normalized:
-        x = frame[None].to(device=vae.device, dtype=vae.dtype)
-        posterior = vae.encode(x).latent_dist
-        latents.append(posterior.sample(generator=generator) if sample else posterior.mode())
-    out = torch.cat(latents)
+    means, stds = [], []
+    for frame in normalize_flow(flow):
+        posterior = vae.encode(frame[None].to(device=vae.device, dtype=vae.dtype)).latent_dist
+        means.append(posterior.mode())
+        stds.append(posterior.std)
+    out = torch.cat(means)
+    if sample:
+        # One draw for all frames, as the official batched `latent_dist.sample()` makes.
+        noise = randn_tensor(tuple(out.shape), generator=generator, device=out.device, dtype=out.dtype)
+        out = out + torch.cat(stds) * noise
     return out * FLOW_LATENT_SCALE if scale else out
 
 
@@ -193,7 +199,7 @@ def decode_flow_tensor(
         raise ShapeMismatchError(f"latents must be (T, 4, h, w), got shape {tuple(latents.shape)}")
     size = size or (latents.shape[-2] * _DOWNSCALE, latents.shape[-1] * _DOWNSCALE)
     if scaled:
-        latents = latents / FLOW_LATENT_SCALE
+        latents = latents * (1 / FLOW_LATENT_SCALE)  # the official pipeline multiplies by the reciprocal
     frames = []
     for latent in latents:
         decoded = vae.decode(latent[None].to(device=vae.device, dtype=vae.dtype)).sample
