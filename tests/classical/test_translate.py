@@ -84,3 +84,23 @@ def test_float_edit_and_colour_map():
     frames = [np.full((24, 24, 3), 90, np.uint8)] * 2
     out = list(translate_frames(iter(frames), np.full((24, 24, 3), 0.5, np.float32), DISFlowEstimator(), WarpRenderer()))
     assert [int(o[5, 5, 0]) for o in out] == [128, 128]
+
+
+def test_object_moving_over_a_pan_uncovers_background_that_frame0_never_showed(pan, cat_photo):
+    # A cat patch slides right 5 px/frame over the panning coffee photo: behind it, background
+    # appears that frame 0 hides; it must come from the (colour-mapped) source frames.
+    video = pan.copy()
+    patch = cv2.resize(cat_photo, (60, 50), interpolation=cv2.INTER_AREA)
+    for t in range(len(video)):
+        video[t, 50 + t : 100 + t, 30 + 5 * t : 90 + 5 * t] = patch
+    edited = channel_swap(video[0])
+    edited[65:80, 45:60] = (0, 255, 0)  # paint on the cat
+    out = list(translate_frames(iter(video), edited, DISFlowEstimator(), WarpRenderer()))
+    t = len(video) - 1
+    paint = out[t][65 + t + 3 : 80 + t - 3, 45 + 5 * t + 3 : 60 + 5 * t - 3].astype(int)
+    assert np.abs(paint - (0, 255, 0)).max() <= 12  # the paint rode along with the cat
+    uncovered = (slice(52, 98), slice(32, 30 + 5 * t - 2))  # under the cat in frame 0 only
+    assert psnr(out[t][uncovered], channel_swap(video[t])[uncovered]) >= 28.0
+    keep = np.ones(video.shape[1:3], bool)
+    keep[65 + t : 80 + t, 45 + 5 * t : 60 + 5 * t] = False
+    assert psnr(out[t][keep], channel_swap(video[t])[keep]) >= 28.0
