@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -80,8 +81,9 @@ def video_file(tmp_path, small_photo) -> Callable[..., Path]:
 def cli_error(capsys) -> Callable[..., str]:
     """Run ``motionkit.cli.main(args)``; assert it failed as documented; return its error line.
 
-    The contract: exit status 1, one line ``motionkit: error: ...`` on stderr (progress
-    messages before it are allowed), and no traceback.
+    The contract: exit status 1, one ``motionkit: error: ...`` message, last on stderr
+    (progress messages before it are allowed), and no traceback. Whether the message starts
+    its own line (a progress bar may be left unterminated) is checked separately.
     """
     from motionkit.cli import main
 
@@ -91,11 +93,14 @@ def cli_error(capsys) -> Callable[..., str]:
         err = capsys.readouterr().err
         assert status == 1, f"exit status {status}, stderr: {err!r}"
         assert "Traceback" not in err, err
-        errors = [line for line in err.splitlines() if line.startswith("motionkit: error:")]
-        assert len(errors) == 1, f"expected one error line, got: {err!r}"
-        assert err.rstrip().splitlines()[-1] == errors[0], "the error line must be the last thing printed"
+        assert err.count("motionkit: error:") == 1, f"expected one error message, got: {err!r}"
+        start = err.index("motionkit: error:")
+        message = re.split(r"[\r\n]", err[start:])[0]
+        # After the message only a progress bar's final redraw may follow.
+        trailing = [part for part in re.split(r"[\r\n]", err[start + len(message) :]) if part.strip()]
+        assert all("%|" in part for part in trailing), f"the error must be the last thing printed: {err!r}"
         for fragment in fragments:
-            assert fragment.lower() in errors[0].lower(), f"{fragment!r} not in {errors[0]!r}"
-        return errors[0]
+            assert fragment.lower() in message.lower(), f"{fragment!r} not in {message!r}"
+        return message
 
     return run
