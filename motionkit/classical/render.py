@@ -8,9 +8,9 @@ Algorithm (fast forward warping by inverting the field, then backward warping):
    flow magnitude in pixels times ``sharpness``: the pixel that moved more (the dragged
    foreground) wins, so moving objects pass *over* the static background instead of
    smearing with it (``splat="avg"`` averages instead). For images larger than
-   ``work_size`` the splat runs on a downscaled field and the inverse is then refined at full
-   resolution by two fixed-point steps ``g <- -f(q + g)``, which are exact wherever the field
-   is smooth.
+   ``work_size`` the splat runs on a downscaled field; the inverse is then refined at full
+   resolution by Newton steps on ``q + g(q) = p`` wherever it is off by more than
+   ``ACCURACY`` px (exact wherever the field is smooth, stretched or compressed).
 2. **Fill holes.** Targets that no source pixel reaches (disocclusions, content entering the
    frame) get an inverse flow by push-pull from their neighbours (:mod:`motionkit.ops.inpaint`),
    i.e. the surrounding motion is continued like a rubber sheet. With ``fill="background"``
@@ -20,9 +20,11 @@ Algorithm (fast forward warping by inverting the field, then backward warping):
 3. **Backward warp** the image along ``g`` with ``cv2.remap`` (bilinear, mirrored outside the
    image), and copy the input exactly wherever the brush mask is 0.
 
-Only a two-channel field is splatted (not the image), with ``numpy.bincount``, which makes this
-several times faster than splatting colours with :func:`motionkit.ops.splat.splat` while
-keeping its occlusion handling. A frame whose field is all zero is the input, bit for bit.
+Only a two-channel field is splatted (not the image), with ``numpy.bincount``, at reduced
+resolution: this keeps the occlusion handling of :func:`motionkit.ops.splat.splat` at a
+fraction of its cost (one 512x512 frame: ~0.12 s of CPU on a noisy field against 0.32 s for
+splatting the colours; a 16-frame drag at 512x512 renders in ~0.4 s of CPU). A frame whose
+field is all zero is the input, bit for bit.
 
 Example:
     >>> import torch

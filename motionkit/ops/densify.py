@@ -7,11 +7,14 @@ Method (chosen for exactness, no overshoot and edge awareness at a low, frame-in
    cheapest path when crossing colour contrast costs ``edge_weight * radius`` pixels per unit of
    RGB difference (a geodesic distance in the spirit of GeoS, Criminisi et al. 2008). The
    geodesic part runs Dijkstra (``scipy.sparse.csgraph``) on an 8-connected grid of a
-   downscaled, smoothed copy of the image (about 160 px on the long side), so its cost does not
-   depend on the image size; the penalty is upsampled, while the Euclidean part is exact at
-   full resolution. Pixels of the same object (no strong edge in between) stay close, the
-   background behind an outline is far, so an object moves as a whole and the background
-   does not follow it.
+   downscaled, smoothed copy of the image (about 160 px on the long side; Gaussian sigma 2
+   grid px, and RGB steps under 0.03 are free, so fur or grass texture does not read as an
+   edge), so its cost does not depend on the image size; the penalty is upsampled (edges are
+   placed to within a grid step, ~3 px at 512 px), while the Euclidean part is exact at full
+   resolution. Pixels of the same region (no strong edge in between) stay close, the
+   background behind an outline is far: motion spreads through the dragged region and stops
+   at its outline, so the background does not tear along with it. With ``edge_weight=1`` a
+   strong outline (RGB step ~0.5) adds about half a radius of distance.
 2. **Exact blending (Shepard).** ``u_k = 1 / D_k^2``, normalised over ``k``: a convex
    combination of the control points' displacements, equal to ``d_k`` at point ``k`` (flat
    around it, so the neighbourhood moves rigidly with the handle) and never overshooting.
@@ -23,7 +26,8 @@ Method (chosen for exactness, no overshoot and edge awareness at a low, frame-in
    vanishes smoothly towards the edge.
 
 Steps 1-3 do not depend on time, so a ``T``-frame field is one ``(K, H, W)`` weight stack
-contracted with the ``(T, K, 2)`` displacements. Alternatives considered: RBF interpolation
+times the ``(T, K, 2)`` displacements: 16 frames at 512x512 with 3 points take about 0.1 s
+of CPU (most of it the per-point distance maps, ``K * H * W`` floats). Alternatives considered: RBF interpolation
 (exact but overshoots between close handles with opposite motions), a guided filter on a
 Gaussian blend (barely edge-aware on a smooth input), MLS deformation (global, no falloff).
 
