@@ -375,12 +375,12 @@ class MotionField:
         frames: int = 16,
         mask: RegionMask | torch.Tensor | np.ndarray | None = None,
         *,
-        substeps: int = 4,
+        substeps: int | None = None,
     ) -> MotionField:
         """Integrate a static velocity field (pixels per frame) by following particles.
 
         The cinemagraph case: water or clouds flow along a steady field ``v``. Each reference
-        pixel moves by ``p_{t+1} = p_t + v(p_t)`` (``substeps`` Runge-Kutta steps per frame),
+        pixel moves by ``p_{t+1} = p_t + v(p_t)`` (Runge-Kutta steps of at most 2 px),
         so it follows the streamline rather than a straight line. ``mask`` (``(H, W)`` in
         [0, 1]) multiplies the velocity first: particles stop where the mask is 0.
 
@@ -388,7 +388,7 @@ class MotionField:
             velocity: ``(2, H, W)`` pixels per frame.
             frames: T.
             mask: optional ``(H, W)`` mask or :class:`~motionkit.RegionMask`.
-            substeps: integration steps per frame.
+            substeps: integration steps per frame (default: automatic, at most 16).
 
         Returns:
             ``(T, 2, H, W)`` field; frame ``t`` is ``p_t - p_0``.

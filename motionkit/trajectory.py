@@ -32,6 +32,7 @@ from scipy.interpolate import PchipInterpolator
 
 from motionkit.errors import InvalidInputError, MotionFileError, NonFiniteError, OutOfBoundsError
 from motionkit.io.atomic import atomic_path
+from motionkit.io.motion_files import writing
 from motionkit.ops.easing import check_easing, ease, progress
 
 Point = tuple[float, float]
@@ -317,7 +318,7 @@ def save_trajectories(path: str | os.PathLike, trajectories: Sequence[Trajectory
         raise InvalidInputError("save_trajectories takes a list of Trajectory objects")
     doc = {"format": _FILE_FORMAT, "version": _FILE_VERSION, "trajectories": [t.model_dump(mode="json") for t in items]}
     path = Path(path)
-    with atomic_path(path) as tmp:
+    with writing(path), atomic_path(path) as tmp:
         tmp.write_text(json.dumps(doc, indent=1), encoding="utf-8")
     return path
 

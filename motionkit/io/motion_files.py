@@ -14,23 +14,36 @@ Every write is atomic (:mod:`motionkit.io.atomic`); every unreadable or malforme
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from motionkit.errors import InvalidInputError, MediaWriteError, MotionFileError
+from motionkit.errors import InvalidInputError, MediaWriteError, MotionFileError, MotionkitError
 from motionkit.io.atomic import atomic_dir, atomic_path
 
 FORMAT_VERSION = 1
 FLO_MAGIC = 202021.25
 _FLO_HEADER = np.dtype([("magic", "<f4"), ("width", "<i4"), ("height", "<i4")])
 _MAX_FLO_SIDE = 1 << 16  # larger headers are corrupt files, not images
+
+
+@contextlib.contextmanager
+def writing(path: Path) -> Iterator[None]:
+    """Turn an operating-system failure while writing ``path`` (a full disk, a lost mount) into
+    :class:`MediaWriteError`; :func:`atomic_path` has already removed the partial file."""
+    try:
+        yield
+    except MotionkitError:
+        raise
+    except OSError as exc:
+        raise MediaWriteError(f"cannot write {path}: {exc.strerror or exc}") from exc
 
 
 def save_npz(path: str | os.PathLike, flow: np.ndarray, metadata: dict[str, Any] | None = None) -> Path:
@@ -44,7 +57,7 @@ def save_npz(path: str | os.PathLike, flow: np.ndarray, metadata: dict[str, Any]
         meta = json.dumps(metadata if metadata is not None else {}, allow_nan=False)
     except (TypeError, ValueError) as exc:
         raise InvalidInputError(f"metadata must be a JSON-serialisable dict of finite values ({exc})") from exc
-    with atomic_path(path) as tmp:
+    with writing(path), atomic_path(path) as tmp:
         with open(tmp, "wb") as f:  # a file object, so numpy does not append its own ".npz"
             np.savez_compressed(
                 f,
@@ -90,7 +103,7 @@ def write_flo(path: str | os.PathLike, flow: np.ndarray) -> Path:
     _, h, w = flow.shape
     header = np.array([(FLO_MAGIC, w, h)], dtype=_FLO_HEADER)
     path = Path(path)
-    with atomic_path(path) as tmp:
+    with writing(path), atomic_path(path) as tmp:
         with open(tmp, "wb") as f:
             f.write(header.tobytes())
             f.write(np.ascontiguousarray(flow.transpose(1, 2, 0), dtype="<f4").tobytes())
@@ -137,7 +150,7 @@ def save_flo_frames(folder: str | os.PathLike, flow: np.ndarray) -> list[Path]:
                 "choose a new or empty folder"
             )
     names = []
-    with atomic_dir(folder) as tmp:
+    with writing(folder), atomic_dir(folder) as tmp:
         for t in range(1, flow.shape[0]):
             write_flo(tmp / f"frame_{t:04d}.flo", flow[t])
             names.append(folder / f"frame_{t:04d}.flo")

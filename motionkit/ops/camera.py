@@ -75,18 +75,17 @@ def camera_field(
             raise InvalidInputError(f"camera: center must be finite, got {center!r}")
     s = progress(frames, easing)
 
-    rel = pixel_grid(h, w, dtype=torch.float64)
+    rel = pixel_grid(h, w)
     rel[0] -= cx
     rel[1] -= cy
-    out = torch.empty(len(s), 2, h, w, dtype=torch.float64)
+    out = torch.empty(len(s), 2, h, w)
     for t, st in enumerate(s):
         z = zoom**st
         theta = math.radians(rotate * st)
         cos, sin = z * math.cos(theta), z * math.sin(theta)
         # y points down, so (cos, sin; -sin, cos) turns content counter-clockwise on screen.
-        new_x = cos * rel[0] + sin * rel[1] + st * pan_x
-        new_y = -sin * rel[0] + cos * rel[1] + st * pan_y
-        out[t, 0] = new_x - rel[0]
-        out[t, 1] = new_y - rel[1]
+        # Displacement = (M - I) rel + pan, formed directly so a pure pan is exact in float32.
+        out[t, 0] = (cos - 1.0) * rel[0] + sin * rel[1] + st * pan_x
+        out[t, 1] = -sin * rel[0] + (cos - 1.0) * rel[1] + st * pan_y
     out[0] = 0.0
-    return out.to(torch.float32)
+    return out

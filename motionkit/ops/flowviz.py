@@ -48,7 +48,7 @@ def flow_to_color(flow: np.ndarray, max_magnitude: float | None = None) -> np.nd
         >>> flow_to_color(f)[0].tolist()      # no motion is white, motion to the right red
         [[255, 255, 255], [255, 0, 0]]
     """
-    flow = np.asarray(flow, dtype=np.float64)
+    flow = np.asarray(flow, dtype=np.float32)
     if flow.ndim < 3 or flow.shape[-3] != 2:
         raise ShapeMismatchError(f"flow must be (2, H, W) or (T, 2, H, W), got {flow.shape}")
     u, v = flow[..., 0, :, :], flow[..., 1, :, :]
@@ -59,7 +59,7 @@ def flow_to_color(flow: np.ndarray, max_magnitude: float | None = None) -> np.nd
         raise InvalidInputError(f"max_magnitude must be a positive number, got {max_magnitude!r}")
     rad = mag / max_magnitude if max_magnitude > 0 else np.zeros_like(mag)
 
-    wheel = color_wheel() / 255.0
+    wheel = (color_wheel() / 255.0).astype(np.float32)
     n = len(wheel)
     angle = np.arctan2(-v, -u) / np.pi  # in [-1, 1]; right (u > 0) maps to 1
     fk = (angle + 1.0) / 2.0 * (n - 1)
