@@ -95,7 +95,7 @@ class FlowControlNetModel(ModelMixin, ConfigMixin):
         >>> net = FlowControlNetModel.from_unet(unet)
         >>> down, mid = net(torch.randn(1, 8, 3, 8, 8), 10, [[8, 16, 24]], torch.randn(1, 4, 16),
         ...                 torch.rand(1, 5, 3, 8, 8), return_dict=False)
-        >>> len(down), float(mid.abs().max())          # zero-initialised output convs
+        >>> len(down), float(mid.detach().abs().max())   # zero-initialised output convs
         (4, 0.0)
     """
 
