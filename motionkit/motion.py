@@ -499,7 +499,7 @@ class MotionField:
 
     @classmethod
     def load_flo(cls, source: str | os.PathLike | Sequence[str | os.PathLike]) -> MotionField:
-        """Read ``.flo`` frames 1..T-1 (a folder or a list of files); a zero frame 0 is prepended.
+        """Read ``.flo`` frames 1..T-1 (a folder, one file or a list of files); a zero frame 0 is prepended.
 
         A folder's files are taken in natural name order (``frame_9`` before ``frame_10``).
 

@@ -53,6 +53,8 @@ def save_npz(path: str | os.PathLike, flow: np.ndarray, metadata: dict[str, Any]
         >>> save_npz("wave.npz", np.zeros((2, 2, 4, 4), np.float32), {"prompt": "waves"})  # doctest: +SKIP
     """
     path = Path(path)
+    if metadata is not None and not isinstance(metadata, dict):
+        raise InvalidInputError(f"metadata must be a dict, got {type(metadata).__name__}")
     try:
         meta = json.dumps(metadata if metadata is not None else {}, allow_nan=False)
     except (TypeError, ValueError) as exc:
@@ -162,15 +164,17 @@ def _natural_key(path: Path) -> list:
 
 
 def load_flo_frames(source: str | os.PathLike | Sequence[str | os.PathLike]) -> np.ndarray:
-    """Read ``.flo`` frames 1..T-1 (a folder, in natural name order, or a list of files).
+    """Read ``.flo`` frames 1..T-1 (a folder, in natural name order; one file; or a list of files).
 
     Returns:
         ``float32 (T, 2, H, W)`` with a zero frame 0 prepended.
     """
-    if isinstance(source, (str, os.PathLike)):
+    if isinstance(source, (str, os.PathLike)) and Path(source).is_file():
+        paths = [Path(source)]  # one .flo file: a two-frame field
+    elif isinstance(source, (str, os.PathLike)):
         folder = Path(source)
         if not folder.is_dir():
-            raise MotionFileError(f"{folder} is not a folder of .flo files; pass the folder or a list of files")
+            raise MotionFileError(f"{folder} does not exist; pass a folder of .flo files, one .flo file or a list of files")
         paths = sorted((p for p in folder.iterdir() if p.suffix.lower() == ".flo"), key=_natural_key)
         if not paths:
             raise MotionFileError(f"{folder} holds no .flo files")

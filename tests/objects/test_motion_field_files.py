@@ -65,6 +65,8 @@ def test_save_refuses_missing_folder_and_bad_metadata(tmp_path, field):
         field.save(tmp_path / "nope" / "motion.npz")
     with pytest.raises(InvalidInputError):
         field.save(tmp_path / "m.npz", metadata={"x": object()})
+    with pytest.raises(InvalidInputError):
+        field.save(tmp_path / "m.npz", metadata=["not", "a", "dict"])
 
 
 # --- .flo ----------------------------------------------------------------------------------
@@ -84,6 +86,8 @@ def test_flo_round_trip_exact_and_header(tmp_path, field):
     assert (u, v) == (field.flow[1, 0, 2, 5].item(), field.flow[1, 1, 2, 5].item())
     assert MotionField.load_flo(folder) == field
     assert MotionField.load_flo(paths) == field
+    single = MotionField.load_flo(paths[1])  # one file: the flow to that frame, after a zero frame 0
+    assert single.frames == 2 and torch.equal(single.flow[1], field.flow[2])
 
 
 def test_flo_frames_sort_naturally(tmp_path):
