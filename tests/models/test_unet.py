@@ -95,7 +95,7 @@ def test_stage1_shape_and_bf16_close_to_fp32(stage1):
     assert (low.float() - ref).abs().max() < 0.05 * ref.abs().max()
 
 
-@pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float64], ids=["bf16", "fp64"])
+@pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float16, torch.float64], ids=["bf16", "fp16", "fp64"])
 def test_stage2_runs_in_other_dtypes(stage2, dtype):
     inputs = stage2_inputs()
     ref = _run(stage2, inputs)
