@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -19,7 +20,12 @@ from safetensors.torch import load_file, save_file
 from transformers import CLIPTextConfig, CLIPTextModel
 
 from motionkit.errors import CheckpointMismatchError, WeightsNotFoundError
-from motionkit.models.motion_i2v.convert import CONVERTED_LAYOUT, convert_official, official_paths
+from motionkit.models.motion_i2v.convert import (
+    CONVERTED_LAYOUT,
+    STAGE2_TEXT_LAYOUT,
+    convert_official,
+    official_paths,
+)
 
 ATOL = RTOL = 1e-4
 ADDITIONAL = (
@@ -64,7 +70,8 @@ def _write_hf(folder: Path, seed: int) -> CLIPTextModel:
                                          num_attention_heads=2, max_position_embeddings=16)).eval()
     model.save_pretrained(folder / "text_encoder", safe_serialization=False)
     (folder / "tokenizer").mkdir(parents=True)
-    (folder / "tokenizer" / "vocab.json").write_text(json.dumps({"a": 0}))
+    vocab = {"<|startoftext|>": 0, "<|endoftext|>": 1, "a</w>": 2, "cat</w>": 3}
+    (folder / "tokenizer" / "vocab.json").write_text(json.dumps(vocab))
     (folder / "tokenizer" / "merges.txt").write_text("#version: 0.2\n")
     return model
 
@@ -147,18 +154,18 @@ def cases(official_fixtures):
 def test_layout_is_safetensors_and_configs_only(converted):
     files = [p for p in converted.rglob("*") if p.is_file()]
     assert not [p for p in files if p.suffix in (".bin", ".ckpt", ".pt", ".pth")]
-    for sub in CONVERTED_LAYOUT.values():
-        assert (converted / sub).is_dir(), sub
-    for sub in ("stage1/unet", "stage1/controlnet", "stage2/unet", "stage1/flow_vae", "stage2/vae"):
+    parts = {**CONVERTED_LAYOUT, **STAGE2_TEXT_LAYOUT}  # the two test text encoders differ
+    assert {p.name for p in converted.iterdir() if p.is_dir()} == set(parts.values())
+    for sub in ("stage1_unet", "controlnet", "stage2_unet", "flow_vae", "image_vae", "stage2_vae"):
         assert (converted / sub / "config.json").is_file()
         assert (converted / sub / "diffusion_pytorch_model.safetensors").is_file()
-    assert json.loads((converted / "motion_i2v.json").read_text())["components"] == CONVERTED_LAYOUT
+    assert json.loads((converted / "motion_i2v.json").read_text())["components"] == parts
 
 
 def test_unet_and_controlnet_weights_equal_the_official_ones_exactly(converted, official_fixtures):
     tiny = official_fixtures / "tiny"
-    for sub, reference in (("stage1/unet", "stage1_unet"), ("stage1/controlnet", "controlnet"),
-                           ("stage2/unet", "stage2_unet")):
+    for sub, reference in (("stage1_unet", "stage1_unet"), ("controlnet", "controlnet"),
+                           ("stage2_unet", "stage2_unet")):
         ours = load_file(converted / sub / "diffusion_pytorch_model.safetensors")
         theirs = load_file(tiny / f"{reference}.safetensors")
         assert ours.keys() == theirs.keys(), sub
@@ -169,8 +176,8 @@ def test_converted_stage1_reproduces_the_official_output(converted, cases):
     from motionkit.models.motion_i2v.controlnet import FlowControlNetModel
     from motionkit.models.motion_i2v.unet import FlowUNet3DConditionModel
 
-    unet = FlowUNet3DConditionModel.from_pretrained(converted / "stage1/unet").eval()
-    unet.attach_controlnet(FlowControlNetModel.from_pretrained(converted / "stage1/controlnet").eval())
+    unet = FlowUNet3DConditionModel.from_pretrained(converted / "stage1_unet").eval()
+    unet.attach_controlnet(FlowControlNetModel.from_pretrained(converted / "controlnet").eval())
     with torch.no_grad():
         out = unet(cases["stage1b.sample"], cases["stage1b.timestep"], cases["stage1b.stride"],
                    cases["stage1b.encoder_hidden_states"], control=cases["stage1b.controlnet_cond"]).sample
@@ -180,7 +187,7 @@ def test_converted_stage1_reproduces_the_official_output(converted, cases):
 def test_converted_stage2_reproduces_the_official_output(converted, cases):
     from motionkit.models.motion_i2v.unet import AnimationUNet3DConditionModel
 
-    unet = AnimationUNet3DConditionModel.from_pretrained(converted / "stage2/unet").eval()
+    unet = AnimationUNet3DConditionModel.from_pretrained(converted / "stage2_unet").eval()
     with torch.no_grad():
         out = unet(cases["stage2.sample"][:1], cases["stage2.timestep"], cases["stage2.encoder_hidden_states"][:1],
                    flow_pre=cases["stage2.flow_pre"][:1]).sample
@@ -190,17 +197,25 @@ def test_converted_stage2_reproduces_the_official_output(converted, cases):
 def test_vaes_and_text_encoders_equal_their_sources(converted, release):
     _, _, models = release
     x2, x3 = torch.rand(1, 2, 16, 16), torch.rand(1, 3, 16, 16)
-    pairs = [("stage1/flow_vae", models["flow_vae"], x2), ("stage1/image_vae", models["image_vae"], x3),
-             ("stage2/vae", models["realistic_vae"], x3)]
+    pairs = [("flow_vae", models["flow_vae"], x2), ("image_vae", models["image_vae"], x3),
+             ("stage2_vae", models["realistic_vae"], x3)]
     with torch.no_grad():
         for sub, source, x in pairs:
             ours = AutoencoderKL.from_pretrained(converted / sub).eval()
             torch.testing.assert_close(ours(x, sample_posterior=False).sample, source(x, sample_posterior=False).sample)
         tokens = torch.tensor([[1, 5, 7, 2]])
-        for sub, source in (("stage1/text_encoder", models["text1"]), ("stage2/text_encoder", models["text2"])):
+        for sub, source in (("text_encoder", models["text1"]), ("stage2_text_encoder", models["text2"])):
             ours = CLIPTextModel.from_pretrained(converted / sub).eval()
             torch.testing.assert_close(ours(tokens).last_hidden_state, source(tokens).last_hidden_state)
-    assert (converted / "stage2/tokenizer/merges.txt").read_text() == "#version: 0.2\n"
+    assert json.loads((converted / "tokenizer/vocab.json").read_text())["cat</w>"] == 3
+
+
+def test_the_pipeline_loaders_read_the_converted_folder(converted):
+    from motionkit.pipelines.motion_i2v.weights import load_animator, load_flow_generator
+
+    generator = load_flow_generator(converted)
+    animator = load_animator(converted)
+    assert generator.unet.controlnet is not None and animator.unet is not None
 
 
 def test_missing_release_names_every_expected_path(tmp_path):
@@ -212,8 +227,6 @@ def test_missing_release_names_every_expected_path(tmp_path):
 
 
 def _copy_release(root: Path, target: Path) -> dict[str, Path]:
-    import shutil
-
     shutil.copytree(root, target)
     return official_paths(target)
 
@@ -258,6 +271,9 @@ def test_ldm_realistic_unet_is_converted_and_missing_pe_tables_are_recomputed(
     torch.save({prefix + k: v for k, v in realistic.items()}, paths["realistic_unet"])
     motion = torch.load(paths["motion_block"], weights_only=True)
     torch.save({k: v for k, v in motion.items() if not k.endswith("pos_encoder.pe")}, paths["motion_block"])
+    for part in ("text_encoder", "tokenizer"):  # one shared text model: written once
+        shutil.rmtree(paths[f"stage2_{part}"])
+        shutil.copytree(paths[f"stage1_{part}"], paths[f"stage2_{part}"])
     seen = []
 
     def stand_in(checkpoint, config):
@@ -270,6 +286,7 @@ def test_ldm_realistic_unet_is_converted_and_missing_pe_tables_are_recomputed(
     assert seen == [1]
     assert any("LDM format" in line for line in lines)
     assert any("positional-encoding tables" in line for line in lines)
-    ours = load_file(tmp_path / "out/stage2/unet/diffusion_pytorch_model.safetensors")
+    assert not (tmp_path / "out/stage2_text_encoder").exists()
+    ours = load_file(tmp_path / "out/stage2_unet/diffusion_pytorch_model.safetensors")
     theirs = load_file(official_fixtures / "tiny/stage2_unet.safetensors")
     assert all(torch.equal(ours[k], theirs[k]) for k in theirs)

@@ -9,19 +9,22 @@ tolerated gap is a missing ``pos_encoder.pe`` table, which is a fixed function o
 and is filled exactly as the official constructor fills it.
 
 Pickles are read only with ``torch.load(..., weights_only=True)`` (tensors, no code);
-everything is written as safetensors plus ``config.json`` per component:
+everything is written as safetensors plus ``config.json`` per component, in the flat layout
+that :mod:`motionkit.pipelines.motion_i2v.weights` loads:
 
-=========================  =================================================================
-``stage1/unet``             :class:`~.unet.FlowUNet3DConditionModel` (flow generation)
-``stage1/controlnet``       :class:`~.controlnet.FlowControlNetModel` (trajectories + brush)
-``stage1/flow_vae``         2-channel ``AutoencoderKL`` (current diffusers names)
-``stage1/image_vae``        SD-1.5 ``AutoencoderKL`` that encodes the reference image
-``stage1/text_encoder``     CLIP text encoder of stage 1, and ``stage1/tokenizer``
-``stage2/unet``             :class:`~.unet.AnimationUNet3DConditionModel` (SD-1.5 + motion
-                            modules + RealisticVision UNet, applied in the official order)
-``stage2/vae``              the RealisticVision VAE (converted from its LDM checkpoint)
-``stage2/text_encoder``     CLIP text encoder of stage 2, and ``stage2/tokenizer``
-=========================  =================================================================
+======================  ============================================================
+``stage1_unet/``        :class:`~.unet.FlowUNet3DConditionModel` (flow generation)
+``controlnet/``         :class:`~.controlnet.FlowControlNetModel` (trajectories + brush)
+``flow_vae/``           2-channel ``AutoencoderKL`` (current diffusers names)
+``image_vae/``          SD-1.5 ``AutoencoderKL`` that encodes the reference image (stage 1)
+``stage2_unet/``        :class:`~.unet.AnimationUNet3DConditionModel` (SD-1.5 + motion
+                        modules + RealisticVision UNet, applied in the official order)
+``stage2_vae/``         the RealisticVision VAE (converted from its LDM checkpoint)
+``text_encoder/``       CLIP text encoder and ``tokenizer/`` (stage 1's; stage 2's is
+                        written to ``stage2_text_encoder/`` / ``stage2_tokenizer/`` only
+                        if it differs)
+``motion_i2v.json``     manifest: format, version, the parts written
+======================  ============================================================
 
 Example:
     >>> convert_official("Motion-I2V", "motion-i2v-converted")   # doctest: +SKIP
@@ -47,6 +50,7 @@ from .motion_module import SinusoidalPositionalEncoding
 
 __all__ = [
     "CONVERTED_LAYOUT",
+    "STAGE2_TEXT_LAYOUT",
     "OFFICIAL_UNET_ADDITIONAL_KWARGS",
     "convert_official",
     "convert_state_dict",
@@ -83,17 +87,17 @@ _BLOCKS_3D = {
 
 #: Sub-folders of a converted folder, by component.
 CONVERTED_LAYOUT: dict[str, str] = {
-    "stage1_unet": "stage1/unet",
-    "stage1_controlnet": "stage1/controlnet",
-    "stage1_flow_vae": "stage1/flow_vae",
-    "stage1_image_vae": "stage1/image_vae",
-    "stage1_text_encoder": "stage1/text_encoder",
-    "stage1_tokenizer": "stage1/tokenizer",
-    "stage2_unet": "stage2/unet",
-    "stage2_vae": "stage2/vae",
-    "stage2_text_encoder": "stage2/text_encoder",
-    "stage2_tokenizer": "stage2/tokenizer",
+    "stage1_unet": "stage1_unet",
+    "controlnet": "controlnet",
+    "flow_vae": "flow_vae",
+    "image_vae": "image_vae",
+    "stage2_unet": "stage2_unet",
+    "stage2_vae": "stage2_vae",
+    "text_encoder": "text_encoder",
+    "tokenizer": "tokenizer",
 }
+#: Written only when stage 2's text model differs from stage 1's.
+STAGE2_TEXT_LAYOUT: dict[str, str] = {"stage2_text_encoder": "stage2_text_encoder", "stage2_tokenizer": "stage2_tokenizer"}
 
 _MANIFEST = "motion_i2v.json"
 _HOW_TO_GET = (
@@ -306,6 +310,27 @@ def _copy_hf_folder(source: Path, target: Path, what: str) -> None:
         raise WeightsNotFoundError(f"{what} folder {source} holds no config, tokenizer or weight files. {_HOW_TO_GET}")
 
 
+def _text_weights(folder: Path) -> dict[str, torch.Tensor]:
+    for name in ("model.safetensors", "pytorch_model.bin"):
+        if (folder / name).is_file():
+            return load_official_file(folder / name)
+    return {}
+
+
+def _same_text_model(paths: Mapping[str, Path]) -> bool:
+    """Whether stage 1 and stage 2 ship the same CLIP text model and tokenizer files."""
+    tokenizers = [paths[f"{stage}_tokenizer"] for stage in ("stage1", "stage2")]
+    files = [{p.name: p.read_bytes() for p in sorted(t.iterdir()) if p.suffix in _COPY_SUFFIXES} for t in tokenizers]
+    if files[0] != files[1]:
+        return False
+    encoders = [paths[f"{stage}_text_encoder"] for stage in ("stage1", "stage2")]
+    configs = [{k: v for k, v in _read_config(e / "config.json").items() if k != "transformers_version"} for e in encoders]
+    if configs[0] != configs[1]:
+        return False
+    first, second = (_text_weights(e) for e in encoders)
+    return first.keys() == second.keys() and all(torch.equal(first[k], second[k]) for k in first)
+
+
 def _check_present(paths: Mapping[str, Path]) -> None:
     missing = [str(p) for p in paths.values() if _existing(p) is None]
     if missing:
@@ -377,21 +402,21 @@ def convert_official(
         unet_state, control_state = split_stage1(combined)
         del combined
         _fill_and_save(unet, unet_state, out / CONVERTED_LAYOUT["stage1_unet"])
-        _fill_and_save(controlnet, control_state, out / CONVERTED_LAYOUT["stage1_controlnet"])
+        _fill_and_save(controlnet, control_state, out / CONVERTED_LAYOUT["controlnet"])
         del unet, controlnet, unet_state, control_state
 
         say("[2/7] flow VAE")
         flow_vae = _on_meta(lambda: AutoencoderKL(**constructor_kwargs(AutoencoderKL, _read_config(paths["flow_vae_config"]))))
         state = convert_state_dict("flow_vae", load_official_file(weights["flow_vae"]), flow_vae,
                                    what=str(weights["flow_vae"]))
-        _fill_and_save(flow_vae, state, out / CONVERTED_LAYOUT["stage1_flow_vae"])
+        _fill_and_save(flow_vae, state, out / CONVERTED_LAYOUT["flow_vae"])
 
         say("[3/7] image VAE (SD 1.5)")
         vae_config = constructor_kwargs(AutoencoderKL, _read_config(paths["sd15_vae_config"]))
         image_vae = _on_meta(lambda: AutoencoderKL(**vae_config))
         state = convert_state_dict("image_vae", load_official_file(weights["sd15_vae"]), image_vae,
                                    what=str(weights["sd15_vae"]))
-        _fill_and_save(image_vae, state, out / CONVERTED_LAYOUT["stage1_image_vae"])
+        _fill_and_save(image_vae, state, out / CONVERTED_LAYOUT["image_vae"])
 
         say("[4/7] stage-2 UNet: SD 1.5 + motion modules + RealisticVision")
         base_config = _read_config(paths["sd15_unet_config"])
@@ -420,18 +445,22 @@ def convert_official(
                                    what=f"the VAE of {weights['realistic_checkpoint']}")
         _fill_and_save(stage2_vae, state, out / CONVERTED_LAYOUT["stage2_vae"])
 
-        say("[6/7] text encoders and tokenizers")
-        for stage in ("stage1", "stage2"):
-            for part in ("text_encoder", "tokenizer"):
-                name = f"{stage}_{part}"
-                _copy_hf_folder(paths[name], out / CONVERTED_LAYOUT[name], name)
+        say("[6/7] text encoder and tokenizer")
+        _copy_hf_folder(paths["stage1_text_encoder"], out / CONVERTED_LAYOUT["text_encoder"], "text_encoder")
+        _copy_hf_folder(paths["stage1_tokenizer"], out / CONVERTED_LAYOUT["tokenizer"], "tokenizer")
+        parts = dict(CONVERTED_LAYOUT)
+        if not _same_text_model(paths):
+            say("  stage 2's text encoder or tokenizer differs from stage 1's; writing it separately")
+            _copy_hf_folder(paths["stage2_text_encoder"], out / STAGE2_TEXT_LAYOUT["stage2_text_encoder"], "text_encoder")
+            _copy_hf_folder(paths["stage2_tokenizer"], out / STAGE2_TEXT_LAYOUT["stage2_tokenizer"], "tokenizer")
+            parts.update(STAGE2_TEXT_LAYOUT)
 
         say("[7/7] manifest")
         manifest = {
             "format": "motionkit-motion-i2v",
             "version": 1,
             "source": "wangfuyun/Motion-I2V (official release)",
-            "components": CONVERTED_LAYOUT,
+            "components": parts,
         }
         (out / _MANIFEST).write_text(json.dumps(manifest, indent=1) + "\n")
     say(f"done: {dst}")
