@@ -535,6 +535,8 @@ class MotionField:
         # The clip is lazy: frames are drawn when read or written, one at a time, so picturing
         # a long high-resolution field costs one frame of memory, not the whole video.
         flow = self._flow.detach().cpu()
+        if max_magnitude is not None and not (np.isfinite(max_magnitude) and max_magnitude > 0):
+            raise InvalidInputError(f"max_magnitude must be a positive number of pixels, got {max_magnitude!r}")
         if style == "color":
             if max_magnitude is None:
                 max_magnitude = max(torch.linalg.vector_norm(f, dim=0).max().item() for f in flow) or 1.0

@@ -320,3 +320,24 @@ def test_from_velocity_mask_stops_particles():
         MotionField.from_velocity(torch.zeros(3, H, W))
     with pytest.raises(ShapeMismatchError):
         MotionField.from_velocity(v, mask=torch.ones(H, W + 2))
+
+
+@pytest.mark.parametrize(
+    "call, error",
+    [
+        (lambda f: f.compose(torch.zeros(T, 2, H, W)), InvalidInputError),
+        (lambda f: f.compose(translation(1, 1, frames=T + 1)), ShapeMismatchError),
+        (lambda f: f.resize((0, 5)), InvalidInputError),
+        (lambda f: f.resize((2.5, 5)), InvalidInputError),
+        (lambda f: f.smooth(temporal_sigma=float("nan")), InvalidInputError),
+        (lambda f: f.masked(torch.full((H, W), 2.0)), InvalidInputError),
+        (lambda f: f.masked(torch.ones(H)), ShapeMismatchError),
+        (lambda f: MotionField.from_velocity(torch.full((2, H, W), float("inf"))), NonFiniteError),
+        (lambda f: MotionField.from_velocity(torch.zeros(2, H, W), frames=0), InvalidInputError),
+        (lambda f: MotionField.camera(frames=3, size=(8, 8), center=(float("nan"), 0)), InvalidInputError),
+        (lambda f: f.visualize(max_magnitude=-1.0), InvalidInputError),  # refused before any frame is drawn
+    ],
+)
+def test_bad_arguments_raise_motionkit_errors(call, error):
+    with pytest.raises(error):
+        call(translation(2, 1))
