@@ -115,6 +115,15 @@ class MotionField:
         tensor[0] = 0.0
         self._flow = tensor
 
+    @classmethod
+    def _own(cls, tensor: torch.Tensor) -> MotionField:
+        """Wrap a float32 ``(T, 2, H, W)`` tensor that this module has just computed from valid
+        fields: no copy and no re-validation, so edits of long fields do not hold two copies."""
+        field = cls.__new__(cls)
+        tensor[0] = 0.0
+        field._flow = tensor
+        return field
+
     # --- views -------------------------------------------------------------------------
     @property
     def flow(self) -> torch.Tensor:
@@ -193,16 +202,16 @@ class MotionField:
         if not isinstance(other, MotionField):
             return NotImplemented
         self._check_same(other, "add")
-        return MotionField(self._flow + other._flow)
+        return MotionField._own(self._flow + other._flow)
 
     def __sub__(self, other: MotionField) -> MotionField:
         if not isinstance(other, MotionField):
             return NotImplemented
         self._check_same(other, "subtract")
-        return MotionField(self._flow - other._flow)
+        return MotionField._own(self._flow - other._flow)
 
     def __neg__(self) -> MotionField:
-        return MotionField(-self._flow)
+        return MotionField._own(-self._flow)
 
     def __mul__(self, weight: float | Sequence[float] | torch.Tensor | np.ndarray) -> MotionField:
         """Scale every vector by a number, or frame ``t`` by ``weight[t]`` (length T).
@@ -224,11 +233,11 @@ class MotionField:
         if not torch.isfinite(w).all():
             raise NonFiniteError("weights must be finite numbers")
         if w.dim() == 0:
-            return MotionField(self._flow * w.item())
+            return MotionField._own(self._flow * w.item())
         w = w.flatten()
         if w.numel() != self.frames:
             raise ShapeMismatchError(f"per-frame weights must have one value per frame ({self.frames}), got {w.numel()}")
-        return MotionField(self._flow * w.to(self._flow.device).view(-1, 1, 1, 1))
+        return MotionField._own(self._flow * w.to(self._flow.device).view(-1, 1, 1, 1))
 
     __rmul__ = __mul__
 
@@ -248,7 +257,7 @@ class MotionField:
             [4.0, 0.0]
         """
         self._check_same(other, "compose")
-        return MotionField(field_ops.compose(self._flow, other._flow))
+        return MotionField._own(field_ops.compose(self._flow, other._flow))
 
     # --- edits ---------------------------------------------------------------------------
     def masked(self, mask: RegionMask | torch.Tensor | np.ndarray) -> MotionField:
@@ -265,7 +274,7 @@ class MotionField:
         values = mask.values if isinstance(mask, RegionMask) else RegionMask(mask).values
         if tuple(values.shape) != self.size:
             raise ShapeMismatchError(f"mask of size {tuple(values.shape)} does not match the field's {self.size}; resize the mask")
-        return MotionField(self._flow * values.to(self._flow.device))
+        return MotionField._own(self._flow * values.to(self._flow.device))
 
     def resize(self, size: tuple[int, int]) -> MotionField:
         """Resample to ``size = (H', W')`` and rescale the vectors: dx by W'/W, dy by H'/H.
@@ -275,7 +284,7 @@ class MotionField:
             >>> f.flow[1, :, 5, 5].tolist()
             [9.0, 2.0]
         """
-        return MotionField(field_ops.resize(self._flow, _size(size)))
+        return MotionField._own(field_ops.resize(self._flow, _size(size)))
 
     def smooth(self, spatial_sigma: float = 0.0, temporal_sigma: float = 0.0) -> MotionField:
         """Gaussian smoothing, ``spatial_sigma`` in pixels and ``temporal_sigma`` in frames; frame 0 stays zero.
@@ -288,7 +297,7 @@ class MotionField:
             >>> jerky.smooth(spatial_sigma=1.0, temporal_sigma=1.5).frames
             8
         """
-        return MotionField(field_ops.smooth(self._flow, float(spatial_sigma), float(temporal_sigma)))
+        return MotionField._own(field_ops.smooth(self._flow, float(spatial_sigma), float(temporal_sigma)))
 
     def reverse(self) -> MotionField:
         """The motion played backwards from the reference image (T frames).
@@ -304,7 +313,7 @@ class MotionField:
             >>> round(back.flow[2, 0, 4, 4].item(), 4)
             -6.0
         """
-        return MotionField(field_ops.reverse(self._flow))
+        return MotionField._own(field_ops.reverse(self._flow))
 
     def loop(self, closed: bool = False) -> MotionField:
         """Ping-pong: frames ``0, 1, ..., T-1, T-2, ..., 1`` (2T - 2 frames), then ``0`` too if ``closed`` (2T - 1).
@@ -315,7 +324,7 @@ class MotionField:
             >>> MotionField.zeros(4, (8, 8)).loop().frames, MotionField.zeros(4, (8, 8)).loop(closed=True).frames
             (6, 7)
         """
-        return MotionField(field_ops.ping_pong(self._flow, closed=closed))
+        return MotionField._own(field_ops.ping_pong(self._flow, closed=closed))
 
     # --- constructors --------------------------------------------------------------------
     @classmethod
@@ -328,7 +337,7 @@ class MotionField:
         """
         if int(frames) != frames or frames < 1:
             raise InvalidInputError(f"frames must be a positive integer, got {frames!r}")
-        return cls(torch.zeros(int(frames), 2, *_size(size)))
+        return cls._own(torch.zeros(int(frames), 2, *_size(size)))
 
     @classmethod
     def camera(
@@ -411,7 +420,7 @@ class MotionField:
             if tuple(m.shape) != tuple(v.shape[1:]):
                 raise ShapeMismatchError(f"mask {tuple(m.shape)} does not match velocity {tuple(v.shape[1:])}")
             v = v * m
-        return cls(field_ops.integrate_velocity(v, frames, substeps=substeps))
+        return cls._own(field_ops.integrate_velocity(v, frames, substeps=substeps))
 
     @classmethod
     def from_trajectories(
