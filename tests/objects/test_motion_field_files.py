@@ -200,3 +200,14 @@ def test_from_trajectories_uses_the_sparse_predictor():
     assert brushed.flow.abs().max() < 1e-6
     with pytest.raises(InvalidInputError):
         MotionField.from_trajectories([drag])
+
+
+def test_from_trajectories_takes_the_size_of_an_image(cat_photo):
+    photo = cat_photo[::4, ::4]  # keep the edge-aware densifier fast
+    h, w = photo.shape[:2]
+    drag = Trajectory.line((40, 30), (46, 27), frames=4)
+    field = MotionField.from_trajectories([drag], image=photo)
+    assert field.size == (h, w) and field.frames == 4
+    assert torch.allclose(field.flow[-1, :, 30, 40], torch.tensor([6.0, -3.0]), atol=0.5)
+    with pytest.raises(ShapeMismatchError):
+        MotionField.from_trajectories([drag], image=photo, size=(h + 1, w))
