@@ -107,8 +107,9 @@ def smooth(flow: torch.Tensor, spatial_sigma: float = 0.0, temporal_sigma: float
     """Gaussian smoothing in space (pixels) and time (frames) that keeps frame 0 exactly zero.
 
     In time, the sequence is extended before frame 0 as an odd reflection
-    (``flow(-k) = -flow(k)``) and after the last frame by repeating it, so the smoothed
-    frame 0 stays zero and the motion still ends at rest at the last frame's value.
+    (``flow(-k) = -flow(k)``) and after the last frame by repeating it (as if the motion held
+    still after the end). The odd reflection keeps the smoothed frame 0 at zero and leaves a
+    motion that is linear in time unchanged near the start.
 
     Args:
         flow: ``(T, 2, H, W)`` pixels.
