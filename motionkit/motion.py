@@ -419,7 +419,7 @@ class MotionField:
             m = mask.values if isinstance(mask, RegionMask) else RegionMask(mask).values
             if tuple(m.shape) != tuple(v.shape[1:]):
                 raise ShapeMismatchError(f"mask {tuple(m.shape)} does not match velocity {tuple(v.shape[1:])}")
-            v = v * m
+            v = v * m.to(v.device)
         return cls._own(field_ops.integrate_velocity(v, frames, substeps=substeps))
 
     @classmethod
