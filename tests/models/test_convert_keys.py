@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 import torch
@@ -113,3 +114,23 @@ def test_check_keys_full_reports_gaps_leftovers_and_shapes(official_fixtures, tm
     assert records["stage2_motion_block_bin"].extra == ["mid_block.motion_modules.0.bogus.weight"]
     assert records["flow_vae"].shape_mismatches == [("encoder.conv_in.weight", (128, 3, 3, 3), (128, 2, 3, 3))]
     assert not records["flow_vae"].as_dict()["ok"] and records["stage2_unet"].ok
+
+
+@pytest.mark.parametrize(("kind", "section"), [
+    ("stage1_combined", None), ("stage2_unet", "stage2_unet"), ("motion_modules", "stage2_motion_block_bin"),
+    ("flow_vae", "flow_vae"), ("image_vae", "image_vae_sd15"),
+])
+def test_release_files_convert_against_the_release_architecture_by_default(official_fixtures, kind, section):
+    """Meta tensors with the official full-size names and shapes stand in for the released files."""
+    data = json.loads((official_fixtures / "keys_full.json").read_text())
+    if section is None:  # the combined stage-1 dict: UNet keys, then the prefixed ControlNet keys
+        entries = data["stage1_unet"]["keys"] + [{**e, "key": "controlnet." + e["key"]}
+                                                 for e in data["stage1_controlnet"]["keys"]]
+    else:
+        entries = data[section]["keys"]
+    official = {e["key"]: torch.empty(e["shape"], device="meta") for e in entries}
+    assert len(convert_state_dict(kind, official)) == len(official)
+    dropped = entries[-1]["key"]
+    del official[dropped]
+    with pytest.raises(CheckpointMismatchError, match=re.escape(motionkit_key(kind, dropped))):
+        convert_state_dict(kind, official)

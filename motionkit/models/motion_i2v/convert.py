@@ -36,7 +36,7 @@ import json
 import shutil
 import sys
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Mapping
+from typing import Any, Callable, Iterable, Iterator, Literal, Mapping
 
 import torch
 from safetensors.torch import load_file, save_file
@@ -45,7 +45,17 @@ from torch import nn
 from motionkit.errors import CheckpointMismatchError, InvalidInputError, WeightsNotFoundError
 from motionkit.io.atomic import atomic_dir
 
-from .keys import KIND_NAMES, constructor_kwargs, mismatch_message, motionkit_key, raise_on_mismatch, split_stage1
+from .keys import (
+    BLOCKS_3D,
+    KIND_NAMES,
+    OFFICIAL_UNET_ADDITIONAL_KWARGS,
+    constructor_kwargs,
+    mismatch_message,
+    motionkit_key,
+    raise_on_mismatch,
+    release_shapes,
+    split_stage1,
+)
 from .motion_module import SinusoidalPositionalEncoding
 
 __all__ = [
@@ -57,33 +67,6 @@ __all__ = [
     "load_official_file",
     "official_paths",
 ]
-
-#: ``unet_additional_kwargs`` of ``configs/configs_flowgen/inference/inference.yaml``; the
-#: official app uses them for both stages (the animation yaml has the same values).
-OFFICIAL_UNET_ADDITIONAL_KWARGS: dict[str, Any] = {
-    "use_inflated_groupnorm": True,
-    "unet_use_cross_frame_attention": False,
-    "unet_use_temporal_attention": False,
-    "use_motion_module": True,
-    "motion_module_resolutions": [1, 2, 4, 8],
-    "motion_module_mid_block": True,
-    "motion_module_decoder_only": False,
-    "motion_module_type": "Vanilla",
-    "motion_module_kwargs": {
-        "num_attention_heads": 8,
-        "num_transformer_block": 1,
-        "attention_block_types": ["Temporal_Self", "Temporal_Self"],
-        "temporal_position_encoding": True,
-        "temporal_position_encoding_max_len": 32,
-        "temporal_attention_dim_div": 1,
-    },
-}
-
-#: The 3D block types the official ``from_config_2d`` / ``from_pretrained_2d`` force.
-_BLOCKS_3D = {
-    "down_block_types": ["CrossAttnDownBlock3D", "CrossAttnDownBlock3D", "CrossAttnDownBlock3D", "DownBlock3D"],
-    "up_block_types": ["UpBlock3D", "CrossAttnUpBlock3D", "CrossAttnUpBlock3D", "CrossAttnUpBlock3D"],
-}
 
 #: Sub-folders of a converted folder, by component.
 CONVERTED_LAYOUT: dict[str, str] = {
@@ -202,7 +185,7 @@ def _fit_attention_conv(value: torch.Tensor, shape: tuple[int, ...]) -> torch.Te
 def convert_state_dict(
     kind: str,
     official: Mapping[str, torch.Tensor],
-    expected: nn.Module | Mapping[str, Any] | None = None,
+    expected: nn.Module | Mapping[str, Any] | Literal["release"] | None = "release",
     *,
     what: str | None = None,
 ) -> dict[str, torch.Tensor]:
@@ -212,8 +195,9 @@ def convert_state_dict(
         kind: one of ``stage1_unet``, ``controlnet``, ``stage1_combined``, ``stage2_unet``,
             ``motion_modules``, ``flow_vae``, ``image_vae`` (see :mod:`.keys`).
         official: the official ``{key: tensor}``.
-        expected: the target model (or ``{key: shape}``); when given, the result must hold
-            exactly its keys with its shapes.
+        expected: the target model or ``{key: shape}``; ``"release"`` (default) means the
+            full-size released architecture of ``kind`` (:func:`.keys.release_shapes`);
+            ``None`` only renames. The result must hold exactly the expected keys and shapes.
         what: how to name the checkpoint in error messages.
 
     Returns:
@@ -227,6 +211,10 @@ def convert_state_dict(
     """
     if kind not in KIND_NAMES:
         raise InvalidInputError(f"unknown checkpoint kind {kind!r}; expected one of {KIND_NAMES}")
+    if isinstance(expected, str):
+        if expected != "release":
+            raise InvalidInputError(f"expected must be a model, a {{key: shape}} map, 'release' or None, got {expected!r}")
+        expected = release_shapes(kind)
     shapes = _as_shapes(expected) if expected is not None else None
     out: dict[str, torch.Tensor] = {}
     for key, value in official.items():
@@ -257,7 +245,7 @@ def _overlay(
     """
     merged: dict[str, torch.Tensor] = {}
     for name, state in files:
-        converted = convert_state_dict(kind, state)
+        converted = convert_state_dict(kind, state, None)
         extra = [k for k in converted if k not in shapes]
         wrong = [(k, tuple(v.shape), shapes[k]) for k, v in converted.items()
                  if k in shapes and tuple(v.shape) != shapes[k]]
@@ -393,7 +381,7 @@ def convert_official(
 
     with atomic_dir(dst) as out:
         say("[1/7] stage-1 UNet and ControlNet")
-        config = {**_read_config(paths["stage1_unet_config"]), **_BLOCKS_3D, **additional}
+        config = {**_read_config(paths["stage1_unet_config"]), **BLOCKS_3D, **additional}
         unet = _on_meta(lambda: FlowUNet3DConditionModel(**constructor_kwargs(FlowUNet3DConditionModel, config)))
         controlnet = _on_meta(lambda: FlowControlNetModel.from_unet(unet, load_weights_from_unet=False))
         shapes = {**_as_shapes(unet), **{"controlnet." + k: v for k, v in _as_shapes(controlnet).items()}}
@@ -420,7 +408,7 @@ def convert_official(
 
         say("[4/7] stage-2 UNet: SD 1.5 + motion modules + RealisticVision")
         base_config = _read_config(paths["sd15_unet_config"])
-        config = {**base_config, **_BLOCKS_3D, **additional}
+        config = {**base_config, **BLOCKS_3D, **additional}
         unet2 = _on_meta(lambda: AnimationUNet3DConditionModel(**constructor_kwargs(AnimationUNet3DConditionModel, config)))
 
         def realistic_unet(path: Path) -> dict[str, torch.Tensor]:

@@ -22,6 +22,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import inspect
 import json
 import re
@@ -43,6 +44,11 @@ __all__ = [
     "KeyCheck",
     "check_keys_full",
     "build_meta_model",
+    "release_shapes",
+    "OFFICIAL_UNET_ADDITIONAL_KWARGS",
+    "BLOCKS_3D",
+    "SD15_UNET_CONFIG",
+    "SD15_VAE_CONFIG",
     "constructor_kwargs",
     "mismatch_message",
     "raise_on_mismatch",
@@ -50,6 +56,48 @@ __all__ = [
 
 KIND_NAMES: tuple[str, ...] = (
     "stage1_unet", "controlnet", "stage1_combined", "stage2_unet", "motion_modules", "flow_vae", "image_vae")
+
+#: ``unet_additional_kwargs`` of ``configs/configs_flowgen/inference/inference.yaml``; the
+#: official app uses them for both stages (the animation yaml has the same values).
+OFFICIAL_UNET_ADDITIONAL_KWARGS: dict[str, Any] = {
+    "use_inflated_groupnorm": True,
+    "unet_use_cross_frame_attention": False,
+    "unet_use_temporal_attention": False,
+    "use_motion_module": True,
+    "motion_module_resolutions": [1, 2, 4, 8],
+    "motion_module_mid_block": True,
+    "motion_module_decoder_only": False,
+    "motion_module_type": "Vanilla",
+    "motion_module_kwargs": {
+        "num_attention_heads": 8,
+        "num_transformer_block": 1,
+        "attention_block_types": ["Temporal_Self", "Temporal_Self"],
+        "temporal_position_encoding": True,
+        "temporal_position_encoding_max_len": 32,
+        "temporal_attention_dim_div": 1,
+    },
+}
+
+#: The 3D block types the official ``from_config_2d`` / ``from_pretrained_2d`` force.
+BLOCKS_3D: dict[str, list[str]] = {
+    "down_block_types": ["CrossAttnDownBlock3D", "CrossAttnDownBlock3D", "CrossAttnDownBlock3D", "DownBlock3D"],
+    "up_block_types": ["UpBlock3D", "CrossAttnUpBlock3D", "CrossAttnUpBlock3D", "CrossAttnUpBlock3D"],
+}
+
+#: The stock SD-1.5 UNet config both released UNets start from (stage 1: 8 in / 4 out).
+SD15_UNET_CONFIG: dict[str, Any] = {
+    "sample_size": 64, "in_channels": 4, "out_channels": 4, "center_input_sample": False,
+    "flip_sin_to_cos": True, "freq_shift": 0, "block_out_channels": [320, 640, 1280, 1280],
+    "layers_per_block": 2, "downsample_padding": 1, "mid_block_scale_factor": 1, "act_fn": "silu",
+    "norm_num_groups": 32, "norm_eps": 1e-5, "cross_attention_dim": 768, "attention_head_dim": 8,
+}
+
+#: The stock SD-1.5 VAE config (the flow VAE is the same with 2 input and output channels).
+SD15_VAE_CONFIG: dict[str, Any] = {
+    "in_channels": 3, "out_channels": 3, "down_block_types": ["DownEncoderBlock2D"] * 4,
+    "up_block_types": ["UpDecoderBlock2D"] * 4, "block_out_channels": [128, 256, 512, 512],
+    "layers_per_block": 2, "act_fn": "silu", "latent_channels": 4, "norm_num_groups": 32, "sample_size": 512,
+}
 
 #: Prefix of the ControlNet's keys in the official combined stage-1 state dict.
 CONTROLNET_PREFIX = "controlnet."
@@ -176,6 +224,43 @@ def build_meta_model(section: str, config: Mapping[str, Any]) -> nn.Module:
 
 def _shapes(module: nn.Module) -> dict[str, Shape]:
     return {k: tuple(v.shape) for k, v in module.state_dict().items()}
+
+
+@functools.lru_cache(maxsize=None)
+def _release_shapes(kind: str) -> tuple[tuple[str, Shape], ...]:
+    stage1 = {**SD15_UNET_CONFIG, "in_channels": 8, **BLOCKS_3D, **OFFICIAL_UNET_ADDITIONAL_KWARGS}
+    stage2 = {**SD15_UNET_CONFIG, **BLOCKS_3D, **OFFICIAL_UNET_ADDITIONAL_KWARGS}
+    if kind in ("stage1_unet", "controlnet", "stage1_combined"):
+        from .controlnet import FlowControlNetModel
+
+        unet = build_meta_model("stage1_unet", stage1)
+        with torch.device("meta"):
+            controlnet = FlowControlNetModel.from_unet(unet, load_weights_from_unet=False)
+        shapes = {"stage1_unet": _shapes(unet), "controlnet": _shapes(controlnet),
+                  "stage1_combined": {**_shapes(unet), **{CONTROLNET_PREFIX + k: v for k, v in _shapes(controlnet).items()}}}[kind]
+    elif kind in ("stage2_unet", "motion_modules"):
+        shapes = _shapes(build_meta_model("stage2_unet", stage2))
+        if kind == "motion_modules":
+            shapes = {k: v for k, v in shapes.items() if ".motion_modules." in k}
+    else:
+        channels = 2 if kind == "flow_vae" else 3
+        shapes = _shapes(build_meta_model("flow_vae", {**SD15_VAE_CONFIG, "in_channels": channels, "out_channels": channels}))
+    return tuple(shapes.items())
+
+
+def release_shapes(kind: str) -> dict[str, Shape]:
+    """``{motionkit key: shape}`` of the full-size released network of ``kind`` (built on meta).
+
+    ``motion_modules`` is the stage-2 UNet's motion-module part (what ``motion_block.bin``
+    holds); ``stage1_combined`` the stage-1 UNet plus its ``controlnet.``-prefixed ControlNet.
+
+    Example:
+        >>> release_shapes("flow_vae")["encoder.conv_in.weight"]
+        (128, 2, 3, 3)
+    """
+    if kind not in KIND_NAMES:
+        raise InvalidInputError(f"unknown checkpoint kind {kind!r}; expected one of {KIND_NAMES}")
+    return dict(_release_shapes(kind))
 
 
 @dataclass
