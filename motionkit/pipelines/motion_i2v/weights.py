@@ -11,7 +11,8 @@ the transformers files for the text model), which this module loads:
 ``image_vae/``     SD-1.5 ``AutoencoderKL`` that encodes the reference image for stage 1
 ``stage2_unet/``   stage-2 video UNet (:class:`~motionkit.models.motion_i2v.unet.AnimationUNet3DConditionModel`)
 ``stage2_vae/``    stage-2 image ``AutoencoderKL`` (RealisticVision's)
-``text_encoder/``  SD-1.5 CLIP text model; ``tokenizer/`` its tokenizer
+``text_encoder/``  SD-1.5 CLIP text model; ``tokenizer/`` its tokenizer (``stage2_text_encoder/``
+                   and ``stage2_tokenizer/`` when stage 2's differ)
 =================  =============================================================
 
 The folder is ``weights=`` when given, else ``$MOTIONKIT_MOTION_I2V_WEIGHTS``, else
@@ -36,7 +37,7 @@ DEFAULT_FOLDER = Path("~/.cache/motionkit/motion-i2v")
 STAGE1_PARTS = ("stage1_unet", "controlnet", "flow_vae", "image_vae", "text_encoder", "tokenizer")
 STAGE2_PARTS = ("stage2_unet", "stage2_vae", "text_encoder", "tokenizer")
 #: The file whose presence marks a part as converted.
-_MARKER = {"tokenizer": "vocab.json", "text_encoder": "config.json"}
+_MARKER = {"tokenizer": "tokenizer_config.json", "text_encoder": "config.json"}
 
 DTYPES = {"float32": torch.float32, "fp32": torch.float32, "float16": torch.float16, "fp16": torch.float16,
           "bfloat16": torch.bfloat16, "bf16": torch.bfloat16}
@@ -83,12 +84,18 @@ def _load_diffusers(cls: Any, path: Path, dtype: torch.dtype) -> Any:
     return cls.from_pretrained(str(path), torch_dtype=dtype).eval()
 
 
-def load_text(folder: Path, dtype: torch.dtype) -> tuple[Any, Any]:
-    """The CLIP text model and tokenizer of a converted folder."""
+def load_text(folder: Path, dtype: torch.dtype, prefix: str = "") -> tuple[Any, Any]:
+    """The CLIP text model and tokenizer of a converted folder.
+
+    ``prefix="stage2_"`` reads ``stage2_text_encoder/`` and ``stage2_tokenizer/`` when the
+    converter wrote them (stage 2's text model differs from stage 1's), else the shared ones.
+    """
     from transformers import CLIPTextModel, CLIPTokenizer
 
-    tokenizer = CLIPTokenizer.from_pretrained(str(folder / "tokenizer"))
-    text_encoder = CLIPTextModel.from_pretrained(str(folder / "text_encoder"), torch_dtype=dtype).eval()
+    if prefix and not (folder / f"{prefix}text_encoder" / "config.json").is_file():
+        prefix = ""
+    tokenizer = CLIPTokenizer.from_pretrained(str(folder / f"{prefix}tokenizer"))
+    text_encoder = CLIPTextModel.from_pretrained(str(folder / f"{prefix}text_encoder"), torch_dtype=dtype).eval()
     return text_encoder, tokenizer
 
 
@@ -129,7 +136,7 @@ def load_animator(weights: str | os.PathLike | None = None, dtype: str | torch.d
     folder = weights_folder(weights)
     check_parts(folder, STAGE2_PARTS)
     dtype = resolve_dtype(dtype)
-    text_encoder, tokenizer = load_text(folder, dtype)
+    text_encoder, tokenizer = load_text(folder, dtype, prefix="stage2_")
     return Animator(
         unet=_load_diffusers(AnimationUNet3DConditionModel, folder / "stage2_unet", dtype),
         vae=_load_diffusers(AutoencoderKL, folder / "stage2_vae", torch.float32),
