@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import torch
 
-from motionkit.errors import InvalidInputError, NonFiniteError, ShapeMismatchError
+from motionkit.errors import InvalidInputError, NonFiniteError, ShapeMismatchError, TooLargeError
 from motionkit.io import motion_files
 from motionkit.io.image import check_size, image_to_tensor, load_image
 from motionkit.ops import camera as camera_ops
@@ -61,6 +61,23 @@ def _as_flow_tensor(flow: Any) -> torch.Tensor:
     if tensor.is_complex() or tensor.dtype == torch.bool:
         raise InvalidInputError(f"a motion field must hold real numbers, got {tensor.dtype}")
     return tensor.to(torch.float32).clone().contiguous()
+
+
+#: Largest field the constructors allocate (float32 values); beyond it a request is a mistake.
+MAX_FIELD_BYTES = 32 * 2**30
+
+
+def _frames(frames: Any, size: tuple[int, int]) -> int:
+    """Validate a frame count for a field of ``size``, refusing absurd allocations up front."""
+    if isinstance(frames, bool) or not isinstance(frames, (int, np.integer)) or frames < 1:
+        raise InvalidInputError(f"frames must be a positive integer, got {frames!r}")
+    need = int(frames) * 2 * size[0] * size[1] * 4
+    if need > MAX_FIELD_BYTES:
+        raise TooLargeError(
+            f"a field of {frames} frames at {size[0]}x{size[1]} would need {need / 2**30:.0f} GiB "
+            f"(at most {MAX_FIELD_BYTES // 2**30} GiB); use fewer frames or a smaller size"
+        )
+    return int(frames)
 
 
 def _size(size: Any) -> tuple[int, int]:
@@ -335,9 +352,8 @@ class MotionField:
             >>> MotionField.zeros(16, (320, 512)).flow.shape
             torch.Size([16, 2, 320, 512])
         """
-        if int(frames) != frames or frames < 1:
-            raise InvalidInputError(f"frames must be a positive integer, got {frames!r}")
-        return cls._own(torch.zeros(int(frames), 2, *_size(size)))
+        size = _size(size)
+        return cls._own(torch.zeros(_frames(frames, size), 2, *size))
 
     @classmethod
     def camera(
@@ -371,11 +387,9 @@ class MotionField:
         """
         if size is None:
             raise InvalidInputError("MotionField.camera needs size=(H, W), e.g. the image's size")
-        return cls(
-            camera_ops.camera_field(
-                pan=pan, zoom=zoom, rotate=rotate, frames=frames, size=_size(size), easing=easing, center=center
-            )
-        )
+        size = _size(size)
+        frames = _frames(frames, size)
+        return cls(camera_ops.camera_field(pan=pan, zoom=zoom, rotate=rotate, frames=frames, size=size, easing=easing, center=center))
 
     @classmethod
     def from_velocity(
@@ -420,6 +434,7 @@ class MotionField:
             if tuple(m.shape) != tuple(v.shape[1:]):
                 raise ShapeMismatchError(f"mask {tuple(m.shape)} does not match velocity {tuple(v.shape[1:])}")
             v = v * m.to(v.device)
+        frames = _frames(frames, (v.shape[1], v.shape[2]))
         return cls._own(field_ops.integrate_velocity(v, frames, substeps=substeps))
 
     @classmethod

@@ -82,6 +82,10 @@ def test_zeros_and_size_checks():
         MotionField.zeros(0, (8, 9))
     with pytest.raises(TooLargeError):
         MotionField.zeros(2, (100000, 100000))
+    with pytest.raises(TooLargeError, match="GiB"):  # refused before allocating 120 GiB
+        MotionField.camera(frames=4000, size=(2000, 2000))
+    with pytest.raises(InvalidInputError):
+        MotionField.zeros(2.5, (8, 9))
 
 
 # --- algebra -----------------------------------------------------------------------------
