@@ -179,3 +179,34 @@ def test_converted_folder_loads_and_runs(flow_generator, animator, tmp_path, ima
     assert torch.allclose(loaded.flow, direct.flow, atol=1e-4)
     clip = MotionI2VRenderer(weights=tmp_path, **FAST).render(image, loaded)
     assert len(clip) == 4
+
+
+def test_bfloat16_offload_and_progress_run(text_parts, image):
+    # fresh networks: the predictor casts what it is given
+    from tiny_motion_i2v import UNET_KWARGS, tiny_vae
+
+    from motionkit.models.motion_i2v.unet import AnimationUNet3DConditionModel
+    from motionkit.pipelines.motion_i2v.animation import Animator
+
+    torch.manual_seed(4)
+    text_encoder, tokenizer = text_parts
+    pipe = Animator(unet=AnimationUNet3DConditionModel(**UNET_KWARGS).eval(), vae=tiny_vae(3),
+                    text_encoder=type(text_encoder)(text_encoder.config).eval(), tokenizer=tokenizer)
+    previews = []
+    renderer = MotionI2VRenderer(pipeline=pipe, dtype="bfloat16", cpu_offload=True, progress=True,
+                                 callback=lambda step, total, preview: previews.append((step, total, tuple(preview.shape))), **FAST)
+    motion = MotionField(torch.linspace(0, 2, 4).view(4, 1, 1, 1).expand(4, 2, 64, 64).clone())
+    clip = renderer.render(image, motion)
+    assert len(clip) == 4
+    assert pipe.unet.dtype == torch.bfloat16 and pipe.vae.dtype == torch.float32
+    assert previews == [(1, 2, (4, 3, 8, 8)), (2, 2, (4, 3, 8, 8))]
+
+
+def test_any_image_size_runs_at_a_multiple_of_64(flow_generator, animator):
+    image = torch.rand(3, 70, 100)
+    motion = MotionI2VPredictor(pipeline=flow_generator, **FAST).predict(image, [_drag((50, 35), (60, 35))], frames=3)
+    assert motion.flow.shape == (3, 2, 70, 100)
+    clip = MotionI2VRenderer(pipeline=animator, **FAST).render(image, motion)
+    assert clip.size == (70, 100)
+    with pytest.raises(InvalidInputError):
+        MotionI2VRenderer(pipeline=animator, resolution=(70, 100), **FAST)
