@@ -10,7 +10,7 @@ the network input is cast.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -204,7 +204,6 @@ def decode_frames(decode: Callable[[torch.Tensor], torch.Tensor], latents: torch
 
     ``decode`` maps ``(1, C, h, w)`` to ``(1, C', H, W)``; latents are multiplied by ``1 / scale`` first, as the official code does.
     """
-    frames: Sequence[torch.Tensor] = []
     b, _, f = latents.shape[:3]
     flat = (latents * (1.0 / scale)).permute(0, 2, 1, 3, 4).reshape(b * f, *latents.shape[1:2], *latents.shape[3:])
     frames = [decode(flat[i : i + 1]) for i in range(flat.shape[0])]
