@@ -19,6 +19,10 @@ from typing import Any
 import numpy as np
 
 
+#: Environment variable carrying ``--threads`` into the benchmark's child processes.
+THREADS_ENV = "MOTIONKIT_BENCH_THREADS"
+
+
 @dataclass
 class Row:
     """One line of the results table.

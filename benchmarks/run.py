@@ -22,7 +22,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from benchmarks.common import Row, machine, skipped_row
+from benchmarks.common import THREADS_ENV, Row, machine, skipped_row
 
 RESULTS = Path(__file__).resolve().parent / "results"
 SUITES = ("ops", "flow", "pipelines", "learned")
@@ -83,12 +83,25 @@ def _attempt(operation: str, bench: Callable[[], Row | list[Row]]) -> list[Row]:
     return out if isinstance(out, list) else [out]
 
 
-def run(quick: bool, suites: tuple[str, ...], output: Path, gpu_full: bool = False) -> list[Row]:
+def set_threads(threads: int) -> None:
+    """Use ``threads`` threads in torch and OpenCV, here and in the translate child processes."""
+    import cv2
+    import torch
+
+    torch.set_num_threads(threads)
+    cv2.setNumThreads(threads)
+    os.environ[THREADS_ENV] = str(threads)
+
+
+def run(quick: bool, suites: tuple[str, ...], output: Path, gpu_full: bool = False, threads: int | None = None) -> list[Row]:
     """Run the chosen suites and write ``<output>/<mode>.{md,json}``; returns the rows."""
     mode = "gpu-full" if gpu_full else ("quick" if quick else "full")
     command = "python -m benchmarks.run" + (" --quick" if quick else "") + (" --gpu-full" if gpu_full else "")
     if tuple(suites) != SUITES and not gpu_full:
         command += f" --only {','.join(suites)}"
+    if threads is not None:
+        set_threads(threads)
+        command += f" --threads {threads}"
     info = machine()
     info["date"] = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     repeats = 1 if quick else 5
@@ -134,12 +147,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--gpu-full", action="store_true", help="time full-size Motion-I2V UNets (16x320x512) in fp16 and bf16 on CUDA")
     parser.add_argument("--only", default=",".join(SUITES), help=f"comma-separated suites among {', '.join(SUITES)}")
     parser.add_argument("--output", type=Path, default=RESULTS, help="folder for the .md and .json results")
+    parser.add_argument(
+        "--threads", type=int, default=None,
+        help="threads for torch and OpenCV alike (default: the libraries' own; --quick defaults to 1, which "
+        "keeps CI fast on a shared machine, where torch's thread pool slows small tensors down)",
+    )
     args = parser.parse_args(argv)
+    if args.threads is None and args.quick:
+        args.threads = 1
+    if args.threads is not None and args.threads < 1:
+        parser.error("--threads must be at least 1")
     suites = tuple(s.strip() for s in args.only.split(",") if s.strip())
     unknown = [s for s in suites if s not in SUITES]
     if unknown:
         parser.error(f"unknown suite(s) {', '.join(unknown)}; choose among {', '.join(SUITES)}")
-    rows = run(args.quick, suites, args.output, gpu_full=args.gpu_full)
+    rows = run(args.quick, suites, args.output, gpu_full=args.gpu_full, threads=args.threads)
     missed = [r.operation for r in rows if r.met is False]
     if missed:
         print(f"targets missed: {', '.join(missed)}", file=sys.stderr)

@@ -1,0 +1,42 @@
+"""The benchmark command runs end to end in quick mode and writes its table and machine description."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+EXPECTED = {
+    "backward warp", "forward splat", "forward splat (renderer frame path)", "densify (sparse predictor)",
+    "flow: dis", "flow: farneback", "flow: cv2 DIS medium (raw)", "animate end to end", "translate (video-to-video)",
+}
+
+
+def test_quick_benchmark_writes_a_complete_table(tmp_path):
+    proc = subprocess.run(
+        [sys.executable, "-m", "benchmarks.run", "--quick", "--output", str(tmp_path)],
+        cwd=REPO, capture_output=True, text=True, timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    result = json.loads((tmp_path / "quick.json").read_text())
+    machine = result["machine"]
+    for key in ("cpu", "cores", "ram_gib", "torch", "opencv"):
+        assert machine[key], key
+    rows = {row["operation"]: row for row in result["rows"]}
+    assert EXPECTED <= set(rows), sorted(EXPECTED - set(rows))
+    for name in EXPECTED:
+        row = rows[name]
+        assert not row["skipped"], f"{name}: {row['skipped']}"
+        assert row["throughput"] > 0 and row["baseline_throughput"] > 0, name
+        assert row["ratio"] == row["throughput"] / row["baseline_throughput"]
+    # The warp row compares the same operation: motionkit and cv2.remap must agree.
+    assert rows["backward warp"]["metrics"]["max_abs_diff_vs_baseline"] < 1e-3
+    # Flow accuracy is measured, and DIS medium is a real estimator on real data (< 5 px EPE).
+    assert rows["flow: cv2 DIS medium (raw)"]["metrics"]["epe_px"] < 5.0
+    assert rows["translate (video-to-video)"]["metrics"]["peak_rss_mib"] > 0
+    table = (tmp_path / "quick.md").read_text()
+    assert "| backward warp |" in table and machine["cpu"] in table
+    assert proc.stdout.strip().startswith("# motionkit benchmark (quick)")
