@@ -331,6 +331,86 @@ def _stdout_progress(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
+Weights = Mapping[str, Path]
+
+
+def _convert_stage1(paths: Weights, weights: Weights, additional: Mapping[str, Any], out: Path, say: Progress) -> None:
+    """The UNet file, then controlnet.bin, into the combined namespace; split and save both."""
+    from .controlnet import FlowControlNetModel
+    from .unet import FlowUNet3DConditionModel
+
+    config = {**_read_config(paths["stage1_unet_config"]), **BLOCKS_3D, **additional}
+    unet = _on_meta(lambda: FlowUNet3DConditionModel(**constructor_kwargs(FlowUNet3DConditionModel, config)))
+    controlnet = _on_meta(lambda: FlowControlNetModel.from_unet(unet, load_weights_from_unet=False))
+    shapes = {**_as_shapes(unet), **{"controlnet." + k: v for k, v in _as_shapes(controlnet).items()}}
+    combined = _overlay("stage-1 UNet + ControlNet", _read_in_turn(weights["stage1_unet"], weights["controlnet"]),
+                        shapes, "stage1_combined", say)
+    unet_state, control_state = split_stage1(combined)
+    del combined
+    _fill_and_save(unet, unet_state, out / CONVERTED_LAYOUT["stage1_unet"])
+    _fill_and_save(controlnet, control_state, out / CONVERTED_LAYOUT["controlnet"])
+
+
+def _convert_vaes(paths: Weights, weights: Weights, out: Path, say: Progress) -> None:
+    """Flow VAE and SD-1.5 image VAE (old attention names), RealisticVision VAE (LDM layout)."""
+    from diffusers import AutoencoderKL
+    from diffusers.loaders.single_file_utils import convert_ldm_vae_checkpoint
+
+    say("[2/7] flow VAE")
+    flow_vae = _on_meta(lambda: AutoencoderKL(**constructor_kwargs(AutoencoderKL, _read_config(paths["flow_vae_config"]))))
+    state = convert_state_dict("flow_vae", load_official_file(weights["flow_vae"]), flow_vae, what=str(weights["flow_vae"]))
+    _fill_and_save(flow_vae, state, out / CONVERTED_LAYOUT["flow_vae"])
+
+    say("[3/7] image VAE (SD 1.5)")
+    vae_config = constructor_kwargs(AutoencoderKL, _read_config(paths["sd15_vae_config"]))
+    image_vae = _on_meta(lambda: AutoencoderKL(**vae_config))
+    state = convert_state_dict("image_vae", load_official_file(weights["sd15_vae"]), image_vae, what=str(weights["sd15_vae"]))
+    _fill_and_save(image_vae, state, out / CONVERTED_LAYOUT["image_vae"])
+
+    say("[4/7] stage-2 VAE (RealisticVision)")
+    stage2_vae = _on_meta(lambda: AutoencoderKL(**vae_config))
+    state = convert_ldm_vae_checkpoint(load_official_file(weights["realistic_checkpoint"]), dict(stage2_vae.config))
+    state = convert_state_dict("image_vae", state, stage2_vae, what=f"the VAE of {weights['realistic_checkpoint']}")
+    _fill_and_save(stage2_vae, state, out / CONVERTED_LAYOUT["stage2_vae"])
+
+
+def _convert_stage2(paths: Weights, weights: Weights, additional: Mapping[str, Any], out: Path, say: Progress) -> None:
+    """SD-1.5 UNet, then motion_block.bin, then realistic_unet.ckpt, like the official app."""
+    from diffusers.loaders.single_file_utils import convert_ldm_unet_checkpoint
+
+    from .unet import AnimationUNet3DConditionModel
+
+    base_config = _read_config(paths["sd15_unet_config"])
+    config = {**base_config, **BLOCKS_3D, **additional}
+    unet = _on_meta(lambda: AnimationUNet3DConditionModel(**constructor_kwargs(AnimationUNet3DConditionModel, config)))
+
+    def realistic_unet(path: Path) -> dict[str, torch.Tensor]:
+        state = load_official_file(path)
+        if any(k.startswith("model.diffusion_model.") for k in state):
+            # An LDM-format checkpoint (the official strict=False load would silently skip it):
+            # convert its UNet part to diffusers names so that it is really applied.
+            say(f"  {path.name} is in LDM format; converting its UNet with diffusers")
+            state = convert_ldm_unet_checkpoint(state, base_config)
+        return state
+
+    files = _read_in_turn(weights["sd15_unet"], weights["motion_block"], (weights["realistic_unet"], realistic_unet))
+    state = _overlay("stage-2 UNet", files, _as_shapes(unet), "stage2_unet", say)
+    _fill_and_save(unet, state, out / CONVERTED_LAYOUT["stage2_unet"])
+
+
+def _convert_text(paths: Weights, out: Path, say: Progress) -> dict[str, str]:
+    """Stage 1's text model; stage 2's too if it differs. Returns the parts written."""
+    _copy_hf_folder(paths["stage1_text_encoder"], out / CONVERTED_LAYOUT["text_encoder"], "text_encoder")
+    _copy_hf_folder(paths["stage1_tokenizer"], out / CONVERTED_LAYOUT["tokenizer"], "tokenizer")
+    parts = dict(CONVERTED_LAYOUT)
+    if not _same_text_model(paths):
+        say("  stage 2's text encoder or tokenizer differs from stage 1's; writing it separately")
+        _copy_hf_folder(paths["stage2_text_encoder"], out / STAGE2_TEXT_LAYOUT["stage2_text_encoder"], "text_encoder")
+        _copy_hf_folder(paths["stage2_tokenizer"], out / STAGE2_TEXT_LAYOUT["stage2_tokenizer"], "tokenizer")
+        parts.update(STAGE2_TEXT_LAYOUT)
+    return parts
+
+
 def convert_official(
     src: str | Path,
     dst: str | Path,
@@ -365,12 +445,6 @@ def convert_official(
         >>> convert_official("Motion-I2V", "motion-i2v")   # doctest: +SKIP
         PosixPath('motion-i2v')
     """
-    from diffusers import AutoencoderKL
-    from diffusers.loaders.single_file_utils import convert_ldm_unet_checkpoint, convert_ldm_vae_checkpoint
-
-    from .controlnet import FlowControlNetModel
-    from .unet import AnimationUNet3DConditionModel, FlowUNet3DConditionModel
-
     say: Progress = progress if callable(progress) else (_stdout_progress if progress else (lambda _m: None))
     paths = official_paths(src)
     _check_present(paths)
@@ -381,68 +455,12 @@ def convert_official(
 
     with atomic_dir(dst) as out:
         say("[1/7] stage-1 UNet and ControlNet")
-        config = {**_read_config(paths["stage1_unet_config"]), **BLOCKS_3D, **additional}
-        unet = _on_meta(lambda: FlowUNet3DConditionModel(**constructor_kwargs(FlowUNet3DConditionModel, config)))
-        controlnet = _on_meta(lambda: FlowControlNetModel.from_unet(unet, load_weights_from_unet=False))
-        shapes = {**_as_shapes(unet), **{"controlnet." + k: v for k, v in _as_shapes(controlnet).items()}}
-        combined = _overlay("stage-1 UNet + ControlNet", _read_in_turn(weights["stage1_unet"], weights["controlnet"]),
-                            shapes, "stage1_combined", say)
-        unet_state, control_state = split_stage1(combined)
-        del combined
-        _fill_and_save(unet, unet_state, out / CONVERTED_LAYOUT["stage1_unet"])
-        _fill_and_save(controlnet, control_state, out / CONVERTED_LAYOUT["controlnet"])
-        del unet, controlnet, unet_state, control_state
-
-        say("[2/7] flow VAE")
-        flow_vae = _on_meta(lambda: AutoencoderKL(**constructor_kwargs(AutoencoderKL, _read_config(paths["flow_vae_config"]))))
-        state = convert_state_dict("flow_vae", load_official_file(weights["flow_vae"]), flow_vae,
-                                   what=str(weights["flow_vae"]))
-        _fill_and_save(flow_vae, state, out / CONVERTED_LAYOUT["flow_vae"])
-
-        say("[3/7] image VAE (SD 1.5)")
-        vae_config = constructor_kwargs(AutoencoderKL, _read_config(paths["sd15_vae_config"]))
-        image_vae = _on_meta(lambda: AutoencoderKL(**vae_config))
-        state = convert_state_dict("image_vae", load_official_file(weights["sd15_vae"]), image_vae,
-                                   what=str(weights["sd15_vae"]))
-        _fill_and_save(image_vae, state, out / CONVERTED_LAYOUT["image_vae"])
-
-        say("[4/7] stage-2 UNet: SD 1.5 + motion modules + RealisticVision")
-        base_config = _read_config(paths["sd15_unet_config"])
-        config = {**base_config, **BLOCKS_3D, **additional}
-        unet2 = _on_meta(lambda: AnimationUNet3DConditionModel(**constructor_kwargs(AnimationUNet3DConditionModel, config)))
-
-        def realistic_unet(path: Path) -> dict[str, torch.Tensor]:
-            state = load_official_file(path)
-            if any(k.startswith("model.diffusion_model.") for k in state):
-                # An LDM-format checkpoint: convert its UNet part to diffusers names first.
-                say(f"  {path.name} is in LDM format; converting its UNet with diffusers")
-                state = convert_ldm_unet_checkpoint(state, base_config)
-            return state
-
-        files = _read_in_turn(weights["sd15_unet"], weights["motion_block"], (weights["realistic_unet"], realistic_unet))
-        state = _overlay("stage-2 UNet", files, _as_shapes(unet2), "stage2_unet", say)
-        _fill_and_save(unet2, state, out / CONVERTED_LAYOUT["stage2_unet"])
-        del unet2, state
-
-        say("[5/7] stage-2 VAE (RealisticVision)")
-        stage2_vae = _on_meta(lambda: AutoencoderKL(**vae_config))
-        ldm = load_official_file(weights["realistic_checkpoint"])
-        state = convert_ldm_vae_checkpoint(ldm, dict(stage2_vae.config))
-        del ldm
-        state = convert_state_dict("image_vae", state, stage2_vae,
-                                   what=f"the VAE of {weights['realistic_checkpoint']}")
-        _fill_and_save(stage2_vae, state, out / CONVERTED_LAYOUT["stage2_vae"])
-
+        _convert_stage1(paths, weights, additional, out, say)
+        _convert_vaes(paths, weights, out, say)  # steps 2 to 4
+        say("[5/7] stage-2 UNet: SD 1.5 + motion modules + RealisticVision")
+        _convert_stage2(paths, weights, additional, out, say)
         say("[6/7] text encoder and tokenizer")
-        _copy_hf_folder(paths["stage1_text_encoder"], out / CONVERTED_LAYOUT["text_encoder"], "text_encoder")
-        _copy_hf_folder(paths["stage1_tokenizer"], out / CONVERTED_LAYOUT["tokenizer"], "tokenizer")
-        parts = dict(CONVERTED_LAYOUT)
-        if not _same_text_model(paths):
-            say("  stage 2's text encoder or tokenizer differs from stage 1's; writing it separately")
-            _copy_hf_folder(paths["stage2_text_encoder"], out / STAGE2_TEXT_LAYOUT["stage2_text_encoder"], "text_encoder")
-            _copy_hf_folder(paths["stage2_tokenizer"], out / STAGE2_TEXT_LAYOUT["stage2_tokenizer"], "tokenizer")
-            parts.update(STAGE2_TEXT_LAYOUT)
-
+        parts = _convert_text(paths, out, say)
         say("[7/7] manifest")
         manifest = {
             "format": "motionkit-motion-i2v",
