@@ -6,7 +6,11 @@ that the official app loads with ``strict=False`` into models it assembles at st
 file must land on a parameter of the same shape, and every parameter must be filled; any
 leftover or gap raises :class:`~motionkit.errors.CheckpointMismatchError` naming it. The one
 tolerated gap is a missing ``pos_encoder.pe`` table, which is a fixed function of its shape
-and is filled exactly as the official constructor fills it.
+and is filled exactly as the official constructor fills it. ``realistic_unet.ckpt`` is
+expected with diffusers UNet names (the official app loads it straight into the UNet); if it
+is an LDM-format checkpoint instead (``model.diffusion_model.*``), which the official
+``strict=False`` load would silently skip, its UNet is converted with diffusers'
+single-file converter and applied.
 
 Pickles are read only with ``torch.load(..., weights_only=True)`` (tensors, no code);
 everything is written as safetensors plus ``config.json`` per component, in the flat layout
