@@ -5,7 +5,6 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
 import torch
 
@@ -14,6 +13,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "pipelines"))
 from tiny_motion_i2v import UNET_KWARGS, tiny_text_encoder, tiny_tokenizer, tiny_vae  # noqa: E402
 
 from motionkit.clip import Clip  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from synthetic_videos import square_video  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -24,39 +26,15 @@ def _one_thread():
     torch.set_num_threads(previous)
 
 
-def _square_video(offset: int, frames: int = 12, size: int = 64) -> np.ndarray:
-    video = np.full((frames, size, size, 3), 40, np.uint8)
-    yy, xx = np.mgrid[:size, :size]
-    for t in range(frames):
-        x0 = 10 + offset + 2 * t
-        video[t][(xx >= x0) & (xx < x0 + 16) & (yy >= 20) & (yy < 36)] = (220, 180, 60)
-        video[t] += ((xx * 3 + yy * 5) % 23).astype(np.uint8)[..., None]
-    return video
-
-
 @pytest.fixture(scope="session")
 def video_folder(tmp_path_factory) -> Path:
     """Three 12-frame 64x64 videos of a square moving right, with captions (one without)."""
     folder = tmp_path_factory.mktemp("videos")
     for i in range(3):
-        Clip.from_array(_square_video(4 * i), fps=8).write(folder / f"clip{i}.mp4")
+        Clip.from_array(square_video(4 * i), fps=8).write(folder / f"clip{i}.mp4")
         if i < 2:
             (folder / f"clip{i}.txt").write_text(f"a yellow square slides right {i}\n")
     return folder
-
-
-class ShiftEstimator:
-    """Stand-in FlowEstimator: the known motion of the synthetic videos, 2 px per frame to the right."""
-
-    calls = 0
-
-    def estimate(self, clip):
-        from motionkit.motion import MotionField
-
-        ShiftEstimator.calls += 1
-        frames = np.stack(list(clip.iter_frames()))
-        flow = torch.zeros(len(frames), 2, *frames.shape[1:3])
-        return MotionField(flow)
 
 
 @pytest.fixture(scope="session")

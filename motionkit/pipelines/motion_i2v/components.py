@@ -88,8 +88,11 @@ class _Options:
         home = torch.device("cpu") if self.cpu_offload else self.device
         for name, module in vars(pipeline).items():
             if isinstance(module, torch.nn.Module):
+                module.to(home)
                 # VAEs stay float32 (the SD VAE overflows in float16); the rest takes the dtype.
-                module.to(home) if "vae" in name else module.to(home, self.dtype)
+                current = next(module.parameters(), torch.empty(0)).dtype
+                if "vae" not in name and current != self.dtype:
+                    module.to(dtype=self.dtype)
                 if self.vae_tiling and hasattr(module, "enable_tiling"):
                     module.enable_tiling()
         return pipeline
