@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import motionkit as mk
-from motionkit.errors import MotionFileError
+from motionkit.errors import MotionFileError, TooLargeError
 
 
 def _npz_with_corrupt_deflate_stream() -> bytes:
@@ -45,4 +45,33 @@ def test_the_cli_reports_a_corrupt_npz_in_one_line(tmp_path, small_photo, cli_er
     cv2.imwrite(str(tmp_path / "photo.png"), small_photo)
     (tmp_path / "corrupt.npz").write_bytes(_npz_with_corrupt_deflate_stream())
     cli_error(["render", tmp_path / "photo.png", tmp_path / "corrupt.npz", "-o", tmp_path / "out.mp4"], "corrupt.npz")
+    assert not (tmp_path / "out.mp4").exists()
+
+
+def _png_claiming(width: int, height: int) -> bytes:
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)  # 8-bit grayscale
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b"")
+
+
+def test_a_mask_image_claiming_absurd_dimensions_is_refused(tmp_path):
+    """Found by the atheris ``image_file`` target (a GIF header claiming 3.2 G pixels): Pillow's
+    ``DecompressionBombError`` escaped ``RegionMask.from_image`` (``load_image`` refuses it)."""
+    path = tmp_path / "brush.png"
+    path.write_bytes(_png_claiming(60_000, 60_000))
+    with pytest.raises(TooLargeError):
+        mk.RegionMask.from_image(path)
+
+
+def test_the_cli_refuses_an_absurd_brush_in_one_line(tmp_path, small_photo, cli_error):
+    import cv2
+
+    cv2.imwrite(str(tmp_path / "photo.png"), small_photo)
+    (tmp_path / "brush.png").write_bytes(_png_claiming(60_000, 60_000))
+    cli_error(["animate", tmp_path / "photo.png", "--brush", tmp_path / "brush.png", "-o", tmp_path / "out.mp4"], "brush.png")
     assert not (tmp_path / "out.mp4").exists()
