@@ -64,7 +64,7 @@ def _as_flow_tensor(flow: Any) -> torch.Tensor:
 
 
 #: Largest field the constructors allocate (float32 values); beyond it a request is a mistake.
-MAX_FIELD_BYTES = 32 * 2**30
+MAX_FIELD_BYTES = motion_files.MAX_FIELD_BYTES
 
 
 def _frames(frames: Any, size: tuple[int, int]) -> int:

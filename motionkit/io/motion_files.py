@@ -32,6 +32,8 @@ FORMAT_VERSION = 1
 FLO_MAGIC = 202021.25
 _FLO_HEADER = np.dtype([("magic", "<f4"), ("width", "<i4"), ("height", "<i4")])
 _MAX_FLO_SIDE = 1 << 16  # larger headers are corrupt files, not images
+#: Largest field a motion file may declare; anything larger is refused before allocating.
+MAX_FIELD_BYTES = 32 * 2**30
 
 
 @contextlib.contextmanager
@@ -70,31 +72,74 @@ def save_npz(path: str | os.PathLike, flow: np.ndarray, metadata: dict[str, Any]
     return path
 
 
+def _read_member(archive: zipfile.ZipFile, name: str, path: Path, *, max_bytes: int) -> np.ndarray:
+    """One ``.npy`` member of an ``.npz``, its header checked before any data is allocated."""
+    info = archive.getinfo(name)
+    with archive.open(info) as f:
+        version = np.lib.format.read_magic(f)
+        if version == (1, 0):
+            shape, fortran, dtype = np.lib.format.read_array_header_1_0(f)
+        elif version == (2, 0):
+            shape, fortran, dtype = np.lib.format.read_array_header_2_0(f)
+        else:
+            raise MotionFileError(f"{path}: member {name!r} uses .npy format {version}, expected 1.0 or 2.0")
+        if dtype.hasobject:
+            raise MotionFileError(f"{path}: member {name!r} holds Python objects; motion files hold numbers only")
+        nbytes = int(np.prod(shape, dtype=object)) * dtype.itemsize
+        if nbytes > max_bytes:
+            raise MotionFileError(f"{path}: member {name!r} declares {shape} {dtype} ({nbytes / 2**30:.3g} GiB), more than a motion file may hold")
+        if info.file_size != f.tell() + nbytes:
+            raise MotionFileError(f"{path}: member {name!r} holds {info.file_size - f.tell()} bytes of data, its header declares {nbytes}")
+        data = f.read(nbytes)
+    if len(data) != nbytes:
+        raise MotionFileError(f"{path}: member {name!r} is truncated")
+    return np.frombuffer(data, dtype=dtype).reshape(shape, order="F" if fortran else "C")
+
+
 def load_npz(path: str | os.PathLike) -> tuple[np.ndarray, dict[str, Any]]:
-    """Read a field saved by :func:`save_npz`: ``(flow float32 (T, 2, H, W), metadata dict)``."""
+    """Read a field saved by :func:`save_npz`: ``(flow float32 (T, 2, H, W), metadata dict)``.
+
+    The archive is checked before anything large is allocated: a member whose header declares
+    more than :data:`MAX_FIELD_BYTES` or more data than the file holds is refused.
+
+    Raises:
+        MotionFileError: missing, not an ``.npz``, corrupt, without ``flow`` and
+            ``format_version``, the wrong dtype or shape, or a newer format version.
+    """
     path = Path(path)
     if not path.is_file():
         raise MotionFileError(f"motion file {path} does not exist (expected an .npz written by MotionField.save)")
     try:
-        with np.load(path, allow_pickle=False) as data:
-            contents = {key: data[key] for key in data.files}
-    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
-        raise MotionFileError(f"{path} is not a readable .npz motion file ({exc})") from exc
-    if "flow" not in contents or "format_version" not in contents:
-        raise MotionFileError(f"{path} is an .npz without 'flow' and 'format_version'; was it written by MotionField.save?")
-    version = int(contents["format_version"])
-    if version > FORMAT_VERSION:
-        raise MotionFileError(f"{path} has format version {version}; this motionkit reads up to {FORMAT_VERSION}, upgrade it")
-    flow = contents["flow"]
-    if flow.dtype != np.float32 or flow.ndim != 4 or flow.shape[1] != 2:
+        with zipfile.ZipFile(path) as archive:
+            names = set(archive.namelist())
+            if not {"flow.npy", "format_version.npy"} <= names:
+                raise MotionFileError(f"{path} is an .npz without 'flow' and 'format_version'; was it written by MotionField.save?")
+            version = _read_member(archive, "format_version.npy", path, max_bytes=64)
+            if version.shape != () or version.dtype.kind not in "iu":
+                raise MotionFileError(f"{path}: 'format_version' must be one integer, found {version.dtype} {version.shape}")
+            if int(version) > FORMAT_VERSION:
+                raise MotionFileError(f"{path} has format version {int(version)}; this motionkit reads up to {FORMAT_VERSION}, upgrade it")
+            flow = _read_member(archive, "flow.npy", path, max_bytes=MAX_FIELD_BYTES)
+            meta = _read_member(archive, "metadata.npy", path, max_bytes=1 << 24) if "metadata.npy" in names else None
+    except MotionFileError:
+        raise
+    except Exception as exc:
+        # Arbitrary bytes can fail inside zipfile, zlib or numpy in many ways (bad offsets,
+        # reserved deflate blocks, unparsable headers); each means "not a valid motion file".
+        raise MotionFileError(f"{path} is not a readable .npz motion file ({type(exc).__name__}: {exc})") from exc
+    if flow.dtype != np.dtype("<f4") or flow.ndim != 4 or flow.shape[1] != 2:
         raise MotionFileError(f"{path}: 'flow' must be float32 (T, 2, H, W), found {flow.dtype} {flow.shape}")
     metadata: dict[str, Any] = {}
-    if "metadata" in contents:
+    if meta is not None:
+        if meta.shape != () or meta.dtype.kind != "U":
+            raise MotionFileError(f"{path}: metadata must be one JSON string, found {meta.dtype} {meta.shape}")
         try:
-            metadata = json.loads(str(contents["metadata"]))
-        except json.JSONDecodeError as exc:
-            raise MotionFileError(f"{path}: metadata is not valid JSON ({exc})") from exc
-    return flow, metadata
+            metadata = json.loads(str(meta[()]))
+        except (ValueError, RecursionError) as exc:
+            raise MotionFileError(f"{path}: metadata is not a JSON string ({exc})") from exc
+        if not isinstance(metadata, dict):
+            raise MotionFileError(f"{path}: metadata must be a JSON object, found {type(metadata).__name__}")
+    return np.array(flow), metadata
 
 
 def write_flo(path: str | os.PathLike, flow: np.ndarray) -> Path:

@@ -58,6 +58,19 @@ def test_npz_bad_files_raise_motion_file_error(tmp_path, field):
     np.savez(future, flow=np.zeros((2, 2, 4, 4), np.float32), format_version=np.int64(99))
     with pytest.raises(MotionFileError, match="version 99"):
         MotionField.load(future)
+    pickled = tmp_path / "pickled.npz"
+    np.savez(pickled, flow=np.array([object()]), format_version=np.int64(1))
+    with pytest.raises(MotionFileError, match="objects"):
+        MotionField.load(pickled)
+    short = tmp_path / "short.npz"
+    field.save(short)
+    short.write_bytes(short.read_bytes()[:-40])
+    with pytest.raises(MotionFileError):
+        MotionField.load(short)
+    listed = tmp_path / "listed.npz"
+    np.savez(listed, flow=field.numpy(), format_version=np.int64(1), metadata=np.array("[1, 2]"))
+    with pytest.raises(MotionFileError, match="JSON object"):
+        MotionField.load_metadata(listed)
 
 
 def test_save_refuses_missing_folder_and_bad_metadata(tmp_path, field):
