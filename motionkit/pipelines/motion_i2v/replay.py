@@ -121,7 +121,15 @@ def _steps_record(name: str, store: dict[int, torch.Tensor], indices: torch.Tens
     return _record(name, torch.stack([store[int(i)] for i in indices]), want, tol)
 
 
-def replay_stage1(unet: torch.nn.Module, cases: dict[str, torch.Tensor]) -> list[ReplayRecord]:
+def _guidance(folder: Path) -> float:
+    """The CFG scale the cases were made with (``pipeline_probe.json``), 7.0 (the official demo's) without one."""
+    probe = folder / "pipeline_probe.json"
+    if probe.is_file():
+        return float(json.loads(probe.read_text()).get("guidance_scale", 7.0))
+    return 7.0
+
+
+def replay_stage1(unet: torch.nn.Module, cases: dict[str, torch.Tensor], guidance: float = 7.0) -> list[ReplayRecord]:
     """Run the stage-1 loop on the stored inputs and compare its steps and video."""
     steps = len(cases["stage1.timesteps"])
     noise = cases["in.stage1_latents_8ch"]
@@ -138,7 +146,7 @@ def replay_stage1(unet: torch.nn.Module, cases: dict[str, torch.Tensor]) -> list
             text_embeddings=cases["in.encoder_hidden_states"],
             control=cases["in.stage1_control"],
             steps=steps,
-            guidance=7.0,
+            guidance=guidance,
             on_step=_step_recorder(cases["step_indices"], store),
         )
         video = decode_frames(lambda z: z, latents, LATENT_SCALE)
@@ -149,7 +157,8 @@ def replay_stage1(unet: torch.nn.Module, cases: dict[str, torch.Tensor]) -> list
     ]
 
 
-def replay_stage2(unet: torch.nn.Module, cases: dict[str, torch.Tensor], flow: torch.Tensor) -> list[ReplayRecord]:
+def replay_stage2(unet: torch.nn.Module, cases: dict[str, torch.Tensor], flow: torch.Tensor,
+                  guidance: float = 7.0) -> list[ReplayRecord]:
     """Run the stage-2 loop on the stored inputs and ``flow`` ``(F, 2, H, W)`` pixels; compare steps and video."""
     steps = len(cases["stage2.timesteps"])
     image_latent = (cases["in.first_frame_latent_prescale"] * LATENT_SCALE).unsqueeze(2)
@@ -164,7 +173,7 @@ def replay_stage2(unet: torch.nn.Module, cases: dict[str, torch.Tensor], flow: t
             noise=cases["in.stage2_latents"],
             static=static,
             steps=steps,
-            guidance=7.0,
+            guidance=guidance,
             on_step=_step_recorder(cases["step_indices"], store),
         )
         video = (decode_frames(lambda z: z, latents, LATENT_SCALE) / 2 + 0.5).clamp(0, 1)
@@ -191,7 +200,8 @@ def run_pipeline_cases(folder: str | os.PathLike) -> list[ReplayRecord]:
     cases = load_file(_need(folder, "pipeline_cases.safetensors"))
     flow = load_file(_need(folder, "cases.safetensors"))["stage2.flow_pre"][0]
     stage1, stage2 = load_tiny_models(folder)
-    return _scheduler_records(cases) + replay_stage1(stage1, cases) + replay_stage2(stage2, cases, flow)
+    guidance = _guidance(folder)
+    return _scheduler_records(cases) + replay_stage1(stage1, cases, guidance) + replay_stage2(stage2, cases, flow, guidance)
 
 
 def parity_checks(folder: str | os.PathLike, keys_path: str | os.PathLike | None = None) -> list:
