@@ -19,6 +19,7 @@ Example:
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import warnings
 from collections.abc import Iterator
@@ -61,6 +62,15 @@ def _quiet_dtype_rename() -> Iterator[None]:
         yield
 
 
+def _lists_motion_adapter(index: Path) -> bool:
+    """Whether a pipeline's ``model_index.json`` names a motion adapter (a saved AnimateDiff pipeline does)."""
+    try:
+        entry = json.loads(index.read_text(encoding="utf-8")).get("motion_adapter")
+    except (OSError, ValueError, AttributeError) as exc:
+        raise WeightsNotFoundError(f"{index} is not a readable diffusers model index ({exc})") from exc
+    return isinstance(entry, list) and None not in entry
+
+
 def load_pipeline(
     model: str | os.PathLike | None = None,
     motion_adapter: str | os.PathLike | None = None,
@@ -97,7 +107,7 @@ def load_pipeline(
                 extra["motion_adapter"] = MotionAdapter.from_pretrained(adapter_dir, torch_dtype=dtype, local_files_only=True)
         except (OSError, ValueError) as exc:
             raise WeightsNotFoundError(f"could not load the motion adapter in {adapter_dir}: {exc}") from exc
-    elif '"motion_adapter"' not in index.read_text(encoding="utf-8"):
+    elif not _lists_motion_adapter(index):
         raise WeightsNotFoundError(
             f"{folder} has no motion adapter (no 'motion_adapter' in {index}); pass motion_adapter=<folder> "
             "holding a diffusers MotionAdapter, or save a full AnimateDiff pipeline there"

@@ -106,6 +106,16 @@ def test_missing_weights_name_the_folder(tmp_path, monkeypatch):
         AnimateDiffRefineRenderer(model=sd_only, device="cpu")
 
 
+def test_a_model_folder_missing_a_part_is_reported_as_missing_weights(saved_model, tmp_path):
+    import shutil
+
+    broken = tmp_path / "broken-model"
+    shutil.copytree(saved_model, broken)
+    shutil.rmtree(broken / "unet")
+    with pytest.raises(WeightsNotFoundError, match="broken-model"):
+        AnimateDiffRefineRenderer(model=broken, device="cpu")
+
+
 def test_loads_a_local_model_folder(saved_model, photo):
     loaded = AnimateDiffRefineRenderer(model=saved_model, device="cpu", steps=4, long_side=None)
     assert len(loaded.render(photo, pan(4, (32, 32))).to_numpy()) == 4
@@ -118,6 +128,20 @@ def test_registers_lazily_under_its_name(monkeypatch, pipeline, photo):
     assert registry._components["renderer"][RENDERER_NAME] == "motionkit_animatediff.renderer:AnimateDiffRefineRenderer"
     made = mk.Renderer.get(RENDERER_NAME, pipeline=pipeline, device="cpu", steps=4, long_side=None)
     assert isinstance(made, AnimateDiffRefineRenderer)
+
+
+def test_works_through_animate_and_translate(monkeypatch, pipeline, photo):
+    monkeypatch.setattr(registry, "_components", {k: dict(v) for k, v in registry._components.items()})
+    register(registry.register)
+    options = {"pipeline": pipeline, "device": "cpu", "steps": 4, "long_side": None}
+    drag = mk.Trajectory.line((16, 16), (20, 14), frames=4)
+    clip = mk.animate(photo, [drag], renderer=RENDERER_NAME, renderer_options=options, fps=4)
+    assert len(clip) == 4 and clip.size == (32, 32)
+    video = mk.Renderer.get("warp").render(photo, pan(4, (32, 32), dx=3.0))
+    edited = 1.0 - photo                                  # a "painted" first frame
+    out = mk.translate(video, edited, renderer=RENDERER_NAME, renderer_options=options)
+    assert len(out) == 4
+    np.testing.assert_array_equal(out.frame(0), mk.Clip.from_array(edited[None]).frame(0))
 
 
 @pytest.mark.skipif(
