@@ -97,7 +97,7 @@ class SparsePredictor(MotionPredictor):
         """
         from motionkit.motion import MotionField
 
-        h, w = _size(image, size)
+        image, (h, w) = _image_and_size(image, size)
         paths = [_as_points(t) for t in trajectories]
         if frames is None:
             frames = max((len(p) for p in paths), default=DEFAULT_FRAMES)
@@ -134,17 +134,19 @@ class SparsePredictor(MotionPredictor):
         return MotionField(field)
 
 
-def _size(image: torch.Tensor | None, size: tuple[int, int] | None) -> tuple[int, int]:
+def _image_and_size(image: Any, size: tuple[int, int] | None) -> tuple[torch.Tensor | None, tuple[int, int]]:
+    """The guide image as ``(3, H, W)`` float (or None) and the field's ``(H, W)``."""
     if image is None:
         if size is None:
             raise InvalidInputError("pass the image, or size=(H, W) when predicting without one")
-        return int(size[0]), int(size[1])
-    image = torch.as_tensor(image)
-    if image.dim() != 3 or image.shape[0] != 3:
-        raise ShapeMismatchError(f"image must be (3, H, W) float in [0, 1], got shape {tuple(image.shape)}")
+        return None, (int(size[0]), int(size[1]))
+    if not (isinstance(image, torch.Tensor) and image.dim() == 3 and image.shape[0] == 3):
+        from motionkit.io.image import image_to_tensor
+
+        image = image_to_tensor(image)  # a uint8 (H, W, 3) array, a path, ...
     if size is not None and tuple(int(s) for s in size) != tuple(image.shape[1:]):
         raise ShapeMismatchError(f"size={tuple(size)} disagrees with the image's {tuple(image.shape[1:])} (H, W)")
-    return int(image.shape[1]), int(image.shape[2])
+    return image, (int(image.shape[1]), int(image.shape[2]))
 
 
 def _as_points(trajectory: Any) -> np.ndarray:

@@ -314,6 +314,7 @@ class WarpRenderer(Renderer):
         """One frame: ``image (3, H, W)`` in [0, 1] moved by ``flow (2, H, W)`` px -> ``(3, H, W)`` float32.
 
         ``mask`` (``(H, W)`` in [0, 1]) scales the motion; where it is 0 the output equals ``image``.
+        Any other image-like input (``uint8 (H, W, 3)``, a path) is converted first.
         """
         image_np, mask_np = _check_inputs(image, flow.shape[-2:], mask)
         flow_np = _flow_numpy(flow)
@@ -324,7 +325,8 @@ class WarpRenderer(Renderer):
         """Render ``image (3, H, W)`` in [0, 1] along ``motion`` into a ``uint8`` :class:`Clip` at ``fps``.
 
         Frame ``t`` is the image moved by ``motion.flow[t]``; frame 0 (zero motion) is the input.
-        Where ``mask`` is 0, every frame keeps the input's pixels.
+        Where ``mask`` is 0, every frame keeps the input's pixels. ``image`` may also be any
+        image-like input (``uint8 (H, W, 3)`` array, path).
         """
         from motionkit.clip import Clip
 
@@ -365,7 +367,10 @@ def _flow_numpy(flow: torch.Tensor) -> np.ndarray:
 
 
 def _check_inputs(image: torch.Tensor, size, mask) -> tuple[np.ndarray, np.ndarray | None]:
-    image = torch.as_tensor(image)
+    if not (isinstance(image, torch.Tensor) and image.dim() == 3 and image.shape[0] == 3):
+        from motionkit.io.image import image_to_tensor
+
+        image = image_to_tensor(image)  # a uint8 (H, W, 3) array, a path, a PIL image, ...
     h, w = int(size[0]), int(size[1])
     if image.shape != (3, h, w):
         raise ShapeMismatchError(f"image must be (3, {h}, {w}) to match the motion field, got {tuple(image.shape)}")

@@ -111,3 +111,9 @@ def test_bad_inputs_are_refused():
         SparsePredictor().predict(None, [Trajectory.line((35, 5), (40, 5))], size=(20, 30))
     with pytest.raises(ShapeMismatchError):
         SparsePredictor().predict(torch.rand(3, 20, 30), [], RegionMask(np.ones((10, 10), np.float32)))
+
+
+def test_uint8_photo_guides_like_its_tensor(cat):
+    drag = [Trajectory.line((150.0, 100.0), (160.0, 95.0), frames=4)]
+    from_array = SparsePredictor().predict(cat, drag).flow
+    assert torch.equal(from_array, SparsePredictor().predict(_tensor(cat), drag).flow)

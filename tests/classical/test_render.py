@@ -93,3 +93,11 @@ def test_average_splat_and_invalid_input(photo):
     flow[0, 0, 0] = float("nan")
     with pytest.raises(NonFiniteError):
         WarpRenderer().render_frame(_tensor(photo), flow)
+
+
+def test_uint8_photos_are_accepted_like_tensors(photo):
+    flow = torch.zeros(2, *photo.shape[:2])
+    flow[0] = 4.0
+    from_array = WarpRenderer().render_frame(photo, flow)
+    from_tensor = WarpRenderer().render_frame(_tensor(photo), flow)
+    assert torch.equal(from_array, from_tensor)
