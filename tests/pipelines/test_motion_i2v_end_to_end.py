@@ -210,3 +210,23 @@ def test_any_image_size_runs_at_a_multiple_of_64(flow_generator, animator):
     assert clip.size == (70, 100)
     with pytest.raises(InvalidInputError):
         MotionI2VRenderer(pipeline=animator, resolution=(70, 100), **FAST)
+
+
+def test_chained_windows_compose_their_flows(flow_generator, image, monkeypatch):
+    # each window predicts "frame j of the window is j px right of the window's first frame"
+    from motionkit.pipelines.motion_i2v.flowgen import FlowGenerator
+
+    starts = []
+
+    def fake_window(self, reference, tracks, static, count, *args):
+        starts.append([t[0].tolist() for t in tracks])
+        flow = torch.zeros(count, 2, *reference.shape[-2:])
+        flow[:, 0] = torch.arange(count, dtype=torch.float32).view(count, 1, 1)
+        return flow
+
+    monkeypatch.setattr(FlowGenerator, "_window", fake_window)
+    drag = np.stack([np.arange(10.0) + 20, np.full(10, 30.0)], axis=1)  # 1 px right per frame
+    motion = MotionI2VPredictor(pipeline=flow_generator, window=4, **FAST).predict(image, [drag], frames=10)
+    assert torch.allclose(motion.flow[:, 0, 32, 32], torch.arange(10.0))
+    # every window starts its drag where the point is at the window's first frame (frames 0, 3, 6)
+    assert [s[0] for s in starts] == [[20.0, 30.0], [23.0, 30.0], [26.0, 30.0]]
