@@ -30,7 +30,7 @@ import pydantic
 import torch
 from scipy.interpolate import PchipInterpolator
 
-from motionkit.errors import InvalidInputError, MotionFileError, NonFiniteError, OutOfBoundsError
+from motionkit.errors import InvalidInputError, MotionFileError, NonFiniteError, OutOfBoundsError, TooLargeError
 from motionkit.io.atomic import atomic_path
 from motionkit.io.motion_files import writing
 from motionkit.ops.easing import check_easing, ease, progress
@@ -41,17 +41,26 @@ _FILE_FORMAT = "motionkit.trajectories"
 _FILE_VERSION = 1
 
 
+#: Most frames a generated trajectory may have (an hour of video at 25 fps is 90 000).
+MAX_FRAMES = 100_000
+
+
 def _check_frames(frames: Any) -> int:
     if isinstance(frames, bool) or not isinstance(frames, (int, np.integer)) or frames < 1:
         raise InvalidInputError(f"frames must be a positive integer, got {frames!r}")
+    if frames > MAX_FRAMES:
+        raise TooLargeError(f"a trajectory of {frames} frames is too long; at most {MAX_FRAMES} are accepted")
     return int(frames)
 
 
 def _points_array(points: Any, what: str = "points") -> np.ndarray:
     try:
-        arr = np.asarray(points, dtype=np.float64)
+        raw = np.asarray(points.detach().cpu() if isinstance(points, torch.Tensor) else points)
     except (TypeError, ValueError) as exc:
         raise InvalidInputError(f"{what} must be a sequence of (x, y) pairs ({exc})") from None
+    if raw.dtype.kind not in "iuf":  # no strings, booleans or None parsed into coordinates
+        raise InvalidInputError(f"{what} must be numbers (x, y), got values of dtype {raw.dtype}")
+    arr = raw.astype(np.float64)
     if arr.ndim == 1 and arr.shape == (2,) and what == "point":
         arr = arr[None]
     if arr.ndim != 2 or arr.shape[1] != 2 or len(arr) == 0:
@@ -288,18 +297,39 @@ class Trajectory(pydantic.BaseModel):
     @classmethod
     def from_json(cls, text: str | bytes) -> Trajectory:
         """Read :meth:`to_json`'s document; malformed input raises :class:`MotionFileError`."""
-        try:
-            doc = json.loads(text)
-        except (json.JSONDecodeError, UnicodeDecodeError, TypeError) as exc:
-            raise MotionFileError(f"trajectory JSON is not valid JSON ({exc})") from None
-        return _from_document(doc, "trajectory JSON")
+        return _from_document(_parse_json(text, "trajectory JSON"), "trajectory JSON")
+
+
+def _parse_json(text: str | bytes, where: str) -> Any:
+    try:
+        return json.loads(text)
+    except (ValueError, TypeError, RecursionError) as exc:  # ValueError covers bad UTF-8 and huge integers
+        raise MotionFileError(f"{where} is not valid JSON ({type(exc).__name__}: {str(exc)[:120]})") from None
+
+
+def _coordinate(value: Any, where: str) -> float:
+    # JSON numbers only: no strings, booleans or nulls coerced into coordinates.
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise MotionFileError(f"{where}: a coordinate must be a number, got {str(value)[:40]!r}")
+    try:
+        return float(value)
+    except OverflowError:
+        raise MotionFileError(f"{where}: coordinate {str(value)[:20]}... is too large") from None
 
 
 def _from_document(doc: Any, where: str) -> Trajectory:
     if not isinstance(doc, dict) or set(doc) != {"points"}:
         raise MotionFileError(f"{where} must be an object with exactly one key 'points', got {str(doc)[:80]!r}")
+    points = doc["points"]
+    if not isinstance(points, list) or not points:
+        raise MotionFileError(f"{where}: 'points' must be a non-empty list of [x, y] pairs")
+    pairs = []
+    for i, point in enumerate(points):
+        if not isinstance(point, list) or len(point) != 2:
+            raise MotionFileError(f"{where}: point {i} must be an [x, y] pair, got {str(point)[:40]!r}")
+        pairs.append((_coordinate(point[0], where), _coordinate(point[1], where)))
     try:
-        return Trajectory(doc["points"])
+        return Trajectory(pairs)
     except InvalidInputError as exc:
         raise MotionFileError(f"{where}: {exc}") from None
 
@@ -338,14 +368,11 @@ def load_trajectories(path: str | os.PathLike) -> list[Trajectory]:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise MotionFileError(f"cannot read trajectory file {path}: {exc}") from None
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise MotionFileError(f"{path} is not valid JSON: {exc}") from None
+    doc = _parse_json(text, str(path))
     if isinstance(doc, dict):
         if doc.get("format") != _FILE_FORMAT:
             raise MotionFileError(f"{path} is not a motionkit trajectory file (its 'format' is {doc.get('format')!r})")
-        if not isinstance(doc.get("version"), int) or doc["version"] > _FILE_VERSION:
+        if type(doc.get("version")) is not int or doc["version"] > _FILE_VERSION:
             raise MotionFileError(f"{path} has version {doc.get('version')!r}; this motionkit reads up to {_FILE_VERSION}")
         doc = doc.get("trajectories")
     if not isinstance(doc, list):

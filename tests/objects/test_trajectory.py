@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from motionkit import Trajectory
-from motionkit.errors import InvalidInputError, MotionFileError, NonFiniteError, OutOfBoundsError
+from motionkit.errors import InvalidInputError, MotionFileError, NonFiniteError, OutOfBoundsError, TooLargeError
 from motionkit.trajectory import load_trajectories, save_trajectories
 
 
@@ -43,6 +43,17 @@ def test_pchip_hits_controls_and_stays_monotone():
     lin = np.array(Trajectory.from_points(controls, frames=frames, interpolation="linear").points)
     np.testing.assert_allclose(lin[::10], controls)
     assert abs(np.diff(path[:, 0])[9] - np.diff(path[:, 0])[10]) < abs(np.diff(lin[:, 0])[9] - np.diff(lin[:, 0])[10])
+
+
+def test_absurd_frame_counts_are_refused_before_allocating():
+    for make in (
+        lambda: Trajectory.line((0, 0), (1, 1), frames=10**12),
+        lambda: Trajectory.pin((0, 0), frames=10**9),
+        lambda: Trajectory.from_points([(0, 0), (1, 1)], frames=10**12),
+        lambda: Trajectory.line((0, 0), (1, 1)).resample(10**12),
+    ):
+        with pytest.raises(TooLargeError):
+            make()
 
 
 def test_from_points_validation():
@@ -98,6 +109,8 @@ def test_values_are_immutable():
         ("abc", InvalidInputError),
         ([(1, float("nan"))], NonFiniteError),
         ([(float("inf"), 0)], NonFiniteError),
+        ([("1", 2)], InvalidInputError),  # strings are not parsed into coordinates
+        ([(None, 2)], InvalidInputError),
     ],
 )
 def test_bad_points_raise_motionkit_errors(points, error):
@@ -118,9 +131,15 @@ def test_json_round_trip_is_exact():
     [
         ("{not json", "not valid JSON"),
         ('{"points": []}', "non-empty"),
-        ('{"points": [[1, "a"]]}', "pairs"),
+        ('{"points": [[1, "a"]]}', "number"),
         ('{"pts": [[1, 2]]}', "points"),
         ("[1, 2]", "points"),
+        ('{"points": [[true, 2]]}', "number"),
+        ('{"points": [["1", 2]]}', "number"),
+        ('{"points": [[1' + "0" * 400 + ', 2]]}', "too large"),
+        ('{"points": [[1' + "0" * 5000 + ', 2]]}', "not valid JSON"),
+        ("[" * 100_000 + "]" * 100_000, "not valid JSON"),
+        (b"\xff\xfe", "not valid JSON"),
     ],
 )
 def test_malformed_json_names_the_problem(text, match):
