@@ -166,6 +166,8 @@ def _edited_frame(edited: np.ndarray | torch.Tensor, size: tuple[int, int]) -> n
         if edited.dim() != 3 or edited.shape[0] != 3:
             raise ShapeMismatchError(f"an edited frame tensor must be (3, H, W), got {tuple(edited.shape)}")
         array = edited.detach().cpu().to(torch.float32).numpy().transpose(1, 2, 0)
+        if edited.dtype == torch.uint8:
+            array = array / 255.0
     else:
         array = np.asarray(edited)
         if array.ndim != 3 or array.shape[2] != 3:
