@@ -178,8 +178,9 @@ def warp_frame(
     Args:
         image: ``float32 (H, W, C)`` in [0, 1].
         flow: ``float32 (2, H, W)`` displacement from this image to the output, in pixels.
-        mask: optional ``float32 (H, W)`` brush; the flow is multiplied by it and pixels where
-            it is 0 are copied from ``image`` exactly.
+        mask: optional ``float32 (H, W)`` brush: where it is 0 nothing moves and the output
+            is ``image`` exactly (inside, the field is used as given; the predictor has
+            already faded it towards the brush edge).
         splat, sharpness, fill, work_size: see :class:`WarpRenderer`.
 
     Returns:
@@ -188,7 +189,7 @@ def warp_frame(
     """
     h, w = image.shape[:2]
     if mask is not None:
-        flow = flow * mask[None]
+        flow = np.where(mask[None] > 0, flow, 0.0).astype(np.float32)
     if not flow.any():
         return image.copy(), np.zeros((h, w), bool)
     src, unseen = source_map(flow, splat=splat, sharpness=sharpness, work_size=work_size)
@@ -313,7 +314,7 @@ class WarpRenderer(Renderer):
     def render_frame(self, image: torch.Tensor, flow: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
         """One frame: ``image (3, H, W)`` in [0, 1] moved by ``flow (2, H, W)`` px -> ``(3, H, W)`` float32.
 
-        ``mask`` (``(H, W)`` in [0, 1]) scales the motion; where it is 0 the output equals ``image``.
+        ``mask`` (``(H, W)`` in [0, 1]): where it is 0 nothing moves and the output equals ``image``.
         Any other image-like input (``uint8 (H, W, 3)``, a path) is converted first.
         """
         image_np, mask_np = _check_inputs(image, flow.shape[-2:], mask)
