@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import os
+import warnings
 import zlib
 from collections.abc import Sequence
 from pathlib import Path
@@ -27,7 +28,15 @@ import pydantic
 import torch
 import torch.nn.functional as F
 
-from motionkit.errors import InvalidInputError, MediaReadError, MotionFileError, NonFiniteError, ShapeMismatchError
+from motionkit.errors import (
+    InvalidInputError,
+    MediaReadError,
+    MotionFileError,
+    MotionkitError,
+    NonFiniteError,
+    ShapeMismatchError,
+    TooLargeError,
+)
 from motionkit.io.image import check_size
 from motionkit.ops import raster
 from motionkit.ops.field import blur2d
@@ -123,12 +132,21 @@ def _read_mask_file(path: Path) -> np.ndarray:
     if not path.is_file():
         raise MediaReadError(f"cannot read mask image {path}: no such file")
     try:
-        with Image.open(path) as img:
-            return _pil_to_array(img)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(path) as img:
+                width, height = img.size
+                check_size(height, width, f"mask image {path}")  # refused before decoding any pixel
+                return _pil_to_array(img)
+    except MotionkitError:
+        raise
+    except Image.DecompressionBombError as exc:
+        raise TooLargeError(f"cannot read mask image {path}: {exc}") from None
     except UnidentifiedImageError:
         raise MediaReadError(f"cannot read mask image {path}: not an image file or an unsupported format") from None
-    except (OSError, SyntaxError, ValueError) as exc:
-        raise MediaReadError(f"cannot read mask image {path}: file is truncated or corrupt ({exc})") from None
+    except Exception as exc:
+        # Corrupt files fail inside Pillow's decoders in many ways; all mean "unreadable".
+        raise MediaReadError(f"cannot read mask image {path}: file is truncated or corrupt ({type(exc).__name__}: {exc})") from None
 
 
 class RegionMask:
@@ -371,11 +389,20 @@ class RegionMask:
             raise MotionFileError(f"not a motionkit mask document ({problems})") from None
         h, w = doc.size
         try:
-            raw = zlib.decompress(base64.b64decode(doc.data, validate=True))
+            check_size(h, w, "mask")
+        except InvalidInputError as exc:
+            raise MotionFileError(f"mask document: {exc}") from None
+        try:
+            # Never inflate more than the declared size needs: a small document cannot
+            # expand into gigabytes.
+            inflate = zlib.decompressobj()
+            raw = inflate.decompress(base64.b64decode(doc.data, validate=True), 4 * h * w + 1)
         except (ValueError, zlib.error) as exc:
             raise MotionFileError(f"mask document's data is not valid base64 zlib ({exc})") from None
+        if len(raw) > 4 * h * w or (len(raw) == 4 * h * w and not inflate.eof):
+            raise MotionFileError(f"mask document says {h} x {w} but holds more values than that")
         if len(raw) != 4 * h * w:
-            raise MotionFileError(f"mask document says {h} x {w} but holds {len(raw) // 4} values")
+            raise MotionFileError(f"mask document says {h} x {w} but holds only {len(raw) // 4} values")
         values = np.frombuffer(raw, dtype="<f4").reshape(h, w)
         try:
             return cls(values.astype(np.float32))

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import math
+import zlib
 
 import numpy as np
 import pytest
@@ -184,6 +186,9 @@ def test_json_round_trip_is_exact():
         (lambda d: json.dumps(d | {"data": "!!!"}), "base64"),
         (lambda d: json.dumps(d | {"format": "image"}), "format"),
         (lambda d: json.dumps({k: v for k, v in d.items() if k != "data"}), "data"),
+        (lambda d: json.dumps(d | {"size": [20000, 20000]}), "too large"),
+        # a 2 x 2 mask whose data inflates to 100 MB is refused without inflating it all
+        (lambda d: json.dumps(d | {"size": [2, 2], "data": base64.b64encode(zlib.compress(bytes(10**8))).decode()}), "holds"),
     ],
 )
 def test_malformed_json_raises_motion_file_error(edit, match):
