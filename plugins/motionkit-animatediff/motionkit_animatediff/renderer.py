@@ -30,7 +30,7 @@ import torch
 import torch.nn.functional as F
 
 import motionkit as mk
-from motionkit.errors import InvalidInputError, ShapeMismatchError, TooLargeError, WeightsNotFoundError
+from motionkit.errors import InvalidInputError, ShapeMismatchError, WeightsNotFoundError
 
 if TYPE_CHECKING:
     from motionkit import Clip, MotionField, RegionMask
@@ -154,6 +154,9 @@ class AnimateDiffRefineRenderer(mk.Renderer):
             of 8) and resized back; ``None`` keeps the clip's size. SD-1.5 works best at 512.
         seed: noise seed; the same seed and inputs give the same frames.
         keep_first_frame: frame 0 of the output is the input image exactly (the renderer contract).
+        window: frames the motion modules see at once (default 16, what AnimateDiff adapters are
+            trained on, or the adapter's length if shorter); longer clips are refined in
+            overlapping FreeNoise windows.
         preview: registered renderer that makes the preview (default ``"warp"``), with ``preview_options``.
         device, dtype: default CUDA/float16 when available, else CPU/float32.
         progress: show diffusers' progress bar.
@@ -180,6 +183,7 @@ class AnimateDiffRefineRenderer(mk.Renderer):
         long_side: int | None = 512,
         seed: int = 0,
         keep_first_frame: bool = True,
+        window: int | None = None,
         preview: str = "warp",
         preview_options: dict[str, Any] | None = None,
         device: str | torch.device | None = None,
@@ -203,6 +207,12 @@ class AnimateDiffRefineRenderer(mk.Renderer):
         self.pipeline = pipeline if pipeline is not None else load_pipeline(model, motion_adapter, dtype=self.dtype)
         self.pipeline.to(self.device)
         self.pipeline.set_progress_bar_config(disable=not progress)
+        window = min(16, self.max_frames) if window is None else window
+        if int(window) != window or not 2 <= window <= self.max_frames:
+            raise InvalidInputError(
+                f"window must be an integer in [2, {self.max_frames}] (this motion adapter's length), got {window!r}"
+            )
+        self.window = int(window)
 
     def __repr__(self) -> str:
         return (
@@ -212,38 +222,41 @@ class AnimateDiffRefineRenderer(mk.Renderer):
 
     @property
     def max_frames(self) -> int:
-        """Most frames one pass can refine: the motion adapter's positional-encoding length."""
+        """Most frames one motion-module pass sees: the motion adapter's positional-encoding length."""
         return int(getattr(self.pipeline.unet.config, "motion_max_seq_length", 32))
 
     def refine(self, frames: torch.Tensor) -> torch.Tensor:
         """Refine ``frames`` (``float32 (T, 3, H, W)`` in [0, 1]) and return them at the same size and range.
 
-        Raises:
-            TooLargeError: more frames than the motion adapter handles in one pass.
+        Clips longer than ``window`` frames are refined with FreeNoise sliding windows
+        (``window`` frames, a quarter-window stride), so any length works.
         """
         if frames.dim() != 4 or frames.shape[1] != 3:
             raise ShapeMismatchError(f"frames must be (T, 3, H, W) in [0, 1], got {tuple(frames.shape)}")
-        if frames.shape[0] > self.max_frames:
-            raise TooLargeError(
-                f"{frames.shape[0]} frames is more than this motion adapter refines at once ({self.max_frames}); "
-                "render fewer frames or refine the clip in pieces"
-            )
         size = tuple(frames.shape[-2:])
         height, width = work_size(size, self.long_side)
         video = _resize(frames, (height, width)).to(self.device, self.dtype)
         generator = torch.Generator(device="cpu").manual_seed(self.seed)
-        result = self.pipeline(
-            video=video[None],
-            prompt=self.prompt,
-            negative_prompt=self.negative_prompt if self.guidance_scale > 1 else None,
-            height=height,
-            width=width,
-            num_inference_steps=self.steps,
-            strength=self.strength,
-            guidance_scale=self.guidance_scale,
-            generator=generator,
-            output_type="pt",
-        )
+        long_clip = frames.shape[0] > self.window
+        if long_clip:
+            # FreeNoise: the motion modules see overlapping windows, blended frame by frame.
+            self.pipeline.enable_free_noise(context_length=self.window, context_stride=max(1, self.window // 4))
+        try:
+            result = self.pipeline(
+                video=video[None],
+                prompt=self.prompt,
+                negative_prompt=self.negative_prompt if self.guidance_scale > 1 else None,
+                height=height,
+                width=width,
+                num_inference_steps=self.steps,
+                strength=self.strength,
+                guidance_scale=self.guidance_scale,
+                generator=generator,
+                output_type="pt",
+            )
+        finally:
+            if long_clip:
+                self.pipeline.disable_free_noise()
         refined = result.frames[0].to("cpu", torch.float32)
         return _resize(refined, size)
 

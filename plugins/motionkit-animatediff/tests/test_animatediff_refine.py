@@ -10,7 +10,7 @@ import torch
 
 import motionkit as mk
 from motionkit import registry
-from motionkit.errors import InvalidInputError, TooLargeError, WeightsNotFoundError
+from motionkit.errors import InvalidInputError, WeightsNotFoundError
 from motionkit_animatediff import RENDERER_NAME, register
 from motionkit_animatediff.renderer import AnimateDiffRefineRenderer, work_size
 
@@ -23,7 +23,7 @@ class Spy:
         self.calls: list[dict] = []
 
     def __call__(self, **kwargs):
-        self.calls.append(kwargs)
+        self.calls.append({**kwargs, "free_noise": self._pipeline.free_noise_enabled})
         return self._pipeline(**kwargs)
 
     def __getattr__(self, name):
@@ -83,9 +83,18 @@ def test_odd_sizes_are_refined_at_multiples_of_eight_and_returned_at_their_size(
     assert (spy.calls[0]["height"], spy.calls[0]["width"]) == work_size((30, 37), 48) == (40, 48)
 
 
-def test_too_many_frames_and_bad_options_are_refused(pipeline, photo):
-    with pytest.raises(TooLargeError, match="more than this motion adapter"):
-        renderer(pipeline).render(photo, pan(9, (32, 32)))
+def test_clips_longer_than_the_window_are_refined_in_sliding_windows(pipeline, photo):
+    spy = Spy(pipeline)
+    long = renderer(spy, window=4).render(photo, pan(10, (32, 32)))
+    assert len(long) == 10 and spy.calls[0]["video"].shape[1] == 10 and spy.calls[0]["free_noise"]
+    assert not pipeline.free_noise_enabled                 # switched off again afterwards
+    renderer(spy, window=4).render(photo, pan(4, (32, 32)))
+    assert not spy.calls[1]["free_noise"]                 # a clip that fits is one plain pass
+
+
+def test_bad_options_are_refused(pipeline):
+    with pytest.raises(InvalidInputError, match="window"):
+        renderer(pipeline, window=9)                       # the tiny adapter knows 8 positions
     with pytest.raises(InvalidInputError, match="strength"):
         renderer(pipeline, strength=0.0)
     with pytest.raises(InvalidInputError, match="one denoising step"):
