@@ -27,7 +27,12 @@ __all__ = ["TASKS", "DataConfig", "TrainConfig", "TrainResult", "VideoCaptionDat
 
 
 def train_from_yaml(path: str | os.PathLike, task: str | None = None, **overrides: Any) -> TrainResult:
-    """Train with the settings of a YAML file; ``task`` and ``overrides`` replace its values."""
+    """Train with the settings of a YAML file; ``task`` and ``overrides`` replace its values.
+
+    Example:
+        >>> train_from_yaml("runs/controlnet.yaml", task="controlnet").step  # doctest: +SKIP
+        2000
+    """
     if task is not None:
         overrides["task"] = task
     return train(TrainConfig.from_yaml(path, **overrides))

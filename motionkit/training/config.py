@@ -52,6 +52,10 @@ class DataConfig(BaseModel):
         flow_estimator: registry name of the FlowEstimator that labels the flow from frame 0 to
             every sampled frame (``"dis"``, OpenCV DIS, by default; the paper used DOT).
         flow_cache: folder for the cached flow labels (default ``<folder>/.flow_cache``).
+
+    Example:
+        >>> DataConfig(folder="videos", stride=[2, 6]).stride_range
+        (2, 6)
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -95,6 +99,10 @@ class TrainConfig(BaseModel):
         sparse_ratio_max: the ControlNet's block mask keeps ``U(0, max)`` of the 8x8 blocks.
         kl_weight: weight of the flow VAE's KL term.
         seed, log_every, num_workers.
+
+    Example:
+        >>> TrainConfig(task="stage2", output_dir="out", data={"folder": "videos"}).steps
+        1000
     """
 
     model_config = ConfigDict(extra="forbid")

@@ -30,7 +30,12 @@ CHECKPOINTS = "checkpoints"
 
 @dataclass
 class TrainResult:
-    """What a run did: the step it reached, the losses it logged this run, its last checkpoint."""
+    """What a run did: the step it reached, the losses it logged this run, its last checkpoint.
+
+    Example:
+        >>> TrainResult(step=3).losses
+        []
+    """
 
     step: int
     losses: list[float] = field(default_factory=list)
@@ -38,7 +43,12 @@ class TrainResult:
 
 
 def latest_checkpoint(output_dir: Path) -> Path | None:
-    """The ``checkpoints/step-N`` folder with the largest N, or None."""
+    """The ``checkpoints/step-N`` folder with the largest N, or None.
+
+    Example:
+        >>> latest_checkpoint(Path("no-such-run")) is None
+        True
+    """
     folder = Path(output_dir) / CHECKPOINTS
     steps = [(int(p.name.split("-", 1)[1]), p) for p in folder.glob("step-*") if p.name.split("-", 1)[1].isdigit()]
     return max(steps)[1] if steps else None
@@ -49,6 +59,11 @@ def set_trainable(module: torch.nn.Module, patterns: list[str]) -> list[torch.nn
 
     Raises:
         InvalidInputError: no parameter matches.
+
+    Example:
+        >>> net = torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.Linear(2, 2))
+        >>> len(set_trainable(net, ["1."]))
+        2
     """
     params = []
     for name, p in module.named_parameters():

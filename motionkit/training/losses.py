@@ -25,6 +25,10 @@ class Networks:
     """What training may use; a task needs only some of them (see :func:`motionkit.training.models.load_networks`).
 
     ``stage1_unet`` carries the ControlNet (``attach_controlnet``) for the ``controlnet`` task.
+
+    Example:
+        >>> Networks().stage2_unet is None
+        True
     """
 
     text_encoder: Any = None
@@ -40,6 +44,9 @@ class FlowVAEObjective(torch.nn.Module):
     """The flow VAE as one module whose forward gives ``(reconstruction, kl)``.
 
     Distributed wrappers only see ``forward``, so the VAE is trained through this.
+
+    Example:
+        >>> recon, kl = FlowVAEObjective(flow_vae)(torch.rand(2, 2, 64, 64))  # doctest: +SKIP
     """
 
     def __init__(self, vae: Any) -> None:
@@ -75,7 +82,12 @@ def random_block_mask(batch: int, size: tuple[int, int], ratio: float, block: in
 
 
 def encode_text(nets: Networks, captions: list[str], null_ratio: float, device: torch.device) -> torch.Tensor:
-    """Frozen CLIP embeddings of the captions, each replaced by ``""`` with probability ``null_ratio``."""
+    """Frozen CLIP embeddings of the captions, each replaced by ``""`` with probability ``null_ratio``.
+
+    Example:
+        >>> encode_text(nets, ["a dog runs"], 0.1, torch.device("cpu")).shape  # doctest: +SKIP
+        torch.Size([1, 77, 768])
+    """
     texts = ["" if random.random() < null_ratio else c for c in captions]
     ids = nets.tokenizer(texts, padding="max_length", max_length=nets.tokenizer.model_max_length, truncation=True,
                          return_tensors="pt").input_ids.to(device)
@@ -111,7 +123,11 @@ def _noised(latents: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Te
 
 
 def flow_vae_loss(nets: Networks, batch: dict[str, Any], *, kl_weight: float = 1e-6, **_: Any) -> torch.Tensor:
-    """Reconstruction MSE of normalised flows (frames 1..F-1) plus ``kl_weight`` x KL."""
+    """Reconstruction MSE of normalised flows (frames 1..F-1) plus ``kl_weight`` x KL.
+
+    Example:
+        >>> flow_vae_loss(nets, batch).backward()  # doctest: +SKIP
+    """
     x = normalize_flow(_frames_flat(batch["flow"][:, 1:]))
     recon, kl = (nets.flow_vae_objective or FlowVAEObjective(nets.flow_vae))(x)
     return F.mse_loss(recon.float(), x.float()) + kl_weight * kl
@@ -119,7 +135,11 @@ def flow_vae_loss(nets: Networks, batch: dict[str, Any], *, kl_weight: float = 1
 
 def stage1_loss(nets: Networks, batch: dict[str, Any], *, control: bool = False, null_text_ratio: float = 0.1,
                 sparse_ratio_max: float = 0.5, **_: Any) -> torch.Tensor:
-    """Epsilon loss of the flow UNet on flow latents, conditioned on frame 0, text, strides (and sparse flow)."""
+    """Epsilon loss of the flow UNet on flow latents, conditioned on frame 0, text, strides (and sparse flow).
+
+    Example:
+        >>> stage1_loss(nets, batch, null_text_ratio=0.1).backward()  # doctest: +SKIP
+    """
     pixels, flow = batch["pixel_values"], batch["flow"]
     b, f = flow.shape[:2]
     device = pixels.device
@@ -143,12 +163,20 @@ def stage1_loss(nets: Networks, batch: dict[str, Any], *, control: bool = False,
 
 
 def controlnet_loss(nets: Networks, batch: dict[str, Any], **options: Any) -> torch.Tensor:
-    """:func:`stage1_loss` with random sparse blocks of the true flow as the ControlNet condition."""
+    """:func:`stage1_loss` with random sparse blocks of the true flow as the ControlNet condition.
+
+    Example:
+        >>> controlnet_loss(nets, batch, sparse_ratio_max=0.5).backward()  # doctest: +SKIP
+    """
     return stage1_loss(nets, batch, control=True, **options)
 
 
 def stage2_loss(nets: Networks, batch: dict[str, Any], *, null_text_ratio: float = 0.1, **_: Any) -> torch.Tensor:
-    """Epsilon loss of the video UNet on frames 1..F-1; frame 0 stays the clean reference latent."""
+    """Epsilon loss of the video UNet on frames 1..F-1; frame 0 stays the clean reference latent.
+
+    Example:
+        >>> stage2_loss(nets, batch).backward()  # doctest: +SKIP
+    """
     pixels, flow = batch["pixel_values"], batch["flow"]
     b = pixels.shape[0]
     latents = _to_video(_encode(nets.image_vae, _frames_flat(pixels) * 2 - 1), b) * LATENT_SCALE

@@ -22,7 +22,11 @@ TASK_PARTS = {
 
 
 def load_networks(task: str, folder: Path | None) -> Networks:
-    """Load what ``task`` needs from the converted ``folder`` (raises WeightsNotFoundError naming a missing file)."""
+    """Load what ``task`` needs from the converted ``folder`` (raises WeightsNotFoundError naming a missing file).
+
+    Example:
+        >>> nets = load_networks("controlnet", Path("weights/motion-i2v"))  # doctest: +SKIP
+    """
     from diffusers import AutoencoderKL
 
     from motionkit.pipelines.motion_i2v.weights import check_parts, load_text, weights_folder
@@ -59,7 +63,12 @@ def load_networks(task: str, folder: Path | None) -> Networks:
 
 
 def trained_module(task: str, nets: Networks):
-    """The module whose parameters a task optimises (the ControlNet is inside the stage-1 UNet)."""
+    """The module whose parameters a task optimises (the ControlNet is inside the stage-1 UNet).
+
+    Example:
+        >>> trained_module("controlnet", nets) is nets.stage1_unet  # doctest: +SKIP
+        True
+    """
     if task == "flow-vae" and nets.flow_vae is not None:
         from motionkit.training.losses import FlowVAEObjective
 

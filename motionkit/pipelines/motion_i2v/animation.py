@@ -30,7 +30,12 @@ _LATENT_RGB = torch.tensor(
 
 
 def latent_preview(latents: torch.Tensor) -> torch.Tensor:
-    """``(B, 4, F, h, w)`` scaled latents -> ``(F, 3, h, w)`` rough RGB in [0, 1] of batch 0 (no VAE call)."""
+    """``(B, 4, F, h, w)`` scaled latents -> ``(F, 3, h, w)`` rough RGB in [0, 1] of batch 0 (no VAE call).
+
+    Example:
+        >>> latent_preview(torch.zeros(1, 4, 2, 8, 8)).shape
+        torch.Size([2, 3, 8, 8])
+    """
     rgb = torch.einsum("cfhw,cr->frhw", latents[0].float().cpu(), _LATENT_RGB)
     return (rgb / 2 + 0.5).clamp(0, 1)
 
@@ -41,6 +46,11 @@ class Animator:
 
     ``unet`` is called ``unet(x, t, encoder_hidden_states=..., flow_pre=...)`` with ``flow_pre``
     ``(B, F, 2, H, W)`` in pixels.
+
+    Example:
+        >>> stage2 = Animator(unet, vae, text_encoder, tokenizer)  # doctest: +SKIP
+        >>> stage2(image, flow, None, "a boat sails", Sampling()).shape  # doctest: +SKIP
+        torch.Size([16, 3, 320, 512])
     """
 
     unet: Any

@@ -131,6 +131,11 @@ class MotionI2VPredictor(MotionPredictor):
         callback: ``callback(step, total, preview)`` after every step; ``preview`` is the
             predicted clean flow latent ``(F, 4, H/8, W/8)``.
         progress: show tqdm progress bars.
+
+    Example:
+        >>> predictor = MotionI2VPredictor("weights/motion-i2v", seed=0, dtype="float16")  # doctest: +SKIP
+        >>> predictor.predict(image, [drag], frames=16, prompt="a dog runs").flow.shape  # doctest: +SKIP
+        torch.Size([16, 2, 320, 512])
     """
 
     def __init__(
@@ -249,6 +254,11 @@ class MotionI2VRenderer(Renderer):
         callback: ``callback(step, total, preview)``; ``preview`` is a rough RGB of the predicted
             clean video ``(T, 3, H/8, W/8)``.
         Other options as :class:`MotionI2VPredictor`.
+
+    Example:
+        >>> renderer = MotionI2VRenderer("weights/motion-i2v", prompt="a dog runs", seed=0)  # doctest: +SKIP
+        >>> len(renderer.render(image, motion, fps=8))  # doctest: +SKIP
+        16
     """
 
     def __init__(

@@ -53,7 +53,12 @@ def working_size(size: tuple[int, int], resolution: tuple[int, int] | None = Non
 
 
 def resize_image(image: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
-    """``(C, H, W)`` or ``(N, C, H, W)`` -> same at ``size``, bilinear (antialiased when shrinking)."""
+    """``(C, H, W)`` or ``(N, C, H, W)`` -> same at ``size``, bilinear (antialiased when shrinking).
+
+    Example:
+        >>> resize_image(torch.zeros(3, 8, 8), (4, 4)).shape
+        torch.Size([3, 4, 4])
+    """
     batched = image.dim() == 4
     x = image if batched else image[None]
     if tuple(x.shape[-2:]) != tuple(size):
@@ -63,7 +68,12 @@ def resize_image(image: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
 
 
 def check_image(image: torch.Tensor) -> torch.Tensor:
-    """Validate a ``(3, H, W)`` float image in [0, 1]."""
+    """Validate a ``(3, H, W)`` float image in [0, 1].
+
+    Example:
+        >>> check_image(torch.zeros(3, 2, 2)).dtype
+        torch.float32
+    """
     if not isinstance(image, torch.Tensor) or image.dim() != 3 or image.shape[0] != 3:
         shape = tuple(image.shape) if isinstance(image, torch.Tensor) else type(image).__name__
         raise ShapeMismatchError(f"image must be a (3, H, W) float tensor in [0, 1], got {shape}")
@@ -87,6 +97,10 @@ def encode_prompt(
 
     Both are padded to the tokenizer's ``model_max_length`` (77 for SD-1.5), as the official
     pipelines do; the unconditional text is ``negative_prompt`` or the empty string.
+
+    Example:
+        >>> encode_prompt(text_encoder, tokenizer, "a boat", "", guidance=True, device=torch.device("cpu")).shape  # doctest: +SKIP
+        torch.Size([2, 77, 768])
     """
 
     def embed(text: str) -> torch.Tensor:
@@ -102,7 +116,12 @@ def encode_prompt(
 
 
 def vae_encode(vae: Any, images: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
-    """``(N, C, H, W)`` -> ``latent_dist.sample()`` ``(N, 4, H/8, W/8)`` (unscaled), one image at a time."""
+    """``(N, C, H, W)`` -> ``latent_dist.sample()`` ``(N, 4, H/8, W/8)`` (unscaled), one image at a time.
+
+    Example:
+        >>> vae_encode(vae, image[None] * 2 - 1, torch.Generator().manual_seed(0)).shape  # doctest: +SKIP
+        torch.Size([1, 4, 40, 64])
+    """
     dtype = next(vae.parameters()).dtype
     device = next(vae.parameters()).device
     out = []
@@ -113,7 +132,11 @@ def vae_encode(vae: Any, images: torch.Tensor, generator: torch.Generator | None
 
 
 def vae_decode(vae: Any):
-    """A ``(1, 4, h, w) -> (1, C, 8h, 8w)`` float32 decoder for :func:`~motionkit.pipelines.motion_i2v.loops.decode_frames`."""
+    """A ``(1, 4, h, w) -> (1, C, 8h, 8w)`` float32 decoder for :func:`~motionkit.pipelines.motion_i2v.loops.decode_frames`.
+
+    Example:
+        >>> decode_frames(vae_decode(vae), latents, LATENT_SCALE)  # doctest: +SKIP
+    """
     dtype = next(vae.parameters()).dtype
     device = next(vae.parameters()).device
 
@@ -124,7 +147,12 @@ def vae_decode(vae: Any):
 
 
 def make_generator(seed: int | None, generator: torch.Generator | None, device: torch.device) -> torch.Generator:
-    """The generator a call draws from: ``generator`` if given, else a new one seeded with ``seed`` (random if None)."""
+    """The generator a call draws from: ``generator`` if given, else a new one seeded with ``seed`` (random if None).
+
+    Example:
+        >>> make_generator(0, None, torch.device("cpu")).initial_seed()
+        0
+    """
     if generator is not None:
         return generator
     gen = torch.Generator(device="cpu")
@@ -136,7 +164,12 @@ def make_generator(seed: int | None, generator: torch.Generator | None, device: 
 
 
 def randn(shape: tuple[int, ...], generator: torch.Generator, device: torch.device) -> torch.Tensor:
-    """Standard normal noise drawn on the generator's device, then moved to ``device`` (float32)."""
+    """Standard normal noise drawn on the generator's device, then moved to ``device`` (float32).
+
+    Example:
+        >>> randn((2, 3), make_generator(0, None, torch.device("cpu")), torch.device("cpu")).shape
+        torch.Size([2, 3])
+    """
     return torch.randn(shape, generator=generator, device=generator.device, dtype=torch.float32).to(device)
 
 
@@ -146,6 +179,10 @@ def placed(module: Any, device: torch.device, offload: bool) -> Iterator[Any]:
 
     This is the model-CPU-offload idea of diffusers: only the module in use occupies the
     accelerator's memory.
+
+    Example:
+        >>> with placed(unet, torch.device("cuda"), offload=True):  # doctest: +SKIP
+        ...     eps = unet(x, t, stride, encoder_hidden_states=text)
     """
     if not offload or module is None or not hasattr(module, "to"):
         yield module

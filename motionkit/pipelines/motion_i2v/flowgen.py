@@ -45,6 +45,10 @@ class Sampling:
         callback: ``callback(step, total, preview)`` after every step (see the stage's docs).
         progress: show a tqdm bar per denoising loop.
         window, overlap: frames per temporal window (frame 0 included) and stage-2 overlap.
+
+    Example:
+        >>> Sampling(steps=10, guidance=5.0).window
+        16
     """
 
     steps: int = 25
@@ -61,7 +65,12 @@ class Sampling:
 
 
 def official_strides(count: int, step: int = OFFICIAL_STRIDE_STEP) -> torch.Tensor:
-    """``(1, count)`` int64 frame gaps ``step, 2*step, ...`` (official: 8..120 for 15 frames)."""
+    """``(1, count)`` int64 frame gaps ``step, 2*step, ...`` (official: 8..120 for 15 frames).
+
+    Example:
+        >>> official_strides(3).tolist()
+        [[8, 16, 24]]
+    """
     return torch.arange(1, count + 1, dtype=torch.long)[None] * int(step)
 
 
@@ -78,6 +87,11 @@ class FlowGenerator:
 
     ``unet`` is called ``unet(x, t, stride, encoder_hidden_states=..., control=...)``; a UNet
     without a ControlNet (``unet.controlnet is None``) can still generate from text.
+
+    Example:
+        >>> stage1 = FlowGenerator(unet, flow_vae, image_vae, text_encoder, tokenizer)  # doctest: +SKIP
+        >>> stage1(image, [drag], torch.zeros(320, 512), 16, "a boat sails", Sampling()).shape  # doctest: +SKIP
+        torch.Size([16, 2, 320, 512])
     """
 
     unet: Any
@@ -190,6 +204,10 @@ def tracks_to_points(tracks: Sequence[Any], scale: tuple[float, float]) -> list[
 
     Pixel centres sit at integers and images resize with ``align_corners=False``, so a point
     maps as ``x' = (x + 0.5) * sx - 0.5``.
+
+    Example:
+        >>> tracks_to_points([[[0.0, 0.0], [9.0, 9.0]]], (0.5, 0.5))[0].tolist()
+        [[-0.25, -0.25], [4.25, 4.25]]
     """
     out = []
     for track in tracks:

@@ -27,7 +27,12 @@ EpsFn = Callable[[torch.Tensor, Any], torch.Tensor]
 
 
 def network_output(out: Any) -> torch.Tensor:
-    """The tensor a diffusers-style model returned (``.sample``, a tuple's first item, or the tensor)."""
+    """The tensor a diffusers-style model returned (``.sample``, a tuple's first item, or the tensor).
+
+    Example:
+        >>> network_output((torch.ones(1),))
+        tensor([1.])
+    """
     if isinstance(out, torch.Tensor):
         return out
     if hasattr(out, "sample"):
@@ -43,7 +48,12 @@ def _model_dtype(module: Any) -> torch.dtype:
 
 
 def guide(eps: torch.Tensor, guidance: float) -> torch.Tensor:
-    """Classifier-free guidance on a ``[uncond, cond]`` batch: ``u + g * (c - u)``."""
+    """Classifier-free guidance on a ``[uncond, cond]`` batch: ``u + g * (c - u)``.
+
+    Example:
+        >>> guide(torch.tensor([1.0, 2.0]), 7.0)
+        tensor([8.])
+    """
     uncond, cond = eps.chunk(2)
     return uncond + guidance * (cond - uncond)
 
@@ -91,6 +101,10 @@ def denoise_flow(
 
     Returns:
         ``(B, 4, F, h, w)`` float32 flow latents (still x0.18215).
+
+    Example:
+        >>> latents = denoise_flow(unet, make_scheduler(), image_latent=z, noise=torch.randn(1, 8, 15, 40, 64),
+        ...                        stride=torch.arange(1, 16)[None] * 8, text_embeddings=text, control=control)  # doctest: +SKIP
     """
     latents = (noise * scheduler.init_noise_sigma)[:, :4].float()
     b, _, f, h, w = latents.shape
@@ -129,6 +143,9 @@ def stage2_eps_fn(unet: Any, text_embeddings: torch.Tensor, flow: torch.Tensor) 
     """The stage-2 network as ``eps(x, t)`` for a CFG-expanded batch ``x`` and its pixel flow.
 
     ``flow`` is ``(B', F, 2, H, W)`` pixels, already expanded to ``x``'s batch.
+
+    Example:
+        >>> eps = stage2_eps_fn(unet, text, flow[None].repeat(2, 1, 1, 1, 1))  # doctest: +SKIP
     """
     dtype = _model_dtype(unet)
 
@@ -169,6 +186,10 @@ def denoise_video(
 
     Returns:
         ``(B, 4, F, h, w)`` float32 latents with frame 0 set to ``image_latent``.
+
+    Example:
+        >>> latents = denoise_video(stage2_eps_fn(unet, text, flow2), make_scheduler(), image_latent=z,
+        ...                         noise=torch.randn(1, 4, 16, 40, 64), static=brush)  # doctest: +SKIP
     """
     latents = (noise * scheduler.init_noise_sigma).float().clone()
     if image_latent.shape[:2] != latents.shape[:2] or image_latent.shape[-2:] != latents.shape[-2:]:
@@ -203,6 +224,10 @@ def decode_frames(decode: Callable[[torch.Tensor], torch.Tensor], latents: torch
     """Decode ``(B, C, F, h, w)`` latents one frame at a time (VAE slicing) -> ``(B, C', F, H, W)``.
 
     ``decode`` maps ``(1, C, h, w)`` to ``(1, C', H, W)``; latents are multiplied by ``1 / scale`` first, as the official code does.
+
+    Example:
+        >>> decode_frames(lambda z: z, torch.ones(1, 4, 2, 3, 3), 0.5).shape
+        torch.Size([1, 4, 2, 3, 3])
     """
     b, _, f = latents.shape[:3]
     flat = (latents * (1.0 / scale)).permute(0, 2, 1, 3, 4).reshape(b * f, *latents.shape[1:2], *latents.shape[3:])

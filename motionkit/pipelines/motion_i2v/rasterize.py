@@ -160,6 +160,11 @@ def sparse_condition(
     Returns:
         ``sparse (F, 2, H, W)`` normalised flow in [0, 1] (0.5 = no motion) ready for the flow
         VAE, and ``mask (F, 1, H, W)`` (1 = flow known).
+
+    Example:
+        >>> sparse, mask = sparse_condition(torch.zeros(1, 2, 2, 2), torch.zeros(1, 1, 2, 2), torch.zeros(2, 2))
+        >>> float(sparse.mean()), float(mask.sum())
+        (0.5, 0.0)
     """
     _, _, h, w = drag.shape
     scale = drag.new_tensor([w, h]).view(1, 2, 1, 1)

@@ -39,7 +39,12 @@ VIDEO_ATOL = 5e-4
 
 @dataclass(frozen=True)
 class ReplayRecord:
-    """One compared tensor: its name, the largest absolute error, the tolerance and the verdict."""
+    """One compared tensor: its name, the largest absolute error, the tolerance and the verdict.
+
+    Example:
+        >>> ReplayRecord("stage1.video", 6e-4, 4.7e-3, True).ok
+        True
+    """
 
     name: str
     max_err: float
@@ -70,6 +75,9 @@ def load_tiny_models(folder: str | os.PathLike) -> tuple[torch.nn.Module, torch.
 
     Weights carry the official key names and load strictly into motionkit's networks
     (:func:`motionkit.models.motion_i2v.parity.load_fixture_model`).
+
+    Example:
+        >>> stage1, stage2 = load_tiny_models("shared/fixtures/motion_i2v_official/tiny")  # doctest: +SKIP
     """
     from motionkit.models.motion_i2v.parity import load_fixture_model
 
@@ -130,7 +138,12 @@ def _guidance(folder: Path) -> float:
 
 
 def replay_stage1(unet: torch.nn.Module, cases: dict[str, torch.Tensor], guidance: float = 7.0) -> list[ReplayRecord]:
-    """Run the stage-1 loop on the stored inputs and compare its steps and video."""
+    """Run the stage-1 loop on the stored inputs and compare its steps and video.
+
+    Example:
+        >>> [r.ok for r in replay_stage1(stage1, cases)]  # doctest: +SKIP
+        [True, True]
+    """
     steps = len(cases["stage1.timesteps"])
     noise = cases["in.stage1_latents_8ch"]
     frames = noise.shape[2]
@@ -159,7 +172,12 @@ def replay_stage1(unet: torch.nn.Module, cases: dict[str, torch.Tensor], guidanc
 
 def replay_stage2(unet: torch.nn.Module, cases: dict[str, torch.Tensor], flow: torch.Tensor,
                   guidance: float = 7.0) -> list[ReplayRecord]:
-    """Run the stage-2 loop on the stored inputs and ``flow`` ``(F, 2, H, W)`` pixels; compare steps and video."""
+    """Run the stage-2 loop on the stored inputs and ``flow`` ``(F, 2, H, W)`` pixels; compare steps and video.
+
+    Example:
+        >>> [r.ok for r in replay_stage2(stage2, cases, flow)]  # doctest: +SKIP
+        [True, True]
+    """
     steps = len(cases["stage2.timesteps"])
     image_latent = (cases["in.first_frame_latent_prescale"] * LATENT_SCALE).unsqueeze(2)
     static = F.interpolate(cases["in.brush_mask"], scale_factor=(1, 1 / 8, 1 / 8), mode="nearest")
@@ -195,6 +213,10 @@ def run_pipeline_cases(folder: str | os.PathLike) -> list[ReplayRecord]:
 
     Raises:
         WeightsNotFoundError: a file of the layout is missing.
+
+    Example:
+        >>> [r.name for r in run_pipeline_cases("shared/fixtures/motion_i2v_official/tiny") if not r.ok]  # doctest: +SKIP
+        []
     """
     folder = Path(folder)
     cases = load_file(_need(folder, "pipeline_cases.safetensors"))
@@ -209,6 +231,10 @@ def parity_checks(folder: str | os.PathLike, keys_path: str | os.PathLike | None
 
     Append it to :data:`motionkit.models.motion_i2v.parity.CHECKS`; a folder without
     ``pipeline_cases.safetensors`` gives no records. ``keys_path`` is unused.
+
+    Example:
+        >>> from motionkit.models.motion_i2v import parity
+        >>> parity.CHECKS.append(parity_checks)  # doctest: +SKIP
     """
     from motionkit.models.motion_i2v.parity import CheckRecord
 
@@ -218,7 +244,12 @@ def parity_checks(folder: str | os.PathLike, keys_path: str | os.PathLike | None
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m motionkit.pipelines.motion_i2v.replay FOLDER``: print the records, exit 1 on any failure."""
+    """``python -m motionkit.pipelines.motion_i2v.replay FOLDER``: print the records, exit 1 on any failure.
+
+    Example:
+        >>> main(["shared/fixtures/motion_i2v_official/tiny"])  # doctest: +SKIP
+        0
+    """
     import sys
 
     args = sys.argv[1:] if argv is None else argv

@@ -54,6 +54,10 @@ def noise_to_level(scheduler: DDIMScheduler, clean: torch.Tensor, noise: torch.T
 
     Returns:
         ``(B, 4, F, h, w)`` in ``noise``'s dtype, computed in float32 like the official loop.
+
+    Example:
+        >>> noise_to_level(make_scheduler(), torch.zeros(1, 4, 1, 2, 2), torch.ones(1, 4, 3, 2, 2), 999).shape
+        torch.Size([1, 4, 3, 2, 2])
     """
     t = torch.tensor([int(timestep)], dtype=torch.long)
     return scheduler.add_noise(clean, noise, t)

@@ -44,7 +44,12 @@ DTYPES = {"float32": torch.float32, "fp32": torch.float32, "float16": torch.floa
 
 
 def resolve_dtype(dtype: str | torch.dtype | None) -> torch.dtype:
-    """``"float16"``/``"fp16"``/``torch.float16``... -> a torch dtype (None -> float32, the official precision)."""
+    """``"float16"``/``"fp16"``/``torch.float16``... -> a torch dtype (None -> float32, the official precision).
+
+    Example:
+        >>> resolve_dtype("bf16")
+        torch.bfloat16
+    """
     if dtype is None:
         return torch.float32
     if isinstance(dtype, torch.dtype):
@@ -55,21 +60,35 @@ def resolve_dtype(dtype: str | torch.dtype | None) -> torch.dtype:
 
 
 def resolve_device(device: str | torch.device | None) -> torch.device:
-    """The device to run on: ``device`` if given, else CUDA when available, else the CPU."""
+    """The device to run on: ``device`` if given, else CUDA when available, else the CPU.
+
+    Example:
+        >>> resolve_device("cpu")
+        device(type='cpu')
+    """
     if device is not None:
         return torch.device(device)
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
 def weights_folder(weights: str | os.PathLike | None = None) -> Path:
-    """Where converted weights are looked for (see the module docs for the order)."""
+    """Where converted weights are looked for (see the module docs for the order).
+
+    Example:
+        >>> weights_folder("weights/motion-i2v").name
+        'motion-i2v'
+    """
     if weights is not None:
         return Path(weights).expanduser()
     return Path(os.environ.get(ENV_VAR, DEFAULT_FOLDER)).expanduser()
 
 
 def check_parts(folder: Path, parts: tuple[str, ...]) -> None:
-    """Raise :class:`WeightsNotFoundError` naming the first missing file of ``parts`` under ``folder``."""
+    """Raise :class:`WeightsNotFoundError` naming the first missing file of ``parts`` under ``folder``.
+
+    Example:
+        >>> check_parts(Path("weights/motion-i2v"), STAGE2_PARTS)  # doctest: +SKIP
+    """
     for part in parts:
         marker = folder / part / _MARKER.get(part, "config.json")
         if not marker.is_file():
@@ -89,6 +108,9 @@ def load_text(folder: Path, dtype: torch.dtype, prefix: str = "") -> tuple[Any, 
 
     ``prefix="stage2_"`` reads ``stage2_text_encoder/`` and ``stage2_tokenizer/`` when the
     converter wrote them (stage 2's text model differs from stage 1's), else the shared ones.
+
+    Example:
+        >>> text_encoder, tokenizer = load_text(Path("weights/motion-i2v"), torch.float16)  # doctest: +SKIP
     """
     from transformers import CLIPTextModel, CLIPTokenizer
 
@@ -104,6 +126,9 @@ def load_flow_generator(weights: str | os.PathLike | None = None, dtype: str | t
 
     The UNet, ControlNet and text model take ``dtype``; both VAEs stay float32 (the SD VAE
     overflows in float16).
+
+    Example:
+        >>> stage1 = load_flow_generator("weights/motion-i2v", dtype="float16")  # doctest: +SKIP
     """
     from diffusers import AutoencoderKL
 
@@ -127,7 +152,11 @@ def load_flow_generator(weights: str | os.PathLike | None = None, dtype: str | t
 
 
 def load_animator(weights: str | os.PathLike | None = None, dtype: str | torch.dtype | None = None):
-    """Build a :class:`~motionkit.pipelines.motion_i2v.animation.Animator` from a converted folder."""
+    """Build a :class:`~motionkit.pipelines.motion_i2v.animation.Animator` from a converted folder.
+
+    Example:
+        >>> stage2 = load_animator("weights/motion-i2v", dtype="float16")  # doctest: +SKIP
+    """
     from diffusers import AutoencoderKL
 
     from motionkit.models.motion_i2v.unet import AnimationUNet3DConditionModel

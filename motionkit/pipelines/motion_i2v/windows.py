@@ -86,6 +86,11 @@ def windowed_eps(make_eps: Callable[[list[int]], EpsFn], frames: int, window: in
     Returns:
         ``eps(x (B, C, frames, h, w), t)``; with a single window it is ``make_eps`` of all frames
         unchanged, so the official loop is reproduced exactly.
+
+    Example:
+        >>> eps = windowed_eps(lambda idx: (lambda x, t: x * 2), frames=12, window=4, overlap=1)
+        >>> bool((eps(torch.ones(2, 4, 12, 3, 3), 0) == 2).all())
+        True
     """
     windows = plan_windows(frames, window, overlap)
     if len(windows) == 1:
