@@ -132,3 +132,11 @@ def test_missing_pretrained_weights_point_to_the_converter(tmp_path, video_folde
     path.write_text(f"task: stage1\noutput_dir: {tmp_path / 'o'}\npretrained: {tmp_path / 'none'}\ndata: {{folder: {video_folder}}}\n")
     with pytest.raises(WeightsNotFoundError, match="convert-official"):
         train_from_yaml(path)
+
+
+def test_bf16_mixed_precision_steps(make_networks, data_config, tmp_path):
+    fixed = [VideoCaptionDataset(data_config, estimator=ShiftEstimator())[0]]
+    config = TrainConfig(task="stage2", output_dir=tmp_path / "bf16", data=data_config, steps=2, mixed_precision="bf16",
+                         learning_rate=1e-3)
+    result = train(config, make_networks("stage2"), dataset=fixed)
+    assert result.step == 2 and all(torch.isfinite(torch.tensor(result.losses)))
