@@ -123,6 +123,9 @@ def train(
     Returns:
         :class:`TrainResult` with the step reached and this run's losses.
 
+    accelerate keeps one state per process, so one process trains with one ``mixed_precision``
+    (as ``accelerate launch`` runs do).
+
     Example:
         >>> result = train(TrainConfig.from_yaml("controlnet.yaml"))   # doctest: +SKIP
         >>> result.step                                                 # doctest: +SKIP

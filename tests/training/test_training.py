@@ -134,7 +134,17 @@ def test_missing_pretrained_weights_point_to_the_converter(tmp_path, video_folde
         train_from_yaml(path)
 
 
-def test_bf16_mixed_precision_steps(make_networks, data_config, tmp_path):
+@pytest.fixture
+def fresh_accelerate():
+    # accelerate keeps one process-wide state; a run with another precision needs a fresh one
+    from accelerate.state import AcceleratorState
+
+    AcceleratorState._reset_state(True)
+    yield
+    AcceleratorState._reset_state(True)
+
+
+def test_bf16_mixed_precision_steps(make_networks, data_config, tmp_path, fresh_accelerate):
     fixed = [VideoCaptionDataset(data_config, estimator=ShiftEstimator())[0]]
     config = TrainConfig(task="stage2", output_dir=tmp_path / "bf16", data=data_config, steps=2, mixed_precision="bf16",
                          learning_rate=1e-3)
