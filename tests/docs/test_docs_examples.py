@@ -50,10 +50,15 @@ def test_docs_pages_exist():
 
 
 @pytest.mark.parametrize("page", PAGES, ids=[str(p.relative_to(DOCS)) for p in PAGES])
-def test_page_examples_run(page: Path, docs_workspace: Path):
+def test_page_examples_run(page: Path, docs_workspace: Path, monkeypatch):
     from typer.testing import CliRunner
 
+    from motionkit import registry
     from motionkit.cli.app import app
+
+    # Pages that show how to register a component must not leave it behind for other tests.
+    monkeypatch.setattr(registry, "_components", {kind: dict(names) for kind, names in registry._components.items()})
+    monkeypatch.setattr(registry, "_origin", dict(registry._origin))
 
     namespace: dict = {"__name__": f"docs_{page.stem}"}
     for lang, code, line, skip in blocks(page):
