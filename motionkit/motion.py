@@ -195,7 +195,14 @@ class MotionField:
     __hash__ = None  # equal fields must hash equal; tensors do not hash by value
 
     def allclose(self, other: MotionField, atol: float = 1e-4) -> bool:
-        """Same shape and every component within ``atol`` pixels."""
+        """Same shape and every component within ``atol`` pixels.
+
+        Example:
+            >>> MotionField.zeros(2, (4, 4)).allclose(MotionField.camera(pan=(1e-6, 0), frames=2, size=(4, 4)))
+            True
+        """
+        if not isinstance(other, MotionField):
+            raise InvalidInputError(f"allclose needs another MotionField, got {type(other).__name__}")
         return self._flow.shape == other._flow.shape and torch.allclose(self._flow, other._flow, rtol=0.0, atol=atol)
 
     # --- algebra -------------------------------------------------------------------------
@@ -222,12 +229,14 @@ class MotionField:
         return MotionField._own(self._flow + other._flow)
 
     def __sub__(self, other: MotionField) -> MotionField:
+        """Difference of two motions, pixel by pixel: ``(a - b)_t(p) = a_t(p) - b_t(p)``."""
         if not isinstance(other, MotionField):
             return NotImplemented
         self._check_same(other, "subtract")
         return MotionField._own(self._flow - other._flow)
 
     def __neg__(self) -> MotionField:
+        """Every vector reversed: ``(-a)_t(p) = -a_t(p)`` (not the inverse motion; see :meth:`reverse`)."""
         return MotionField._own(-self._flow)
 
     def __mul__(self, weight: float | Sequence[float] | torch.Tensor | np.ndarray) -> MotionField:
