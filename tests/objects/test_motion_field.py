@@ -10,6 +10,7 @@ import torch
 
 from motionkit import MotionField, RegionMask
 from motionkit.errors import InvalidInputError, NonFiniteError, ShapeMismatchError, TooLargeError
+from motionkit.ops import field as field_ops
 from motionkit.ops.warp import backward_warp, pixel_grid
 
 H, W, T = 24, 32, 5
@@ -252,6 +253,18 @@ def test_camera_pan_moves_photo_content(cat_photo):
     ys, xs = slice(20, h - 20), slice(20, w - 20)
     moved = frame[:, ys.start + dy : ys.stop + dy, xs.start + dx : xs.stop + dx]
     assert torch.allclose(moved, image[:, ys, xs], atol=1e-5)
+
+
+def test_camera_zoom_magnifies_photo_content_about_the_centre(cat_photo):
+    image = torch.from_numpy(cat_photo[:299]).permute(2, 0, 1).float() / 255  # odd sides: the centre is a pixel
+    h, w = image.shape[-2:]
+    cx, cy = (w - 1) // 2, (h - 1) // 2
+    field = MotionField.camera(zoom=2.0, frames=3, size=(h, w))
+    # render the last frame by reading frame 0 through the field's inverse
+    frame = backward_warp(image, field_ops.invert(field.flow[-1:]))[0]
+    assert torch.allclose(frame[:, cy, cx], image[:, cy, cx], atol=1e-5)  # the centre stays put
+    for dx, dy in [(10, 0), (-7, 12), (30, -25)]:  # content d from the centre appears 2 d from it
+        assert torch.allclose(frame[:, cy + 2 * dy, cx + 2 * dx], image[:, cy + dy, cx + dx], atol=1e-4)
 
 
 def test_camera_zoom_keeps_centre_and_scales_distance():
