@@ -205,7 +205,7 @@ class MotionI2VPredictor(MotionPredictor):
             image: the reference frame; Motion-I2V needs the pixels (``None`` is refused).
             trajectories: drags in image pixels; each is PCHIP-resampled to ``frames`` points.
             mask: motion brush (:class:`~motionkit.RegionMask` or ``(H, W)`` values), 1 = may move;
-                the field is exactly zero where it is below 0.5.
+                the field is exactly zero where it is 0.5 or less (the official threshold).
             frames: frames of the field, frame 0 included (default: the first drag's length, else 16).
             size: ignored (the image's size is used); accepted for the protocol.
             prompt: text describing the motion.
@@ -236,7 +236,7 @@ class MotionI2VPredictor(MotionPredictor):
             )
         flow = resize(flow, (h, w)) if (wh, ww) != (h, w) else flow
         if values is not None:
-            flow = flow * (values >= 0.5).float()
+            flow = flow * (values > 0.5).float()
         return MotionField(flow)
 
 
@@ -315,7 +315,7 @@ class MotionI2VRenderer(Renderer):
         Args:
             image: the reference frame.
             motion: ``MotionField`` (or ``(T, 2, H, W)`` pixels) at the image's size.
-            mask: where given, pixels with mask < 0.5 keep the reference (RePaint in latent space).
+            mask: where given, pixels with mask <= 0.5 keep the reference (RePaint in latent space).
             fps: frame rate of the returned clip.
             prompt: overrides the constructor's prompt for this call.
 

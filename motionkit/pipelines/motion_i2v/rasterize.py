@@ -132,8 +132,9 @@ def rasterize_drags(
 def static_from_region(values: torch.Tensor | None, size: tuple[int, int]) -> torch.Tensor:
     """motionkit brush (1 = may move) -> the official *static* brush (1 = must not move), ``(H, W)``.
 
-    The official demo thresholds the painted mask at 0.5 and treats "nothing painted" as
-    "everything may move"; ``None`` gives that (all zeros). Soft masks are thresholded the same way.
+    The official demo counts a pixel as painted (movable) where the mask is above 0.5 and
+    treats "nothing painted" as "everything may move"; ``None`` gives that (all zeros). Soft
+    masks are thresholded the same way, so values <= 0.5 are static.
 
     Example:
         >>> static_from_region(torch.tensor([[1.0, 0.2]]), (1, 2)).tolist()
@@ -144,7 +145,7 @@ def static_from_region(values: torch.Tensor | None, size: tuple[int, int]) -> to
     values = torch.as_tensor(values, dtype=torch.float32)
     if values.shape != size:
         values = torch.nn.functional.interpolate(values[None, None], size=size, mode="bilinear", align_corners=False)[0, 0]
-    return (values < 0.5).float()
+    return (values <= 0.5).float()
 
 
 def sparse_condition(
