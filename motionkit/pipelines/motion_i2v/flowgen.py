@@ -159,7 +159,19 @@ class FlowGenerator:
             total[start : end + 1] = flow if start == 0 else compose(total[start].expand(count, -1, -1, -1), flow)
         return total
 
-    def _window(self, reference, tracks, static, count, text, stride, sampling: Sampling, flow_unit, segment) -> torch.Tensor:
+    def _window(
+        self,
+        reference: torch.Tensor,
+        tracks: Sequence[np.ndarray],
+        static: torch.Tensor,
+        count: int,
+        text: torch.Tensor,
+        stride: torch.Tensor,
+        sampling: Sampling,
+        flow_unit: int | None,
+        segment: tuple[int, int],
+    ) -> torch.Tensor:
+        """One stage-1 run of ``count`` frames from ``reference``: ``(count, 2, H, W)`` pixels, frame 0 zero."""
         device, gen, offload = sampling.device, sampling.generator, sampling.cpu_offload
         h, w = reference.shape[-2:]
         control = None
