@@ -30,18 +30,23 @@ def _fill_even_odd(poly: np.ndarray, height: int, width: int) -> np.ndarray:
 
     A scanline at row ``y`` crosses edge ``a -> b`` when ``y`` lies in the half-open span of the
     edge's ends, so shared vertices count once; a point is inside when an odd number of
-    crossings lie at or left of it.
+    crossings lie at or left of it. Work grows with the number of crossings, not with
+    rows x edges, so polygons with thousands of vertices stay cheap.
     """
-    a, b = poly, np.roll(poly, -1, axis=0)
-    rows = np.arange(height, dtype=np.float64)[:, None]  # (H, 1) against edges (1, N)
-    lo, hi = np.minimum(a[:, 1], b[:, 1]), np.maximum(a[:, 1], b[:, 1])
-    crosses = (rows >= lo) & (rows < hi)
-    dy = np.where(b[:, 1] != a[:, 1], b[:, 1] - a[:, 1], 1.0)
-    x = a[:, 0] + (rows - a[:, 1]) * (b[:, 0] - a[:, 0]) / dy
-    first = np.clip(np.ceil(x), 0, width).astype(np.int64)  # first lattice column right of the crossing
-    toggles = np.zeros((height, width + 1), np.int64)
-    r, c = np.nonzero(crosses)
-    np.add.at(toggles, (r, first[r, c]), 1)
+    toggles = np.zeros((height, width + 1), np.int32)
+    rows, cols = [], []
+    for (ax, ay), (bx, by) in zip(poly, np.roll(poly, -1, axis=0)):
+        if ay == by:
+            continue  # horizontal edges are never crossed by a scanline
+        first, last = max(int(np.ceil(min(ay, by))), 0), min(int(np.ceil(max(ay, by))), height)
+        if first >= last:
+            continue
+        ys = np.arange(first, last)
+        xs = ax + (ys - ay) * (bx - ax) / (by - ay)
+        rows.append(ys)
+        cols.append(np.clip(np.ceil(xs), 0, width).astype(np.int64))  # first lattice column right of it
+    if rows:
+        np.add.at(toggles, (np.concatenate(rows), np.concatenate(cols)), 1)
     return (np.cumsum(toggles[:, :width], axis=1) % 2).astype(bool)
 
 
