@@ -28,7 +28,6 @@ import cv2
 import numpy as np
 import pydantic
 import torch
-from scipy.interpolate import PchipInterpolator
 
 from motionkit.errors import InvalidInputError, MotionFileError, NonFiniteError, OutOfBoundsError, TooLargeError
 from motionkit.io.atomic import atomic_path
@@ -156,6 +155,8 @@ class Trajectory(pydantic.BaseModel):
         if interpolation == "linear":
             path = np.stack([np.interp(times, knots, ctrl[:, i]) for i in range(2)], axis=1)
         else:
+            from scipy.interpolate import PchipInterpolator  # 0.8 s to import: only when used
+
             path = PchipInterpolator(knots, ctrl, axis=0)(times)
         return cls(path)
 
