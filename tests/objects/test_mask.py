@@ -68,6 +68,11 @@ def test_polygon_circle_area_and_union():
     assert math.isclose(both.area() * 2500, 2 * 9 * 9, rel_tol=1e-6)  # vertices on pixel centres: 9 x 9 each
     with pytest.raises(InvalidInputError):
         RegionMask.from_polygon([(0, 0), (5, 5)], (10, 10))
+    # shapes reaching beyond the image are clipped to it
+    assert RegionMask.from_polygon([(-50, -50), (200, -40), (150, 300)], (10, 10)) == RegionMask.full((10, 10))
+    half_out = RegionMask.from_polygon([(-20.5, -0.5), (4.5, -0.5), (4.5, 9.5), (-20.5, 9.5)], (10, 10))
+    assert half_out.area() == 0.5
+    assert RegionMask.from_polygon([(20, 20), (30, 20), (30, 30)], (10, 10)).area() == 0.0
 
 
 def test_strokes_cover_points_within_radius():
