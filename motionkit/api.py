@@ -181,8 +181,12 @@ def animate(
         >>> clip = animate("cat.png", [Trajectory.line((265, 240), (290, 228))], camera={"zoom": 1.05})  # doctest: +SKIP
     """
     predictor, renderer = _resolve_backend(backend, predictor, renderer)
-    if backend == "motion-i2v" and predictor_options is not None and renderer_options is None:
-        renderer_options = {k: v for k, v in predictor_options.items() if k in ("weights", "device", "dtype")}
+    if renderer == "motion-i2v" and renderer_options is None:
+        # The learned renderer reads the same weights folder, devices and sampling settings.
+        shared = ("weights", "device", "dtype", "seed", "steps", "guidance", "negative_prompt", "cpu_offload")
+        renderer_options = {k: v for k, v in (predictor_options or {}).items() if k in shared}
+        if prompt is not None:
+            renderer_options["prompt"] = prompt
     image_t = _image_tensor(image)
     motion = predict_motion(
         image_t,

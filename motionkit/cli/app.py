@@ -56,10 +56,11 @@ def animate(
     trajectories = [mk.Trajectory.from_points(points, frames=frames) for points in drags]
     trajectories += [mk.Trajectory.pin(point, frames=frames) for point in pins]
     mask = mk.RegionMask.from_image(brush) if brush is not None else None
-    predictor_options = {}
+    predictor_options: dict = {}
+    renderer_options: dict = {}
     if backend == "motion-i2v":
-        predictor_options = {"weights": weights, "seed": seed}
-        predictor_options = {k: v for k, v in predictor_options.items() if v is not None}
+        predictor_options = {k: v for k, v in {"weights": weights, "seed": seed}.items() if v is not None}
+        renderer_options = {**predictor_options, **({"prompt": prompt} if prompt else {})}
     elif backend != "classical":
         raise mk.errors.InvalidInputError(f"--backend {backend!r}: expected classical or motion-i2v")
     pred_name, render_name = api.BACKENDS[backend]
@@ -74,7 +75,7 @@ def animate(
         motion.save(save_motion)
         _say(f"wrote {save_motion}")
     _say("rendering ...")
-    renderer = mk.Renderer.get(render_name, **({"weights": weights} if weights and backend == "motion-i2v" else {}))
+    renderer = mk.Renderer.get(render_name, **renderer_options)
     clip = renderer.render(image_t, motion, None if camera_move else mask, fps=fps)
     clip.write(output, progress=True)
     _say(f"wrote {output} ({len(clip)} frames, {time.perf_counter() - started:.1f} s)")
@@ -186,3 +187,33 @@ def convert_official(
 
     convert(source, destination, progress=True)
     typer.echo(f"wrote {destination}")
+
+
+@app.command(epilog="Example: motionkit train controlnet --data ./videos --config controlnet.yaml  (multi-GPU: accelerate launch -m motionkit train ...)")
+def train(
+    task: str = typer.Argument(..., help="What to train: flow-vae, stage1, controlnet or stage2."),
+    data: Optional[Path] = typer.Option(None, "--data", help="Folder of videos with captions (clip.mp4 + clip.txt); overrides the config's."),
+    config: Optional[Path] = typer.Option(None, "--config", help="YAML file of training settings (motionkit.training.TrainConfig)."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Run folder for checkpoints and loss.jsonl (default: the config's, else runs/TASK)."),
+    pretrained: Optional[Path] = typer.Option(None, "--pretrained", help="Converted Motion-I2V weights to start from."),
+    steps: Optional[int] = typer.Option(None, "--steps", min=1, help="Optimisation steps (overrides the config's)."),
+) -> None:
+    """Train one Motion-I2V component on a folder of captioned videos (HuggingFace accelerate)."""
+    from motionkit.errors import InvalidInputError
+    from motionkit.training import TASKS, TrainConfig
+    from motionkit.training import train as run_training
+
+    if task not in TASKS:
+        raise InvalidInputError(f"unknown training task {task!r}; expected one of {', '.join(TASKS)}")
+    overrides = {k: v for k, v in {"output_dir": output, "pretrained": pretrained, "steps": steps}.items() if v is not None}
+    if config is not None:
+        settings = TrainConfig.from_yaml(config, task=task, **overrides)
+        if data is not None:
+            settings = settings.model_copy(update={"data": settings.data.model_copy(update={"folder": data})})
+    elif data is None:
+        raise InvalidInputError("motionkit train needs --data FOLDER or a --config that names one")
+    else:
+        overrides.setdefault("output_dir", Path("runs") / task)
+        settings = TrainConfig(task=task, data={"folder": data}, **overrides)
+    result = run_training(settings)
+    typer.echo(f"trained {task} to step {result.step}; checkpoints in {settings.output_dir}")

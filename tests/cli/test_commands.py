@@ -96,3 +96,21 @@ def test_demo_writes_its_files(tmp_path, capsys):
     clip = mk.Clip.read(tmp_path / "demo" / "demo.mp4")
     assert len(clip) == 16 and clip.size == (300, 450)  # H.264 needs even sizes: 451 -> 450
     assert "done in" in capsys.readouterr().out
+
+
+def test_learned_backend_without_weights_names_what_to_do(cat_file, tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("MOTIONKIT_WEIGHTS", raising=False)
+    missing = tmp_path / "no-weights"
+    status = main(["animate", str(cat_file), "--drag", "94,84:104,78", "--backend", "motion-i2v",
+                   "--weights", str(missing), "-o", str(tmp_path / "x.mp4")])
+    err = capsys.readouterr().err
+    assert status == 1 and "Traceback" not in err
+    assert str(missing) in err and "convert-official" in err
+    assert not (tmp_path / "x.mp4").exists()
+
+
+def test_train_refuses_unknown_task_and_missing_data(capsys):
+    assert main(["train", "stage3", "--data", "."]) == 1
+    assert "stage3" in capsys.readouterr().err
+    assert main(["train", "stage1"]) == 1
+    assert "--data" in capsys.readouterr().err

@@ -277,8 +277,23 @@ CHECKS: list[Callable[[Path, Path | None], list[CheckRecord]]] = [forward_case_c
 """The check groups run by :func:`run_checks`, in order; append new groups here."""
 
 
-def run_checks(folder: str | Path, keys_path: str | Path | None = None) -> list[CheckRecord]:
-    """Run every group of :data:`CHECKS` on a fixture folder.
+def command_checks() -> list[Callable[[Path, Path | None], list[CheckRecord]]]:
+    """The groups the command runs: :data:`CHECKS` plus the replay of the official denoising loops.
+
+    The loops live in :mod:`motionkit.pipelines`, a floor above the networks, so they are
+    imported here, when the command runs, and never by the model modules themselves.
+    """
+    from motionkit.pipelines.motion_i2v.replay import parity_checks
+
+    return [*CHECKS, parity_checks]
+
+
+def run_checks(
+    folder: str | Path,
+    keys_path: str | Path | None = None,
+    groups: list[Callable[[Path, Path | None], list[CheckRecord]]] | None = None,
+) -> list[CheckRecord]:
+    """Run every group of ``groups`` (default :data:`CHECKS`) on a fixture folder.
 
     Example:
         >>> records = run_checks("shared/fixtures/motion_i2v_official/tiny")  # doctest: +SKIP
@@ -287,13 +302,13 @@ def run_checks(folder: str | Path, keys_path: str | Path | None = None) -> list[
     """
     folder = Path(folder)
     keys = Path(keys_path) if keys_path else None
-    return [record for check in CHECKS for record in check(folder, keys)]
+    return [record for check in (CHECKS if groups is None else groups) for record in check(folder, keys)]
 
 
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry point; returns the exit status (0 = every check passed)."""
     parser = argparse.ArgumentParser(prog="python -m motionkit.models.motion_i2v.parity",
-                                     description="Compare motionkit's Motion-I2V networks with official outputs.")
+                                     description="Compare motionkit's Motion-I2V networks and denoising loops with official outputs.")
     parser.add_argument("folder", type=Path, help="fixture folder (layout of motion_i2v_official/tiny)")
     parser.add_argument("--keys", type=Path, default=None, help="keys_full.json (default: folder or its parent)")
     parser.add_argument("--threads", type=int, default=None,
@@ -301,7 +316,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
-    records = run_checks(args.folder, args.keys)
+    records = run_checks(args.folder, args.keys, groups=command_checks())
     for record in records:
         print(record.line())
     failed = [r for r in records if not r.ok]

@@ -94,7 +94,7 @@ def check_parts(folder: Path, parts: tuple[str, ...]) -> None:
         if not marker.is_file():
             raise WeightsNotFoundError(
                 f"Motion-I2V weights not found: expected {marker} (part {part!r} of the converted folder {folder}). "
-                f"Convert the official checkpoints with `motionkit convert-official --out {folder}`, "
+                f"Convert the official checkpoints with `motionkit convert-official <official release folder> {folder}`, "
                 f"or pass weights=<folder> / set ${ENV_VAR}."
             )
 
