@@ -40,3 +40,18 @@ def test_documented_ops_functions_exist():
         module = importlib.import_module(heading)
         for function in re.findall(r"^\| `(\w+)\(", section, flags=re.M):
             assert hasattr(module, function), f"{heading}.{function} is documented but does not exist"
+
+
+def test_built_in_components_table_names_real_classes_and_options():
+    import importlib
+    import inspect
+
+    text = (API / "components.md").read_text(encoding="utf-8")
+    section = text.split("## Built-ins", 1)[1].split("\n## ", 1)[0]
+    rows = re.findall(r"^\| [^|]+ \| `(motionkit\.[\w.]+)\.(\w+)`[^|]* \| (.+) \|$", section, flags=re.M)
+    assert len(rows) >= 4
+    for module, cls_name, options in rows:
+        cls = getattr(importlib.import_module(module), cls_name)
+        parameters = inspect.signature(cls.__init__).parameters
+        for option in re.findall(r"`(\w+)(?:=|`)", options):
+            assert option in parameters, f"{cls_name} has no option {option!r} (docs/api/components.md)"
