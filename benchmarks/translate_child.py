@@ -2,8 +2,13 @@
 
 Run by ``bench_pipeline`` as ``python -m benchmarks.translate_child MODE VIDEO EDITED OUT``,
 so that the peak resident memory it reports belongs to the translation alone, not to the
-benchmark that started it. Prints one JSON line: wall seconds, frames, this process's peak
-RSS and the largest peak RSS of its ffmpeg helpers (in MiB).
+benchmark that started it. Prints one JSON line: wall seconds, frames, and in MiB this
+process's peak RSS (``VmHWM``) and the peak of the whole process tree (this process plus
+its ffmpeg decoder and encoder, summed at the same instant, sampled every 50 ms).
+
+``getrusage`` is not used: on Linux its ``ru_maxrss`` survives ``exec``, so a child started
+by a large parent would report the parent's peak, and an ffmpeg helper forked from Python
+would report Python's size at the fork.
 
 MODE ``motionkit`` runs ``motionkit.translate(...).write(...)``; MODE ``baseline`` runs the
 plain streaming pipeline a user could write with OpenCV and imageio-ffmpeg (decode, DIS flow
@@ -14,8 +19,9 @@ settings) without importing motionkit or torch.
 from __future__ import annotations
 
 import json
-import resource
+import os
 import sys
+import threading
 import time
 
 
@@ -61,6 +67,56 @@ def _motionkit(video: str, edited: str, out: str) -> int:
     return len(clip)
 
 
+def _status_kib(pid: int | str, field: str) -> int:
+    try:
+        with open(f"/proc/{pid}/status") as fh:
+            for line in fh:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1])
+    except OSError:  # the process ended between listing and reading
+        pass
+    return 0
+
+
+def _children(pid: int) -> list[int]:
+    out = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as fh:
+                    stat = fh.read()
+            except OSError:
+                continue
+            if int(stat[stat.rindex(")") + 2 :].split()[1]) == pid:
+                out.append(int(entry))
+    return out
+
+
+class TreeMemory:
+    """Samples the resident memory of this process and its children in a background thread."""
+
+    def __init__(self, interval: float = 0.05) -> None:
+        self.interval, self.peak_kib, self.helper_peak_kib = interval, 0, 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        me = os.getpid()
+        while not self._stop.is_set():
+            helpers = [_status_kib(pid, "VmRSS") for pid in _children(me)]
+            self.helper_peak_kib = max([self.helper_peak_kib, *helpers])
+            self.peak_kib = max(self.peak_kib, _status_kib(me, "VmRSS") + sum(helpers))
+            self._stop.wait(self.interval)
+
+    def __enter__(self) -> "TreeMemory":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
 def main(argv: list[str]) -> None:
     mode, video, edited, out = argv
     # Import the heavy libraries before the clock starts: the wall time is the work's.
@@ -80,12 +136,16 @@ def main(argv: list[str]) -> None:
         if threads:
             torch.set_num_threads(int(threads))
     start = time.perf_counter()
-    frames = (_motionkit if mode == "motionkit" else _baseline)(video, edited, out)
+    with TreeMemory() as tree:
+        frames = (_motionkit if mode == "motionkit" else _baseline)(video, edited, out)
     seconds = time.perf_counter() - start
-    # ru_maxrss is in KiB on Linux.
-    self_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    helper_peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    print(json.dumps({"seconds": seconds, "frames": frames, "peak_rss_mib": self_peak, "helper_peak_rss_mib": helper_peak}))
+    print(json.dumps({
+        "seconds": seconds,
+        "frames": frames,
+        "peak_rss_mib": _status_kib("self", "VmHWM") / 1024,
+        "tree_peak_rss_mib": tree.peak_kib / 1024,
+        "helper_peak_rss_mib": tree.helper_peak_kib / 1024,
+    }))
 
 
 if __name__ == "__main__":
