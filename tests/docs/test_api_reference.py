@@ -55,3 +55,19 @@ def test_built_in_components_table_names_real_classes_and_options():
         parameters = inspect.signature(cls.__init__).parameters
         for option in re.findall(r"`(\w+)(?:=|`)", options):
             assert option in parameters, f"{cls_name} has no option {option!r} (docs/api/components.md)"
+
+
+def test_motion_i2v_options_table_names_real_constructor_parameters():
+    import inspect
+
+    from motionkit.pipelines.motion_i2v import MotionI2VPredictor, MotionI2VRenderer
+
+    text = (API.parent / "guides" / "motion-i2v.md").read_text(encoding="utf-8")
+    section = text.split("## Options", 1)[1].split("\n## ", 1)[0]
+    table = "\n".join(line for line in section.splitlines() if line.startswith("|"))
+    known = set(inspect.signature(MotionI2VPredictor.__init__).parameters)
+    known |= set(inspect.signature(MotionI2VRenderer.__init__).parameters)
+    first_cells = re.findall(r"^\| ([^|]+) \|", table, flags=re.M)[2:]  # past the header rows
+    names = [name for cell in first_cells for name in re.findall(r"`(\w+)`", cell)]
+    assert len(names) >= 15
+    assert set(names) - known == set(), "docs/guides/motion-i2v.md documents options that do not exist"
