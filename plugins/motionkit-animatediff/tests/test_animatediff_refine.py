@@ -161,3 +161,15 @@ def test_installed_package_is_found_through_its_entry_point():
     assert RENDERER_NAME in mk.Renderer.available()
     status = {p.name: p for p in registry.plugins()}["animatediff"]
     assert status.loaded, status.error
+
+
+def test_readme_options_table_names_real_constructor_parameters():
+    import inspect
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Options", 1)[1].split("\n## ", 1)[0]
+    names = re.findall(r"`(\w+)`", "\n".join(re.findall(r"^\| ([^|]+) \|", section, flags=re.M)[2:]))
+    parameters = set(inspect.signature(AnimateDiffRefineRenderer.__init__).parameters)
+    assert len(names) >= 12 and set(names) - parameters == set()
