@@ -170,6 +170,7 @@ def test_readme_options_table_names_real_constructor_parameters():
 
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
     section = readme.split("## Options", 1)[1].split("\n## ", 1)[0]
-    names = re.findall(r"`(\w+)`", "\n".join(re.findall(r"^\| ([^|]+) \|", section, flags=re.M)[2:]))
+    first_cells = re.findall(r"^\| ([^|]+) \|", section, flags=re.M)  # the header row has no backticks
+    names = re.findall(r"`(\w+)`", "\n".join(first_cells))
     parameters = set(inspect.signature(AnimateDiffRefineRenderer.__init__).parameters)
-    assert len(names) >= 12 and set(names) - parameters == set()
+    assert len(names) >= 13 and set(names) - parameters == set()
