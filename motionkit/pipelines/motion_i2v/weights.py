@@ -28,7 +28,7 @@ from typing import Any
 
 import torch
 
-from motionkit.errors import InvalidInputError, WeightsNotFoundError
+from motionkit.errors import PluginLoadError, InvalidInputError, WeightsNotFoundError
 
 ENV_VAR = "MOTIONKIT_MOTION_I2V_WEIGHTS"
 DEFAULT_FOLDER = Path("~/.cache/motionkit/motion-i2v")
@@ -112,7 +112,13 @@ def load_text(folder: Path, dtype: torch.dtype, prefix: str = "") -> tuple[Any, 
     Example:
         >>> text_encoder, tokenizer = load_text(Path("weights/motion-i2v"), torch.float16)  # doctest: +SKIP
     """
-    from transformers import CLIPTextModel, CLIPTokenizer
+    try:
+        from transformers import CLIPTextModel, CLIPTokenizer
+    except ImportError as exc:
+        raise PluginLoadError(
+            "the Motion-I2V backend reads its CLIP text encoder with transformers, which is not installed; "
+            "pip install 'motionkit[motion-i2v]'"
+        ) from exc
 
     if prefix and not (folder / f"{prefix}text_encoder" / "config.json").is_file():
         prefix = ""
