@@ -28,7 +28,7 @@ from typing import Any
 
 import torch
 
-from motionkit.errors import PluginLoadError, InvalidInputError, WeightsNotFoundError
+from motionkit.errors import InvalidInputError, PluginLoadError, WeightsNotFoundError
 
 ENV_VAR = "MOTIONKIT_MOTION_I2V_WEIGHTS"
 DEFAULT_FOLDER = Path("~/.cache/motionkit/motion-i2v")
