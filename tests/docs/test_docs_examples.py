@@ -59,6 +59,7 @@ def test_page_examples_run(page: Path, docs_workspace: Path, monkeypatch):
     # Pages that show how to register a component must not leave it behind for other tests.
     monkeypatch.setattr(registry, "_components", {kind: dict(names) for kind, names in registry._components.items()})
     monkeypatch.setattr(registry, "_origin", dict(registry._origin))
+    monkeypatch.setattr(registry, "_plugins", None)  # plugins found now register into the copies above
 
     namespace: dict = {"__name__": f"docs_{page.stem}"}
     for lang, code, line, skip in blocks(page):

@@ -133,6 +133,7 @@ def test_loads_a_local_model_folder(saved_model, photo):
 def test_registers_lazily_under_its_name(monkeypatch, pipeline, photo):
     monkeypatch.setattr(registry, "_components", {k: dict(v) for k, v in registry._components.items()})
     monkeypatch.setattr(registry, "_origin", dict(registry._origin))
+    monkeypatch.setattr(registry, "_plugins", None)  # a scan now fills the copies, not the real tables
     register(registry.register)
     assert registry._components["renderer"][RENDERER_NAME] == "motionkit_animatediff.renderer:AnimateDiffRefineRenderer"
     made = mk.Renderer.get(RENDERER_NAME, pipeline=pipeline, device="cpu", steps=4, long_side=None)
@@ -141,6 +142,8 @@ def test_registers_lazily_under_its_name(monkeypatch, pipeline, photo):
 
 def test_works_through_animate_and_translate(monkeypatch, pipeline, photo):
     monkeypatch.setattr(registry, "_components", {k: dict(v) for k, v in registry._components.items()})
+    monkeypatch.setattr(registry, "_origin", dict(registry._origin))
+    monkeypatch.setattr(registry, "_plugins", None)
     register(registry.register)
     options = {"pipeline": pipeline, "device": "cpu", "steps": 4, "long_side": None}
     drag = mk.Trajectory.line((16, 16), (20, 14), frames=4)
