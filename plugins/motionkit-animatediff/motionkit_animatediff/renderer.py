@@ -158,7 +158,8 @@ class AnimateDiffRefineRenderer(mk.Renderer):
             trained on, or the adapter's length if shorter); longer clips are refined in
             overlapping FreeNoise windows.
         preview: registered renderer that makes the preview (default ``"warp"``), with ``preview_options``.
-        device, dtype: default CUDA/float16 when available, else CPU/float32.
+        device, dtype: default CUDA/float16 when available, else CPU/float32 (a given
+            ``pipeline`` keeps its own dtype unless ``dtype`` is passed).
         progress: show diffusers' progress bar.
 
     Raises:
@@ -199,13 +200,20 @@ class AnimateDiffRefineRenderer(mk.Renderer):
         if long_side is not None and (int(long_side) != long_side or long_side < 8):
             raise InvalidInputError(f"long_side must be an integer >= 8 or None, got {long_side!r}")
         self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
-        self.dtype = dtype or (torch.float16 if self.device.type == "cuda" else torch.float32)
         self.prompt, self.negative_prompt = prompt, negative_prompt
         self.strength, self.steps, self.guidance_scale = float(strength), int(steps), float(guidance_scale)
         self.long_side, self.seed, self.keep_first_frame = long_side, int(seed), bool(keep_first_frame)
         self.preview = mk.Renderer.get(preview, **dict(preview_options or {}))
-        self.pipeline = pipeline if pipeline is not None else load_pipeline(model, motion_adapter, dtype=self.dtype)
-        self.pipeline.to(self.device)
+        if pipeline is None:
+            default = torch.float16 if self.device.type == "cuda" else torch.float32
+            pipeline = load_pipeline(model, motion_adapter, dtype=dtype or default)
+        # A given pipeline keeps its precision unless dtype says otherwise; .to() works in place.
+        if dtype is None:
+            pipeline.to(self.device)
+        else:
+            pipeline.to(self.device, dtype)
+        self.pipeline = pipeline
+        self.dtype = pipeline.dtype
         self.pipeline.set_progress_bar_config(disable=not progress)
         window = min(16, self.max_frames) if window is None else window
         if int(window) != window or not 2 <= window <= self.max_frames:

@@ -177,3 +177,13 @@ def test_readme_options_table_names_real_constructor_parameters():
     names = re.findall(r"`(\w+)`", "\n".join(first_cells))
     parameters = set(inspect.signature(AnimateDiffRefineRenderer.__init__).parameters)
     assert len(names) >= 13 and set(names) - parameters == set()
+
+
+def test_a_given_pipeline_keeps_its_precision_unless_told(pipeline, photo):
+    assert renderer(pipeline).dtype == torch.float32
+    try:
+        half = renderer(pipeline, dtype=torch.bfloat16)
+        assert half.pipeline.unet.dtype == torch.bfloat16
+        assert len(half.render(photo, pan(4, (32, 32)))) == 4
+    finally:
+        pipeline.to("cpu", torch.float32)  # the session's shared pipeline goes back as it was
