@@ -35,11 +35,13 @@ def _full_kwargs(name: str) -> dict[str, Any]:
 def build(scale: str, dtype, device: str):
     """Stage-1 UNet with its ControlNet attached, and the stage-2 UNet, random weights."""
     import torch
+    from diffusers.utils import logging as diffusers_logging
 
     from motionkit.models.motion_i2v.controlnet import FlowControlNetModel
-    from motionkit.models.motion_i2v.unet import AnimationUNet3DConditionModel, FlowUNet3DConditionModel
-
-    from diffusers.utils import logging as diffusers_logging
+    from motionkit.models.motion_i2v.unet import (
+        AnimationUNet3DConditionModel,
+        FlowUNet3DConditionModel,
+    )
 
     # diffusers warns on every .to(dtype) of a model that has no fp32-only modules; not news here.
     diffusers_logging.set_verbosity_error()

@@ -18,7 +18,6 @@ from typing import Any
 
 import numpy as np
 
-
 #: Environment variable carrying ``--threads`` into the benchmark's child processes.
 THREADS_ENV = "MOTIONKIT_BENCH_THREADS"
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from reliability_helpers import pan_frames
 
 
 def tree_digest(folder: Path) -> dict[str, str]:
@@ -55,13 +56,6 @@ def small_photo() -> np.ndarray:
     from skimage import data
 
     return cv2.resize(data.chelsea(), (96, 72), interpolation=cv2.INTER_AREA)
-
-
-def pan_frames(photo: np.ndarray, frames: int, step: int = 2) -> np.ndarray:
-    """``(T, H, W, 3)``: ``photo`` panning right by ``step`` px per frame (edge-padded)."""
-    h, w = photo.shape[:2]
-    padded = np.pad(photo, ((0, 0), (step * frames, 0), (0, 0)), mode="edge")
-    return np.stack([padded[:, step * (frames - t) : step * (frames - t) + w] for t in range(frames)])
 
 
 @pytest.fixture

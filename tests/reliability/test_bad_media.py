@@ -17,9 +17,10 @@ import cv2
 import numpy as np
 import pytest
 from PIL import Image
+from reliability_helpers import pan_frames
 
 import motionkit as mk
-from motionkit.errors import MediaReadError, MotionkitError, TooLargeError
+from motionkit.errors import MediaReadError, TooLargeError
 from motionkit.io.image import load_image
 
 
@@ -99,8 +100,6 @@ def test_broken_videos_through_the_cli(broken_videos, small_photo, tmp_path, unc
 @pytest.mark.parametrize("fraction", [0.4, 0.8])
 def test_a_video_cut_short_reads_consistently_or_is_refused(tmp_path, small_photo, suffix, fraction):
     """A stream cut mid-way gives its decodable frames, counted exactly, or a MediaReadError."""
-    from conftest import pan_frames
-
     full = tmp_path / f"full{suffix}"
     mk.Clip.from_array(pan_frames(small_photo, 10), fps=5).write(full)
     cut = truncated(full, fraction)

@@ -21,7 +21,6 @@ import torch
 import motionkit as mk
 from motionkit.errors import (
     MotionFileError,
-    MotionkitError,
     NonFiniteError,
     OutOfBoundsError,
     ShapeMismatchError,

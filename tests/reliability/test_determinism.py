@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 import torch
+from reliability_helpers import pan_frames
 
 import motionkit as mk
-
-from conftest import pan_frames
 
 
 def _animate(photo: np.ndarray) -> mk.Clip:

@@ -27,11 +27,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from reliability_helpers import pan_frames
 
 import motionkit as mk
 from motionkit.errors import MediaWriteError, MotionkitError
-
-from conftest import pan_frames
 
 
 def live_children() -> list[str]:
