@@ -630,14 +630,16 @@ class Clip:
                 )
             save_image(path, self.frame(0))
             return
-        frames: Iterable[np.ndarray] = self.iter_frames()
-        if progress:
-            from tqdm.auto import tqdm
+        from tqdm.auto import tqdm
 
-            frames = tqdm(frames, total=self._count, desc=f"writing {Path(path).name}", unit="frame")
-        with _video.VideoWriter(path, fps=rate, size=self._size, quality=quality) as writer:
-            for frame in frames:
+        # The bar starts once the output is open, and closes (ending its line) however the
+        # loop ends, so an error message never lands on the bar's line.
+        with _video.VideoWriter(path, fps=rate, size=self._size, quality=quality) as writer, tqdm(
+            total=self._count, desc=f"writing {Path(path).name}", unit="frame", disable=not progress
+        ) as bar:
+            for frame in self.iter_frames():
                 writer.write(frame)
+                bar.update()
 
     def to_moviepy(self) -> Any:
         """This clip as a moviepy (v2) ``VideoClip`` (frames fetched on demand; a lazy clip
