@@ -15,7 +15,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from motionkit.errors import MediaWriteError
+from motionkit.errors import MediaWriteError, MotionkitError
 
 
 def _check_folder(target: Path) -> None:
@@ -28,6 +28,18 @@ def _check_folder(target: Path) -> None:
         raise MediaWriteError(f"cannot write {target}: folder {folder} is not writable")
     if target.is_dir():
         raise MediaWriteError(f"cannot write {target}: a folder of that name exists")
+
+
+@contextlib.contextmanager
+def _as_write_error(target: Path) -> Iterator[None]:
+    """Turn an operating-system failure of the writer (a full disk, a vanished folder) into a
+    :class:`MediaWriteError` naming the target; motionkit's own errors pass through unchanged."""
+    try:
+        yield
+    except MotionkitError:
+        raise
+    except OSError as exc:
+        raise MediaWriteError(f"cannot write {target}: {exc.strerror or exc}") from exc
 
 
 @contextlib.contextmanager
@@ -52,7 +64,8 @@ def atomic_path(target: str | os.PathLike, suffix: str | None = None) -> Iterato
     os.close(fd)
     tmp = Path(name)
     try:
-        yield tmp
+        with _as_write_error(target):
+            yield tmp
         try:
             os.replace(tmp, target)
         except OSError as exc:
@@ -78,7 +91,8 @@ def atomic_dir(target: str | os.PathLike) -> Iterator[Path]:
         raise MediaWriteError(f"cannot write folder {target}: a file of that name exists")
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=folder))
     try:
-        yield tmp
+        with _as_write_error(target):
+            yield tmp
         old = None
         if target.exists():
             old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old.", dir=folder))

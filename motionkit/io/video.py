@@ -122,7 +122,9 @@ def frame_files(folder: str | os.PathLike) -> list[Path]:
 def _ffmpeg_reason(log: str) -> str:
     """The informative line of an ffmpeg error log (not the whole banner)."""
     lines = [line.strip() for line in log.splitlines() if line.strip()]
-    for pattern in ("moov atom not found", "Invalid data found", "partial file", "does not contain any stream", "Error opening input"):
+    patterns = ("No space left on device", "Permission denied", "moov atom not found", "Invalid data found",
+                "partial file", "does not contain any stream", "Error opening input")
+    for pattern in patterns:
         for line in lines:
             if pattern.lower() in line.lower():
                 return re.sub(r"^\[[^\]]*\]\s*", "", line)
@@ -472,7 +474,11 @@ class VideoWriter:
         if self.is_folder:
             from PIL import Image
 
-            Image.fromarray(frame).save(self._tmp / f"frame_{self.frames_written:06d}.png", compress_level=3)
+            name = self._tmp / f"frame_{self.frames_written:06d}.png"
+            try:
+                Image.fromarray(frame).save(name, compress_level=3)
+            except OSError as exc:  # a full disk, a folder removed under us
+                raise MediaWriteError(f"cannot write {self.path}: {exc.strerror or exc}") from exc
         else:
             self._encode(frame)
         self.frames_written += 1
