@@ -37,7 +37,7 @@ from motionkit.errors import (
     ShapeMismatchError,
     TooLargeError,
 )
-from motionkit.io.image import check_size
+from motionkit.io.image import check_size, parse_size
 from motionkit.ops import raster
 from motionkit.ops.field import blur2d
 
@@ -55,18 +55,6 @@ class _MaskDocument(pydantic.BaseModel):
     size: tuple[pydantic.PositiveInt, pydantic.PositiveInt]
     encoding: Literal["zlib-float32-le"] = "zlib-float32-le"
     data: str
-
-
-def _size(size: Any) -> tuple[int, int]:
-    try:
-        h, w = size
-        if int(h) != h or int(w) != w:
-            raise ValueError
-        h, w = int(h), int(w)
-    except (TypeError, ValueError):
-        raise InvalidInputError(f"size must be two integers (H, W), got {size!r}") from None
-    check_size(h, w, "mask")
-    return h, w
 
 
 def _shapes(points: Any, what: str) -> list[np.ndarray]:
@@ -216,12 +204,12 @@ class RegionMask:
     @classmethod
     def full(cls, size: tuple[int, int]) -> RegionMask:
         """Everything may move."""
-        return cls(torch.ones(_size(size)))
+        return cls(torch.ones(parse_size(size, "mask")))
 
     @classmethod
     def empty(cls, size: tuple[int, int]) -> RegionMask:
         """Nothing may move."""
-        return cls(torch.zeros(_size(size)))
+        return cls(torch.zeros(parse_size(size, "mask")))
 
     @classmethod
     def from_polygon(cls, points: Sequence, size: tuple[int, int]) -> RegionMask:
@@ -235,7 +223,7 @@ class RegionMask:
             >>> m.area()                      # the top half, edges on pixel borders
             0.5
         """
-        return cls(raster.polygon_coverage(_shapes(points, "polygon points"), _size(size)))
+        return cls(raster.polygon_coverage(_shapes(points, "polygon points"), parse_size(size, "mask")))
 
     @classmethod
     def from_strokes(cls, points: Sequence, radius: float, size: tuple[int, int]) -> RegionMask:
@@ -248,7 +236,7 @@ class RegionMask:
             >>> m.values[4, 12].item(), m.values[9, 12].item()
             (1.0, 0.0)
         """
-        return cls(raster.stroke_coverage(_shapes(points, "stroke points"), float(radius), _size(size)))
+        return cls(raster.stroke_coverage(_shapes(points, "stroke points"), float(radius), parse_size(size, "mask")))
 
     @classmethod
     def from_image(cls, image: str | os.PathLike | np.ndarray | torch.Tensor | Any, threshold: float | None = None) -> RegionMask:
@@ -332,7 +320,7 @@ class RegionMask:
             >>> RegionMask.full((8, 8)).resize((16, 4)).size
             (16, 4)
         """
-        h, w = _size(size)
+        h, w = parse_size(size, "mask")
         shrink = h < self.size[0] or w < self.size[1]
         out = F.interpolate(self._values[None, None], size=(h, w), mode="bilinear", align_corners=False, antialias=shrink)
         return RegionMask(out[0, 0].clamp(0.0, 1.0))

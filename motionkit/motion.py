@@ -30,7 +30,7 @@ import torch
 
 from motionkit.errors import InvalidInputError, NonFiniteError, ShapeMismatchError, TooLargeError
 from motionkit.io import motion_files
-from motionkit.io.image import check_size, image_to_tensor, load_image
+from motionkit.io.image import image_to_tensor, load_image, parse_size
 from motionkit.ops import camera as camera_ops
 from motionkit.ops import field as field_ops
 from motionkit.ops import flowviz
@@ -78,18 +78,6 @@ def _frames(frames: Any, size: tuple[int, int]) -> int:
             f"(at most {MAX_FIELD_BYTES // 2**30} GiB); use fewer frames or a smaller size"
         )
     return int(frames)
-
-
-def _size(size: Any) -> tuple[int, int]:
-    try:
-        h, w = size
-        if int(h) != h or int(w) != w:
-            raise ValueError
-        h, w = int(h), int(w)
-    except (TypeError, ValueError):
-        raise InvalidInputError(f"size must be two integers (H, W), got {size!r}") from None
-    check_size(h, w, "motion field")
-    return h, w
 
 
 class MotionField:
@@ -310,7 +298,7 @@ class MotionField:
             >>> f.flow[1, :, 5, 5].tolist()
             [9.0, 2.0]
         """
-        return MotionField._own(field_ops.resize(self._flow, _size(size)))
+        return MotionField._own(field_ops.resize(self._flow, parse_size(size, "motion field")))
 
     def smooth(self, spatial_sigma: float = 0.0, temporal_sigma: float = 0.0) -> MotionField:
         """Gaussian smoothing, ``spatial_sigma`` in pixels and ``temporal_sigma`` in frames; frame 0 stays zero.
@@ -361,7 +349,7 @@ class MotionField:
             >>> MotionField.zeros(16, (320, 512)).flow.shape
             torch.Size([16, 2, 320, 512])
         """
-        size = _size(size)
+        size = parse_size(size, "motion field")
         return cls._own(torch.zeros(_frames(frames, size), 2, *size))
 
     @classmethod
@@ -396,7 +384,7 @@ class MotionField:
         """
         if size is None:
             raise InvalidInputError("MotionField.camera needs size=(H, W), e.g. the image's size")
-        size = _size(size)
+        size = parse_size(size, "motion field")
         frames = _frames(frames, size)
         return cls(camera_ops.camera_field(pan=pan, zoom=zoom, rotate=rotate, frames=frames, size=size, easing=easing, center=center))
 
@@ -482,7 +470,7 @@ class MotionField:
         elif size is None:
             raise InvalidInputError("from_trajectories needs an image or size=(H, W)")
         else:
-            size = _size(size)
+            size = parse_size(size, "motion field")
         if mask is not None and not isinstance(mask, RegionMask):
             mask = RegionMask(mask)
         predictor = registry.create("predictor", "sparse", **options)

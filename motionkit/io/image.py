@@ -67,6 +67,28 @@ def check_size(height: int, width: int, what: str = "image") -> None:
         )
 
 
+def parse_size(size: Any, what: str = "image") -> tuple[int, int]:
+    """``size`` as two ints ``(H, W)``, checked by :func:`check_size`.
+
+    Raises:
+        InvalidInputError: not two integers.
+        TooLargeError: beyond the limits of :func:`check_size`.
+
+    Example:
+        >>> parse_size((120.0, 160))
+        (120, 160)
+    """
+    try:
+        h, w = size
+        if int(h) != h or int(w) != w:
+            raise ValueError
+        h, w = int(h), int(w)
+    except (TypeError, ValueError):
+        raise InvalidInputError(f"size must be two integers (H, W), got {size!r}") from None
+    check_size(h, w, what)
+    return h, w
+
+
 def _composite_over_white(rgb: np.ndarray, alpha: np.ndarray) -> np.ndarray:
     """``rgb (H, W, 3)`` and ``alpha (H, W, 1)`` as float32 in [0, 1] -> float32 RGB over white."""
     return rgb * alpha + (1.0 - alpha)
