@@ -75,3 +75,26 @@ def test_the_cli_refuses_an_absurd_brush_in_one_line(tmp_path, small_photo, cli_
     (tmp_path / "brush.png").write_bytes(_png_claiming(60_000, 60_000))
     cli_error(["animate", tmp_path / "photo.png", "--brush", tmp_path / "brush.png", "-o", tmp_path / "out.mp4"], "brush.png")
     assert not (tmp_path / "out.mp4").exists()
+
+
+def test_reading_a_mask_image_costs_a_few_bytes_per_pixel(tmp_path):
+    """Found by the atheris ``image_file`` target as an out-of-memory: a 118-byte GIF declaring
+    13056 x 13107 pixels (under every size limit) made ``RegionMask.from_image`` use 5 GB of
+    RAM (``load_image``: 1.2 GB). Here a 13 KB GIF of 4000 x 4000: the float32 mask is 4 bytes
+    a pixel, and the decode may cost a few more, but not ~30 (float64 temporaries)."""
+    import tracemalloc
+
+    from PIL import Image
+
+    side = 4000
+    path = tmp_path / "brush.gif"
+    Image.new("L", (side, side), 200).save(path)
+    assert path.stat().st_size < 20_000
+    tracemalloc.start()
+    try:
+        mask = mk.RegionMask.from_image(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert mask.size == (side, side)
+    assert peak / side**2 <= 16, f"{peak / side**2:.1f} bytes per pixel to read a mask image"
