@@ -47,8 +47,8 @@ def test_tutorial_runs(notebook: Path, tmp_path, monkeypatch):
     import torch
 
     if notebook.stem.startswith("04"):
-        # The Motion-I2V text model comes from transformers, an optional extra (``.[text]``).
-        pytest.importorskip("transformers", reason="tutorial 4 needs transformers (pip install -e '.[text]')")
+        # The Motion-I2V text model comes from transformers, an optional extra (``.[motion-i2v]``).
+        pytest.importorskip("transformers", reason="tutorial 4 needs transformers (pip install -e '.[motion-i2v]')")
     monkeypatch.chdir(tmp_path)
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # small workloads: threads only contend on a busy 2-core machine
