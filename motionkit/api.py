@@ -24,6 +24,7 @@ from motionkit.errors import InvalidInputError
 
 if TYPE_CHECKING:
     from motionkit.clip import Clip
+    from motionkit.components import MotionPredictor
     from motionkit.mask import RegionMask
     from motionkit.motion import MotionField
     from motionkit.trajectory import Trajectory
@@ -43,6 +44,9 @@ BACKENDS = {
     "classical": ("sparse", "warp"),
     "motion-i2v": ("motion-i2v", "motion-i2v"),
 }
+#: Options of the learned predictor that ``animate`` hands on to the learned renderer.
+_SHARED_LEARNED_OPTIONS = ("weights", "device", "dtype", "seed", "steps", "guidance", "negative_prompt", "eta",
+                           "cpu_offload", "vae_tiling", "resolution", "max_area", "progress")
 
 
 def _image_tensor(image: ImageLike) -> torch.Tensor:
@@ -111,7 +115,7 @@ def predict_motion(
     brush: RegionMask | ImageLike | None = None,
     camera: CameraLike = None,
     frames: int | None = None,
-    predictor: str = "sparse",
+    predictor: str | MotionPredictor = "sparse",
     prompt: str | None = None,
     **options: Any,
 ) -> MotionField:
@@ -125,7 +129,8 @@ def predict_motion(
         camera: a camera move added on top of the object motion (see :data:`CameraLike`);
             it moves every pixel, brush or not.
         frames: frames of the field, frame 0 included (default: the trajectories' length, else 16).
-        predictor: registered predictor name (``"sparse"`` classical, ``"motion-i2v"`` learned).
+        predictor: registered predictor name (``"sparse"`` classical, ``"motion-i2v"`` learned), or
+            a ready predictor object (keeps loaded weights across calls; ``options`` must be empty).
         prompt: text prompt for predictors that read one.
         **options: passed to the predictor's constructor (e.g. ``radius=80``, ``weights="..."``).
 
@@ -139,7 +144,12 @@ def predict_motion(
     mask = as_brush_mask(brush, size)
     if frames is None:
         frames = trajectories[0].frames if trajectories else DEFAULT_FRAMES
-    component = registry.create("predictor", predictor, **options)
+    if isinstance(predictor, str):
+        component = registry.create("predictor", predictor, **options)
+    elif options:
+        raise InvalidInputError(f"options {sorted(options)} are for a predictor name; a ready predictor was given")
+    else:
+        component = predictor
     motion = component.predict(image_t, trajectories, mask, frames=frames, size=size, prompt=prompt)
     cam = _camera_field(camera, motion.frames, size)
     # The object moves first, then the camera films the moved scene.
@@ -172,7 +182,9 @@ def animate(
         predictor, renderer: registered component names.
         backend: shorthand for both: ``"classical"`` (``sparse`` + ``warp``, no weights) or
             ``"motion-i2v"`` (the learned two-stage model).
-        predictor_options, renderer_options: keyword arguments of the two components.
+        predictor_options, renderer_options: keyword arguments of the two components. The
+            ``motion-i2v`` renderer takes the predictor's weights, device, dtype, seed, steps,
+            guidance, resolution ... and the prompt unless ``renderer_options`` sets them.
 
     Returns:
         A :class:`Clip` of ``frames`` frames at the image's size; frame 0 is the image.
@@ -181,12 +193,13 @@ def animate(
         >>> clip = animate("cat.png", [Trajectory.line((265, 240), (290, 228))], camera={"zoom": 1.05})  # doctest: +SKIP
     """
     predictor, renderer = _resolve_backend(backend, predictor, renderer)
-    if renderer == "motion-i2v" and renderer_options is None:
-        # The learned renderer reads the same weights folder, devices and sampling settings.
-        shared = ("weights", "device", "dtype", "seed", "steps", "guidance", "negative_prompt", "cpu_offload")
-        renderer_options = {k: v for k, v in (predictor_options or {}).items() if k in shared}
+    if renderer == "motion-i2v":
+        # The learned renderer reads the same weights folder, devices, precision and sampling
+        # settings as the predictor unless renderer_options says otherwise.
+        shared = {k: v for k, v in (predictor_options or {}).items() if k in _SHARED_LEARNED_OPTIONS}
         if prompt is not None:
-            renderer_options["prompt"] = prompt
+            shared["prompt"] = prompt
+        renderer_options = {**shared, **dict(renderer_options or {})}
     image_t = _image_tensor(image)
     motion = predict_motion(
         image_t,

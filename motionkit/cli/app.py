@@ -26,6 +26,29 @@ def _say(message: str) -> None:
     typer.echo(message, err=True)
 
 
+WeightsOption = typer.Option(None, "--weights", help="Folder of converted Motion-I2V weights (motionkit convert-official).")
+PromptOption = typer.Option(None, "--prompt", help="Text prompt (motion-i2v backend).")
+SeedOption = typer.Option(None, "--seed", help="Random seed (motion-i2v backend).")
+StepsOption = typer.Option(None, "--steps", min=1, help="Denoising steps (motion-i2v backend; default 25).")
+
+
+def _learned_options(weights: Optional[Path], seed: Optional[int], steps: Optional[int]) -> dict:
+    """The motion-i2v components' keyword arguments the user gave (the rest keep their defaults)."""
+    return {k: v for k, v in {"weights": weights, "seed": seed, "steps": steps}.items() if v is not None}
+
+
+def _renderer_options(renderer: str, weights: Optional[Path], prompt: Optional[str], seed: Optional[int],
+                      steps: Optional[int]) -> dict:
+    """Keyword arguments of ``renderer``: the learned options, which only motion-i2v takes."""
+    options = {**_learned_options(weights, seed, steps), **({"prompt": prompt} if prompt else {})}
+    if options and renderer != "motion-i2v":
+        from motionkit.errors import InvalidInputError
+
+        flags = ", ".join(f"--{k}" for k in options)
+        raise InvalidInputError(f"{flags} apply to --renderer motion-i2v, not {renderer!r}")
+    return options
+
+
 @app.command(
     epilog="Example: motionkit animate cat.png --drag 265,240:290,228 --pin 60,250 --camera zoom=1.05 -o cat.mp4"
 )
@@ -39,9 +62,10 @@ def animate(
     frames: int = typer.Option(16, "--frames", min=2, help="Frames of the video, the input included."),
     fps: float = typer.Option(8.0, "--fps", help="Frames per second of the output."),
     backend: str = typer.Option("classical", "--backend", help="classical (no weights) or motion-i2v (learned; needs --weights)."),
-    weights: Optional[Path] = typer.Option(None, "--weights", help="Folder of converted Motion-I2V weights (motionkit convert-official)."),
-    prompt: Optional[str] = typer.Option(None, "--prompt", help="Text prompt (motion-i2v backend)."),
-    seed: Optional[int] = typer.Option(None, "--seed", help="Random seed (motion-i2v backend)."),
+    weights: Optional[Path] = WeightsOption,
+    prompt: Optional[str] = PromptOption,
+    seed: Optional[int] = SeedOption,
+    steps: Optional[int] = StepsOption,
     motion_preview: Optional[Path] = typer.Option(None, "--motion-preview", help="Also write the motion as a colour-coded video."),
     save_motion: Optional[Path] = typer.Option(None, "--save-motion", help="Also save the motion field (.npz) to edit and `motionkit render` later."),
 ) -> None:
@@ -59,23 +83,24 @@ def animate(
     predictor_options: dict = {}
     renderer_options: dict = {}
     if backend == "motion-i2v":
-        predictor_options = {k: v for k, v in {"weights": weights, "seed": seed}.items() if v is not None}
+        predictor_options = _learned_options(weights, seed, steps)
         renderer_options = {**predictor_options, **({"prompt": prompt} if prompt else {})}
     elif backend != "classical":
         raise mk.errors.InvalidInputError(f"--backend {backend!r}: expected classical or motion-i2v")
     pred_name, render_name = api.BACKENDS[backend]
 
     image_t = image_to_tensor(image)
+    # Both components check their weights when made, so missing weights fail before any work.
+    predictor = mk.MotionPredictor.get(pred_name, **predictor_options)
+    renderer = mk.Renderer.get(render_name, **renderer_options)
     _say("predicting motion ...")
     motion = mk.predict_motion(
-        image_t, trajectories, brush=mask, camera=camera_move or None, frames=frames,
-        predictor=pred_name, prompt=prompt, **predictor_options,
+        image_t, trajectories, brush=mask, camera=camera_move or None, frames=frames, predictor=predictor, prompt=prompt,
     )
     if save_motion is not None:
         motion.save(save_motion)
         _say(f"wrote {save_motion}")
     _say("rendering ...")
-    renderer = mk.Renderer.get(render_name, **renderer_options)
     clip = renderer.render(image_t, motion, None if camera_move else mask, fps=fps)
     clip.write(output, progress=True)
     _say(f"wrote {output} ({len(clip)} frames, {time.perf_counter() - started:.1f} s)")
@@ -91,12 +116,17 @@ def translate(
     output: Path = OutOption,
     estimator: str = typer.Option("dis", "--estimator", help="Flow estimator: dis, farneback or a plugin's."),
     renderer: str = typer.Option("warp", "--renderer", help="Renderer: warp, motion-i2v or a plugin's."),
+    weights: Optional[Path] = WeightsOption,
+    prompt: Optional[str] = PromptOption,
+    seed: Optional[int] = SeedOption,
+    steps: Optional[int] = StepsOption,
 ) -> None:
     """Carry an edit of a video's first frame through the whole video, along the video's motion."""
     import motionkit as mk
 
     started = time.perf_counter()
-    clip = mk.translate(video, edited_first_frame, estimator=estimator, renderer=renderer)
+    options = _renderer_options(renderer, weights, prompt, seed, steps)
+    clip = mk.translate(video, edited_first_frame, estimator=estimator, renderer=renderer, renderer_options=options)
     clip.write(output, progress=True)
     _say(f"wrote {output} ({len(clip)} frames, {time.perf_counter() - started:.1f} s)")
 
@@ -128,12 +158,17 @@ def render(
     renderer: str = typer.Option("warp", "--renderer", help="Renderer: warp, motion-i2v or a plugin's."),
     brush: Optional[Path] = typer.Option(None, "--brush", help="Mask image: outside it (black) pixels stay as in IMAGE."),
     fps: float = typer.Option(8.0, "--fps", help="Frames per second of the output."),
+    weights: Optional[Path] = WeightsOption,
+    prompt: Optional[str] = PromptOption,
+    seed: Optional[int] = SeedOption,
+    steps: Optional[int] = StepsOption,
 ) -> None:
     """Render IMAGE along a saved motion field."""
     import motionkit as mk
     from motionkit import api
     from motionkit.io.image import image_to_tensor
 
+    paint = mk.Renderer.get(renderer, **_renderer_options(renderer, weights, prompt, seed, steps))
     motion_field = mk.MotionField.load(field)
     image_t = image_to_tensor(image)
     if tuple(image_t.shape[1:]) != motion_field.size:
@@ -142,7 +177,7 @@ def render(
             "resize the field with MotionField.resize or render the image it was made for"
         )
     mask = api.as_brush_mask(brush, motion_field.size)
-    clip = mk.Renderer.get(renderer).render(image_t, motion_field, mask, fps=fps)
+    clip = paint.render(image_t, motion_field, mask, fps=fps)
     clip.write(output, progress=True)
     _say(f"wrote {output} ({len(clip)} frames)")
 
