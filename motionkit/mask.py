@@ -74,12 +74,11 @@ def _shapes(points: Any, what: str) -> list[np.ndarray]:
 
 
 def _to_float01(array: np.ndarray) -> np.ndarray:
+    """A new ``float32`` array in [0, 1] (masks may be as large as images: no float64 copies)."""
     if array.dtype == np.bool_:
-        return array.astype(np.float64)
-    if array.dtype == np.uint8:
-        return array / 255.0
-    if array.dtype == np.uint16:
-        return array / 65535.0
+        return array.astype(np.float32)
+    if array.dtype in (np.uint8, np.uint16):
+        return np.multiply(array, np.float32(1.0 / np.iinfo(array.dtype).max), dtype=np.float32)
     if array.dtype.kind == "f":
         if not np.isfinite(array).all():
             raise NonFiniteError("mask holds NaN or infinite values")
@@ -88,20 +87,33 @@ def _to_float01(array: np.ndarray) -> np.ndarray:
                 f"a float mask must lie in [0, 1], got [{array.min():.3g}, {array.max():.3g}]; "
                 "divide 8-bit values by 255"
             )
-        return np.clip(array.astype(np.float64), 0.0, 1.0)
+        values = array.astype(np.float32, copy=True)
+        return np.clip(values, 0.0, 1.0, out=values)
     raise InvalidInputError(f"a mask must be bool, uint8, uint16 or float in [0, 1], got {array.dtype}")
 
 
 def _image_to_values(array: np.ndarray) -> np.ndarray:
-    """``(H, W)`` or ``(H, W, C)`` gray / gray+alpha / RGB / RGBA -> float64 (H, W) in [0, 1]."""
+    """``(H, W)`` or ``(H, W, C)`` gray / gray+alpha / RGB / RGBA -> float32 (H, W) in [0, 1].
+
+    Channels are converted one at a time so that reading a large mask image costs a few
+    bytes a pixel, not a float copy of every channel.
+    """
     if array.ndim == 2:
         return _to_float01(array)
     if array.ndim != 3 or array.shape[2] not in (1, 2, 3, 4):
         raise InvalidInputError(f"a mask image is (H, W) or (H, W, 1|2|3|4), got {array.shape}")
-    values = _to_float01(array)
-    colour, alpha = (values[..., :-1], values[..., -1]) if values.shape[2] in (2, 4) else (values, None)
-    gray = colour[..., 0] if colour.shape[2] == 1 else colour @ _LUMA
-    return gray if alpha is None else gray * alpha  # transparent means "not painted"
+    has_alpha = array.shape[2] in (2, 4)
+    colours = array.shape[2] - has_alpha
+    if colours == 1:
+        gray = _to_float01(array[..., 0])
+    else:
+        gray = _to_float01(array[..., 0]) * np.float32(_LUMA[0])
+        for k in (1, 2):
+            gray += _to_float01(array[..., k]) * np.float32(_LUMA[k])
+        np.clip(gray, 0.0, 1.0, out=gray)  # rounding may step past 1 by an ulp
+    if has_alpha:
+        gray *= _to_float01(array[..., -1])  # transparent means "not painted"
+    return gray
 
 
 def _pil_to_array(img: Any) -> np.ndarray:
@@ -165,7 +177,7 @@ class RegionMask:
         array = np.asarray(values)
         if array.ndim != 2 or 0 in array.shape:
             raise ShapeMismatchError(f"a mask is (H, W), got shape {array.shape}; use RegionMask.from_image for images")
-        self._values = torch.from_numpy(_to_float01(array).astype(np.float32))
+        self._values = torch.from_numpy(_to_float01(array))
 
     # --- views -------------------------------------------------------------------------
     @property
@@ -269,8 +281,8 @@ class RegionMask:
         if threshold is not None:
             if not 0.0 <= float(threshold) <= 1.0:
                 raise InvalidInputError(f"threshold must lie in [0, 1], got {threshold!r}")
-            values = (values >= float(threshold)).astype(np.float64)
-        return cls(values.astype(np.float32))
+            values = (values >= float(threshold)).astype(np.float32)
+        return cls(values)
 
     # --- edits ---------------------------------------------------------------------------
     def feather(self, sigma: float) -> RegionMask:
