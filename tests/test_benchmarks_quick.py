@@ -7,6 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+import torch
+
 REPO = Path(__file__).resolve().parents[1]
 
 EXPECTED = {
@@ -40,3 +43,15 @@ def test_quick_benchmark_writes_a_complete_table(tmp_path):
     table = (tmp_path / "quick.md").read_text()
     assert "| backward warp |" in table and machine["cpu"] in table
     assert proc.stdout.strip().startswith("# motionkit benchmark (quick)")
+
+
+def test_gpu_full_says_why_it_did_not_run_without_cuda(tmp_path):
+    if torch.cuda.is_available():
+        pytest.skip("a GPU is present: --gpu-full would time full-size UNets, minutes of work")
+    proc = subprocess.run(
+        [sys.executable, "-m", "benchmarks.run", "--gpu-full", "--output", str(tmp_path)],
+        cwd=REPO, capture_output=True, text=True, timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    rows = json.loads((tmp_path / "gpu-full.json").read_text())["rows"]
+    assert rows and all("no CUDA device" in row["skipped"] for row in rows)
