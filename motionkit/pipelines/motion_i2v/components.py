@@ -34,7 +34,16 @@ from motionkit.pipelines.motion_i2v.conditioning import (
 )
 from motionkit.pipelines.motion_i2v.flowgen import OFFICIAL_STRIDE_STEP, Sampling, tracks_to_points
 from motionkit.pipelines.motion_i2v.rasterize import static_from_region
-from motionkit.pipelines.motion_i2v.weights import resolve_device, resolve_dtype, weights_folder
+from motionkit.pipelines.motion_i2v.weights import (
+    STAGE1_PARTS,
+    STAGE2_PARTS,
+    check_parts,
+    load_animator,
+    load_flow_generator,
+    resolve_device,
+    resolve_dtype,
+    weights_folder,
+)
 from motionkit.pipelines.motion_i2v.windows import MODEL_FRAMES
 
 Callback = Callable[[int, int, torch.Tensor], None]
@@ -107,7 +116,33 @@ class _Options:
         )
 
 
-class MotionI2VPredictor(MotionPredictor):
+class _Learned:
+    """What the predictor and the renderer share: options, the weights check, lazy loading."""
+
+    #: Sub-folders of the converted weights this stage reads, and the function that loads them.
+    parts: tuple[str, ...]
+    _load: Callable[[Any, torch.dtype], Any]
+
+    def _setup(self, weights: str | os.PathLike | None, pipeline: Any, **options: Any) -> None:
+        self.options = _Options(weights, pipeline, **options)
+        if self.options.weights is not None:
+            check_parts(self.options.weights, self.parts)
+        self._ready: Any = None
+
+    def __repr__(self) -> str:
+        o = self.options
+        return f"{type(self).__name__}(weights={str(o.weights)!r}, steps={o.steps}, guidance={o.guidance})"
+
+    @property
+    def pipeline(self) -> Any:
+        """The stage's networks, loaded from the weights folder and placed on first use."""
+        if self._ready is None:
+            pipe = self.options._pipeline or self._load(self.options.weights, self.options.dtype)
+            self._ready = self.options._prepare(pipe)
+        return self._ready
+
+
+class MotionI2VPredictor(_Learned, MotionPredictor):
     """Stage 1 of Motion-I2V: image + drags + motion brush + prompt -> :class:`~motionkit.MotionField`.
 
     Args:
@@ -138,6 +173,9 @@ class MotionI2VPredictor(MotionPredictor):
         torch.Size([16, 2, 320, 512])
     """
 
+    parts = STAGE1_PARTS
+    _load = staticmethod(load_flow_generator)
+
     def __init__(
         self,
         weights: str | os.PathLike | None = None,
@@ -162,32 +200,14 @@ class MotionI2VPredictor(MotionPredictor):
         callback: Callback | None = None,
         progress: bool = False,
     ) -> None:
-        self.options = _Options(
+        self._setup(
             weights, pipeline, steps=steps, guidance=guidance, negative_prompt=negative_prompt, eta=eta, seed=seed,
             generator=generator, resolution=resolution, max_area=max_area, window=window, overlap=0, dtype=dtype,
             device=device, cpu_offload=cpu_offload, vae_tiling=vae_tiling, callback=callback, progress=progress,
         )
-        if self.options.weights is not None:
-            from motionkit.pipelines.motion_i2v.weights import STAGE1_PARTS, check_parts
-
-            check_parts(self.options.weights, STAGE1_PARTS)
         self.strides = list(strides) if strides is not None else None
         self.stride_step = int(stride_step)
         self.flow_unit = flow_unit
-        self._ready: Any = None
-
-    def __repr__(self) -> str:
-        return f"MotionI2VPredictor(weights={str(self.options.weights)!r}, steps={self.options.steps}, guidance={self.options.guidance})"
-
-    @property
-    def pipeline(self):
-        """The stage-1 networks, loaded and placed on first use."""
-        if self._ready is None:
-            from motionkit.pipelines.motion_i2v.weights import load_flow_generator
-
-            pipe = self.options._pipeline or load_flow_generator(self.options.weights, self.options.dtype)
-            self._ready = self.options._prepare(pipe)
-        return self._ready
 
     def predict(
         self,
@@ -240,7 +260,7 @@ class MotionI2VPredictor(MotionPredictor):
         return MotionField(flow)
 
 
-class MotionI2VRenderer(Renderer):
+class MotionI2VRenderer(_Learned, Renderer):
     """Stage 2 of Motion-I2V: image + any :class:`~motionkit.MotionField` -> :class:`~motionkit.Clip`.
 
     The field may come from the predictor, from edits, or from a video (video-to-video).
@@ -260,6 +280,9 @@ class MotionI2VRenderer(Renderer):
         >>> len(renderer.render(image, motion, fps=8))  # doctest: +SKIP
         16
     """
+
+    parts = STAGE2_PARTS
+    _load = staticmethod(load_animator)
 
     def __init__(
         self,
@@ -284,30 +307,12 @@ class MotionI2VRenderer(Renderer):
         callback: Callback | None = None,
         progress: bool = False,
     ) -> None:
-        self.options = _Options(
+        self._setup(
             weights, pipeline, steps=steps, guidance=guidance, negative_prompt=negative_prompt, eta=eta, seed=seed,
             generator=generator, resolution=resolution, max_area=max_area, window=window, overlap=overlap, dtype=dtype,
             device=device, cpu_offload=cpu_offload, vae_tiling=vae_tiling, callback=callback, progress=progress,
         )
-        if self.options.weights is not None:
-            from motionkit.pipelines.motion_i2v.weights import STAGE2_PARTS, check_parts
-
-            check_parts(self.options.weights, STAGE2_PARTS)
         self.prompt = prompt
-        self._ready: Any = None
-
-    def __repr__(self) -> str:
-        return f"MotionI2VRenderer(weights={str(self.options.weights)!r}, steps={self.options.steps}, guidance={self.options.guidance})"
-
-    @property
-    def pipeline(self):
-        """The stage-2 networks, loaded and placed on first use."""
-        if self._ready is None:
-            from motionkit.pipelines.motion_i2v.weights import load_animator
-
-            pipe = self.options._pipeline or load_animator(self.options.weights, self.options.dtype)
-            self._ready = self.options._prepare(pipe)
-        return self._ready
 
     def render(self, image: torch.Tensor, motion: Any, mask: Any = None, *, fps: float = 8.0, prompt: str | None = None) -> Any:
         """Render ``image`` (``(3, H, W)`` in [0, 1]) along ``motion``; frame 0 is the image (up to the VAE).

@@ -58,14 +58,55 @@ def guide(eps: torch.Tensor, guidance: float) -> torch.Tensor:
     return uncond + guidance * (cond - uncond)
 
 
-def _steps(scheduler: DDIMScheduler, steps: int, device: torch.device, progress: bool):
-    scheduler.set_timesteps(steps, device=device)
-    timesteps = scheduler.timesteps
+def _sample(
+    scheduler: DDIMScheduler,
+    latents: torch.Tensor,
+    eps_fn: EpsFn,
+    *,
+    steps: int,
+    guidance: float,
+    eta: float,
+    generator: torch.Generator | None,
+    on_step: StepHook | None,
+    progress: bool,
+    pin: Callable[[torch.Tensor], torch.Tensor] | None = None,
+    model_input: Callable[[torch.Tensor], torch.Tensor] | None = None,
+    after_step: Callable[[int, torch.Tensor], torch.Tensor] | None = None,
+) -> torch.Tensor:
+    """The DDIM loop both official pipelines run, with each stage's additions as hooks.
+
+    Per step: ``pin`` the latents (stage 2: frame 0 = the image), build the network input
+    (``model_input``; stage 1 puts the image latent first), double it for CFG as
+    [uncond, cond], ``scale_model_input``, predict eps, guide, take the DDIM step, then
+    ``after_step(i, latents)`` (stage 2: the RePaint blend) and the user's ``on_step``.
+    """
+    cfg = guidance > 1.0
+    scheduler.set_timesteps(steps, device=latents.device)
+    bar = None
     if progress:
         from tqdm.auto import tqdm
 
-        return timesteps, tqdm(total=len(timesteps), desc="denoising", leave=False)
-    return timesteps, None
+        bar = tqdm(total=len(scheduler.timesteps), desc="denoising", leave=False)
+    try:
+        for i, t in enumerate(scheduler.timesteps):
+            if pin is not None:
+                latents = pin(latents)
+            x = model_input(latents) if model_input is not None else latents
+            x = torch.cat([x] * 2) if cfg else x
+            eps = eps_fn(scheduler.scale_model_input(x, t), t)
+            eps = guide(eps, guidance) if cfg else eps
+            out = scheduler.step(eps, t, latents, eta=eta, generator=generator)
+            latents = out.prev_sample
+            if after_step is not None:
+                latents = after_step(i, latents)
+            if bar is not None:
+                bar.update()
+            if on_step is not None:
+                on_step(i, int(t), latents, out.pred_original_sample)
+    finally:
+        if bar is not None:
+            bar.close()
+    return latents
 
 
 def denoise_flow(
@@ -114,29 +155,18 @@ def denoise_flow(
         raise ShapeMismatchError(f"image latent {tuple(image_latent.shape)} does not match flow latents {(b, 4, f, h, w)}")
     cfg = guidance > 1.0
     dtype = _model_dtype(unet)
-    control_in = None
+    kwargs = {"encoder_hidden_states": text_embeddings.to(dtype)}
     if control is not None:
-        control_in = torch.cat([control] * 2) if cfg else control
-        control_in = control_in.to(dtype)
-    timesteps, bar = _steps(scheduler, steps, latents.device, progress)
-    for i, t in enumerate(timesteps):
-        x = torch.cat([image_latent.float(), latents], dim=1)
-        x = torch.cat([x] * 2) if cfg else x
-        x = scheduler.scale_model_input(x, t).to(dtype)
-        kwargs = {"encoder_hidden_states": text_embeddings.to(dtype)}
-        if control_in is not None:
-            kwargs["control"] = control_in
-        eps = network_output(unet(x, t, stride, **kwargs)).float()
-        eps = guide(eps, guidance) if cfg else eps
-        out = scheduler.step(eps, t, latents, eta=eta, generator=generator)
-        latents = out.prev_sample
-        if bar is not None:
-            bar.update()
-        if on_step is not None:
-            on_step(i, int(t), latents, out.pred_original_sample)
-    if bar is not None:
-        bar.close()
-    return latents
+        kwargs["control"] = (torch.cat([control] * 2) if cfg else control).to(dtype)
+
+    def eps(x: torch.Tensor, t: Any) -> torch.Tensor:
+        return network_output(unet(x.to(dtype), t, stride, **kwargs)).float()
+
+    def with_image(z: torch.Tensor) -> torch.Tensor:
+        return torch.cat([image_latent.float(), z], dim=1)
+
+    return _sample(scheduler, latents, eps, steps=steps, guidance=guidance, eta=eta, generator=generator,
+                   on_step=on_step, progress=progress, model_input=with_image)
 
 
 def stage2_eps_fn(unet: Any, text_embeddings: torch.Tensor, flow: torch.Tensor) -> EpsFn:
@@ -197,24 +227,20 @@ def denoise_video(
     image_latent = image_latent.float()
     repaint_noise = latents.clone()
     repaint_noise[:, :, :1] = image_latent
-    cfg = guidance > 1.0
-    timesteps, bar = _steps(scheduler, steps, latents.device, progress)
-    for i, t in enumerate(timesteps):
-        latents[:, :, :1] = image_latent
-        x = torch.cat([latents] * 2) if cfg else latents
-        eps = eps_fn(scheduler.scale_model_input(x, t), t)
-        eps = guide(eps, guidance) if cfg else eps
-        out = scheduler.step(eps, t, latents, eta=eta, generator=generator)
-        latents = out.prev_sample
-        if i < len(timesteps) - 1 and static is not None:
-            known = noise_to_level(scheduler, image_latent, repaint_noise, int(timesteps[i + 1]))
-            latents = known * static + latents * (1.0 - static)
-        if bar is not None:
-            bar.update()
-        if on_step is not None:
-            on_step(i, int(t), latents, out.pred_original_sample)
-    if bar is not None:
-        bar.close()
+
+    def pin_frame0(z: torch.Tensor) -> torch.Tensor:
+        z[:, :, :1] = image_latent  # in place, as the official loop writes into its latents
+        return z
+
+    def repaint(i: int, z: torch.Tensor) -> torch.Tensor:
+        timesteps = scheduler.timesteps
+        if static is None or i == len(timesteps) - 1:
+            return z
+        known = noise_to_level(scheduler, image_latent, repaint_noise, int(timesteps[i + 1]))
+        return known * static + z * (1.0 - static)
+
+    latents = _sample(scheduler, latents, eps_fn, steps=steps, guidance=guidance, eta=eta, generator=generator,
+                      on_step=on_step, progress=progress, pin=pin_frame0, after_step=repaint)
     latents = latents.clone()
     latents[:, :, :1] = image_latent
     return latents
