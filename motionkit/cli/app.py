@@ -46,7 +46,8 @@ def _renderer_options(renderer: str, weights: Optional[Path], prompt: Optional[s
 
         flags = ", ".join(f"--{k}" for k in options)
         raise InvalidInputError(f"{flags} apply to --renderer motion-i2v, not {renderer!r}")
-    return options
+    # The learned renderer takes minutes on a CPU; show its denoising progress.
+    return {**options, "progress": True} if renderer == "motion-i2v" else options
 
 
 @app.command(
@@ -83,7 +84,7 @@ def animate(
     predictor_options: dict = {}
     renderer_options: dict = {}
     if backend == "motion-i2v":
-        predictor_options = _learned_options(weights, seed, steps)
+        predictor_options = {**_learned_options(weights, seed, steps), "progress": True}
         renderer_options = {**predictor_options, **({"prompt": prompt} if prompt else {})}
     elif backend != "classical":
         raise mk.errors.InvalidInputError(f"--backend {backend!r}: expected classical or motion-i2v")

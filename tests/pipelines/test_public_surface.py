@@ -193,6 +193,7 @@ def test_cli_animate_with_the_learned_backend(weights, photo_file, tmp_path, cap
     assert status == 0, capsys.readouterr().err
     clip = mk.Clip.read(out)
     assert len(clip) == 4 and clip.size == (64, 64)
+    assert "denoising" in capsys.readouterr().err  # both stages show their progress
     # stage 1 alone, saved; the edited field rendered later by `motionkit render` with the same weights
     (mk.MotionField.load(field) * 0.5).save(tmp_path / "edited.npz")
     status = main(["render", str(photo_file), str(tmp_path / "edited.npz"), "--renderer", "motion-i2v",
@@ -220,3 +221,10 @@ def test_cli_without_weights_is_one_line_naming_the_folder(photo_file, tmp_path,
     assert str(default) in err and "convert-official" in err
     assert not (tmp_path / "x.mp4").exists()
 
+
+
+def test_precision_offload_tiling_and_progress_through_animate(weights, photo, capsys):
+    options = {"weights": weights, **FAST, "dtype": "bfloat16", "cpu_offload": True, "vae_tiling": True, "progress": True}
+    clip = mk.animate(photo, [_drag()], backend="motion-i2v", predictor_options=options)
+    assert len(clip) == 4 and clip.size == (64, 64)
+    assert "denoising" in capsys.readouterr().err  # a progress bar per denoising loop
