@@ -228,3 +228,13 @@ def test_precision_offload_tiling_and_progress_through_animate(weights, photo, c
     clip = mk.animate(photo, [_drag()], backend="motion-i2v", predictor_options=options)
     assert len(clip) == 4 and clip.size == (64, 64)
     assert "denoising" in capsys.readouterr().err  # a progress bar per denoising loop
+
+
+def test_animate_longer_than_a_window(weights, photo):
+    calls = []
+    clip = mk.animate(photo, [mk.Trajectory.line((20, 30), (40, 30), frames=10)], backend="motion-i2v",
+                      predictor_options={"weights": weights, **FAST, "window": 4,
+                                         "callback": lambda step, total, preview: calls.append(total)},
+                      renderer_options={"window": 4, "overlap": 1})
+    assert len(clip) == 10 and clip.size == (64, 64)
+    assert set(calls) == {6}  # stage 1 chained 3 windows of 2 steps each
