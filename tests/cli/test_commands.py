@@ -99,7 +99,7 @@ def test_demo_writes_its_files(tmp_path, capsys):
 
 
 def test_learned_backend_without_weights_names_what_to_do(cat_file, tmp_path, capsys, monkeypatch):
-    monkeypatch.delenv("MOTIONKIT_WEIGHTS", raising=False)
+    monkeypatch.delenv("MOTIONKIT_MOTION_I2V_WEIGHTS", raising=False)
     missing = tmp_path / "no-weights"
     status = main(["animate", str(cat_file), "--drag", "94,84:104,78", "--backend", "motion-i2v",
                    "--weights", str(missing), "-o", str(tmp_path / "x.mp4")])
