@@ -45,7 +45,8 @@ def _renderer_options(renderer: str, weights: Optional[Path], prompt: Optional[s
         from motionkit.errors import InvalidInputError
 
         flags = ", ".join(f"--{k}" for k in options)
-        raise InvalidInputError(f"{flags} apply to --renderer motion-i2v, not {renderer!r}")
+        verb = "applies" if len(options) == 1 else "apply"
+        raise InvalidInputError(f"{flags} {verb} only to --renderer motion-i2v, not {renderer!r}")
     # The learned renderer takes minutes on a CPU; show its denoising progress.
     return {**options, "progress": True} if renderer == "motion-i2v" else options
 
