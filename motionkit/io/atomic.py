@@ -28,6 +28,9 @@ def _check_folder(target: Path) -> None:
         raise MediaWriteError(f"cannot write {target}: folder {folder} is not writable")
     if target.is_dir():
         raise MediaWriteError(f"cannot write {target}: a folder of that name exists")
+    if target.exists() and not target.is_file():
+        # A device, socket or pipe: renaming onto it would replace it with a plain file.
+        raise MediaWriteError(f"cannot write {target}: it exists and is not a regular file; choose a file path")
 
 
 @contextlib.contextmanager
