@@ -69,8 +69,11 @@ def backward_warp(
     if image.shape[0] == 1 and n > 1:
         image = image.expand(n, -1, -1, -1)
     compute = torch.promote_types(image.dtype, torch.float32)
-    coords = pixel_grid(h, w, device=flow.device, dtype=compute) + flow.to(compute)
-    grid = _normalise(coords.permute(0, 2, 3, 1), h, w)
+    # The normalised sampling grid in one fused pass: base + flow * scale, where base holds
+    # the pixel centres already in grid_sample's [-1, 1] units.
+    scale = flow.new_tensor([2.0 / max(w - 1, 1), 2.0 / max(h - 1, 1)], dtype=compute)
+    base = _normalise(pixel_grid(h, w, device=flow.device, dtype=compute).permute(1, 2, 0), h, w)
+    grid = torch.addcmul(base, flow.to(compute).permute(0, 2, 3, 1), scale)
     out = F.grid_sample(image.to(compute), grid, mode=mode, padding_mode=padding, align_corners=True)
     return out.to(image.dtype)
 
