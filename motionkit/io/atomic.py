@@ -18,7 +18,8 @@ from pathlib import Path
 from motionkit.errors import MediaWriteError, MotionkitError
 
 
-def _check_folder(target: Path) -> None:
+def _check_parent(target: Path) -> None:
+    """The target's folder must exist, be a folder and be writable (for files and folders alike)."""
     folder = target.parent
     if not folder.exists():
         raise MediaWriteError(f"cannot write {target}: folder {folder} does not exist; create it first")
@@ -26,6 +27,10 @@ def _check_folder(target: Path) -> None:
         raise MediaWriteError(f"cannot write {target}: {folder} is a file, not a folder")
     if not os.access(folder, os.W_OK):
         raise MediaWriteError(f"cannot write {target}: folder {folder} is not writable")
+
+
+def _check_file_target(target: Path) -> None:
+    _check_parent(target)
     if target.is_dir():
         raise MediaWriteError(f"cannot write {target}: a folder of that name exists")
     if target.exists() and not target.is_file():
@@ -62,7 +67,7 @@ def atomic_path(target: str | os.PathLike, suffix: str | None = None) -> Iterato
         ...     tmp.write_text("all or nothing")
     """
     target = Path(target)
-    _check_folder(target)
+    _check_file_target(target)
     fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=suffix if suffix is not None else target.suffix, dir=target.parent)
     os.close(fd)
     tmp = Path(name)
@@ -88,8 +93,7 @@ def atomic_dir(target: str | os.PathLike) -> Iterator[Path]:
     """
     target = Path(target)
     folder = target.parent
-    if not folder.is_dir() or not os.access(folder, os.W_OK):
-        raise MediaWriteError(f"cannot write {target}: folder {folder} is missing, not a folder, or not writable")
+    _check_parent(target)
     if target.exists() and not target.is_dir():
         raise MediaWriteError(f"cannot write folder {target}: a file of that name exists")
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=folder))
