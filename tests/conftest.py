@@ -14,6 +14,27 @@ SHARED = Path(os.environ.get("MOTIONKIT_SHARED", REPO.parent / "shared"))
 OFFICIAL = SHARED / "fixtures" / "motion_i2v_official"
 
 
+@pytest.fixture
+def one_torch_thread():
+    """Run a test on one torch thread (the tiny networks' tensors are far too small to split
+    across threads; on a loaded machine thread hand-offs make each op ~20x slower)."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
+
+
+@pytest.fixture
+def fresh_registry(monkeypatch):
+    """The component registry, with registrations and the (cached) plugin scan isolated from other tests."""
+    from motionkit import registry
+
+    monkeypatch.setattr(registry, "_components", {k: dict(v) for k, v in registry._components.items()})
+    monkeypatch.setattr(registry, "_origin", dict(registry._origin))
+    monkeypatch.setattr(registry, "_plugins", None)
+    return registry
+
+
 @pytest.fixture(autouse=True)
 def _deterministic():
     torch.manual_seed(0)

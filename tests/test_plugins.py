@@ -61,15 +61,6 @@ def plugin_dir(tmp_path: Path) -> Path:
     return tmp_path
 
 
-@pytest.fixture
-def fresh_registry(monkeypatch):
-    """Isolate registrations and the (cached) plugin scan from other tests."""
-    monkeypatch.setattr(registry, "_components", {k: dict(v) for k, v in registry._components.items()})
-    monkeypatch.setattr(registry, "_origin", dict(registry._origin))
-    monkeypatch.setattr(registry, "_plugins", None)
-    return registry
-
-
 def test_cli_lists_a_working_plugin_as_loaded_and_a_broken_one_with_its_reason(plugin_dir):
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(plugin_dir), os.environ.get("PYTHONPATH", "")])}
     result = subprocess.run(

@@ -12,15 +12,6 @@ from motionkit import registry
 from motionkit.errors import InvalidInputError, PluginLoadError, UnknownComponentError
 
 
-@pytest.fixture
-def fresh_registry(monkeypatch):
-    """Isolate registrations and the plugin scan from other tests."""
-    monkeypatch.setattr(registry, "_components", {k: dict(v) for k, v in registry._components.items()})
-    monkeypatch.setattr(registry, "_origin", dict(registry._origin))
-    monkeypatch.setattr(registry, "_plugins", None)
-    return registry
-
-
 def test_builtins_are_listed_by_kind(fresh_registry):
     listing = fresh_registry.available()
     assert {"sparse", "motion-i2v"} <= set(listing["predictor"])

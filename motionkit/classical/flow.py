@@ -15,7 +15,7 @@ is in frame ``t`` (``F_0t``). Pairwise optical flow gives that in three ways, al
 
 Measured on a real photo moved by known sub-pixel warps (scikit-image's coffee photo,
 320x240, 24 frames unless noted; median end-point error in pixels of ``F_0t`` over all
-frames, 16 px from the borders; defaults otherwise; ``tests/classical/measure_flow.py``):
+frames, 16 px from the borders; defaults otherwise; ``benchmarks/measure_flow.py``):
 
 =============================  ======  ======  =======  ======  ======  =======
 motion                         DIS                      Farneback

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 import torch
 
+from helpers.images import to_tensor
 from motionkit.classical.densify import SparsePredictor
 from motionkit.classical.render import WarpRenderer
 from motionkit.errors import OutOfBoundsError, ShapeMismatchError
@@ -19,9 +20,6 @@ def cat(cat_photo) -> np.ndarray:
     """The cat at 2/3 size, ``uint8 (200, 300, 3)``."""
     return cv2.resize(cat_photo, (300, 200), interpolation=cv2.INTER_AREA)
 
-
-def _tensor(image: np.ndarray) -> torch.Tensor:
-    return torch.from_numpy(image).permute(2, 0, 1).float() / 255.0
 
 
 def _match(frame: np.ndarray, patch: np.ndarray) -> tuple[float, float]:
@@ -40,7 +38,7 @@ def test_drag_on_a_photo_moves_the_patch_and_respects_brush_and_pins(cat):
     brush[90:, 110:260] = 1.0  # lower middle: nose, mouth, chin
     mask = RegionMask(brush)
 
-    motion = SparsePredictor().predict(_tensor(cat), [drag, pin], mask)
+    motion = SparsePredictor().predict(to_tensor(cat), [drag, pin], mask)
     flow = motion.flow
     assert flow.shape == (16, 2, h, w)
 
@@ -54,7 +52,7 @@ def test_drag_on_a_photo_moves_the_patch_and_respects_brush_and_pins(cat):
     # Motion fades with distance: small far from the drag, inside the brush.
     assert flow[-1, :, 195, 255].norm() < 0.3 * expected[-1].norm()
 
-    clip = WarpRenderer().render(_tensor(cat), motion, mask, fps=8.0)
+    clip = WarpRenderer().render(to_tensor(cat), motion, mask, fps=8.0)
     frames = np.stack(list(clip.iter_frames()))
     assert frames.shape == (16, h, w, 3) and clip.fps == 8.0
     assert np.array_equal(frames[0], cat)
@@ -116,4 +114,4 @@ def test_bad_inputs_are_refused():
 def test_uint8_photo_guides_like_its_tensor(cat):
     drag = [Trajectory.line((150.0, 100.0), (160.0, 95.0), frames=4)]
     from_array = SparsePredictor().predict(cat, drag).flow
-    assert torch.equal(from_array, SparsePredictor().predict(_tensor(cat), drag).flow)
+    assert torch.equal(from_array, SparsePredictor().predict(to_tensor(cat), drag).flow)

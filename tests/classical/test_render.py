@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 import torch
 
+from helpers.images import to_tensor
 from motionkit.classical.render import WarpRenderer, source_map, warp_frame
 from motionkit.errors import NonFiniteError, ShapeMismatchError
 from motionkit.mask import RegionMask
@@ -18,9 +19,6 @@ def photo(coffee_photo) -> np.ndarray:
     return cv2.resize(coffee_photo, (240, 160), interpolation=cv2.INTER_AREA)
 
 
-def _tensor(image: np.ndarray) -> torch.Tensor:
-    return torch.from_numpy(image).permute(2, 0, 1).float() / 255.0
-
 
 @pytest.mark.parametrize("work_size", [256, 64])  # inverted at full and at reduced resolution
 @pytest.mark.parametrize("shift", [(5.0, -3.0), (-7.0, 4.0)])
@@ -28,7 +26,7 @@ def test_constant_translation_moves_every_pixel_by_exactly_that(photo, shift, wo
     dx, dy = shift
     flow = torch.zeros(2, *photo.shape[:2])
     flow[0], flow[1] = dx, dy
-    out = WarpRenderer(work_size=work_size).render_frame(_tensor(photo), flow)
+    out = WarpRenderer(work_size=work_size).render_frame(to_tensor(photo), flow)
     out = np.rint(out.permute(1, 2, 0).numpy() * 255).astype(np.uint8)
     h, w = photo.shape[:2]
     ix, iy = int(dx), int(dy)
@@ -54,7 +52,7 @@ def test_frame0_and_pixels_outside_the_brush_are_bit_identical(photo):
         flow[t, 0] = 2.0 * t * torch.exp(-((torch.arange(w) - 120.0) ** 2) / 2000.0)
     brush = np.zeros((h, w), np.float32)
     brush[40:120, 60:200] = 0.7
-    clip = WarpRenderer().render(_tensor(photo), MotionField(flow), RegionMask(brush), fps=12.0)
+    clip = WarpRenderer().render(to_tensor(photo), MotionField(flow), RegionMask(brush), fps=12.0)
     frames = np.stack(list(clip.iter_frames()))
     assert len(clip) == 6 and clip.fps == 12.0
     assert np.array_equal(frames[0], photo)
@@ -87,17 +85,17 @@ def test_moved_object_covers_the_background_and_its_old_place_is_filled(photo):
 def test_average_splat_and_invalid_input(photo):
     flow = torch.zeros(2, *photo.shape[:2])
     flow[0] = 1.0
-    assert WarpRenderer(splat="avg").render_frame(_tensor(photo), flow).shape == (3, *photo.shape[:2])
+    assert WarpRenderer(splat="avg").render_frame(to_tensor(photo), flow).shape == (3, *photo.shape[:2])
     with pytest.raises(ShapeMismatchError):
         WarpRenderer().render_frame(torch.rand(3, 10, 10), torch.zeros(2, 12, 10))
     flow[0, 0, 0] = float("nan")
     with pytest.raises(NonFiniteError):
-        WarpRenderer().render_frame(_tensor(photo), flow)
+        WarpRenderer().render_frame(to_tensor(photo), flow)
 
 
 def test_uint8_photos_are_accepted_like_tensors(photo):
     flow = torch.zeros(2, *photo.shape[:2])
     flow[0] = 4.0
     from_array = WarpRenderer().render_frame(photo, flow)
-    from_tensor = WarpRenderer().render_frame(_tensor(photo), flow)
+    from_tensor = WarpRenderer().render_frame(to_tensor(photo), flow)
     assert torch.equal(from_array, from_tensor)

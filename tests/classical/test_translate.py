@@ -7,7 +7,7 @@ import itertools
 import cv2
 import numpy as np
 import pytest
-from synth_video import moving_photo
+from helpers.synth_video import moving_photo
 
 from motionkit.classical.flow import DISFlowEstimator
 from motionkit.classical.render import WarpRenderer

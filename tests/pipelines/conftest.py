@@ -2,36 +2,19 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
 import torch
+from helpers.tiny_motion_i2v import UNET_KWARGS, _wake, tiny_text_encoder, tiny_tokenizer, tiny_vae
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from tiny_motion_i2v import (  # noqa: E402
-    UNET_KWARGS,
-    _wake,
-    tiny_text_encoder,
-    tiny_tokenizer,
-    tiny_vae,
-)
-
-from motionkit.models.motion_i2v.controlnet import FlowControlNetModel  # noqa: E402
-from motionkit.models.motion_i2v.unet import AnimationUNet3DConditionModel, FlowUNet3DConditionModel  # noqa: E402
-from motionkit.pipelines.motion_i2v.animation import Animator  # noqa: E402
-from motionkit.pipelines.motion_i2v.flowgen import FlowGenerator  # noqa: E402
+from motionkit.models.motion_i2v.controlnet import FlowControlNetModel
+from motionkit.models.motion_i2v.unet import AnimationUNet3DConditionModel, FlowUNet3DConditionModel
+from motionkit.pipelines.motion_i2v.animation import Animator
+from motionkit.pipelines.motion_i2v.flowgen import FlowGenerator
 
 
 @pytest.fixture(autouse=True)
-def _one_thread():
-    # The tiny networks' tensors are far too small to split across threads; under a loaded
-    # machine, thread hand-offs make each op ~20x slower than running on one core.
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+def _one_thread(one_torch_thread):
+    """Every pipeline test runs on one torch thread (see the root conftest)."""
 
 
 @pytest.fixture(scope="session")

@@ -183,7 +183,7 @@ def test_converted_folder_loads_and_runs(flow_generator, animator, tmp_path, ima
 
 def test_bfloat16_offload_and_progress_run(text_parts, image):
     # fresh networks: the predictor casts what it is given
-    from tiny_motion_i2v import UNET_KWARGS, tiny_vae
+    from helpers.tiny_motion_i2v import UNET_KWARGS, tiny_vae
 
     from motionkit.models.motion_i2v.unet import AnimationUNet3DConditionModel
     from motionkit.pipelines.motion_i2v.animation import Animator

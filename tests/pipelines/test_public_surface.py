@@ -15,6 +15,7 @@ import pytest
 import torch
 
 import motionkit as mk
+from helpers.images import to_tensor
 from motionkit.cli import main
 from motionkit.pipelines.motion_i2v.conditioning import vae_decode, vae_encode
 
@@ -45,12 +46,9 @@ def photo(cat_photo) -> np.ndarray:
     return cv2.resize(cat_photo[100:228, 150:278], (64, 64), interpolation=cv2.INTER_AREA)
 
 
-def _tensor(frames: np.ndarray) -> torch.Tensor:
-    return torch.from_numpy(np.asarray(frames)).permute(0, 3, 1, 2).float() / 255
-
 
 def _clip_frames(clip: mk.Clip) -> torch.Tensor:
-    return _tensor(np.stack([clip.frame(i) for i in range(len(clip))]))
+    return to_tensor(np.stack([clip.frame(i) for i in range(len(clip))]))
 
 
 def _round_trip(vae, image: torch.Tensor, seed: int = 0) -> torch.Tensor:
@@ -76,7 +74,7 @@ def test_animate_drag_only(weights, photo, animator):
     assert len(clip) == 4 and clip.size == (64, 64) and clip.fps == 6
     frames = _clip_frames(clip)
     # frame 0 is the photo up to the VAE round trip (the render's own posterior draw), uint8 rounding aside
-    reference = _round_trip(animator.vae, _tensor(photo[None])[0])
+    reference = _round_trip(animator.vae, to_tensor(photo))
     assert (frames[0] - reference).abs().max() <= 1 / 255
     # the later frames are rendered, not copies of frame 0
     assert (frames[1:] - frames[:1]).abs().mean() > 1e-3
@@ -98,7 +96,7 @@ def test_pixels_outside_the_brush_stay_within_the_vae_round_trip(weights, photo,
     still = mk.RegionMask(torch.zeros(64, 64))
     held = _clip_frames(mk.animate(photo, [_drag()], brush=still, backend="motion-i2v", predictor_options=options))
     free = _clip_frames(mk.animate(photo, [_drag()], backend="motion-i2v", predictor_options=options))
-    image = _tensor(photo[None])[0]
+    image = to_tensor(photo)
     reference = _round_trip(animator.vae, image)
     round_trip_error = (reference - image).abs().mean()
     assert ((held - image).abs().mean(dim=(1, 2, 3)) <= round_trip_error + 0.02).all()
@@ -126,7 +124,7 @@ def test_predict_edit_then_render(weights, photo):
     assert torch.equal(field.flow, again.flow)  # a seed reproduces the field
     edited = (field * 0.5).compose(mk.MotionField.camera(pan=(4.0, 0.0), frames=4, size=(64, 64)))
     renderer = mk.Renderer.get("motion-i2v", weights=weights, prompt="a cat", **FAST)
-    image = _tensor(photo[None])[0]
+    image = to_tensor(photo)
     first, second = renderer.render(image, edited, fps=4), renderer.render(image, edited, fps=4)
     assert len(first) == 4 and first.size == (64, 64)
     assert np.array_equal(first.frame(3), second.frame(3))  # the seed holds per call, not per renderer
@@ -155,7 +153,7 @@ def test_translate_video_to_video(weights, pan_video, animator):
     out = mk.translate(pan_video, edited, renderer="motion-i2v",
                        renderer_options={"weights": weights, "window": 4, "overlap": 1, **FAST})
     assert len(out) == 12 and out.size == (64, 64) and out.fps == 12
-    reference = _round_trip(animator.vae, _tensor(edited[None])[0])
+    reference = _round_trip(animator.vae, to_tensor(edited))
     assert (_clip_frames(out)[0] - reference).abs().max() <= 1 / 255  # frame 0 is the edit, not the source
 
 

@@ -2,28 +2,19 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
 import torch
+from helpers.synthetic_videos import square_video
+from helpers.tiny_motion_i2v import UNET_KWARGS, tiny_text_encoder, tiny_tokenizer, tiny_vae
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "pipelines"))
-
-from tiny_motion_i2v import UNET_KWARGS, tiny_text_encoder, tiny_tokenizer, tiny_vae  # noqa: E402
-
-from motionkit.clip import Clip  # noqa: E402
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from synthetic_videos import square_video  # noqa: E402
+from motionkit.clip import Clip
 
 
 @pytest.fixture(autouse=True)
-def _one_thread():
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+def _one_thread(one_torch_thread):
+    """Every training test runs on one torch thread (see the root conftest)."""
 
 
 @pytest.fixture(scope="session")

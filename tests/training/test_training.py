@@ -8,7 +8,7 @@ import random
 import pytest
 import torch
 
-from synthetic_videos import ShiftEstimator
+from helpers.synthetic_videos import ShiftEstimator
 from motionkit.errors import InvalidInputError, MotionFileError
 from motionkit.training import DataConfig, TrainConfig, VideoCaptionDataset, latest_checkpoint, train, train_from_yaml
 from motionkit.training.loop import _collate

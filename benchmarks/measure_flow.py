@@ -1,6 +1,6 @@
 """Median end-point error of DIS/Farneback and their strategies on synthetic moving photos.
 
-Run: ``python tests/classical/measure_flow.py`` (the table in ``motionkit/classical/flow.py``).
+Run: ``python -m benchmarks.measure_flow`` (the table in ``motionkit/classical/flow.py``).
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ import cv2
 import numpy as np
 from skimage import data
 
-sys.path.insert(0, str(Path(__file__).parent))
-from synth_video import median_epe, moving_photo  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from helpers.synth_video import median_epe, moving_photo  # noqa: E402
 
 from motionkit.classical.flow import DISFlowEstimator, FarnebackFlowEstimator  # noqa: E402
 

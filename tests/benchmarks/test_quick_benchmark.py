@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import torch
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 EXPECTED = {
     "backward warp", "forward splat", "forward splat (renderer frame path)", "densify (sparse predictor)",

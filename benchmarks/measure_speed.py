@@ -1,6 +1,6 @@
 """Wall and CPU time of the classical backend on 16 frames at 512x512.
 
-Run: ``python tests/classical/measure_speed.py`` (numbers quoted in the module docstrings).
+Run: ``python -m benchmarks.measure_speed`` (numbers quoted in the module docstrings).
 """
 
 from __future__ import annotations
