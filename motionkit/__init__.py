@@ -27,10 +27,10 @@ _LAZY = {
     "MotionField": "motionkit.motion",
     "Trajectory": "motionkit.trajectory",
     "RegionMask": "motionkit.mask",
-    "animate": "motionkit.api",
-    "translate": "motionkit.api",
-    "predict_motion": "motionkit.api",
-    "estimate_motion": "motionkit.api",
+    "animate": "motionkit.verbs.image_to_video",
+    "translate": "motionkit.verbs.video_to_video",
+    "predict_motion": "motionkit.verbs.image_to_video",
+    "estimate_motion": "motionkit.verbs.video_to_video",
 }
 
 __all__ = [
@@ -50,7 +50,8 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from motionkit.api import animate, estimate_motion, predict_motion, translate
+    from motionkit.verbs.image_to_video import animate, predict_motion
+    from motionkit.verbs.video_to_video import estimate_motion, translate
     from motionkit.clip import Clip
     from motionkit.mask import RegionMask
     from motionkit.motion import MotionField

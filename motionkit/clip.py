@@ -672,7 +672,7 @@ class Clip:
         except (MotionkitError, OSError) as exc:  # a notebook display must never raise
             return f"<pre>{html.escape(repr(self))}\n(no preview: {html.escape(str(exc))})</pre>"
 
-    # -- verbs that need a backend (resolved lazily through motionkit.api) ---------------------
+    # -- verbs that need a backend (the verbs in motionkit.verbs) ---------------------
 
     def estimate_motion(self, estimator: str = "dis", **options: Any) -> MotionField:
         """The motion from frame 0 to every frame, by a registered flow ``estimator``.
@@ -682,9 +682,9 @@ class Clip:
         Example:
             >>> field = Clip.read("walk.mp4").estimate_motion()  # doctest: +SKIP
         """
-        from motionkit import api
+        from motionkit.verbs import video_to_video
 
-        return api.estimate_motion(self, estimator=estimator, **options)
+        return video_to_video.estimate_motion(self, estimator=estimator, **options)
 
     def animate(self, **kwargs: Any) -> Clip:
         """Animate this clip's first frame (see :func:`motionkit.animate`) at this clip's fps.
@@ -692,9 +692,9 @@ class Clip:
         Example:
             >>> Clip.read("cat.png").animate(trajectories=[...])  # doctest: +SKIP
         """
-        from motionkit import api
+        from motionkit.verbs import image_to_video
 
-        return api.animate(self.frame(0), fps=self._fps, **kwargs)
+        return image_to_video.animate(self.frame(0), fps=self._fps, **kwargs)
 
     def translate(self, edited_first_frame: ImageLike, estimator: str = "dis", renderer: str = "warp", **options: Any) -> Clip:
         """Video-to-video: move ``edited_first_frame`` along this clip's motion (see :func:`motionkit.translate`).
@@ -702,9 +702,9 @@ class Clip:
         Example:
             >>> Clip.read("walk.mp4").translate("frame0_painted.png")  # doctest: +SKIP
         """
-        from motionkit import api
+        from motionkit.verbs import video_to_video
 
-        return api.translate(self, edited_first_frame, estimator=estimator, renderer=renderer, **options)
+        return video_to_video.translate(self, edited_first_frame, estimator=estimator, renderer=renderer, **options)
 
 
 def _restore(array: np.ndarray | None, source: FrameSource | None, count: int, size: tuple[int, int], fps: float) -> Clip:

@@ -73,7 +73,7 @@ def animate(
 ) -> None:
     """Animate IMAGE by dragging points on it, optionally under a motion brush and a camera move."""
     import motionkit as mk
-    from motionkit import api
+    from motionkit.verbs import image_to_video as api
     from motionkit.io.image import image_to_tensor
 
     started = time.perf_counter()
@@ -167,7 +167,7 @@ def render(
 ) -> None:
     """Render IMAGE along a saved motion field."""
     import motionkit as mk
-    from motionkit import api
+    from motionkit.verbs import image_to_video as api
     from motionkit.io.image import image_to_tensor
 
     paint = mk.Renderer.get(renderer, **_renderer_options(renderer, weights, prompt, seed, steps))
