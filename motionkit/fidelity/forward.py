@@ -18,7 +18,7 @@ from safetensors.torch import load_file
 from motionkit.fidelity.fixtures import load_fixture_model
 from motionkit.fidelity.records import CheckRecord, compare, failure
 from motionkit.models.motion_i2v.keys import check_keys_full
-from motionkit.models.motion_i2v.motion_module import resize_flow
+from motionkit.models.motion_i2v.temporal_attention import resize_flow
 
 # (atol, rtol) per case family, from the fixtures' README section 7.
 TOLERANCES = {"stage1": (1e-4, 1e-4), "stage2": (1e-4, 1e-4), "mm": (2e-5, 1e-5), "attn": (2e-5, 1e-5)}

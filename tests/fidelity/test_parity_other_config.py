@@ -21,7 +21,7 @@ from motionkit.models.motion_i2v import (
     FlowUNet3DConditionModel,
     MotionModule,
 )
-from motionkit.fidelity import command, forward
+from motionkit.fidelity import forward
 
 MM_KWARGS = {"num_attention_heads": 4, "num_transformer_block": 1, "attention_block_types": ["Temporal_Self"] * 2,
              "temporal_position_encoding": True, "temporal_position_encoding_max_len": 24,
