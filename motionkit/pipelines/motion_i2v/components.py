@@ -23,9 +23,13 @@ from typing import Any, ClassVar
 import numpy as np
 import torch
 
+from motionkit.clip import Clip
 from motionkit.components import MotionPredictor, Renderer
-from motionkit.errors import InvalidInputError, ShapeMismatchError
+from motionkit.errors import InvalidInputError, NonFiniteError, ShapeMismatchError
+from motionkit.limits import check_frames
+from motionkit.motion import MotionField
 from motionkit.ops.colour import to_uint8
+from motionkit.ops.field import resize
 from motionkit.pipelines.motion_i2v.conditioning import check_image, resize_image, working_size
 from motionkit.pipelines.motion_i2v.flowgen import tracks_to_points
 from motionkit.pipelines.motion_i2v.options import MotionI2VOptions, Role
@@ -138,9 +142,6 @@ class MotionI2VPredictor(_Learned, MotionPredictor):
         Returns:
             ``MotionField (frames, 2, H, W)`` in pixels, frame 0 zero.
         """
-        from motionkit.motion import MotionField
-        from motionkit.ops.field import resize
-
         if image is None:
             raise InvalidInputError("the motion-i2v predictor needs the image itself, not only its size")
         image = check_image(torch.as_tensor(image))
@@ -148,7 +149,7 @@ class MotionI2VPredictor(_Learned, MotionPredictor):
         trajectories = list(trajectories)
         if frames is None:
             frames = len(_points(trajectories[0])) if trajectories else MODEL_FRAMES
-        if int(frames) < 2:
+        if check_frames(frames) < 2:
             raise InvalidInputError(f"frames must be at least 2 (frame 0 and one more), got {frames}")
         values = _mask_values(mask, (h, w))
         wh, ww = working_size((h, w), self.options.resolution, self.options.max_area)
@@ -208,9 +209,6 @@ class MotionI2VRenderer(_Learned, Renderer):
         Returns:
             ``Clip`` of ``T`` frames at the image's size.
         """
-        from motionkit.clip import Clip
-        from motionkit.ops.field import resize
-
         image = check_image(torch.as_tensor(image))
         h, w = image.shape[-2:]
         flow = getattr(motion, "flow", motion)
@@ -221,8 +219,6 @@ class MotionI2VRenderer(_Learned, Renderer):
                 f"motion is {flow.shape[-1]}x{flow.shape[-2]} but the image is {w}x{h} (W x H); resize the field with .resize((H, W))"
             )
         if not torch.isfinite(flow).all():
-            from motionkit.errors import NonFiniteError
-
             raise NonFiniteError("motion holds NaN or infinite displacements")
         values = _mask_values(mask, (h, w))
         wh, ww = working_size((h, w), self.options.resolution, self.options.max_area)
