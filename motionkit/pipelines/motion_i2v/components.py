@@ -210,10 +210,19 @@ class MotionI2VRenderer(_Learned, Renderer):
             ``Clip`` of ``T`` frames at the image's size.
         """
         image = check_image(torch.as_tensor(image))
-        h, w = image.shape[-2:]
         flow = getattr(motion, "flow", motion)
         if not isinstance(flow, torch.Tensor) or flow.dim() != 4 or flow.shape[1] != 2:
             raise ShapeMismatchError("motion must be a MotionField or a (T, 2, H, W) tensor in pixels")
+        video = self._frames(image, flow, mask, self.options.prompt if prompt is None else prompt)
+        return Clip.from_array(to_uint8(video.permute(0, 2, 3, 1)).numpy(), fps=fps)
+
+    def _frames(self, image: torch.Tensor, flow: torch.Tensor, mask: Any, prompt: str) -> torch.Tensor:
+        """Stage 2 on ``image (3, H, W)`` and ``flow (T, 2, H, W)`` pixels -> ``(T, 3, H, W)`` float32 in [0, 1].
+
+        Runs at the working resolution and resizes back; fields longer than ``window`` are
+        denoised as windows blended at every step (:func:`~.windows.windowed_eps`).
+        """
+        h, w = image.shape[-2:]
         if tuple(flow.shape[-2:]) != (h, w):
             raise ShapeMismatchError(
                 f"motion is {flow.shape[-1]}x{flow.shape[-2]} but the image is {w}x{h} (W x H); resize the field with .resize((H, W))"
@@ -225,10 +234,8 @@ class MotionI2VRenderer(_Learned, Renderer):
         flow = resize(flow.float(), (wh, ww)) if (wh, ww) != (h, w) else flow.float()
         static = static_from_region(values, (wh, ww)) if values is not None else None
         with torch.no_grad():
-            video = self.pipeline(resize_image(image, (wh, ww)), flow, static,
-                                  self.options.prompt if prompt is None else prompt, self.options.sampling())
-        video = resize_image(video, (h, w)) if (wh, ww) != (h, w) else video
-        return Clip.from_array(to_uint8(video.permute(0, 2, 3, 1)).numpy(), fps=fps)
+            video = self.pipeline(resize_image(image, (wh, ww)), flow, static, prompt, self.options.sampling())
+        return resize_image(video, (h, w)) if (wh, ww) != (h, w) else video
 
 
 def _points(track: Any) -> np.ndarray:
