@@ -74,11 +74,12 @@ class Backend:
         for role in ("predictor", "renderer"):
             if not isinstance(getattr(self, role), str) or not getattr(self, role):
                 raise InvalidInputError(f"a backend's {role} must be a registered name, got {getattr(self, role)!r}")
-        options = self.shared_options
-        if isinstance(options, str) or not all(isinstance(o, str) for o in options):
-            raise InvalidInputError(f"shared_options must be a sequence of option names, got {options!r}")
+        given = self.shared_options
+        options = () if isinstance(given, str) else tuple(given)
+        if isinstance(given, str) or not all(isinstance(o, str) for o in options):
+            raise InvalidInputError(f"shared_options must be a sequence of option names, got {given!r}")
         # Frozen: set the normalised tuple through object.__setattr__ (lists arrive from plugins).
-        object.__setattr__(self, "shared_options", tuple(options))
+        object.__setattr__(self, "shared_options", options)
 
 
 # name -> factory ("module:attr" until first use, then the imported callable); backends live in
@@ -172,7 +173,7 @@ def register_backend(
         >>> register_backend("still", predictor="sparse", renderer="warp", origin="docs")
         Backend(predictor='sparse', renderer='warp', shared_options=())
     """
-    return register(BACKEND, name, Backend(predictor, renderer, tuple(shared_options)), origin=origin)
+    return register(BACKEND, name, Backend(predictor, renderer, shared_options), origin=origin)  # type: ignore[arg-type]
 
 
 def backend(name: str) -> Backend:
