@@ -54,10 +54,10 @@ def animate(
         if save_motion is not None:
             motion.save(save_motion)
             say(f"wrote {save_motion}")
-        say("rendering ...")
+        say(f"predicted motion ({motion.frames} frames); rendering ...")
         return motion
 
-    say("predicting motion ...")
+    # Nothing is printed before the verb starts: a bad input or missing weights stays one line.
     clip = mk.animate(
         image, trajectories, brush=brush, camera=camera_move or None, frames=frames, fps=fps, backend=backend,
         renderer=render_with, prompt=prompt, predictor_options=options["predictor"],
