@@ -30,7 +30,14 @@ _LAZY = {
     "animate": "motionkit.verbs.image_to_video",
     "translate": "motionkit.verbs.video_to_video",
     "predict_motion": "motionkit.verbs.image_to_video",
+    "render": "motionkit.verbs.image_to_video",
     "estimate_motion": "motionkit.verbs.video_to_video",
+    # Verbs of the tooling around the model, for the CLI and scripts alike ("module:attribute").
+    "convert_official": "motionkit.models.motion_i2v.convert",
+    "train": "motionkit.training",
+    "TrainConfig": "motionkit.training",
+    "TRAINING_TASKS": "motionkit.training:TASKS",
+    "run_demo": "motionkit.demo",
 }
 
 __all__ = [
@@ -44,13 +51,23 @@ __all__ = [
     "animate",
     "translate",
     "predict_motion",
+    "render",
     "estimate_motion",
+    "convert_official",
+    "train",
+    "TrainConfig",
+    "TRAINING_TASKS",
+    "run_demo",
     "registry",
     "errors",
 ]
 
 if TYPE_CHECKING:
-    from motionkit.verbs.image_to_video import animate, predict_motion
+    from motionkit.demo import run_demo
+    from motionkit.models.motion_i2v.convert import convert_official
+    from motionkit.training import TASKS as TRAINING_TASKS
+    from motionkit.training import TrainConfig, train
+    from motionkit.verbs.image_to_video import animate, predict_motion, render
     from motionkit.verbs.video_to_video import estimate_motion, translate
     from motionkit.clip import Clip
     from motionkit.mask import RegionMask
@@ -60,7 +77,8 @@ if TYPE_CHECKING:
 
 def __getattr__(name: str):
     if name in _LAZY:
-        value = getattr(import_module(_LAZY[name]), name)
+        module, _, attribute = _LAZY[name].partition(":")
+        value = getattr(import_module(module), attribute or name)
         globals()[name] = value
         return value
     raise AttributeError(f"module 'motionkit' has no attribute {name!r}")

@@ -51,17 +51,16 @@ def run_demo(output_dir: str | Path = "motionkit-demo", *, progress: bool = Fals
         A :class:`DemoReport` listing the files written and the time taken.
     """
     import motionkit as mk
-    from motionkit.io.image import image_to_tensor
 
     started = time.perf_counter()
     out = Path(output_dir)
     out.mkdir(parents=True, exist_ok=True)
 
-    image = image_to_tensor(sample_image_path())
+    image = mk.Clip.read(sample_image_path()).frame(0)  # uint8 (H, W, 3); every verb takes it
     trajectories = [mk.Trajectory.line(start, end, frames=DEMO_FRAMES, easing="ease-in-out") for start, end in DEMO_DRAGS]
     trajectories += [mk.Trajectory.pin(point, frames=DEMO_FRAMES) for point in DEMO_PINS]
     motion = mk.predict_motion(image, trajectories, camera=DEMO_CAMERA, frames=DEMO_FRAMES)
-    video = mk.Renderer.get("warp").render(image, motion, fps=DEMO_FPS)
+    video = mk.render(image, motion, fps=DEMO_FPS)
     preview = motion.visualize(style="color", fps=DEMO_FPS)
 
     report = DemoReport()

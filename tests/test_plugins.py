@@ -36,6 +36,7 @@ class FadeRenderer(mk.Renderer):
 
 def setup(register):
     register("renderer", "fade-to-gray", FadeRenderer)
+    register("backend", "gray-fade", {"predictor": "sparse", "renderer": "fade-to-gray"})
 '''
 
 BROKEN_MODULE = '''
@@ -70,6 +71,8 @@ def test_cli_lists_a_working_plugin_as_loaded_and_a_broken_one_with_its_reason(p
     lines = result.stdout.splitlines()
     renderers = lines[lines.index("renderer:") + 1 : lines.index("flow_estimator:")]
     assert any(line.split()[:2] == ["fade-to-gray", "(fade)"] for line in renderers), result.stdout
+    backends = lines[lines.index("backend:") + 1 : next(i for i, line in enumerate(lines) if line.startswith("plugins"))]
+    assert ["gray-fade", "(fade)", "sparse", "+", "fade-to-gray"] in [line.split() for line in backends], result.stdout
     fade = next(line for line in lines if line.split()[:1] == ["fade"])
     fancy = next(line for line in lines if line.split()[:1] == ["fancy"])
     assert "mk_fade_plugin:setup" in fade and fade.rstrip().endswith("loaded")
@@ -86,6 +89,9 @@ def test_a_discovered_plugin_renders_through_the_public_api(plugin_dir, fresh_re
     assert len(clip) == 5 and clip.fps == 5
     np.testing.assert_array_equal(clip.frame(0), mk.Clip.from_array(image[None]).frame(0))
     assert np.abs(clip.frame(4).astype(int) - 128).max() <= 1  # the last frame is gray
+    # the plugin's backend works through animate like a built-in one
+    animated = mk.animate(image, camera={"pan": (2.0, 0.0)}, frames=3, backend="gray-fade")
+    assert np.abs(animated.frame(2).astype(int) - 128).max() <= 1
     failed = [status for status in fresh_registry.plugins() if not status.loaded]
     assert [status.name for status in failed] == ["fancy"] and "libfancy" in failed[0].error
     with pytest.raises(mk.errors.UnknownComponentError, match="failed to load"):

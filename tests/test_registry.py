@@ -77,3 +77,54 @@ def test_entry_point_plugins_load_lazily_and_failures_are_reported(fresh_registr
     assert calls == [registry.ENTRY_POINT_GROUP]  # scanned once
     with pytest.raises(UnknownComponentError, match="1 plugin\\(s\\) failed to load"):
         fresh_registry.create("renderer", "absent")
+
+
+def test_builtin_backends_are_pairs_of_registered_components(fresh_registry):
+    classical, learned = fresh_registry.backend("classical"), fresh_registry.backend("motion-i2v")
+    assert (classical.predictor, classical.renderer, classical.shared_options) == ("sparse", "warp", ())
+    assert (learned.predictor, learned.renderer) == ("motion-i2v", "motion-i2v")
+    assert {"weights", "device", "seed", "steps", "prompt", "progress"} <= set(learned.shared_options)
+    listing = fresh_registry.available()
+    assert listing["backend"] == {"classical": "motionkit", "motion-i2v": "motionkit"}
+    for pair in map(fresh_registry.backend, listing["backend"]):
+        assert pair.predictor in listing["predictor"] and pair.renderer in listing["renderer"]
+
+
+def test_shared_options_are_read_from_the_pairs(fresh_registry):
+    assert fresh_registry.shared_options(predictor="sparse", renderer="warp") == ()
+    assert fresh_registry.shared_options(predictor="motion-i2v", renderer="warp") == ()
+    assert "weights" in fresh_registry.shared_options(predictor="motion-i2v", renderer="motion-i2v")
+    assert "seed" in fresh_registry.shared_options(renderer="motion-i2v")
+    assert fresh_registry.shared_options(renderer="warp") == ()
+    fresh_registry.register_backend("svd", predictor="sparse", renderer="svd", shared_options=["device", "prompt"])
+    assert fresh_registry.shared_options(predictor="sparse") == ("device", "prompt")
+    assert fresh_registry.backend("svd").shared_options == ("device", "prompt")  # a list arrives as a tuple
+
+
+def test_a_plugin_registers_a_backend_through_the_callable_it_receives(fresh_registry, monkeypatch):
+    plugin = types.ModuleType("mk_plugin_backend")
+
+    def setup(register):
+        register("renderer", "svd", lambda: "svd renderer")
+        register("backend", "svd-i2v", {"predictor": "sparse", "renderer": "svd", "shared_options": ("prompt",)})
+
+    plugin.setup = setup
+    monkeypatch.setitem(sys.modules, "mk_plugin_backend", plugin)
+    eps = [EntryPoint(name="svdpack", value="mk_plugin_backend:setup", group=registry.ENTRY_POINT_GROUP)]
+    monkeypatch.setattr(registry, "entry_points", lambda group: eps if group == registry.ENTRY_POINT_GROUP else [])
+    assert fresh_registry.backend("svd-i2v") == registry.Backend("sparse", "svd", ("prompt",))
+    assert fresh_registry.available()["backend"]["svd-i2v"] == "svdpack"
+
+
+def test_bad_backends_are_refused_with_what_was_expected(fresh_registry):
+    with pytest.raises(InvalidInputError, match="unknown backend 'nope'; expected one of classical, motion-i2v"):
+        fresh_registry.backend("nope")
+    with pytest.raises(InvalidInputError, match="expected predictor="):
+        fresh_registry.register("backend", "b", {"predictor": "sparse", "painter": "warp"})
+    with pytest.raises(InvalidInputError, match="renderer must be a registered name"):
+        fresh_registry.register_backend("b", predictor="sparse", renderer="")
+    with pytest.raises(InvalidInputError, match="sequence of option names"):
+        fresh_registry.register_backend("b", predictor="sparse", renderer="warp", shared_options="seed")
+    with pytest.raises(InvalidInputError, match="unknown component kind"):
+        fresh_registry.create("backend", "classical")  # a backend is data, not a component to build
+    assert "b" not in fresh_registry.available()["backend"]

@@ -1,4 +1,4 @@
-"""Image-to-video verbs: ``predict_motion`` (stage 1 alone) and ``animate`` (both stages).
+"""Image-to-video verbs: ``predict_motion`` (stage 1), ``render`` (stage 2) and ``animate`` (both).
 
 Each verb is a few lines over the value objects and the components found by name in
 :mod:`motionkit.registry`, so the two halves of image-to-video stay separate and usable on
@@ -9,22 +9,23 @@ Example:
     >>> drag = mk.Trajectory.line((265, 240), (290, 228), frames=16)   # the cat's nose
     >>> motion = mk.predict_motion("cat.png", trajectories=[drag])    # doctest: +SKIP
     >>> motion = motion * 0.5 + mk.MotionField.camera(zoom=1.05, frames=16, size=motion.size)  # doctest: +SKIP
-    >>> mk.Renderer.get("warp").render(image, motion).write("cat.mp4")  # doctest: +SKIP
+    >>> mk.render("cat.png", motion).write("cat.mp4")  # doctest: +SKIP
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Union
 
 import torch
 
 from motionkit import registry
-from motionkit.errors import InvalidInputError
+from motionkit.errors import InvalidInputError, ShapeMismatchError
+from motionkit.limits import check_frames
 
 if TYPE_CHECKING:
     from motionkit.clip import Clip
-    from motionkit.components import MotionPredictor
+    from motionkit.components import MotionPredictor, Renderer
     from motionkit.mask import RegionMask
     from motionkit.motion import MotionField
     from motionkit.trajectory import Trajectory
@@ -37,16 +38,8 @@ CameraLike = Union["MotionField", Mapping[str, Any], None]
 
 DEFAULT_FRAMES = 16
 DEFAULT_FPS = 8.0
-#: Refuse absurd requests before allocating anything (16 frames of 512x512 is the usual size).
-MAX_FRAMES = 10_000
-
-BACKENDS = {
-    "classical": ("sparse", "warp"),
-    "motion-i2v": ("motion-i2v", "motion-i2v"),
-}
-#: Options of the learned predictor that ``animate`` hands on to the learned renderer.
-_SHARED_LEARNED_OPTIONS = ("weights", "device", "dtype", "seed", "steps", "guidance", "negative_prompt", "eta",
-                           "cpu_offload", "vae_tiling", "resolution", "max_area", "progress")
+#: The backend ``animate`` uses when none is named (``predictor``/``renderer`` replace its halves).
+DEFAULT_BACKEND = "classical"
 
 
 def _image_tensor(image: ImageLike) -> torch.Tensor:
@@ -66,24 +59,11 @@ def as_brush_mask(brush: RegionMask | ImageLike | None, size: tuple[int, int]) -
         return None
     mask = brush if isinstance(brush, RegionMask) else RegionMask.from_image(brush)
     if mask.size != size:
-        from motionkit.errors import ShapeMismatchError
-
         raise ShapeMismatchError(
             f"brush mask is {mask.size[1]}x{mask.size[0]} but the image is {size[1]}x{size[0]} (W x H); "
             "paint the mask on the image itself or resize it with RegionMask.resize"
         )
     return mask
-
-
-def _check_frames(frames: int | None) -> None:
-    if frames is None:
-        return
-    if isinstance(frames, bool) or not isinstance(frames, int) or frames < 1:
-        raise InvalidInputError(f"frames must be a positive integer, got {frames!r}")
-    if frames > MAX_FRAMES:
-        from motionkit.errors import TooLargeError
-
-        raise TooLargeError(f"frames={frames} is more than motionkit renders at once ({MAX_FRAMES})")
 
 
 def _camera_field(camera: CameraLike, frames: int, size: tuple[int, int]) -> MotionField | None:
@@ -98,14 +78,6 @@ def _camera_field(camera: CameraLike, frames: int, size: tuple[int, int]) -> Mot
     raise InvalidInputError(
         f"camera must be a MotionField or a mapping like {{'pan': (dx, dy), 'zoom': 1.1}}, got {type(camera).__name__}"
     )
-
-
-def _resolve_backend(backend: str | None, predictor: str, renderer: str) -> tuple[str, str]:
-    if backend is None:
-        return predictor, renderer
-    if backend not in BACKENDS:
-        raise InvalidInputError(f"unknown backend {backend!r}; expected one of {', '.join(BACKENDS)}")
-    return BACKENDS[backend]
 
 
 def predict_motion(
@@ -137,23 +109,66 @@ def predict_motion(
     Returns:
         ``(T, 2, H, W)`` MotionField in pixels, frame 0 zero.
     """
-    _check_frames(frames)
+    if frames is not None:
+        check_frames(frames)
     image_t = _image_tensor(image)
     size = (int(image_t.shape[1]), int(image_t.shape[2]))
     trajectories = list(trajectories)
     mask = as_brush_mask(brush, size)
     if frames is None:
         frames = trajectories[0].frames if trajectories else DEFAULT_FRAMES
-    if isinstance(predictor, str):
-        component = registry.create("predictor", predictor, **options)
-    elif options:
-        raise InvalidInputError(f"options {sorted(options)} are for a predictor name; a ready predictor was given")
-    else:
-        component = predictor
+    component = _component("predictor", predictor, options)
     motion = component.predict(image_t, trajectories, mask, frames=frames, size=size, prompt=prompt)
     cam = _camera_field(camera, motion.frames, size)
     # The object moves first, then the camera films the moved scene.
     return motion if cam is None else motion.compose(cam)
+
+
+def render(
+    image: ImageLike,
+    motion: MotionField,
+    *,
+    brush: RegionMask | ImageLike | None = None,
+    renderer: str | Renderer = "warp",
+    fps: float = DEFAULT_FPS,
+    **options: Any,
+) -> Clip:
+    """Stage 2 alone: render ``image`` along ``motion`` with a renderer found by name.
+
+    Args:
+        image: the reference frame (as in :func:`predict_motion`), the field's size.
+        motion: a :class:`MotionField` of that size (for example a saved, edited one).
+        brush: mask (a :class:`RegionMask` or a mask image); where it is 0 pixels stay as in ``image``.
+        renderer: registered renderer name, or a ready renderer (``options`` must then be empty).
+        fps: frame rate of the returned clip.
+        **options: passed to the renderer's constructor.
+
+    Raises:
+        ShapeMismatchError: the image, the field or the brush differ in size.
+
+    Example:
+        >>> field = MotionField.camera(pan=(8, 0), frames=4, size=(106, 160))  # doctest: +SKIP
+        >>> render("cat.png", field * 0.5, fps=12).write("cat.gif")            # doctest: +SKIP
+    """
+    image_t = _image_tensor(image)
+    size = (int(image_t.shape[1]), int(image_t.shape[2]))
+    if tuple(motion.size) != size:
+        raise ShapeMismatchError(
+            f"the image is {size[1]}x{size[0]} but the motion field is {motion.size[1]}x{motion.size[0]} (W x H); "
+            "resize the field with MotionField.resize or render the image it was made for"
+        )
+    mask = as_brush_mask(brush, size)
+    component = _component("renderer", renderer, options)
+    return component.render(image_t, motion, mask, fps=fps)
+
+
+def _component(kind: registry.Kind, name_or_object: Any, options: Mapping[str, Any]) -> Any:
+    """A component by registered name built with ``options``, or a ready one passed through."""
+    if isinstance(name_or_object, str):
+        return registry.create(kind, name_or_object, **options)
+    if options:
+        raise InvalidInputError(f"options {sorted(options)} are for a {kind.replace('_', ' ')} name; a ready one was given")
+    return name_or_object
 
 
 def animate(
@@ -164,55 +179,63 @@ def animate(
     camera: CameraLike = None,
     frames: int | None = None,
     fps: float = DEFAULT_FPS,
-    predictor: str = "sparse",
-    renderer: str = "warp",
+    predictor: str | None = None,
+    renderer: str | None = None,
     backend: str | None = None,
     prompt: str | None = None,
     predictor_options: Mapping[str, Any] | None = None,
     renderer_options: Mapping[str, Any] | None = None,
+    motion_edit: Callable[[MotionField], MotionField] | None = None,
 ) -> Clip:
     """Animate one image: predict its motion, then render it into a :class:`Clip`.
 
-    The two halves are :func:`predict_motion` and ``Renderer.get(renderer).render``; call them
-    separately to inspect or edit the motion before rendering.
+    The two halves are :func:`predict_motion` and :func:`render`; call them separately to
+    inspect or edit the motion before rendering (or pass ``motion_edit``).
+
+    Two rules hold here and nowhere else:
+
+    - **Shared options.** When the predictor and renderer form a registered backend
+      (:func:`motionkit.registry.backend`), the renderer takes over the predictor options that
+      backend shares (for ``motion-i2v``: weights, device, dtype, seed, steps, guidance,
+      resolution ... and ``prompt``); ``renderer_options`` wins where both set one.
+    - **A camera move turns off the render mask.** The camera moves every pixel, so the brush
+      no longer marks what stays put; it still limits the object motion.
 
     Args:
         image, trajectories, brush, camera, frames, prompt: as in :func:`predict_motion`.
         fps: frame rate of the returned clip.
-        predictor, renderer: registered component names.
-        backend: shorthand for both: ``"classical"`` (``sparse`` + ``warp``, no weights) or
-            ``"motion-i2v"`` (the learned two-stage model).
-        predictor_options, renderer_options: keyword arguments of the two components. The
-            ``motion-i2v`` renderer takes the predictor's weights, device, dtype, seed, steps,
-            guidance, resolution ... and the prompt unless ``renderer_options`` sets them.
+        backend: a registered backend: ``"classical"`` (``sparse`` + ``warp``, no weights; the
+            default) or ``"motion-i2v"`` (the learned two-stage model), or a plugin's.
+        predictor, renderer: registered component names replacing either half of the backend
+            (any renderer works with any predictor).
+        predictor_options, renderer_options: keyword arguments of the two components.
+        motion_edit: called with the predicted field before rendering; returns the field to
+            render (the same one to only look at it, e.g. to save it).
 
     Returns:
         A :class:`Clip` of ``frames`` frames at the image's size; frame 0 is the image.
 
+    Raises:
+        InvalidInputError: an unknown backend, bad frames, a drag outside the image.
+        UnknownComponentError: an unknown predictor or renderer name.
+
     Example:
         >>> clip = animate("cat.png", [Trajectory.line((265, 240), (290, 228))], camera={"zoom": 1.05})  # doctest: +SKIP
     """
-    predictor, renderer = _resolve_backend(backend, predictor, renderer)
-    if renderer == "motion-i2v":
-        # The learned renderer reads the same weights folder, devices, precision and sampling
-        # settings as the predictor unless renderer_options says otherwise.
-        shared = {k: v for k, v in (predictor_options or {}).items() if k in _SHARED_LEARNED_OPTIONS}
-        if prompt is not None:
-            shared["prompt"] = prompt
-        renderer_options = {**shared, **dict(renderer_options or {})}
+    pair = registry.backend(backend or DEFAULT_BACKEND)
+    predictor, renderer = predictor or pair.predictor, renderer or pair.renderer
+    predictor_options = dict(predictor_options or {})
+    shared_names = registry.shared_options(predictor=predictor, renderer=renderer)
+    shared = {k: v for k, v in predictor_options.items() if k in shared_names}
+    if prompt is not None and "prompt" in shared_names:
+        shared["prompt"] = prompt
     image_t = _image_tensor(image)
-    motion = predict_motion(
-        image_t,
-        trajectories,
-        brush=brush,
-        camera=camera,
-        frames=frames,
-        predictor=predictor,
-        prompt=prompt,
-        **dict(predictor_options or {}),
-    )
-    mask = as_brush_mask(brush, motion.size)
-    # A camera move shifts the whole frame, so the brush no longer marks what stays put.
-    render_mask = mask if camera is None else None
-    component = registry.create("renderer", renderer, **dict(renderer_options or {}))
-    return component.render(image_t, motion, render_mask, fps=fps)
+    mask = as_brush_mask(brush, (int(image_t.shape[1]), int(image_t.shape[2])))
+    # Both components are made before any work, so missing weights fail at once.
+    predict_with = registry.create("predictor", predictor, **predictor_options)
+    render_with = registry.create("renderer", renderer, **{**shared, **dict(renderer_options or {})})
+    motion = predict_motion(image_t, trajectories, brush=mask, camera=camera, frames=frames, predictor=predict_with,
+                            prompt=prompt)
+    if motion_edit is not None:
+        motion = motion_edit(motion)
+    return render(image_t, motion, brush=None if camera is not None else mask, renderer=render_with, fps=fps)

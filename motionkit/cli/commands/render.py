@@ -1,0 +1,41 @@
+"""``motionkit render``: an image along a saved (edited) motion field (``mk.render``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+import motionkit as mk
+from motionkit.cli.options import (
+    FpsOption, ModelOption, OutOption, PromptOption, RendererOption, SeedOption, StepsOption, learned_options, route,
+    say,
+)
+
+EXAMPLE = "Example: motionkit render cat.png cat_motion_edited.npz -o cat.mp4"
+
+
+def render(
+    image: Path = typer.Argument(..., help="The reference image (frame 0)."),
+    field: Path = typer.Argument(..., help="A saved MotionField (.npz), e.g. from --save-motion, edited."),
+    output: Path = OutOption,
+    renderer: str = RendererOption,
+    brush: Optional[Path] = typer.Option(None, "--brush", help="Mask image: outside it (black) pixels stay as in IMAGE."),
+    fps: float = FpsOption,
+    model: Optional[Path] = ModelOption,
+    prompt: Optional[str] = PromptOption,
+    seed: Optional[int] = SeedOption,
+    steps: Optional[int] = StepsOption,
+) -> None:
+    """Render IMAGE along a saved motion field."""
+    options = route(learned_options(model, seed, steps, prompt), renderer=renderer)["renderer"]
+    motion = mk.MotionField.load(field)
+    clip = mk.render(image, motion, brush=brush, renderer=renderer, fps=fps, **options)
+    clip.write(output, progress=True)
+    say(f"wrote {output} ({len(clip)} frames)")
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``render`` to ``app``."""
+    app.command(epilog=EXAMPLE)(render)
