@@ -66,3 +66,13 @@ def test_an_options_object_and_keywords_combine(animator):
     assert renderer.options.steps == 3 and renderer.options.prompt == "waves" and renderer.options.window == 8
     assert base.steps == 2  # the given object is not changed
     assert MotionI2VRenderer(pipeline=animator, options=base).options is base
+
+
+def test_the_registry_pair_shares_exactly_these_options_and_animate_s_prompt():
+    # The registry sits below the pipelines and keeps its own tuple (importing this table would
+    # pull torch into `import motionkit`); this keeps the two in step.
+    from motionkit import registry
+
+    shared = registry.backend("motion-i2v").shared_options
+    assert set(shared) == set(MotionI2VOptions.SHARED) | {"prompt"}
+    assert set(shared) <= set(MotionI2VOptions.names("renderer"))
