@@ -20,7 +20,7 @@ import torch
 
 from motionkit.errors import InvalidInputError
 from motionkit.ops.easing import progress
-from motionkit.ops.warp import pixel_grid
+from motionkit.ops.grid import pixel_grid
 
 
 def camera_field(
