@@ -12,6 +12,7 @@ import numpy as np
 
 from motionkit.errors import InvalidInputError, NonFiniteError
 
+
 def as_points(points: Sequence[Sequence[float]] | np.ndarray, what: str = "points") -> np.ndarray:
     """Validate a polyline ``[(x, y), ...]`` -> ``float64 (N, 2)``, N >= 1."""
     try:
