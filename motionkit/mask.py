@@ -30,6 +30,7 @@ from motionkit.errors import InvalidInputError, MotionFileError, ShapeMismatchEr
 from motionkit.io.image import check_size, parse_size
 from motionkit.io.mask_image import load_mask, mask_values
 from motionkit.ops import raster
+from motionkit.ops.colour import to_uint8
 from motionkit.ops.field import blur2d
 
 
@@ -111,8 +112,8 @@ class RegionMask:
         return float(self._values.double().mean())
 
     def to_image(self) -> np.ndarray:
-        """``uint8 (H, W)``, 255 = may move (rounded)."""
-        return np.round(self._values.numpy() * 255.0).astype(np.uint8)
+        """``uint8 (H, W)``, 255 = may move (rounded half up, as :func:`motionkit.ops.colour.to_uint8`)."""
+        return to_uint8(self._values.numpy())
 
     def __repr__(self) -> str:
         return f"RegionMask(size={self.size}, area={self.area():.3f})"
