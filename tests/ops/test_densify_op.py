@@ -1,4 +1,4 @@
-"""Densification: handles move exactly, far pixels stay, the brush zeroes motion, any device."""
+"""ops.densify (the numerics under the sparse predictor): handles move exactly, far pixels stay, the brush zeroes motion, any device."""
 
 from __future__ import annotations
 
