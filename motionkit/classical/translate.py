@@ -35,42 +35,14 @@ import cv2
 import numpy as np
 import torch
 
-from motionkit.classical.render import WarpRenderer, source_map, to_uint8
+from motionkit.classical.render import WarpRenderer
 from motionkit.components import FlowEstimator, Renderer
 from motionkit.errors import InvalidInputError, ShapeMismatchError
+from motionkit.ops.colour import apply_colour_map_numpy, fit_colour_map_numpy, to_uint8
+from motionkit.ops.forward_warp import source_map_numpy
 
-
-def colour_features(image: np.ndarray) -> np.ndarray:
-    """``(..., 3)`` RGB in [0, 1] -> ``(..., 10)`` quadratic features ``1, r, g, b, r², g², b², rg, rb, gb``."""
-    r, g, b = image[..., 0], image[..., 1], image[..., 2]
-    return np.stack([np.ones_like(r), r, g, b, r * r, g * g, b * b, r * g, r * b, g * b], axis=-1)
-
-
-def fit_colour_map(source: np.ndarray, edited: np.ndarray, *, samples: int = 40_000) -> np.ndarray:
-    """Least-squares quadratic colour map from ``source`` to ``edited`` (both ``float32 (H, W, 3)``).
-
-    Returns:
-        ``(10, 3)`` coefficients for :func:`apply_colour_map`. A tiny ridge keeps the fit
-        stable when the image has few distinct colours.
-
-    Example:
-        >>> src = np.random.default_rng(0).random((16, 16, 3)).astype(np.float32)
-        >>> coef = fit_colour_map(src, src[..., ::-1])
-        >>> bool(np.abs(apply_colour_map(coef, src) - src[..., ::-1]).max() < 1e-3)
-        True
-    """
-    x = colour_features(source.reshape(-1, 3).astype(np.float64))
-    y = edited.reshape(-1, 3).astype(np.float64)
-    if len(x) > samples:
-        pick = np.random.default_rng(0).choice(len(x), samples, replace=False)
-        x, y = x[pick], y[pick]
-    gram = x.T @ x + 1e-6 * len(x) * np.eye(x.shape[1])
-    return np.linalg.solve(gram, x.T @ y).astype(np.float32)
-
-
-def apply_colour_map(coefficients: np.ndarray, image: np.ndarray) -> np.ndarray:
-    """Apply a :func:`fit_colour_map` result to ``float32 (H, W, 3)`` -> ``(H, W, 3)`` in [0, 1]."""
-    return np.clip(colour_features(image.astype(np.float32)) @ coefficients, 0.0, 1.0)
+# The colour map moved to motionkit.ops.colour; these names stay while tests/classical/test_translate.py imports them here.
+fit_colour_map, apply_colour_map = fit_colour_map_numpy, apply_colour_map_numpy
 
 
 def translate_frames(
@@ -107,7 +79,7 @@ def translate_frames(
     size = first.shape[:2]
     edited = _edited_frame(edited_first_frame, size)
     source0 = first.astype(np.float32) / 255.0
-    colour_map = fit_colour_map(source0, edited)
+    colour_map = fit_colour_map_numpy(source0, edited)
 
     waiting: deque[np.ndarray] = deque()
 
@@ -131,7 +103,7 @@ def translate_frames(
         # Grow by 2 px and feather, so the seam between the two sources falls on trusted pixels.
         distrust = cv2.GaussianBlur(cv2.dilate(distrust, np.ones((5, 5), np.uint8)), (0, 0), 1.5)
         if distrust.max() > 0:
-            mapped = apply_colour_map(colour_map, current)
+            mapped = apply_colour_map_numpy(colour_map, current)
             alpha = distrust[..., None]
             moved_edit = moved_edit * (1.0 - alpha) + mapped * alpha
         yield to_uint8(moved_edit)
@@ -147,7 +119,7 @@ def _render_pair(
         return both[..., :3], both[..., 3:], unseen
     flow_t = torch.from_numpy(flow)
     moved = [renderer.render_frame(torch.from_numpy(img.transpose(2, 0, 1).copy()), flow_t) for img in (edited, source0)]
-    _, unseen = source_map(flow)
+    _, unseen = source_map_numpy(flow)
     return moved[0].numpy().transpose(1, 2, 0), moved[1].numpy().transpose(1, 2, 0), unseen
 
 

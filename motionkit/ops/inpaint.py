@@ -5,18 +5,52 @@ estimate is interpolated back up and used only where the finer level had little 
 weight (pull). The result is smooth inside holes and equal to the data where the weight is
 1, in ``O(H * W)`` with a handful of OpenCV resizes. It suits smooth signals such as motion
 fields; colours in large holes come out blurred.
+
+:func:`push_pull` takes and returns torch tensors (channels first, any device);
+:func:`push_pull_numpy` is its channels-last numpy twin for loops that already hold numpy.
 """
 
 from __future__ import annotations
 
 import cv2
 import numpy as np
+import torch
 
 from motionkit.errors import ShapeMismatchError
 
 
-def push_pull(values: np.ndarray, weight: np.ndarray) -> np.ndarray:
+def push_pull(values: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
     """Fill the low-weight parts of ``values`` from their surroundings.
+
+    Args:
+        values: ``(C, H, W)`` or ``(H, W)`` floating-point data; values where ``weight`` is 0
+            are ignored.
+        weight: ``(H, W)`` confidence in [0, 1]; 1 keeps the value, 0 marks a hole.
+
+    Returns:
+        Shaped like ``values``, on its device and in its dtype (computed in float32):
+        ``weight * values + (1 - weight) * coarse``; zeros when no weight is positive.
+
+    Example:
+        >>> v = torch.zeros(1, 4, 4); v[:, :, :2] = 1.0
+        >>> w = torch.zeros(4, 4); w[:, :2] = 1.0
+        >>> bool(torch.allclose(push_pull(v, w), torch.ones(1, 4, 4)))
+        True
+    """
+    if values.dim() not in (2, 3):
+        raise ShapeMismatchError(f"values must be (C, H, W) or (H, W), got {tuple(values.shape)}")
+    array = values.detach().to("cpu", torch.float32).numpy()
+    if array.ndim == 3:
+        array = array.transpose(1, 2, 0)
+    out = push_pull_numpy(array, weight.detach().to("cpu", torch.float32).numpy())
+    if out.ndim == 3:
+        out = out.transpose(2, 0, 1)
+    dtype = values.dtype if values.is_floating_point() else torch.float32
+    return torch.from_numpy(np.ascontiguousarray(out)).to(values.device, dtype)
+
+
+def push_pull_numpy(values: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """:func:`push_pull` on numpy, channels last.
 
     Args:
         values: ``float32 (H, W, C)`` (or ``(H, W)``) data; values where ``weight`` is 0 are ignored.
@@ -29,7 +63,7 @@ def push_pull(values: np.ndarray, weight: np.ndarray) -> np.ndarray:
     Example:
         >>> v = np.zeros((4, 4), np.float32); v[:, :2] = 1.0
         >>> w = np.zeros((4, 4), np.float32); w[:, :2] = 1.0
-        >>> bool(np.allclose(push_pull(v, w), 1.0))
+        >>> bool(np.allclose(push_pull_numpy(v, w), 1.0))
         True
     """
     values = np.asarray(values, dtype=np.float32)

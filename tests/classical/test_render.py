@@ -8,10 +8,11 @@ import pytest
 import torch
 
 from helpers.images import to_tensor
-from motionkit.classical.render import WarpRenderer, source_map, warp_frame
+from motionkit.classical.render import WarpRenderer
 from motionkit.errors import NonFiniteError, ShapeMismatchError
 from motionkit.mask import RegionMask
 from motionkit.motion import MotionField
+from motionkit.ops.forward_warp import source_map_numpy, warp_frame_numpy
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +41,7 @@ def test_subpixel_translation_matches_a_bilinear_shift(photo):
     image = photo.astype(np.float32) / 255.0
     flow = np.zeros((2, *photo.shape[:2]), np.float32)
     flow[0], flow[1] = 2.25, -1.5
-    out, _ = warp_frame(image, flow)
+    out, _ = warp_frame_numpy(image, flow)
     reference = cv2.warpAffine(image, np.float32([[1, 0, 2.25], [0, 1, -1.5]]), photo.shape[1::-1], flags=cv2.INTER_LINEAR)
     assert np.abs(out - reference)[8:-8, 8:-8].max() < 0.02
 
@@ -68,7 +69,7 @@ def test_moved_object_covers_the_background_and_its_old_place_is_filled(photo):
     flow = np.zeros((2, *photo.shape[:2]), np.float32)
     flow[0, 50:90, 60:100] = 12.0
     for fill in ("stretch", "background"):
-        out, unseen = warp_frame(image, flow, fill=fill)
+        out, unseen = warp_frame_numpy(image, flow, fill=fill)
         # Foreground wins where it lands, including over pixels that stayed (softmax metric).
         assert np.allclose(out[52:88, 74:110], [1.0, 0.9, 0.2], atol=1e-4)
         # The strip it left (x 60..71) is reported unseen and filled: not black, and not the square.
@@ -78,7 +79,7 @@ def test_moved_object_covers_the_background_and_its_old_place_is_filled(photo):
         if fill == "background":  # background colours, not a smeared copy of the square
             assert np.abs(hole - [1.0, 0.9, 0.2]).sum(-1).min() > 0.3
     # Outside the image, the source map points back inside or marks the pixel unseen.
-    src, unseen = source_map(np.full((2, 10, 10), 3.0, np.float32))
+    src, unseen = source_map_numpy(np.full((2, 10, 10), 3.0, np.float32))
     assert unseen[:, :3].all() and unseen[:3, :].all() and not unseen[3:, 3:].any()
 
 

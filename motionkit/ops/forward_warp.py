@@ -1,0 +1,346 @@
+"""Forward warping by inverting the field, then backward warping (no colour splatting).
+
+The algorithm behind the ``warp`` renderer:
+
+1. **Invert the field by splatting it.** Every source pixel ``p`` lands at ``q = p + f(p)``;
+   splatting ``-f(p)`` bilinearly onto those targets gives the inverse flow ``g(q)`` with
+   ``q + g(q) = p``. Collisions (occlusions) are resolved by a softmax over a metric, the
+   flow magnitude in pixels times ``sharpness``: the pixel that moved more (the dragged
+   foreground) wins, so moving objects pass *over* the static background instead of
+   smearing with it (``splat="avg"`` averages instead). For images larger than
+   ``work_size`` the splat runs on a downscaled field; the inverse is then refined at full
+   resolution by Newton steps on ``q + g(q) = p`` wherever it is off by more than
+   :data:`ACCURACY` px (exact wherever the field is smooth, stretched or compressed).
+2. **Fill holes.** Targets that no source pixel reaches (disocclusions, content entering the
+   frame) get an inverse flow by push-pull from their neighbours (:mod:`motionkit.ops.inpaint`),
+   i.e. the surrounding motion is continued like a rubber sheet. With ``fill="background"``
+   holes inside the image then take their colour by push-pull from the pixels around them
+   that moved least, i.e. the uncovered background rather than the object that left, so a
+   moved object leaves no smeared copy behind (``fill="stretch"`` keeps the sheet).
+3. **Backward warp** the image along ``g`` with ``cv2.remap`` (bilinear, mirrored outside the
+   image), and copy the input exactly wherever the brush mask is 0.
+
+Only a two-channel field is splatted (not the image), with ``numpy.bincount``, at reduced
+resolution: this keeps the occlusion handling of :func:`motionkit.ops.splat.splat` at a
+fraction of its cost. A frame whose field is all zero is the input, bit for bit.
+
+The public functions take and return torch tensors on the caller's device (the work runs
+in numpy/OpenCV on the CPU, converted once per call). Their ``*_numpy`` twins take
+channels-last numpy arrays and are what per-frame loops that already hold numpy call, so
+no conversion is paid twice.
+
+Example:
+    >>> import torch
+    >>> image = torch.rand(3, 32, 32)
+    >>> flow = torch.zeros(2, 32, 32); flow[0] = 3.0          # three pixels to the right
+    >>> out, unseen = warp_frame(image, flow)
+    >>> torch.allclose(out[:, :, 3:], image[:, :, :-3], atol=1e-5), bool(unseen[:, :3].all())
+    (True, True)
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import cv2
+import numpy as np
+import torch
+
+from motionkit.errors import InvalidInputError, ShapeMismatchError
+from motionkit.ops.grid import remap_grid
+from motionkit.ops.inpaint import push_pull_numpy
+
+#: Splat weight below which a target pixel counts as a hole.
+HOLE_WEIGHT = 0.05
+#: Inverse-map error (pixels) below which no Newton refinement is spent on a pixel.
+ACCURACY = 0.05
+
+Splat = Literal["softmax", "avg"]
+Fill = Literal["background", "stretch"]
+
+
+def splat_inverse(flow: torch.Tensor, metric: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Inverse of a forward field by bilinear (optionally softmax-weighted) splatting.
+
+    Args:
+        flow: ``(2, H, W)`` forward displacement of every source pixel, in pixels (dx, dy).
+        metric: ``(H, W)`` softmax importance (larger wins collisions); ``None`` averages.
+
+    Returns:
+        ``(inverse (2, H, W), coverage (H, W))`` in ``flow``'s dtype and on its device: at
+        every target pixel ``q`` the displacement back to its source (``q + inverse(q)`` is
+        the source position) and the summed bilinear weight of the sources landing there
+        (0 in holes; the inverse is 0 there too).
+
+    Example:
+        >>> inv, cov = splat_inverse(torch.ones(2, 4, 4))
+        >>> inv[:, 2, 2].tolist(), float(cov[0, 0])
+        ([-1.0, -1.0], 0.0)
+    """
+    _check_flow(flow)
+    if metric is not None and tuple(metric.shape) != tuple(flow.shape[1:]):
+        raise ShapeMismatchError(f"metric must be {tuple(flow.shape[1:])} like the flow's frame, got {tuple(metric.shape)}")
+    inverse, coverage = splat_inverse_numpy(_numpy(flow), None if metric is None else _numpy(metric))
+    return _tensor(inverse, flow), _tensor(coverage, flow)
+
+
+def source_map(
+    flow: torch.Tensor, *, splat: Splat = "softmax", sharpness: float = 1.0, work_size: int = 256
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Where each output pixel reads the input: the backward map of the forward ``flow``.
+
+    Args:
+        flow: ``(2, H, W)`` displacement of every input pixel to the output, in pixels.
+        splat: ``"softmax"`` (where pixels collide, the one that moved more wins) or ``"avg"``.
+        sharpness: softmax metric per pixel of motion; higher makes occlusions harder.
+        work_size: long side (pixels) above which the field is inverted at reduced
+            resolution and refined at full resolution.
+
+    Returns:
+        ``(source (2, H, W), unseen (H, W) bool)`` on ``flow``'s device: the input position
+        (channel 0 = x, 1 = y, pixels) each output pixel shows, in ``flow``'s dtype; and the
+        output pixels that no input pixel moved to or whose source lies outside the input
+        (content the input does not show).
+
+    Example:
+        >>> src, unseen = source_map(torch.full((2, 8, 8), 2.0))
+        >>> src[:, 4, 4].tolist(), bool(unseen[0, 0]), bool(unseen[4, 4])
+        ([2.0, 2.0], True, False)
+    """
+    _check_flow(flow)
+    _check_settings(splat, "background", sharpness, work_size)
+    src, unseen = source_map_numpy(_numpy(flow), splat=splat, sharpness=sharpness, work_size=work_size)
+    return _tensor(src.transpose(2, 0, 1), flow), torch.from_numpy(unseen).to(flow.device)
+
+
+def warp_frame(
+    image: torch.Tensor,
+    flow: torch.Tensor,
+    mask: torch.Tensor | None = None,
+    *,
+    splat: Splat = "softmax",
+    sharpness: float = 1.0,
+    fill: Fill = "background",
+    work_size: int = 256,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Forward-warp one image along ``flow`` (the numeric core of the ``warp`` renderer).
+
+    Args:
+        image: ``(C, H, W)`` floating point, values in [0, 1].
+        flow: ``(2, H, W)`` displacement from this image to the output, in pixels.
+        mask: optional ``(H, W)`` brush in [0, 1]: where it is 0 nothing moves and the output
+            is ``image`` exactly (inside, the field is used as given).
+        splat, sharpness, work_size: see :func:`source_map`.
+        fill: colour of disoccluded holes inside the image: ``"background"`` (from the
+            surrounding pixels that moved least) or ``"stretch"`` (the rubber sheet).
+
+    Returns:
+        ``(frame (C, H, W), unseen (H, W) bool)`` on ``image``'s device, ``frame`` in
+        ``image``'s dtype (computed in float32); ``unseen`` as in :func:`source_map`.
+
+    Raises:
+        ShapeMismatchError: the image, flow or mask sizes disagree.
+        InvalidInputError: an unknown ``splat``/``fill`` or a bad ``sharpness``/``work_size``.
+    """
+    _check_flow(flow)
+    _check_settings(splat, fill, sharpness, work_size)
+    h, w = flow.shape[1:]
+    if image.dim() != 3 or tuple(image.shape[1:]) != (h, w):
+        raise ShapeMismatchError(f"image must be (C, {h}, {w}) to match the flow, got {tuple(image.shape)}")
+    if mask is not None and tuple(mask.shape) != (h, w):
+        raise ShapeMismatchError(f"mask must be ({h}, {w}) like the image, got {tuple(mask.shape)}")
+    image_np = np.ascontiguousarray(_numpy(image).transpose(1, 2, 0))
+    out, unseen = warp_frame_numpy(
+        image_np, _numpy(flow), None if mask is None else _numpy(mask),
+        splat=splat, sharpness=sharpness, fill=fill, work_size=work_size,
+    )
+    return _tensor(out.transpose(2, 0, 1), image), torch.from_numpy(unseen).to(image.device)
+
+
+def splat_inverse_numpy(flow: np.ndarray, metric: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`splat_inverse` on numpy: ``float32 (2, H, W)`` (and ``(H, W)``) in, ``float32`` out."""
+    _, h, w = flow.shape
+    grid = remap_grid(h, w)
+    ys, xs = grid[..., 1], grid[..., 0]
+    tx = (xs + flow[0]).ravel()
+    ty = (ys + flow[1]).ravel()
+    finite = np.isfinite(tx) & np.isfinite(ty)
+    tx, ty = np.where(finite, tx, -2.0), np.where(finite, ty, -2.0)
+    x0, y0 = np.floor(tx), np.floor(ty)
+    ax, ay = tx - x0, ty - y0
+    if metric is None:
+        importance = np.ones(h * w, np.float32)
+    else:
+        # exp of the metric relative to its maximum; floored so float32 keeps every weight > 0.
+        importance = np.exp(np.maximum(metric.ravel() - metric.max(), -60.0)).astype(np.float32)
+    corner_index, corner_weight = [], []
+    for cx, cy, wgt in ((x0, y0, (1 - ax) * (1 - ay)), (x0 + 1, y0, ax * (1 - ay)), (x0, y0 + 1, (1 - ax) * ay), (x0 + 1, y0 + 1, ax * ay)):
+        inside = (cx >= 0) & (cx < w) & (cy >= 0) & (cy < h)
+        corner_index.append(np.where(inside, cy * w + cx, 0).astype(np.int64))
+        corner_weight.append(np.where(inside, wgt, 0.0).astype(np.float32))
+    index = np.concatenate(corner_index)
+    bilinear = np.concatenate(corner_weight)
+    soft = bilinear * np.tile(importance, 4)
+    size = h * w
+    coverage = np.bincount(index, bilinear, size)
+    total = np.bincount(index, soft, size)
+    inverse = np.stack([np.bincount(index, soft * np.tile(-c.ravel(), 4), size) for c in flow])
+    inverse = np.where(total > 0, inverse / np.maximum(total, 1e-30), 0.0)
+    return inverse.reshape(2, h, w).astype(np.float32), coverage.reshape(h, w).astype(np.float32)
+
+
+def source_map_numpy(
+    flow: np.ndarray, *, splat: Splat = "softmax", sharpness: float = 1.0, work_size: int = 256
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`source_map` on numpy: ``float32 (2, H, W)`` in, ``(source (H, W, 2) float32, unseen (H, W) bool)`` out.
+
+    ``source`` is channels last, the layout ``cv2.remap`` takes.
+
+    Example:
+        >>> src, unseen = source_map_numpy(np.full((2, 8, 8), 2.0, np.float32))
+        >>> src[4, 4].tolist(), bool(unseen[0, 0]), bool(unseen[4, 4])
+        ([2.0, 2.0], True, False)
+    """
+    _, h, w = flow.shape
+    metric = None if splat == "avg" else np.hypot(flow[0], flow[1]) * sharpness
+    scale = max(h, w) / work_size
+    if scale > 1:
+        sw, sh = max(1, round(w / scale)), max(1, round(h / scale))
+        small = cv2.resize(flow.transpose(1, 2, 0), (sw, sh), interpolation=cv2.INTER_AREA)
+        small *= np.array([sw / w, sh / h], np.float32)
+        small_metric = None if metric is None else cv2.resize(metric, (sw, sh), interpolation=cv2.INTER_AREA)
+        inv, cover = splat_inverse_numpy(np.ascontiguousarray(small.transpose(2, 0, 1)), small_metric)
+        # Soft confidence: a target grazed by one stretched source must not become a speckle.
+        inv = push_pull_numpy(inv.transpose(1, 2, 0), np.clip(cover, 0.0, 1.0))
+        inv = cv2.resize(inv, (w, h), interpolation=cv2.INTER_LINEAR) * np.array([w / sw, h / sh], np.float32)
+        cover = cv2.resize(cover, (w, h), interpolation=cv2.INTER_LINEAR)
+    else:
+        inv, cover = splat_inverse_numpy(flow, metric)
+        inv = push_pull_numpy(inv.transpose(1, 2, 0), np.clip(cover, 0.0, 1.0))
+    grid = remap_grid(h, w)
+    src = grid + _refine_inverse(flow, inv, grid)
+    outside = (src[..., 0] < -0.5) | (src[..., 0] > w - 0.5) | (src[..., 1] < -0.5) | (src[..., 1] > h - 0.5)
+    return src, (cover <= HOLE_WEIGHT) | outside
+
+
+def warp_frame_numpy(
+    image: np.ndarray,
+    flow: np.ndarray,
+    mask: np.ndarray | None = None,
+    *,
+    splat: Splat = "softmax",
+    sharpness: float = 1.0,
+    fill: Fill = "background",
+    work_size: int = 256,
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`warp_frame` on numpy: ``float32 (H, W, C)`` image, ``(2, H, W)`` flow, ``(H, W)`` mask.
+
+    Returns ``(frame (H, W, C) float32, unseen (H, W) bool)``. Any ``C`` works: two images
+    moved by the same field can be stacked on the channel axis and share one inverse map.
+    """
+    h, w = image.shape[:2]
+    if mask is not None:
+        flow = np.where(mask[None] > 0, flow, 0.0).astype(np.float32)
+    if not flow.any():
+        return image.copy(), np.zeros((h, w), bool)
+    src, unseen = source_map_numpy(flow, splat=splat, sharpness=sharpness, work_size=work_size)
+    # remap drops a single channel's axis; the reshape puts it back.
+    out = cv2.remap(image, src[..., 0], src[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101).reshape(image.shape)
+    # Content entering across the image border keeps the mirrored read (it continues the
+    # texture); holes inside the image get the colours around them instead.
+    holes = unseen & (src[..., 0] >= -0.5) & (src[..., 0] <= w - 0.5) & (src[..., 1] >= -0.5) & (src[..., 1] <= h - 0.5)
+    if fill == "background" and holes.any():
+        out = _fill_from_background(out, src, holes)
+    if mask is not None:
+        out = np.where((mask > 0)[..., None], out, image)
+        unseen &= mask > 0
+    return out, unseen
+
+
+def _fill_from_background(image: np.ndarray, src: np.ndarray, holes: np.ndarray) -> np.ndarray:
+    """Fill ``holes`` by push-pull from the pixels around them that moved least.
+
+    A hole opens behind a moving object: one side is the object, the other the background
+    it uncovered. Weighting the neighbours by ``exp(-(m - m_min))``, with ``m`` the motion
+    magnitude and ``m_min`` its minimum within the largest displacement, lets the background
+    side's colours flow in and not the object's.
+    """
+    grid = remap_grid(*holes.shape)
+    motion = np.hypot(src[..., 0] - grid[..., 0], src[..., 1] - grid[..., 1])
+    reach = int(min(2 * np.ceil(motion.max()) + 1, 101))
+    known = np.where(holes, np.inf, motion).astype(np.float32)
+    least = cv2.erode(known, np.ones((reach, reach), np.uint8))
+    weight = np.where(holes, 0.0, np.exp(-np.minimum(known - least, 30.0))).astype(np.float32)
+    filled = push_pull_numpy(image, weight)
+    return np.where(holes[..., None], filled, image)
+
+
+def _refine_inverse(flow: np.ndarray, inv: np.ndarray, grid: np.ndarray, steps: int = 2) -> np.ndarray:
+    """Newton steps on ``q + g(q) = p`` with ``g = -f(p)``, at full resolution.
+
+    The residual is ``r = g + f(q + g)`` and a step is ``g <- g - (I + Df)^-1 r`` with the
+    field's Jacobian ``Df`` looked up at the source. Only pixels whose residual exceeds ``ACCURACY``
+    are iterated (as a flat list, so smooth or static areas cost nothing), and a step is kept
+    only where it shrinks the residual (folds and disocclusions have no exact inverse).
+    """
+    forward = np.ascontiguousarray(flow.transpose(1, 2, 0))
+    src = grid + inv
+    res = (inv + cv2.remap(forward, src[..., 0], src[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)).reshape(-1, 2)
+    active = np.flatnonzero(res[:, 0] ** 2 + res[:, 1] ** 2 > ACCURACY**2)
+    if active.size == 0:
+        return inv
+    d_fx_dy, d_fx_dx = np.gradient(flow[0])
+    d_fy_dy, d_fy_dx = np.gradient(flow[1])
+    table = np.dstack([flow[0], flow[1], d_fx_dx, d_fx_dy, d_fy_dx, d_fy_dy]).astype(np.float32)
+
+    def lookup(q: np.ndarray, g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        # remap wants a 2-D map under 32767 a side: lay the point list out in rows of 1024.
+        n = len(q)
+        src = np.zeros((-(-n // 1024) * 1024, 2), np.float32)
+        src[:n] = q + g
+        src = src.reshape(-1, 1024, 2)
+        looked = cv2.remap(table, src[..., 0], src[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        looked = looked.reshape(-1, 6)[:n]
+        return g + looked[:, :2], looked[:, 2:]
+
+    flat_inv = inv.reshape(-1, 2)
+    q, g = grid.reshape(-1, 2)[active], flat_inv[active]
+    res, jac = lookup(q, g)
+    for _ in range(steps):
+        a, b, c, d = 1.0 + jac[:, 0], jac[:, 1], jac[:, 2], 1.0 + jac[:, 3]
+        det = a * d - b * c
+        ok = det > 0.05
+        det = np.where(ok, det, 1.0)
+        step = g - np.stack([(d * res[:, 0] - b * res[:, 1]) / det, (a * res[:, 1] - c * res[:, 0]) / det], axis=1)
+        step_res, step_jac = lookup(q, step)
+        keep = (ok & ((step_res**2).sum(1) < (res**2).sum(1)))[:, None]
+        g, res, jac = np.where(keep, step, g), np.where(keep, step_res, res), np.where(keep, step_jac, jac)
+    out = flat_inv.copy()
+    out[active] = g
+    return out.reshape(inv.shape)
+
+
+def _check_flow(flow: torch.Tensor) -> None:
+    if not isinstance(flow, torch.Tensor) or flow.dim() != 3 or flow.shape[0] != 2:
+        shape = tuple(flow.shape) if isinstance(flow, torch.Tensor) else type(flow).__name__
+        raise ShapeMismatchError(f"flow must be a (2, H, W) tensor in pixels, got {shape}")
+
+
+def _check_settings(splat: str, fill: str, sharpness: float, work_size: int) -> None:
+    if splat not in ("softmax", "avg"):
+        raise InvalidInputError(f"splat must be 'softmax' or 'avg', got {splat!r}")
+    if fill not in ("background", "stretch"):
+        raise InvalidInputError(f"fill must be 'background' or 'stretch', got {fill!r}")
+    if not sharpness > 0 or not work_size >= 16:
+        raise InvalidInputError(f"sharpness must be > 0 and work_size >= 16, got {sharpness}, {work_size}")
+
+
+def _numpy(tensor: torch.Tensor) -> np.ndarray:
+    """A float32 numpy copy (or view, on the CPU) of any tensor: the one conversion per call."""
+    return tensor.detach().to("cpu", torch.float32).numpy()
+
+
+def _tensor(array: np.ndarray, like: torch.Tensor) -> torch.Tensor:
+    """``array`` back as a tensor on ``like``'s device, in ``like``'s floating dtype."""
+    dtype = like.dtype if like.is_floating_point() else torch.float32
+    return torch.from_numpy(np.ascontiguousarray(array)).to(like.device, dtype)
