@@ -5,15 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from helpers.motion_i2v_frames import clip_frames, round_trip
 
-from motionkit.clip import Clip
 from motionkit.errors import InvalidInputError, ShapeMismatchError
 from motionkit.mask import RegionMask
 from motionkit.motion import MotionField
 from motionkit.pipelines.motion_i2v import MotionI2VPredictor, MotionI2VRenderer
-from motionkit.pipelines.motion_i2v.conditioning import vae_decode, vae_encode
 
-FAST = dict(steps=2, seed=0, device="cpu")
+FAST = {"steps": 2, "seed": 0, "device": "cpu"}
 
 
 @pytest.fixture
@@ -79,25 +78,14 @@ def test_predictor_refuses_bad_input(flow_generator, image):
         predictor.predict(image, [], frames=1)
 
 
-def _round_trip(vae, image: torch.Tensor) -> torch.Tensor:
-    gen = torch.Generator().manual_seed(0)
-    with torch.no_grad():
-        z = vae_encode(vae, image[None] * 2 - 1, gen)
-        return (vae_decode(vae)(z)[0] / 2 + 0.5).clamp(0, 1)
-
-
-def _frames(clip: Clip) -> torch.Tensor:
-    return torch.from_numpy(np.stack([clip.frame(i) for i in range(len(clip))])).permute(0, 3, 1, 2).float() / 255
-
-
 def test_render_keeps_frame0_and_size(animator, image):
     motion = MotionField(torch.linspace(0, 3, 4).view(4, 1, 1, 1).expand(4, 2, 64, 64).clone())
     clip = MotionI2VRenderer(pipeline=animator, **FAST).render(image, motion, fps=10)
     assert len(clip) == 4 and clip.fps == 10
-    frames = _frames(clip)
+    frames = clip_frames(clip)
     assert frames.shape == (4, 3, 64, 64)
     # frame 0 is the reference through the VAE (same posterior draw: the renderer's first draw)
-    reference = _round_trip(animator.vae, image)
+    reference = round_trip(animator.vae, image)
     assert (frames[0] - reference).abs().max() <= 1 / 255  # uint8 rounding only
 
 
@@ -108,9 +96,9 @@ def test_render_brush_keeps_static_region(animator, image):
     shift[0] = 0
     motion = MotionField(shift)
     renderer = MotionI2VRenderer(pipeline=animator, **FAST)
-    free = _frames(renderer.render(image, motion))
-    held = _frames(renderer.render(image, motion, RegionMask(values)))
-    reference = _round_trip(animator.vae, image)
+    free = clip_frames(renderer.render(image, motion))
+    held = clip_frames(renderer.render(image, motion, RegionMask(values)))
+    reference = round_trip(animator.vae, image)
     # right half (static) stays near the reference's VAE round trip; without the brush it does not
     err_held = (held[1:, :, :, 40:] - reference[:, :, 40:]).abs().mean()
     err_free = (free[1:, :, :, 40:] - reference[:, :, 40:]).abs().mean()
@@ -132,7 +120,7 @@ def test_video_to_video_from_given_field(animator, image):
     pan[:, 0] = torch.arange(4.0).view(4, 1, 1) * 2
     edited = image.flip(0)  # a colour edit of frame 0
     clip = MotionI2VRenderer(pipeline=animator, **FAST).render(edited, MotionField(pan))
-    assert _frames(clip).shape == (4, 3, 64, 64)
+    assert clip_frames(clip).shape == (4, 3, 64, 64)
 
 
 def test_twelve_frames_through_four_frame_windows(animator, image):

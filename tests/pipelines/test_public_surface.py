@@ -13,11 +13,11 @@ import cv2
 import numpy as np
 import pytest
 import torch
+from helpers.images import to_tensor
+from helpers.motion_i2v_frames import clip_frames, round_trip
 
 import motionkit as mk
-from helpers.images import to_tensor
 from motionkit.cli import main
-from motionkit.pipelines.motion_i2v.conditioning import vae_decode, vae_encode
 
 FAST = {"steps": 2, "seed": 0, "device": "cpu"}
 
@@ -47,17 +47,6 @@ def photo(cat_photo) -> np.ndarray:
 
 
 
-def _clip_frames(clip: mk.Clip) -> torch.Tensor:
-    return to_tensor(np.stack([clip.frame(i) for i in range(len(clip))]))
-
-
-def _round_trip(vae, image: torch.Tensor, seed: int = 0) -> torch.Tensor:
-    """``image (3, H, W)`` through the stage-2 VAE with the posterior draw a seeded render makes first."""
-    with torch.no_grad():
-        z = vae_encode(vae, image[None] * 2 - 1, torch.Generator().manual_seed(seed))
-        return (vae_decode(vae)(z)[0] / 2 + 0.5).clamp(0, 1)
-
-
 def _drag(frames: int = 4) -> mk.Trajectory:
     return mk.Trajectory.line((20, 30), (30, 30), frames=frames)
 
@@ -72,9 +61,9 @@ def test_animate_drag_only(weights, photo, animator):
     clip = mk.animate(photo, [_drag()], backend="motion-i2v", predictor_options={"weights": weights, **FAST},
                       prompt="a cat turns its head", fps=6)
     assert len(clip) == 4 and clip.size == (64, 64) and clip.fps == 6
-    frames = _clip_frames(clip)
+    frames = clip_frames(clip)
     # frame 0 is the photo up to the VAE round trip (the render's own posterior draw), uint8 rounding aside
-    reference = _round_trip(animator.vae, to_tensor(photo))
+    reference = round_trip(animator.vae, to_tensor(photo))
     assert (frames[0] - reference).abs().max() <= 1 / 255
     # the later frames are rendered, not copies of frame 0
     assert (frames[1:] - frames[:1]).abs().mean() > 1e-3
@@ -94,10 +83,10 @@ def test_pixels_outside_the_brush_stay_within_the_vae_round_trip(weights, photo,
     # checked with a brush that paints nothing: every pixel is outside it and must stay put.
     options = {"weights": weights, **FAST}
     still = mk.RegionMask(torch.zeros(64, 64))
-    held = _clip_frames(mk.animate(photo, [_drag()], brush=still, backend="motion-i2v", predictor_options=options))
-    free = _clip_frames(mk.animate(photo, [_drag()], backend="motion-i2v", predictor_options=options))
+    held = clip_frames(mk.animate(photo, [_drag()], brush=still, backend="motion-i2v", predictor_options=options))
+    free = clip_frames(mk.animate(photo, [_drag()], backend="motion-i2v", predictor_options=options))
     image = to_tensor(photo)
-    reference = _round_trip(animator.vae, image)
+    reference = round_trip(animator.vae, image)
     round_trip_error = (reference - image).abs().mean()
     assert ((held - image).abs().mean(dim=(1, 2, 3)) <= round_trip_error + 0.02).all()
     # held frames stay at frame 0 (the round trip); without the brush the frames move away from it
@@ -153,8 +142,8 @@ def test_translate_video_to_video(weights, pan_video, animator):
     out = mk.translate(pan_video, edited, renderer="motion-i2v",
                        renderer_options={"weights": weights, "window": 4, "overlap": 1, **FAST})
     assert len(out) == 12 and out.size == (64, 64) and out.fps == 12
-    reference = _round_trip(animator.vae, to_tensor(edited))
-    assert (_clip_frames(out)[0] - reference).abs().max() <= 1 / 255  # frame 0 is the edit, not the source
+    reference = round_trip(animator.vae, to_tensor(edited))
+    assert (clip_frames(out)[0] - reference).abs().max() <= 1 / 255  # frame 0 is the edit, not the source
 
 
 def test_clip_translate_with_the_learned_renderer(weights, pan_video):
