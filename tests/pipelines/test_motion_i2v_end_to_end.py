@@ -52,9 +52,14 @@ def test_brush_zeroes_motion_outside(flow_generator, image):
     assert motion.flow[:, :, :, :32].abs().max() > 0
 
 
-def test_text_only_prediction(flow_generator, image):
-    motion = MotionI2VPredictor(pipeline=flow_generator, **FAST).predict(image, [], frames=3, prompt="waves")
-    assert motion.flow.shape == (3, 2, 64, 64)
+def test_text_only_prediction_follows_the_prompt(flow_generator, image):
+    predictor = MotionI2VPredictor(pipeline=flow_generator, **FAST)
+    waves = predictor.predict(image, [], frames=3, prompt="waves")
+    assert waves.flow.shape == (3, 2, 64, 64)
+    # the prompt reaches the model: the same prompt and seed give the same field, another prompt another one
+    assert torch.equal(waves.flow, predictor.predict(image, [], frames=3, prompt="waves").flow)
+    cat = predictor.predict(image, [], frames=3, prompt="a cat")
+    assert (cat.flow[1:] - waves.flow[1:]).abs().mean() > 0.1  # pixels; the fields are ~30 px
 
 
 def test_long_field_is_chained_from_windows(flow_generator, image):
@@ -110,8 +115,15 @@ def test_edited_and_estimated_fields_render(animator, flow_generator, image):
     camera = torch.ones(4, 2, 64, 64)
     camera[0] = 0
     edited = predicted * 0.5 + MotionField(camera)
-    clip = MotionI2VRenderer(pipeline=animator, prompt="a cat", **FAST).render(image, edited)
-    assert len(clip) == 4
+    renderer = MotionI2VRenderer(pipeline=animator, prompt="a cat", **FAST)
+    estimated, changed = clip_frames(renderer.render(image, predicted)), clip_frames(renderer.render(image, edited))
+    reference = round_trip(animator.vae, image)
+    for frames in (estimated, changed):
+        assert frames.shape == (4, 3, 64, 64)
+        assert (frames[0] - reference).abs().max() <= 1 / 255  # the image up to the VAE round trip
+        assert (frames[1:] - frames[:1]).abs().mean() > 1e-2  # later frames are rendered, not copies of frame 0
+    # the edit reaches the pixels: same seed and prompt, another field, other later frames
+    assert (changed[1:] - estimated[1:]).abs().mean() > 1e-3
 
 
 def test_video_to_video_from_given_field(animator, image):
@@ -119,8 +131,16 @@ def test_video_to_video_from_given_field(animator, image):
     pan = torch.zeros(4, 2, 64, 64)
     pan[:, 0] = torch.arange(4.0).view(4, 1, 1) * 2
     edited = image.flip(0)  # a colour edit of frame 0
-    clip = MotionI2VRenderer(pipeline=animator, **FAST).render(edited, MotionField(pan))
-    assert clip_frames(clip).shape == (4, 3, 64, 64)
+    renderer = MotionI2VRenderer(pipeline=animator, **FAST)
+    panned = clip_frames(renderer.render(edited, MotionField(pan)))
+    assert panned.shape == (4, 3, 64, 64)
+    # frame 0 is the edit up to the VAE round trip (uint8 rounding only), and far from the unedited source
+    assert (panned[0] - round_trip(animator.vae, edited)).abs().max() <= 1 / 255
+    assert (panned[0] - round_trip(animator.vae, image)).abs().mean() > 0.05
+    # the given field steers the later frames: a tilt instead of the pan gives other pixels, the same frame 0
+    tilted = clip_frames(renderer.render(edited, MotionField(pan.flip(1))))
+    assert torch.equal(tilted[0], panned[0])
+    assert (tilted[1:] - panned[1:]).abs().mean() > 1e-3
 
 
 def test_twelve_frames_through_four_frame_windows(animator, image):
