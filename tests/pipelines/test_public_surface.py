@@ -13,11 +13,18 @@ import cv2
 import numpy as np
 import pytest
 import torch
+from diffusers import AutoencoderKL
 from helpers.images import to_tensor
 from helpers.motion_i2v_frames import clip_frames, round_trip
+from transformers import CLIPTextModel
 
 import motionkit as mk
 from motionkit.cli import main
+from motionkit.models.motion_i2v.controlnet import FlowControlNetModel
+from motionkit.models.motion_i2v.unet import (
+    AnimationUNet3DConditionModel,
+    FlowUNet3DConditionModel,
+)
 
 FAST = {"steps": 2, "seed": 0, "device": "cpu"}
 
@@ -210,11 +217,45 @@ def test_cli_without_weights_is_one_line_naming_the_folder(photo_file, tmp_path,
 
 
 
-def test_precision_offload_tiling_and_progress_through_animate(weights, photo, capsys):
+def test_precision_offload_tiling_and_progress_through_animate(weights, photo, capsys, monkeypatch):
+    ran = set()  # (network, method, its dtype when it ran)
+
+    def spy(cls, method):
+        original = getattr(cls, method)
+
+        def spied(self, *args, **kwargs):
+            name = cls.__name__ if cls is not AutoencoderKL else ("flow VAE" if self.config.in_channels == 2 else "image VAE")
+            ran.add((name, method, self.dtype))
+            return original(self, *args, **kwargs)
+
+        monkeypatch.setattr(cls, method, spied)
+
+    for cls in (FlowUNet3DConditionModel, FlowControlNetModel, AnimationUNet3DConditionModel, CLIPTextModel):
+        spy(cls, "forward")
+    # the VAE's tiled paths (diffusers' AutoencoderKL._encode calls _tiled_encode, _decode calls tiled_decode)
+    spy(AutoencoderKL, "_tiled_encode")
+    spy(AutoencoderKL, "tiled_decode")
+    # tiles of 32 px (4 latent px) once tiling is on, so that the 64 x 64 photo is split into tiles
+    enable_tiling = AutoencoderKL.enable_tiling
+
+    def enable_small_tiles(self):
+        enable_tiling(self)
+        self.tile_sample_min_size, self.tile_latent_min_size = 32, 4
+
+    monkeypatch.setattr(AutoencoderKL, "enable_tiling", enable_small_tiles)
+
     options = {"weights": weights, **FAST, "dtype": "bfloat16", "cpu_offload": True, "vae_tiling": True, "progress": True}
     clip = mk.animate(photo, [_drag()], backend="motion-i2v", predictor_options=options)
     assert len(clip) == 4 and clip.size == (64, 64)
     assert "denoising" in capsys.readouterr().err  # a progress bar per denoising loop
+    bf16, f32 = torch.bfloat16, torch.float32
+    # the UNets, the ControlNet and the text model ran in the requested dtype; the VAEs in float32, tiled both ways
+    assert ran == {
+        ("FlowUNet3DConditionModel", "forward", bf16), ("FlowControlNetModel", "forward", bf16),
+        ("AnimationUNet3DConditionModel", "forward", bf16), ("CLIPTextModel", "forward", bf16),
+        ("flow VAE", "_tiled_encode", f32), ("flow VAE", "tiled_decode", f32),
+        ("image VAE", "_tiled_encode", f32), ("image VAE", "tiled_decode", f32),
+    }
 
 
 def test_animate_longer_than_a_window(weights, photo):
