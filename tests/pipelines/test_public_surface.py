@@ -218,7 +218,7 @@ def test_cli_without_weights_is_one_line_naming_the_folder(photo_file, tmp_path,
 
 
 def test_precision_offload_tiling_and_progress_through_animate(weights, photo, capsys, monkeypatch):
-    ran = set()  # (network, method, its dtype when it ran)
+    ran = set()  # (network, method, its dtype when it ran); "image VAE" is stage 1's image VAE or stage 2's VAE
 
     def spy(cls, method):
         original = getattr(cls, method)
@@ -235,7 +235,8 @@ def test_precision_offload_tiling_and_progress_through_animate(weights, photo, c
     # the VAE's tiled paths (diffusers' AutoencoderKL._encode calls _tiled_encode, _decode calls tiled_decode)
     spy(AutoencoderKL, "_tiled_encode")
     spy(AutoencoderKL, "tiled_decode")
-    # tiles of 32 px (4 latent px) once tiling is on, so that the 64 x 64 photo is split into tiles
+    # a VAE's tile is its sample_size (64 here), so a 64 x 64 photo is never split: once tiling is
+    # on, tiles of 32 px (4 latent px) instead
     enable_tiling = AutoencoderKL.enable_tiling
 
     def enable_small_tiles(self):
