@@ -5,8 +5,8 @@ source* — a zero-argument callable returning a fresh iterator of ``uint8 (H, W
 whose count, size and fps are known up front — so a long video read from disk is streamed,
 never materialised unless the caller asks (:meth:`Clip.to_numpy`, :meth:`Clip.to_tensor`,
 :meth:`Clip.materialize`). Edits (``with_fps``, ``resized``, ``cropped``, slicing, stacking;
-:mod:`motionkit.clip_edits`) return new clips and stay lazy when their input is; writing is
-in :mod:`motionkit.clip_output`. The verbs that need a backend (``estimate_motion``,
+:mod:`motionkit.clip.edits`) return new clips and stay lazy when their input is; writing is
+in :mod:`motionkit.clip.output`. The verbs that need a backend (``estimate_motion``,
 ``translate``) find it through :mod:`motionkit.registry`, so this module imports no backend,
 no verb and (but for type hints) no :class:`~motionkit.MotionField`.
 
@@ -30,10 +30,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import torch
 
-from motionkit import registry, translation
-from motionkit.clip_checks import check_count, check_fps, coerce_frame
-from motionkit.clip_edits import ClipEdits
-from motionkit.clip_output import ClipOutput
+from motionkit import registry
+from motionkit.clip import translation
+from motionkit.clip.checks import check_count, check_fps, coerce_frame
+from motionkit.clip.edits import ClipEdits
+from motionkit.clip.output import ClipOutput
 from motionkit.errors import InvalidInputError
 from motionkit.io import video as _video
 from motionkit.io.image import ImageLike, check_size, load_image
