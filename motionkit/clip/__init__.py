@@ -38,6 +38,7 @@ from motionkit.clip.output import ClipOutput
 from motionkit.errors import InvalidInputError
 from motionkit.io import video as _video
 from motionkit.io.image import ImageLike, check_size, load_image
+from motionkit.pixels import to_uint8
 
 if TYPE_CHECKING:
     from motionkit.motion import MotionField
@@ -203,7 +204,7 @@ class Clip(ClipEdits, ClipOutput):
         if np.issubdtype(array.dtype, np.floating) and array.ndim == 4 and array.shape[3] == 3:
             from motionkit.io.image import _as_float01
 
-            return cls._of_array(np.rint(_as_float01(array) * 255.0).astype(np.uint8), fps)
+            return cls._of_array(to_uint8(_as_float01(array)), fps)
         frames = np.empty((array.shape[0], array.shape[1], array.shape[2], 3), np.uint8)
         for index, frame in enumerate(array):
             frames[index] = load_image(frame)
