@@ -40,6 +40,7 @@ Example:
 
 from __future__ import annotations
 
+import threading
 from typing import Literal
 
 import cv2
@@ -57,6 +58,23 @@ ACCURACY = 0.05
 
 Splat = Literal["softmax", "avg"]
 Fill = Literal["background", "stretch"]
+
+
+class _LastMap(threading.local):
+    """The most recent inverse map of this thread, with the field and settings it came from.
+
+    Video-to-video moves two images along each field frame (the edit, and the source frame 0
+    to check the flow against the video), through two independent callers. Inverting a
+    frame is most of a warp's cost, so the second caller reuses the first one's map when its
+    field is the same (compared value for value: a cost of one pass over ``2 H W`` floats).
+    """
+
+    key: tuple | None = None
+    flow: np.ndarray | None = None
+    result: tuple[np.ndarray, np.ndarray] | None = None
+
+
+_last_map = _LastMap()
 
 
 def splat_inverse(flow: torch.Tensor, metric: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
@@ -110,7 +128,7 @@ def source_map(
     _check_flow(flow)
     _check_settings(splat, "background", sharpness, work_size)
     src, unseen = source_map_numpy(_numpy(flow), splat=splat, sharpness=sharpness, work_size=work_size)
-    return _tensor(src.transpose(2, 0, 1), flow), torch.from_numpy(unseen).to(flow.device)
+    return _tensor(src.transpose(2, 0, 1), flow), torch.from_numpy(np.array(unseen)).to(flow.device)
 
 
 def warp_frame(
@@ -154,7 +172,7 @@ def warp_frame(
         image_np, _numpy(flow), None if mask is None else _numpy(mask),
         splat=splat, sharpness=sharpness, fill=fill, work_size=work_size,
     )
-    return _tensor(out.transpose(2, 0, 1), image), torch.from_numpy(unseen).to(image.device)
+    return _tensor(out.transpose(2, 0, 1), image), torch.from_numpy(np.array(unseen)).to(image.device)
 
 
 def splat_inverse_numpy(flow: np.ndarray, metric: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -194,13 +212,31 @@ def source_map_numpy(
 ) -> tuple[np.ndarray, np.ndarray]:
     """:func:`source_map` on numpy: ``float32 (2, H, W)`` in, ``(source (H, W, 2) float32, unseen (H, W) bool)`` out.
 
-    ``source`` is channels last, the layout ``cv2.remap`` takes.
+    ``source`` is channels last, the layout ``cv2.remap`` takes. Both arrays are read-only:
+    the last map of each thread is kept, and the same field asked for again (video-to-video
+    moves two images along each field frame) gets it back without a second inversion.
 
     Example:
         >>> src, unseen = source_map_numpy(np.full((2, 8, 8), 2.0, np.float32))
         >>> src[4, 4].tolist(), bool(unseen[0, 0]), bool(unseen[4, 4])
         ([2.0, 2.0], True, False)
     """
+    key = (splat, float(sharpness), int(work_size), flow.shape)
+    if _last_map.key == key and _same_field(_last_map.flow, flow):
+        return _last_map.result
+    src, unseen = _source_map_numpy(flow, splat=splat, sharpness=sharpness, work_size=work_size)
+    src.flags.writeable = unseen.flags.writeable = False
+    _last_map.key, _last_map.flow, _last_map.result = key, np.array(flow, np.float32), (src, unseen)
+    return src, unseen
+
+
+def _same_field(cached: np.ndarray, flow: np.ndarray) -> bool:
+    """Equal value for value; a strided sample first, so a different field costs next to nothing."""
+    sample = slice(None, None, 4093)
+    return np.array_equal(cached.ravel()[sample], flow.ravel()[sample]) and np.array_equal(cached, flow)
+
+
+def _source_map_numpy(flow: np.ndarray, *, splat: Splat, sharpness: float, work_size: int) -> tuple[np.ndarray, np.ndarray]:
     _, h, w = flow.shape
     metric = None if splat == "avg" else np.hypot(flow[0], flow[1]) * sharpness
     scale = max(h, w) / work_size
@@ -253,8 +289,8 @@ def warp_frame_numpy(
         out = _fill_from_background(out, src, holes)
     if mask is not None:
         out = np.where((mask > 0)[..., None], out, image)
-        unseen &= mask > 0
-    return out, unseen
+        unseen = unseen & (mask > 0)
+    return out, np.array(unseen)  # a writable copy: the map's own array is kept for reuse
 
 
 def _fill_from_background(image: np.ndarray, src: np.ndarray, holes: np.ndarray) -> np.ndarray:

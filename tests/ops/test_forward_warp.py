@@ -102,3 +102,24 @@ def test_bad_shapes_and_settings_are_refused():
         warp_frame(torch.rand(3, 4, 4), torch.zeros(2, 4, 4), fill="smear")
     with pytest.raises(InvalidInputError):
         source_map(torch.zeros(2, 4, 4), work_size=4)
+
+
+def test_the_same_field_inverted_twice_reuses_the_map_and_a_changed_one_does_not(monkeypatch):
+    import motionkit.ops.forward_warp as fw
+
+    calls = []
+    inner = fw._source_map_numpy
+    monkeypatch.setattr(fw, "_source_map_numpy", lambda flow, **kw: calls.append(1) or inner(flow, **kw))
+    monkeypatch.setattr(fw, "_last_map", fw._LastMap())
+    flow = np.zeros((2, 24, 32), np.float32)
+    flow[0, 8:16, 8:16] = 3.0
+    first, _ = fw.source_map_numpy(flow)
+    again, _ = fw.source_map_numpy(flow.copy())         # equal values, another array: reused
+    assert len(calls) == 1 and again is first
+    flow[1, 10, 10] = 0.5                               # one value differs: inverted anew
+    changed, _ = fw.source_map_numpy(flow)
+    assert len(calls) == 2 and not np.array_equal(changed, first)
+    fw.source_map_numpy(flow, work_size=16)             # other settings: inverted anew
+    assert len(calls) == 3
+    with pytest.raises(ValueError):
+        first[0, 0, 0] = 1.0                            # the shared map cannot be edited by a caller
