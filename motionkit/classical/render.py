@@ -22,9 +22,9 @@ from typing import Literal
 import torch
 
 from motionkit.components import FrameRenderer
-from motionkit.errors import InvalidInputError, NonFiniteError
+from motionkit.errors import NonFiniteError
 from motionkit.io.image import image_to_tensor
-from motionkit.ops.forward_warp import warp_frame
+from motionkit.ops.forward_warp import check_settings, warp_frame
 
 
 class WarpRenderer(FrameRenderer):
@@ -57,12 +57,7 @@ class WarpRenderer(FrameRenderer):
         sharpness: float = 1.0,
         work_size: int = 256,
     ) -> None:
-        if splat not in ("softmax", "avg"):
-            raise InvalidInputError(f"splat must be 'softmax' or 'avg', got {splat!r}")
-        if fill not in ("background", "stretch"):
-            raise InvalidInputError(f"fill must be 'background' or 'stretch', got {fill!r}")
-        if not sharpness > 0 or not work_size >= 16:
-            raise InvalidInputError(f"sharpness must be > 0 and work_size >= 16, got {sharpness}, {work_size}")
+        check_settings(splat, fill, sharpness, work_size)
         self.splat, self.fill, self.sharpness, self.work_size = splat, fill, float(sharpness), int(work_size)
 
     def __repr__(self) -> str:

@@ -126,7 +126,7 @@ def source_map(
         ([2.0, 2.0], True, False)
     """
     _check_flow(flow)
-    _check_settings(splat, "background", sharpness, work_size)
+    check_settings(splat, "background", sharpness, work_size)
     src, unseen = source_map_numpy(_numpy(flow), splat=splat, sharpness=sharpness, work_size=work_size)
     return _tensor(src.transpose(2, 0, 1), flow), torch.from_numpy(np.array(unseen)).to(flow.device)
 
@@ -161,7 +161,7 @@ def warp_frame(
         InvalidInputError: an unknown ``splat``/``fill`` or a bad ``sharpness``/``work_size``.
     """
     _check_flow(flow)
-    _check_settings(splat, fill, sharpness, work_size)
+    check_settings(splat, fill, sharpness, work_size)
     h, w = flow.shape[1:]
     if image.dim() != 3 or tuple(image.shape[1:]) != (h, w):
         raise ShapeMismatchError(f"image must be (C, {h}, {w}) to match the flow, got {tuple(image.shape)}")
@@ -362,7 +362,13 @@ def _check_flow(flow: torch.Tensor) -> None:
         raise ShapeMismatchError(f"flow must be a (2, H, W) tensor in pixels, got {shape}")
 
 
-def _check_settings(splat: str, fill: str, sharpness: float, work_size: int) -> None:
+def check_settings(splat: str, fill: str, sharpness: float, work_size: int) -> None:
+    """Refuse warp settings the functions here cannot use (the renderer checks them once, when built).
+
+    Raises:
+        InvalidInputError: ``splat`` not ``softmax``/``avg``, ``fill`` not ``background``/``stretch``,
+            ``sharpness <= 0`` or ``work_size < 16``.
+    """
     if splat not in ("softmax", "avg"):
         raise InvalidInputError(f"splat must be 'softmax' or 'avg', got {splat!r}")
     if fill not in ("background", "stretch"):
