@@ -1,7 +1,10 @@
-"""The hand-written API reference names every public member of the objects, and only real ones."""
+"""The API reference is generated from the docstrings: it must reach every public name, point
+only at real objects, and find a docstring on every public member of the objects."""
 
 from __future__ import annotations
 
+import importlib
+import inspect
 import re
 from pathlib import Path
 
@@ -9,27 +12,99 @@ import pytest
 
 import motionkit as mk
 
-API = Path(__file__).resolve().parents[2] / "docs" / "api"
-PAGES = {"Clip": "clip.md", "MotionField": "motion-field.md", "Trajectory": "trajectory-mask.md", "RegionMask": "trajectory-mask.md"}
+REPO = Path(__file__).resolve().parents[2]
+DOCS = REPO / "docs"
+API = DOCS / "api"
+DIRECTIVE = re.compile(r"^:::[ \t]+(?P<target>[\w.]+)[ \t]*$", re.M)
 
 
-def public_members(cls: type) -> set[str]:
-    """Attributes the class itself defines (not pydantic's or object's), without a leading underscore."""
-    return {name for name in vars(cls) if not name.startswith("_") and name != "model_config"}
+def directives() -> dict[str, list[str]]:
+    """``{target: [pages]}`` for every ``::: target`` block of the documentation."""
+    found: dict[str, list[str]] = {}
+    for page in sorted(DOCS.rglob("*.md")):
+        for target in DIRECTIVE.findall(page.read_text(encoding="utf-8")):
+            found.setdefault(target, []).append(str(page.relative_to(DOCS)))
+    return found
 
 
-@pytest.mark.parametrize("name", sorted(PAGES))
-def test_every_public_member_is_documented_and_every_documented_one_exists(name: str):
-    cls = getattr(mk, name)
-    text = (API / PAGES[name]).read_text(encoding="utf-8")
-    documented = set(re.findall(rf"`{name}\.(\w+)", text))
-    assert public_members(cls) - documented == set(), f"undocumented in docs/api/{PAGES[name]}"
-    assert documented - set(dir(cls)) == set(), f"documented but missing from {name}"
+def resolve(target: str):
+    """The object a dotted ``target`` names: the longest importable module, then attributes."""
+    parts = target.split(".")
+    for cut in range(len(parts), 0, -1):
+        try:
+            obj = importlib.import_module(".".join(parts[:cut]))
+        except ModuleNotFoundError:
+            continue
+        for attribute in parts[cut:]:
+            obj = getattr(obj, attribute)
+        return obj
+    raise ModuleNotFoundError(target)
+
+
+@pytest.fixture(scope="module")
+def griffe_motionkit():
+    """motionkit as the reference sees it: loaded by griffe with the docs' own extension."""
+    griffe = pytest.importorskip("griffe")
+    extension = griffe.load_extensions(f"{DOCS / 'griffe_motionkit.py'}:MotionkitDocstrings")
+    return griffe.load("motionkit", search_paths=[str(REPO)], extensions=extension, docstring_parser="google",
+                       resolve_aliases=True, resolve_external=False)
+
+
+def test_the_reference_has_directives():
+    assert len(directives()) >= 10, "the API pages should pull their members from the docstrings (::: blocks)"
+
+
+@pytest.mark.parametrize("target", sorted(directives()))
+def test_every_directive_names_a_real_object(target: str):
+    try:
+        resolve(target)
+    except (ImportError, AttributeError) as exc:
+        pytest.fail(f"::: {target} on {', '.join(directives()[target])} names nothing: {exc}")
+
+
+def test_every_public_name_is_in_the_reference():
+    documented = []
+    for target in directives():
+        obj = resolve(target)
+        documented.append(obj)
+        if inspect.ismodule(obj):  # a module's block renders the public names it defines
+            documented += [v for k, v in vars(obj).items() if not k.startswith("_") and inspect.getmodule(v) is obj]
+    missing = [name for name in mk.__all__ if not any(getattr(mk, name) is obj for obj in documented)]
+    assert missing == [], "public names with no ::: block in docs/: " + ", ".join(missing)
+
+
+# Gaps in files this test does not own, each with the fix that closes it. Strict: once fixed,
+# the case passes, the xfail fails, and the entry must go.
+KNOWN_GAPS = {
+    name: "motionkit/components.py: the class attribute `kind` needs a docstring (stream helper)"
+    for name in ("MotionPredictor", "Renderer", "FlowEstimator")
+}
+
+
+def _objects() -> list:
+    import motionkit.components as components
+
+    protocols = [name for name, value in vars(components).items()
+                 if inspect.isclass(value) and value.__module__ == components.__name__ and not name.startswith("_")]
+    return [pytest.param(name, marks=pytest.mark.xfail(reason=KNOWN_GAPS[name], strict=True)) if name in KNOWN_GAPS
+            else name for name in ["Clip", "MotionField", "Trajectory", "RegionMask", *sorted(protocols)]]
+
+
+@pytest.mark.parametrize("name", _objects())
+def test_every_public_member_of_the_objects_has_a_docstring(name: str, griffe_motionkit):
+    cls = griffe_motionkit[name] if name in mk.__all__ else griffe_motionkit["components"][name]
+    cls = cls.final_target if cls.is_alias else cls
+    assert cls.docstring is not None, f"{name} has no docstring"
+    # Fields a class documents in its own Args/Attributes (pydantic fields, dataclass fields) count.
+    in_class = {item.name for section in cls.docstring.parsed if section.kind.value in ("parameters", "attributes")
+                for item in section.value}
+    public = [member for member in cls.members if not member.startswith("_") and member != "model_config"]
+    assert public, f"{name} has no public members?"
+    bare = [member for member in public if not cls.members[member].docstring and member not in in_class]
+    assert bare == [], f"{name} members without a docstring (the reference hides them): {', '.join(bare)}"
 
 
 def test_documented_ops_functions_exist():
-    import importlib
-
     text = (API / "ops.md").read_text(encoding="utf-8")
     for module in sorted(set(re.findall(r"`motionkit\.ops\.(\w+)`", text))):
         importlib.import_module(f"motionkit.ops.{module}")
@@ -43,9 +118,6 @@ def test_documented_ops_functions_exist():
 
 
 def test_built_in_components_table_names_real_classes_and_options():
-    import importlib
-    import inspect
-
     text = (API / "components.md").read_text(encoding="utf-8")
     section = text.split("## Built-ins", 1)[1].split("\n## ", 1)[0]
     rows = re.findall(r"^\| [^|]+ \| `(motionkit\.[\w.]+)\.(\w+)`[^|]* \| (.+) \|$", section, flags=re.M)
@@ -58,11 +130,9 @@ def test_built_in_components_table_names_real_classes_and_options():
 
 
 def test_motion_i2v_options_table_names_real_constructor_parameters():
-    import inspect
-
     from motionkit.pipelines.motion_i2v import MotionI2VPredictor, MotionI2VRenderer
 
-    text = (API.parent / "guides" / "motion-i2v.md").read_text(encoding="utf-8")
+    text = (DOCS / "guides" / "motion-i2v.md").read_text(encoding="utf-8")
     section = text.split("## Options", 1)[1].split("\n## ", 1)[0]
     table = "\n".join(line for line in section.splitlines() if line.startswith("|"))
     known = set(inspect.signature(MotionI2VPredictor.__init__).parameters)
