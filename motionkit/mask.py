@@ -16,10 +16,8 @@ from __future__ import annotations
 
 import base64
 import os
-import warnings
 import zlib
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any, Literal
 
 import cv2
@@ -28,21 +26,12 @@ import pydantic
 import torch
 import torch.nn.functional as F
 
-from motionkit.errors import (
-    InvalidInputError,
-    MediaReadError,
-    MotionFileError,
-    MotionkitError,
-    NonFiniteError,
-    ShapeMismatchError,
-    TooLargeError,
-)
+from motionkit.errors import InvalidInputError, MotionFileError, ShapeMismatchError
 from motionkit.io.image import check_size, parse_size
+from motionkit.io.mask_image import load_mask, mask_values
 from motionkit.ops import raster
+from motionkit.ops.colour import to_uint8
 from motionkit.ops.field import blur2d
-
-_LUMA = np.array([0.299, 0.587, 0.114])  # Rec. 601: how bright a coloured brush stroke reads
-_TOLERANCE = 1e-4  # float masks a rounding error outside [0, 1] are clamped, not refused
 
 
 class _MaskDocument(pydantic.BaseModel):
@@ -73,82 +62,6 @@ def _shapes(points: Any, what: str) -> list[np.ndarray]:
     return shapes
 
 
-def _to_float01(array: np.ndarray) -> np.ndarray:
-    """A new ``float32`` array in [0, 1] (masks may be as large as images: no float64 copies)."""
-    if array.dtype == np.bool_:
-        return array.astype(np.float32)
-    if array.dtype in (np.uint8, np.uint16):
-        return np.multiply(array, np.float32(1.0 / np.iinfo(array.dtype).max), dtype=np.float32)
-    if array.dtype.kind == "f":
-        if not np.isfinite(array).all():
-            raise NonFiniteError("mask holds NaN or infinite values")
-        if array.size and (array.min() < -_TOLERANCE or array.max() > 1 + _TOLERANCE):
-            raise InvalidInputError(
-                f"a float mask must lie in [0, 1], got [{array.min():.3g}, {array.max():.3g}]; "
-                "divide 8-bit values by 255"
-            )
-        values = array.astype(np.float32, copy=True)
-        return np.clip(values, 0.0, 1.0, out=values)
-    raise InvalidInputError(f"a mask must be bool, uint8, uint16 or float in [0, 1], got {array.dtype}")
-
-
-def _image_to_values(array: np.ndarray) -> np.ndarray:
-    """``(H, W)`` or ``(H, W, C)`` gray / gray+alpha / RGB / RGBA -> float32 (H, W) in [0, 1].
-
-    Channels are converted one at a time so that reading a large mask image costs a few
-    bytes a pixel, not a float copy of every channel.
-    """
-    if array.ndim == 2:
-        return _to_float01(array)
-    if array.ndim != 3 or array.shape[2] not in (1, 2, 3, 4):
-        raise InvalidInputError(f"a mask image is (H, W) or (H, W, 1|2|3|4), got {array.shape}")
-    has_alpha = array.shape[2] in (2, 4)
-    colours = array.shape[2] - has_alpha
-    if colours == 1:
-        gray = _to_float01(array[..., 0])
-    else:
-        gray = _to_float01(array[..., 0]) * np.float32(_LUMA[0])
-        for k in (1, 2):
-            gray += _to_float01(array[..., k]) * np.float32(_LUMA[k])
-        np.clip(gray, 0.0, 1.0, out=gray)  # rounding may step past 1 by an ulp
-    if has_alpha:
-        gray *= _to_float01(array[..., -1])  # transparent means "not painted"
-    return gray
-
-
-def _pil_to_array(img: Any) -> np.ndarray:
-    """A PIL image -> its pixels, keeping 16-bit depth and alpha."""
-    if img.mode.startswith("I"):  # 16-bit (or 32-bit integer) grayscale
-        return np.clip(np.asarray(img, dtype=np.int64), 0, 65535).astype(np.uint16)
-    if img.mode not in ("1", "L", "LA", "RGB", "RGBA", "F"):
-        has_alpha = "transparency" in img.info or img.mode in ("PA", "RGBa", "La")
-        img = img.convert("RGBA" if has_alpha else "RGB")
-    return np.asarray(img)
-
-
-def _read_mask_file(path: Path) -> np.ndarray:
-    from PIL import Image, UnidentifiedImageError
-
-    if not path.is_file():
-        raise MediaReadError(f"cannot read mask image {path}: no such file")
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            with Image.open(path) as img:
-                width, height = img.size
-                check_size(height, width, f"mask image {path}")  # refused before decoding any pixel
-                return _pil_to_array(img)
-    except MotionkitError:
-        raise
-    except Image.DecompressionBombError as exc:
-        raise TooLargeError(f"cannot read mask image {path}: {exc}") from None
-    except UnidentifiedImageError:
-        raise MediaReadError(f"cannot read mask image {path}: not an image file or an unsupported format") from None
-    except Exception as exc:
-        # Corrupt files fail inside Pillow's decoders in many ways; all mean "unreadable".
-        raise MediaReadError(f"cannot read mask image {path}: file is truncated or corrupt ({type(exc).__name__}: {exc})") from None
-
-
 class RegionMask:
     """A soft mask ``float32 (H, W)`` in [0, 1]; 1 = this region may move.
 
@@ -177,7 +90,7 @@ class RegionMask:
         array = np.asarray(values)
         if array.ndim != 2 or 0 in array.shape:
             raise ShapeMismatchError(f"a mask is (H, W), got shape {array.shape}; use RegionMask.from_image for images")
-        self._values = torch.from_numpy(_to_float01(array))
+        self._values = torch.from_numpy(mask_values(array))
 
     # --- views -------------------------------------------------------------------------
     @property
@@ -199,8 +112,8 @@ class RegionMask:
         return float(self._values.double().mean())
 
     def to_image(self) -> np.ndarray:
-        """``uint8 (H, W)``, 255 = may move (rounded)."""
-        return np.round(self._values.numpy() * 255.0).astype(np.uint8)
+        """``uint8 (H, W)``, 255 = may move (rounded half up, as :func:`motionkit.ops.colour.to_uint8`)."""
+        return to_uint8(self._values.numpy())
 
     def __repr__(self) -> str:
         return f"RegionMask(size={self.size}, area={self.area():.3f})"
@@ -264,20 +177,7 @@ class RegionMask:
             >>> RegionMask.from_image(np.array([[0, 128, 255]], np.uint8), threshold=0.5).values.tolist()
             [[0.0, 1.0, 1.0]]
         """
-        if isinstance(image, (str, os.PathLike)):
-            array = _read_mask_file(Path(image))
-        elif isinstance(image, torch.Tensor):
-            t = image.detach().cpu()
-            if t.dim() == 4 and t.shape[0] == 1:
-                t = t[0]
-            array = t.permute(1, 2, 0).numpy() if t.dim() == 3 else t.numpy()
-        elif isinstance(image, np.ndarray):
-            array = image
-        elif type(image).__module__.startswith("PIL."):
-            array = _pil_to_array(image)
-        else:
-            raise InvalidInputError(f"cannot read a mask from a {type(image).__name__}; pass a path, array, tensor or PIL image")
-        values = _image_to_values(array)
+        values = load_mask(image)
         if threshold is not None:
             if not 0.0 <= float(threshold) <= 1.0:
                 raise InvalidInputError(f"threshold must lie in [0, 1], got {threshold!r}")

@@ -29,27 +29,16 @@ import numpy as np
 import pydantic
 import torch
 
-from motionkit.errors import InvalidInputError, MotionFileError, NonFiniteError, OutOfBoundsError, TooLargeError
+from motionkit.errors import InvalidInputError, MotionFileError, NonFiniteError, OutOfBoundsError
 from motionkit.io.atomic import atomic_path
 from motionkit.io.motion_files import writing
+from motionkit.limits import check_frames
 from motionkit.ops.easing import check_easing, ease, progress
 
 Point = tuple[float, float]
 
 _FILE_FORMAT = "motionkit.trajectories"
 _FILE_VERSION = 1
-
-
-#: Most frames a generated trajectory may have (an hour of video at 25 fps is 90 000).
-MAX_FRAMES = 100_000
-
-
-def _check_frames(frames: Any) -> int:
-    if isinstance(frames, bool) or not isinstance(frames, (int, np.integer)) or frames < 1:
-        raise InvalidInputError(f"frames must be a positive integer, got {frames!r}")
-    if frames > MAX_FRAMES:
-        raise TooLargeError(f"a trajectory of {frames} frames is too long; at most {MAX_FRAMES} are accepted")
-    return int(frames)
 
 
 def _points_array(points: Any, what: str = "points") -> np.ndarray:
@@ -115,7 +104,7 @@ class Trajectory(pydantic.BaseModel):
             ((0.0, 0.0), (5.0, 0.0), (10.0, 0.0))
         """
         ends = _points_array([start, end], "start and end")
-        s = progress(_check_frames(frames), easing)[:, None]
+        s = progress(check_frames(frames), easing)[:, None]
         return cls(ends[0] + s * (ends[1] - ends[0]))
 
     @classmethod
@@ -127,7 +116,7 @@ class Trajectory(pydantic.BaseModel):
             True
         """
         p = _points_array(point, "point")
-        return cls(np.repeat(p, _check_frames(frames), axis=0))
+        return cls(np.repeat(p, check_frames(frames), axis=0))
 
     @classmethod
     def from_points(
@@ -144,7 +133,7 @@ class Trajectory(pydantic.BaseModel):
             >>> Trajectory.from_points([(0, 0), (10, 5)], frames=3).points
             ((0.0, 0.0), (5.0, 2.5), (10.0, 5.0))
         """
-        frames = _check_frames(frames)
+        frames = check_frames(frames)
         ctrl = _points_array(points, "control points")
         if interpolation not in ("pchip", "linear"):
             raise InvalidInputError(f"interpolation must be 'pchip' or 'linear', got {interpolation!r}")
@@ -201,7 +190,7 @@ class Trajectory(pydantic.BaseModel):
             >>> Trajectory.line((0, 0), (8, 0), frames=2).resample(3, easing="ease-in").points
             ((0.0, 0.0), (1.0, 0.0), (8.0, 0.0))
         """
-        frames = _check_frames(frames)
+        frames = check_frames(frames)
         check_easing(easing)
         pts = np.asarray(self.points, dtype=np.float64)
         if frames == 1:

@@ -24,6 +24,7 @@ import torch
 
 from motionkit.components import MotionPredictor
 from motionkit.errors import InvalidInputError, OutOfBoundsError, ShapeMismatchError
+from motionkit.limits import check_frames
 from motionkit.ops.densify import densify, resample_time
 
 if TYPE_CHECKING:
@@ -101,8 +102,7 @@ class SparsePredictor(MotionPredictor):
         paths = [_as_points(t) for t in trajectories]
         if frames is None:
             frames = max((len(p) for p in paths), default=DEFAULT_FRAMES)
-        if isinstance(frames, bool) or not isinstance(frames, int) or frames < 1:
-            raise InvalidInputError(f"frames must be a positive integer, got {frames!r}")
+        frames = check_frames(frames)
         for i, path in enumerate(paths):
             x, y = path[0]
             if not (-0.5 <= x < w - 0.5 and -0.5 <= y < h - 0.5):

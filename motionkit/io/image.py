@@ -155,9 +155,14 @@ def _to_rgb(array: np.ndarray) -> np.ndarray:
 
 
 def _quantise(rgb: np.ndarray) -> np.ndarray:
+    """Float [0, 1] -> uint8 by the one motionkit rounding, half up: ``floor(x * 255 + 0.5)``.
+
+    The same rule as :func:`motionkit.ops.colour.to_uint8` (io may not import ops; a test pins
+    the two together), so a frame gets the same bytes whether a renderer or a writer rounds it.
+    """
     if rgb.dtype == np.uint8:
         return rgb
-    return np.rint(rgb * 255.0).astype(np.uint8)
+    return np.clip(np.asarray(rgb, np.float32) * 255.0 + 0.5, 0, 255).astype(np.uint8)
 
 
 def _tensor_to_hwc(tensor: torch.Tensor) -> np.ndarray:

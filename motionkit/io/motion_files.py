@@ -27,13 +27,12 @@ import numpy as np
 
 from motionkit.errors import InvalidInputError, MediaWriteError, MotionFileError, MotionkitError
 from motionkit.io.atomic import atomic_dir, atomic_path
+from motionkit.limits import MAX_FIELD_BYTES
 
 FORMAT_VERSION = 1
 FLO_MAGIC = 202021.25
 _FLO_HEADER = np.dtype([("magic", "<f4"), ("width", "<i4"), ("height", "<i4")])
 _MAX_FLO_SIDE = 1 << 16  # larger headers are corrupt files, not images
-#: Largest field a motion file may declare; anything larger is refused before allocating.
-MAX_FIELD_BYTES = 32 * 2**30
 
 
 @contextlib.contextmanager

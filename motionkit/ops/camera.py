@@ -20,7 +20,7 @@ import torch
 
 from motionkit.errors import InvalidInputError
 from motionkit.ops.easing import progress
-from motionkit.ops.warp import pixel_grid
+from motionkit.ops.grid import pixel_grid
 
 
 def camera_field(
@@ -32,6 +32,7 @@ def camera_field(
     size: tuple[int, int],
     easing: str = "linear",
     center: tuple[float, float] | None = None,
+    device: torch.device | str | None = None,
 ) -> torch.Tensor:
     """Dense field of a camera pan / zoom / roll.
 
@@ -43,9 +44,10 @@ def camera_field(
         size: ``(H, W)``.
         easing: how progress is spread over time, see :mod:`motionkit.ops.easing`.
         center: ``(x, y)`` fixed point of zoom and rotation in pixels.
+        device: where the field is built (default the CPU).
 
     Returns:
-        ``float32 (T, 2, H, W)`` pixels; frame 0 zero.
+        ``float32 (T, 2, H, W)`` pixels on ``device``; frame 0 zero.
 
     Example:
         >>> f = camera_field(zoom=2.0, frames=2, size=(5, 5))
@@ -75,10 +77,10 @@ def camera_field(
             raise InvalidInputError(f"camera: center must be finite, got {center!r}")
     s = progress(frames, easing)
 
-    rel = pixel_grid(h, w)
+    rel = pixel_grid(h, w, device=device)
     rel[0] -= cx
     rel[1] -= cy
-    out = torch.empty(len(s), 2, h, w)
+    out = torch.empty(len(s), 2, h, w, device=device)
     for t, st in enumerate(s):
         z = zoom**st
         theta = math.radians(rotate * st)

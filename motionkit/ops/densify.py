@@ -52,6 +52,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import dijkstra
 
 from motionkit.errors import InvalidInputError, NonFiniteError, ShapeMismatchError
+from motionkit.ops.grid import remap_grid
 
 #: Long side, in pixels, of the grid on which geodesic (edge-aware) distances are computed.
 WORK_SIZE = 160
@@ -185,7 +186,8 @@ def densify(
         feather: width in pixels of the inward ramp at the brush edge; default ``radius / 4``.
 
     Returns:
-        ``float32 (T, 2, H, W)`` field; zeros when ``K == 0`` or every point is pinned.
+        ``float32 (T, 2, H, W)`` field on the device of ``displacements`` (CPU for non-tensors);
+        zeros when ``K == 0`` or every point is pinned.
 
     Example:
         >>> disp = torch.tensor([[[0.0, 0.0], [0.5, 0.5], [1.0, 1.0]]])   # (K=1, T=3, 2)
@@ -194,8 +196,10 @@ def densify(
         ([1.0, 1.0], 0.0)
     """
     h, w = int(size[0]), int(size[1])
-    starts_np = torch.as_tensor(starts, dtype=torch.float64).reshape(-1, 2).numpy()
-    disp_np = torch.as_tensor(displacements, dtype=torch.float64).numpy()
+    device = next((t.device for t in (displacements, starts) if isinstance(t, torch.Tensor)), torch.device("cpu"))
+    # The maths runs in numpy on the CPU (Dijkstra, distance transforms): one conversion in, one out.
+    starts_np = _numpy(starts, torch.float64).reshape(-1, 2)
+    disp_np = _numpy(displacements, torch.float64)
     k = len(starts_np)
     if disp_np.ndim != 3 or disp_np.shape[0] != k or disp_np.shape[2] != 2:
         raise ShapeMismatchError(f"displacements must be (K={k}, T, 2), got {tuple(disp_np.shape)}")
@@ -207,18 +211,19 @@ def densify(
         raise InvalidInputError(f"radius must be > 0 pixels, got {radius}")
     moving = np.abs(disp_np).max(axis=(1, 2)) > 0 if k else np.zeros(0, bool)
     if not moving.any():
-        return torch.zeros(frames, 2, h, w)
+        return torch.zeros(frames, 2, h, w, device=device)
 
-    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    grid = remap_grid(h, w)
+    xx, yy = grid[..., 0], grid[..., 1]
     dist = np.sqrt(
         (xx[None] - starts_np[:, 0, None, None].astype(np.float32)) ** 2
         + (yy[None] - starts_np[:, 1, None, None].astype(np.float32)) ** 2
     )
     if guide is not None:
-        guide_np = torch.as_tensor(guide, dtype=torch.float32)
+        guide_np = _numpy(guide, torch.float32)
         if guide_np.shape != (3, h, w):
             raise ShapeMismatchError(f"guide image must be (3, {h}, {w}), got {tuple(guide_np.shape)}")
-        dist += edge_penalty(guide_np.permute(1, 2, 0).contiguous().numpy(), starts_np, contrast_cost=edge_weight * radius)
+        dist += edge_penalty(np.ascontiguousarray(guide_np.transpose(1, 2, 0)), starts_np, contrast_cost=edge_weight * radius)
 
     inv = 1.0 / (dist * dist + 1e-6)
     blend = inv / inv.sum(axis=0, keepdims=True)  # (K, H, W) Shepard weights
@@ -226,11 +231,18 @@ def densify(
     envelope = 1.0 - np.prod(1.0 - falloff, axis=0)
     weights = blend * envelope[None]
     if mask is not None:
-        mask_np = torch.as_tensor(mask, dtype=torch.float32).numpy()
+        mask_np = _numpy(mask, torch.float32)
         if mask_np.shape != (h, w):
             raise ShapeMismatchError(f"mask must be ({h}, {w}) like the field, got {tuple(mask_np.shape)}")
         weights *= feathered_mask(mask_np, radius / 4 if feather is None else float(feather))[None]
     # One (2T, K) x (K, H*W) product: the weights do not depend on time.
     per_frame = disp_np.astype(np.float32).transpose(1, 2, 0).reshape(frames * 2, k)
     field = per_frame @ weights.astype(np.float32, copy=False).reshape(k, h * w)
-    return torch.from_numpy(field.reshape(frames, 2, h, w))
+    return torch.from_numpy(field.reshape(frames, 2, h, w)).to(device)
+
+
+def _numpy(values, dtype: torch.dtype) -> np.ndarray:
+    """Any tensor (any device) or array-like as a numpy array of ``dtype``."""
+    if isinstance(values, torch.Tensor):
+        return values.detach().to("cpu", dtype).numpy()
+    return torch.as_tensor(values, dtype=dtype).numpy()

@@ -14,6 +14,7 @@ from typing import Literal
 import numpy as np
 
 from motionkit.errors import InvalidInputError
+from motionkit.limits import check_frames
 
 Easing = Literal["linear", "ease-in", "ease-out", "ease-in-out"]
 
@@ -62,9 +63,7 @@ def progress(frames: int, name: str = "linear") -> np.ndarray:
         >>> progress(3).tolist()
         [0.0, 0.5, 1.0]
     """
-    if int(frames) != frames or frames < 1:
-        raise InvalidInputError(f"frames must be a positive integer, got {frames!r}")
-    frames = int(frames)
+    frames = check_frames(frames)
     if frames == 1:
         return np.zeros(1)
     return ease(np.linspace(0.0, 1.0, frames), name)

@@ -14,6 +14,7 @@ import torch
 import torch.nn.functional as F
 
 from motionkit.errors import InvalidInputError, ShapeMismatchError
+from motionkit.limits import check_frames
 from motionkit.ops.warp import backward_warp
 
 
@@ -164,8 +165,7 @@ def integrate_velocity(velocity: torch.Tensor, frames: int, *, substeps: int | N
     """
     if velocity.dim() != 3 or velocity.shape[0] != 2:
         raise ShapeMismatchError(f"velocity must be (2, H, W) pixels per frame, got {tuple(velocity.shape)}")
-    if int(frames) != frames or frames < 1:
-        raise InvalidInputError(f"frames must be a positive integer, got {frames!r}")
+    frames = check_frames(frames)
     v = velocity.to(torch.float32).unsqueeze(0)
     if substeps is None:
         fastest = torch.linalg.vector_norm(v, dim=1).max().item()

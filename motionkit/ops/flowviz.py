@@ -7,14 +7,20 @@ of 55 hues (red-yellow 15, yellow-green 6, green-cyan 4, cyan-blue 11, blue-mage
 magenta-red 6). Lengths are
 divided by one normaliser for a whole field so that frames can be compared; vectors longer
 than it are drawn darker.
+
+Both functions take torch tensors (any device) or numpy arrays and answer in kind: a tensor
+in gives a ``uint8`` tensor on its device, an array an array. The pictures are channels last
+``(H, W, 3)``, ready to write or show; the drawing itself runs in numpy/OpenCV.
 """
 
 from __future__ import annotations
 
 import cv2
 import numpy as np
+import torch
 
 from motionkit.errors import InvalidInputError, ShapeMismatchError
+from motionkit.ops.colour import to_uint8
 
 _SEGMENTS = (15, 6, 4, 11, 13, 6)
 
@@ -35,11 +41,12 @@ def color_wheel() -> np.ndarray:
     return np.concatenate(parts)
 
 
-def flow_to_color(flow: np.ndarray, max_magnitude: float | None = None) -> np.ndarray:
+def flow_to_color(flow: torch.Tensor | np.ndarray, max_magnitude: float | None = None) -> torch.Tensor | np.ndarray:
     """Colour-code flows: ``(..., 2, H, W)`` pixels -> ``uint8 (..., H, W, 3)`` RGB.
 
     Args:
-        flow: one field ``(2, H, W)`` or a stack ``(T, 2, H, W)``, pixels.
+        flow: one field ``(2, H, W)`` or a stack ``(T, 2, H, W)``, pixels; a tensor (the
+            result is a tensor on its device) or an array.
         max_magnitude: length drawn fully saturated; default the longest vector of the whole
             input (so all frames share one scale). Must be > 0 if given.
 
@@ -48,7 +55,8 @@ def flow_to_color(flow: np.ndarray, max_magnitude: float | None = None) -> np.nd
         >>> flow_to_color(f)[0].tolist()      # no motion is white, motion to the right red
         [[255, 255, 255], [255, 0, 0]]
     """
-    flow = np.asarray(flow, dtype=np.float32)
+    device = flow.device if isinstance(flow, torch.Tensor) else None
+    flow = _numpy(flow, np.float32)
     if flow.ndim < 3 or flow.shape[-3] != 2:
         raise ShapeMismatchError(f"flow must be (2, H, W) or (T, 2, H, W), got {flow.shape}")
     u, v = flow[..., 0, :, :], flow[..., 1, :, :]
@@ -69,39 +77,41 @@ def flow_to_color(flow: np.ndarray, max_magnitude: float | None = None) -> np.nd
     col = (1.0 - frac) * wheel[k0] + frac * wheel[k1]
     r = rad[..., None]
     col = np.where(r <= 1.0, 1.0 - r * (1.0 - col), col * 0.75)
-    return np.round(col * 255.0).astype(np.uint8)
+    return _in_kind(to_uint8(col), device)
 
 
 def draw_arrows(
-    image: np.ndarray,
-    flow: np.ndarray,
+    image: torch.Tensor | np.ndarray,
+    flow: torch.Tensor | np.ndarray,
     *,
     step: int = 16,
     color: tuple[int, int, int] = (255, 64, 64),
     thickness: int = 1,
     min_length: float = 0.5,
-) -> np.ndarray:
+) -> torch.Tensor | np.ndarray:
     """Arrows from grid points ``p`` to ``p + flow(p)``, every ``step`` pixels, on a copy of ``image``.
 
     Args:
-        image: ``uint8 (H, W, 3)`` RGB; not modified.
-        flow: ``(2, H, W)`` pixels.
+        image: ``uint8 (H, W, 3)`` RGB, tensor or array; not modified.
+        flow: ``(2, H, W)`` pixels, tensor or array.
         step: grid spacing in pixels (the first arrow sits half a step from the corner).
         color: RGB arrow colour.
         thickness: line width in pixels.
         min_length: shorter vectors get a dot instead of an arrow.
 
     Returns:
-        ``uint8 (H, W, 3)``.
+        ``uint8 (H, W, 3)``, a tensor on ``image``'s device when ``image`` is a tensor.
 
     Example:
         >>> img = np.zeros((32, 32, 3), np.uint8); f = np.zeros((2, 32, 32)); f[0] = 5.0
         >>> bool(draw_arrows(img, f, step=16).max() > 0)
         True
     """
+    device = image.device if isinstance(image, torch.Tensor) else None
+    image = image.detach().cpu().numpy() if isinstance(image, torch.Tensor) else np.asarray(image)
     if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
         raise InvalidInputError(f"image must be uint8 (H, W, 3), got {image.dtype} {image.shape}")
-    flow = np.asarray(flow, dtype=np.float64)
+    flow = _numpy(flow, np.float64)
     if flow.shape != (2, *image.shape[:2]):
         raise ShapeMismatchError(f"flow {flow.shape} does not match image {image.shape}; expected (2, H, W)")
     if int(step) != step or step < 1:
@@ -119,4 +129,15 @@ def draw_arrows(
                 continue
             end = (int(round((x + dx) * scale)), int(round((y + dy) * scale)))
             cv2.arrowedLine(out, start, end, color, thickness, cv2.LINE_AA, shift, 0.3)
-    return out
+    return _in_kind(out, device)
+
+
+def _numpy(values: torch.Tensor | np.ndarray, dtype: type) -> np.ndarray:
+    if isinstance(values, torch.Tensor):
+        values = values.detach().cpu().numpy()
+    return np.asarray(values, dtype=dtype)
+
+
+def _in_kind(picture: np.ndarray, device: torch.device | None) -> torch.Tensor | np.ndarray:
+    """``picture`` as a tensor on ``device``, or as it is when the input was an array."""
+    return picture if device is None else torch.from_numpy(picture).to(device)

@@ -12,8 +12,11 @@ import numpy as np
 
 from motionkit.errors import InvalidInputError, NonFiniteError
 
+
 def as_points(points: Sequence[Sequence[float]] | np.ndarray, what: str = "points") -> np.ndarray:
     """Validate a polyline ``[(x, y), ...]`` -> ``float64 (N, 2)``, N >= 1."""
+    if hasattr(points, "detach"):  # a torch tensor, possibly on a GPU
+        points = points.detach().cpu().numpy()
     try:
         arr = np.asarray(points, dtype=np.float64)
     except (TypeError, ValueError) as exc:

@@ -15,6 +15,7 @@ from typing import Literal
 import torch
 
 from motionkit.errors import InvalidInputError, ShapeMismatchError
+from motionkit.ops.grid import pixel_grid
 
 SplatMode = Literal["sum", "avg", "softmax"]
 
@@ -46,11 +47,7 @@ def splat_sum(values: torch.Tensor, flow: torch.Tensor) -> torch.Tensor:
     values = values.to(dtype)
     flow = flow.to(dtype)
 
-    ys, xs = torch.meshgrid(
-        torch.arange(h, device=flow.device, dtype=dtype),
-        torch.arange(w, device=flow.device, dtype=dtype),
-        indexing="ij",
-    )
+    xs, ys = pixel_grid(h, w, device=flow.device, dtype=dtype)
     fx = xs + flow[:, 0]  # (N, H, W)
     fy = ys + flow[:, 1]
     finite = torch.isfinite(fx) & torch.isfinite(fy)

@@ -13,18 +13,9 @@ import torch
 import torch.nn.functional as F
 
 from motionkit.errors import ShapeMismatchError
+from motionkit.ops.grid import pixel_grid
 
 Padding = Literal["zeros", "border", "reflection"]
-
-
-def pixel_grid(height: int, width: int, *, device=None, dtype=torch.float32) -> torch.Tensor:
-    """``(2, H, W)`` pixel coordinates: channel 0 is x (column), channel 1 is y (row)."""
-    ys, xs = torch.meshgrid(
-        torch.arange(height, device=device, dtype=dtype),
-        torch.arange(width, device=device, dtype=dtype),
-        indexing="ij",
-    )
-    return torch.stack([xs, ys])
 
 
 def _normalise(coords: torch.Tensor, height: int, width: int) -> torch.Tensor:

@@ -20,6 +20,7 @@ import torch.nn.functional as F
 from torch.utils.data import Dataset
 
 from motionkit.errors import InvalidInputError, MediaReadError
+from motionkit.ops.colour import to_uint8
 from motionkit.training.config import DataConfig
 
 VIDEO_SUFFIXES = (".mp4", ".webm", ".mov", ".mkv", ".avi", ".gif")
@@ -120,7 +121,7 @@ class VideoCaptionDataset(Dataset):
         path = self.cache / f"{hashlib.sha1(key.encode()).hexdigest()}.pt"
         if path.is_file():
             return torch.load(path)
-        frames = (pixels.permute(0, 2, 3, 1).numpy() * 255 + 0.5).astype(np.uint8)
+        frames = to_uint8(pixels.permute(0, 2, 3, 1)).numpy()
         flow = self.estimator.estimate(Clip.from_array(frames)).flow.float().contiguous()
         self.cache.mkdir(parents=True, exist_ok=True)
         with atomic_path(path) as tmp:

@@ -6,11 +6,8 @@ import pytest
 import torch
 
 from motionkit.errors import InvalidInputError, ShapeMismatchError
-from motionkit.models.motion_i2v.motion_module import (
-    FlowAugmentedTemporalAttention,
-    MotionModule,
-    SinusoidalPositionalEncoding,
-)
+from motionkit.models.motion_i2v.motion_module import MotionModule
+from motionkit.models.motion_i2v.temporal_attention import FlowAugmentedTemporalAttention, SinusoidalPositionalEncoding
 
 KWARGS = dict(
     num_attention_heads=2,

@@ -8,7 +8,8 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from motionkit.models.motion_i2v.motion_module import MotionModule, resize_flow
+from motionkit.models.motion_i2v.motion_module import MotionModule
+from motionkit.models.motion_i2v.temporal_attention import resize_flow
 
 ATOL, RTOL = 2e-5, 1e-5
 

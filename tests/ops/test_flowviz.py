@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 
 from motionkit.errors import InvalidInputError, ShapeMismatchError
 from motionkit.ops.easing import EASINGS, ease, progress
@@ -84,3 +85,14 @@ def test_easings_are_monotone_and_hit_the_ends():
         ease(u, "elastic")
     with pytest.raises(InvalidInputError):
         progress(0)
+
+
+def test_tensors_answer_with_tensors_on_their_device(device):
+    flow = torch.zeros(2, 8, 8, device=device)
+    flow[0] = 3.0
+    picture = flow_to_color(flow)
+    assert isinstance(picture, torch.Tensor) and picture.dtype == torch.uint8 and picture.device.type == device.type
+    assert picture[0, 0].tolist() == [255, 0, 0]  # motion to the right is red
+    assert np.array_equal(picture.cpu().numpy(), flow_to_color(flow.cpu().numpy()))
+    arrows = draw_arrows(torch.zeros(8, 8, 3, dtype=torch.uint8, device=device), flow, step=4)
+    assert isinstance(arrows, torch.Tensor) and arrows.device.type == device.type and arrows.max() > 0

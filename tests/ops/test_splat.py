@@ -91,3 +91,14 @@ def test_rejects_bad_shapes_and_modes():
         splat(torch.rand(1, 3, 4, 4), torch.rand(1, 2, 4, 4), mode="max")
     with pytest.raises(InvalidInputError):
         splat(torch.rand(1, 3, 4, 4), torch.rand(1, 2, 4, 4), mode="softmax")
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_a_pixel_lands_where_its_flow_points_on_every_device(device, dtype):
+    values = torch.zeros(1, 1, 4, 4, device=device, dtype=dtype)
+    values[0, 0, 1, 1] = 1.0
+    flow = torch.zeros(1, 2, 4, 4, device=device, dtype=dtype)
+    flow[0, 0, 1, 1], flow[0, 1, 1, 1] = 2.0, 1.0
+    out = splat(values, flow, "sum")
+    assert out.device.type == device.type and out.dtype == dtype
+    assert out[0, 0, 2, 3].item() == 1.0 and out.sum().item() == 1.0

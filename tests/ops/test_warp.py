@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import torch
 
 from motionkit.ops.warp import backward_warp, sample_at
@@ -26,3 +27,13 @@ def test_sample_at_points():
     values = torch.arange(20.0).reshape(1, 1, 4, 5)  # value = 5 y + x
     points = torch.tensor([[[1.0, 2.0], [3.5, 0.5]]])
     torch.testing.assert_close(sample_at(values, points)[0, :, 0], torch.tensor([11.0, 6.0]))
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64, torch.float16])
+def test_backward_warp_keeps_dtype_and_device(device, dtype):
+    image = torch.arange(12.0).reshape(1, 1, 3, 4).to(device, dtype)
+    flow = torch.zeros(1, 2, 3, 4, device=device, dtype=dtype)
+    flow[:, 0] = 1.0
+    out = backward_warp(image, flow)
+    assert out.dtype == dtype and out.device.type == device.type
+    assert out[0, 0, 1].tolist() == [5.0, 6.0, 7.0, 7.0]

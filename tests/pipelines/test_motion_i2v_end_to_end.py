@@ -59,9 +59,9 @@ def test_text_only_prediction(flow_generator, image):
 
 
 def test_long_field_is_chained_from_windows(flow_generator, image):
-    predictor = MotionI2VPredictor(pipeline=flow_generator, window=4, **FAST)
     steps = []
-    predictor.options.callback = lambda step, total, preview: steps.append((step, total, tuple(preview.shape)))
+    predictor = MotionI2VPredictor(pipeline=flow_generator, window=4, **FAST,
+                                   callback=lambda step, total, preview: steps.append((step, total, tuple(preview.shape))))
     motion = predictor.predict(image, [_drag((20, 30), (40, 30), frames=10)], frames=10)
     assert motion.flow.shape == (10, 2, 64, 64)
     # 3 windows (0-3, 3-6, 6-9) of 2 steps each, previews of 3 latent frames

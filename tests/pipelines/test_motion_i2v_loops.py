@@ -1,4 +1,6 @@
-"""The denoising loops, scheduler, rasterisation and windows against what the official code does."""
+"""The denoising loops, scheduler, rasterisation and windows against what the official code does.
+
+The step-by-step replay of the official loops is in tests/fidelity/test_replay.py."""
 
 from __future__ import annotations
 
@@ -16,7 +18,6 @@ from motionkit.pipelines.motion_i2v.rasterize import (
     sparse_condition,
     static_from_region,
 )
-from motionkit.pipelines.motion_i2v.replay import run_pipeline_cases
 from motionkit.pipelines.motion_i2v.scheduling import LATENT_SCALE, make_scheduler
 from motionkit.pipelines.motion_i2v.windows import chain_segments, plan_windows, windowed_eps
 
@@ -31,14 +32,6 @@ def test_scheduler_matches_official_vectors(official_fixtures):
     for t in (961, 481, 41, 1):
         got = sched.step(eps, t, x, eta=0.0).prev_sample
         assert torch.allclose(got, cases[f"sched.step_example.prev_sample_t{t}"], atol=1e-6, rtol=0)
-
-
-def test_official_loops_replay_within_tolerance(official_fixtures):
-    records = run_pipeline_cases(official_fixtures / "tiny")
-    names = {r.name for r in records}
-    assert {"stage1.step_latents", "stage1.video", "stage2.step_latents", "stage2.video"} <= names
-    failed = [r for r in records if not r.ok]
-    assert not failed, failed
 
 
 class _RecordingUNet(torch.nn.Module):

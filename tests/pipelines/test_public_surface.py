@@ -104,9 +104,9 @@ def test_pixels_outside_the_brush_stay_within_the_vae_round_trip(weights, photo,
     assert (held[1:] - reference).abs().mean() < 0.5 * (free[1:] - reference).abs().mean()
 
 
-def test_animate_text_only_and_clip_animate(weights, photo):
-    clip = mk.Clip.from_image(photo, fps=5).animate(
-        frames=3, backend="motion-i2v", predictor_options={"weights": weights, **FAST}, prompt="waves")
+def test_animate_text_only(weights, photo):
+    clip = mk.animate(photo, frames=3, backend="motion-i2v", predictor_options={"weights": weights, **FAST},
+                      prompt="waves", fps=5)
     assert len(clip) == 3 and clip.size == (64, 64) and clip.fps == 5
 
 

@@ -14,7 +14,8 @@ official ``init_kwargs``; state_dict keys are the official ones):
 * :class:`MotionModule`: one AnimateDiff temporal module (plain or flow-augmented).
 * :class:`UNet3DSpec`: the validated architecture settings; :func:`read_official_config`.
 
-Parity with the official implementation: ``python -m motionkit.models.motion_i2v.parity DIR``.
+Parity with the official implementation is checked one floor up, by :mod:`motionkit.fidelity`
+(``python -m motionkit.fidelity DIR``); these modules import nothing above ``ops`` and ``io``.
 
 Example:
     >>> from motionkit.models.motion_i2v import FlowUNet3DConditionModel, read_official_config

@@ -12,8 +12,8 @@ is an LDM-format checkpoint instead (``model.diffusion_model.*``), which the off
 ``strict=False`` load would silently skip, its UNet is converted with diffusers'
 single-file converter and applied.
 
-Pickles are read only with ``torch.load(..., weights_only=True)`` (tensors, no code);
-everything is written as safetensors plus ``config.json`` per component, in the flat layout
+Pickles are read only with ``torch.load(..., weights_only=True)`` (tensors, no code; the
+readers are in :mod:`.release`); everything is written as safetensors plus ``config.json`` per component, in the flat layout
 that :mod:`motionkit.pipelines.motion_i2v.weights` loads:
 
 ======================  ============================================================
@@ -37,16 +37,14 @@ Example:
 from __future__ import annotations
 
 import json
-import shutil
 import sys
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Literal, Mapping
 
 import torch
-from safetensors.torch import load_file, save_file
 from torch import nn
 
-from motionkit.errors import CheckpointMismatchError, InvalidInputError, WeightsNotFoundError
+from motionkit.errors import CheckpointMismatchError, InvalidInputError
 from motionkit.io.atomic import atomic_dir
 
 from .keys import (
@@ -60,7 +58,16 @@ from .keys import (
     release_shapes,
     split_stage1,
 )
-from .motion_module import SinusoidalPositionalEncoding
+from .release import (
+    check_present,
+    copy_hf_folder,
+    existing,
+    load_official_file,
+    official_paths,
+    read_config,
+    same_text_model,
+)
+from .temporal_attention import SinusoidalPositionalEncoding
 
 __all__ = [
     "CONVERTED_LAYOUT",
@@ -87,91 +94,7 @@ CONVERTED_LAYOUT: dict[str, str] = {
 STAGE2_TEXT_LAYOUT: dict[str, str] = {"stage2_text_encoder": "stage2_text_encoder", "stage2_tokenizer": "stage2_tokenizer"}
 
 _MANIFEST = "motion_i2v.json"
-_HOW_TO_GET = (
-    "Download the official release with `git clone https://huggingface.co/wangfuyun/Motion-I2V` "
-    "(git-lfs), then run `motionkit convert-official <that folder> <output folder>`."
-)
-_PICKLE_SUFFIXES = (".bin", ".ckpt", ".pt", ".pth")
-_COPY_SUFFIXES = (".json", ".txt", ".model")
-
 Progress = Callable[[str], None]
-
-
-def official_paths(src: str | Path) -> dict[str, Path]:
-    """Where each file of the official release is expected under ``src``.
-
-    ``src`` is the cloned ``wangfuyun/Motion-I2V`` folder (holding ``models/``) or its
-    ``models`` folder itself. Weight files with a ``.bin`` name may also be given as
-    ``.safetensors`` beside it.
-
-    Example:
-        >>> official_paths("Motion-I2V")["motion_block"].as_posix()
-        'Motion-I2V/models/stage2/Motion_Module/motion_block.bin'
-    """
-    src = Path(src)
-    models = src if (src / "stage1").is_dir() and not (src / "models").is_dir() else src / "models"
-    flowgen = models / "stage1" / "StableDiffusion-FlowGen"
-    sd15 = models / "stage2" / "StableDiffusion"
-    dreambooth = models / "stage2" / "DreamBooth_LoRA"
-    return {
-        "stage1_unet_config": flowgen / "unet" / "config.json",
-        "stage1_unet": flowgen / "unet" / "diffusion_pytorch_model.bin",
-        "controlnet": flowgen / "controlnet" / "controlnet.bin",
-        "flow_vae_config": flowgen / "vae" / "config.json",
-        "flow_vae": flowgen / "vae_flow" / "diffusion_pytorch_model.bin",
-        "stage1_text_encoder": flowgen / "text_encoder",
-        "stage1_tokenizer": flowgen / "tokenizer",
-        "sd15_unet_config": sd15 / "unet" / "config.json",
-        "sd15_unet": sd15 / "unet" / "diffusion_pytorch_model.bin",
-        "sd15_vae_config": sd15 / "vae" / "config.json",
-        "sd15_vae": sd15 / "vae" / "diffusion_pytorch_model.bin",
-        "stage2_text_encoder": sd15 / "text_encoder",
-        "stage2_tokenizer": sd15 / "tokenizer",
-        "motion_block": models / "stage2" / "Motion_Module" / "motion_block.bin",
-        "realistic_unet": dreambooth / "realistic_unet.ckpt",
-        "realistic_checkpoint": dreambooth / "realisticVisionV51_v20Novae.safetensors",
-    }
-
-
-def _existing(path: Path) -> Path | None:
-    """``path`` or its ``.safetensors`` twin, whichever exists (safetensors preferred)."""
-    if path.suffix in _PICKLE_SUFFIXES and path.with_suffix(".safetensors").is_file():
-        return path.with_suffix(".safetensors")
-    return path if path.exists() else None
-
-
-def load_official_file(path: str | Path) -> dict[str, torch.Tensor]:
-    """Read one official weight file into a ``{key: tensor}`` dict, safely.
-
-    ``.safetensors`` files are read with safetensors; pickles (``.bin``, ``.ckpt``, ...) only
-    with ``torch.load(path, map_location="cpu", weights_only=True)``, which refuses code. A
-    Lightning-style ``{"state_dict": {...}}`` wrapper is unwrapped.
-
-    Raises:
-        WeightsNotFoundError: the file does not exist.
-        CheckpointMismatchError: the file is unreadable or holds no tensors.
-
-    Example:
-        >>> sd = load_official_file("models/stage2/Motion_Module/motion_block.bin")  # doctest: +SKIP
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise WeightsNotFoundError(f"weights file {path} not found. {_HOW_TO_GET}")
-    try:
-        if path.suffix == ".safetensors":
-            data: Any = load_file(path)
-        else:
-            data = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # noqa: BLE001 - any reader failure means the same to the user
-        raise CheckpointMismatchError(
-            f"cannot read {path}: {exc}. Expected a PyTorch state dict (tensors only) or a safetensors "
-            "file; re-download it."
-        ) from None
-    if isinstance(data, Mapping) and isinstance(data.get("state_dict"), Mapping):
-        data = data["state_dict"]
-    if not isinstance(data, Mapping) or not data or not all(isinstance(v, torch.Tensor) for v in data.values()):
-        raise CheckpointMismatchError(f"{path} does not hold a state dict of tensors; re-download it")
-    return dict(data)
 
 
 def _as_shapes(expected: nn.Module | Mapping[str, Any]) -> dict[str, tuple[int, ...]]:
@@ -266,14 +189,6 @@ def _overlay(
     return merged
 
 
-def _read_config(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError) as exc:
-        raise CheckpointMismatchError(f"cannot read config {path}: {exc}; re-download the release") from None
-    return {k: v for k, v in data.items() if not k.startswith("_")}
-
-
 def _on_meta(build: Callable[[], nn.Module]) -> nn.Module:
     with torch.device("meta"):
         return build()
@@ -284,51 +199,6 @@ def _fill_and_save(model: nn.Module, state: Mapping[str, torch.Tensor], folder: 
     model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in state.items()},
                           strict=True, assign=True)
     model.save_pretrained(folder, safe_serialization=True)
-
-
-def _copy_hf_folder(source: Path, target: Path, what: str) -> None:
-    """Copy a transformers folder (config, tokenizer files); pickled weights become safetensors."""
-    target.mkdir(parents=True)
-    for item in sorted(source.iterdir()):
-        if item.suffix in _COPY_SUFFIXES or item.name == "model.safetensors":
-            shutil.copy2(item, target / item.name)
-    pickles = [p for p in source.iterdir() if p.name == "pytorch_model.bin"]
-    if pickles and not (source / "model.safetensors").is_file():
-        state = load_official_file(pickles[0])
-        # safetensors refuses tensors that share memory; give each its own.
-        save_file({k: v.contiguous().clone() for k, v in state.items()}, target / "model.safetensors",
-                  metadata={"format": "pt"})
-    if not any(target.iterdir()):
-        raise WeightsNotFoundError(f"{what} folder {source} holds no config, tokenizer or weight files. {_HOW_TO_GET}")
-
-
-def _text_weights(folder: Path) -> dict[str, torch.Tensor]:
-    for name in ("model.safetensors", "pytorch_model.bin"):
-        if (folder / name).is_file():
-            return load_official_file(folder / name)
-    return {}
-
-
-def _same_text_model(paths: Mapping[str, Path]) -> bool:
-    """Whether stage 1 and stage 2 ship the same CLIP text model and tokenizer files."""
-    tokenizers = [paths[f"{stage}_tokenizer"] for stage in ("stage1", "stage2")]
-    files = [{p.name: p.read_bytes() for p in sorted(t.iterdir()) if p.suffix in _COPY_SUFFIXES} for t in tokenizers]
-    if files[0] != files[1]:
-        return False
-    encoders = [paths[f"{stage}_text_encoder"] for stage in ("stage1", "stage2")]
-    configs = [{k: v for k, v in _read_config(e / "config.json").items() if k != "transformers_version"} for e in encoders]
-    if configs[0] != configs[1]:
-        return False
-    first, second = (_text_weights(e) for e in encoders)
-    return first.keys() == second.keys() and all(torch.equal(first[k], second[k]) for k in first)
-
-
-def _check_present(paths: Mapping[str, Path]) -> None:
-    missing = [str(p) for p in paths.values() if _existing(p) is None]
-    if missing:
-        raise WeightsNotFoundError(
-            "the official Motion-I2V release is incomplete; not found:\n  " + "\n  ".join(missing) + f"\n{_HOW_TO_GET}"
-        )
 
 
 def _stdout_progress(message: str) -> None:
@@ -343,7 +213,7 @@ def _convert_stage1(paths: Weights, weights: Weights, additional: Mapping[str, A
     from .controlnet import FlowControlNetModel
     from .unet import FlowUNet3DConditionModel
 
-    config = {**_read_config(paths["stage1_unet_config"]), **BLOCKS_3D, **additional}
+    config = {**read_config(paths["stage1_unet_config"]), **BLOCKS_3D, **additional}
     unet = _on_meta(lambda: FlowUNet3DConditionModel(**constructor_kwargs(FlowUNet3DConditionModel, config)))
     controlnet = _on_meta(lambda: FlowControlNetModel.from_unet(unet, load_weights_from_unet=False))
     shapes = {**_as_shapes(unet), **{"controlnet." + k: v for k, v in _as_shapes(controlnet).items()}}
@@ -361,12 +231,12 @@ def _convert_vaes(paths: Weights, weights: Weights, out: Path, say: Progress) ->
     from diffusers.loaders.single_file_utils import convert_ldm_vae_checkpoint
 
     say("[2/7] flow VAE")
-    flow_vae = _on_meta(lambda: AutoencoderKL(**constructor_kwargs(AutoencoderKL, _read_config(paths["flow_vae_config"]))))
+    flow_vae = _on_meta(lambda: AutoencoderKL(**constructor_kwargs(AutoencoderKL, read_config(paths["flow_vae_config"]))))
     state = convert_state_dict("flow_vae", load_official_file(weights["flow_vae"]), flow_vae, what=str(weights["flow_vae"]))
     _fill_and_save(flow_vae, state, out / CONVERTED_LAYOUT["flow_vae"])
 
     say("[3/7] image VAE (SD 1.5)")
-    vae_config = constructor_kwargs(AutoencoderKL, _read_config(paths["sd15_vae_config"]))
+    vae_config = constructor_kwargs(AutoencoderKL, read_config(paths["sd15_vae_config"]))
     image_vae = _on_meta(lambda: AutoencoderKL(**vae_config))
     state = convert_state_dict("image_vae", load_official_file(weights["sd15_vae"]), image_vae, what=str(weights["sd15_vae"]))
     _fill_and_save(image_vae, state, out / CONVERTED_LAYOUT["image_vae"])
@@ -384,7 +254,7 @@ def _convert_stage2(paths: Weights, weights: Weights, additional: Mapping[str, A
 
     from .unet import AnimationUNet3DConditionModel
 
-    base_config = _read_config(paths["sd15_unet_config"])
+    base_config = read_config(paths["sd15_unet_config"])
     config = {**base_config, **BLOCKS_3D, **additional}
     unet = _on_meta(lambda: AnimationUNet3DConditionModel(**constructor_kwargs(AnimationUNet3DConditionModel, config)))
 
@@ -404,13 +274,13 @@ def _convert_stage2(paths: Weights, weights: Weights, additional: Mapping[str, A
 
 def _convert_text(paths: Weights, out: Path, say: Progress) -> dict[str, str]:
     """Stage 1's text model; stage 2's too if it differs. Returns the parts written."""
-    _copy_hf_folder(paths["stage1_text_encoder"], out / CONVERTED_LAYOUT["text_encoder"], "text_encoder")
-    _copy_hf_folder(paths["stage1_tokenizer"], out / CONVERTED_LAYOUT["tokenizer"], "tokenizer")
+    copy_hf_folder(paths["stage1_text_encoder"], out / CONVERTED_LAYOUT["text_encoder"], "text_encoder")
+    copy_hf_folder(paths["stage1_tokenizer"], out / CONVERTED_LAYOUT["tokenizer"], "tokenizer")
     parts = dict(CONVERTED_LAYOUT)
-    if not _same_text_model(paths):
+    if not same_text_model(paths):
         say("  stage 2's text encoder or tokenizer differs from stage 1's; writing it separately")
-        _copy_hf_folder(paths["stage2_text_encoder"], out / STAGE2_TEXT_LAYOUT["stage2_text_encoder"], "text_encoder")
-        _copy_hf_folder(paths["stage2_tokenizer"], out / STAGE2_TEXT_LAYOUT["stage2_tokenizer"], "tokenizer")
+        copy_hf_folder(paths["stage2_text_encoder"], out / STAGE2_TEXT_LAYOUT["stage2_text_encoder"], "text_encoder")
+        copy_hf_folder(paths["stage2_tokenizer"], out / STAGE2_TEXT_LAYOUT["stage2_tokenizer"], "tokenizer")
         parts.update(STAGE2_TEXT_LAYOUT)
     return parts
 
@@ -451,10 +321,10 @@ def convert_official(
     """
     say: Progress = progress if callable(progress) else (_stdout_progress if progress else (lambda _m: None))
     paths = official_paths(src)
-    _check_present(paths)
+    check_present(paths)
     dst = Path(dst)
     dst.parent.mkdir(parents=True, exist_ok=True)
-    weights = {name: _existing(path) for name, path in paths.items()}
+    weights = {name: existing(path) for name, path in paths.items()}
     additional = dict(OFFICIAL_UNET_ADDITIONAL_KWARGS if unet_additional_kwargs is None else unet_additional_kwargs)
 
     with atomic_dir(dst) as out:

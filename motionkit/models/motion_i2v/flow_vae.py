@@ -8,8 +8,9 @@ The diffusion latent is the encoding times :data:`FLOW_LATENT_SCALE` (0.18215); 
 ControlNet condition uses the unscaled encoding.
 
 Frames: a motion field's frame 0 is the reference (zero displacement). Stage 1 generates only
-frames ``1..T-1``, so :func:`encode_flow` drops frame 0 by default and :func:`decode_flow`
-puts a zero frame 0 back. Frames go through the VAE one at a time (bounded memory; the
+frames ``1..T-1``, so :func:`encode_flow` drops frame 0 by default and
+:func:`decode_flow_tensor` puts a zero frame 0 back (the ``MotionField`` form,
+:func:`motionkit.pipelines.motion_i2v.flowgen.decode_flow`, lives a floor up, with the objects). Frames go through the VAE one at a time (bounded memory; the
 official decoder does the same); the posterior sample of :func:`encode_flow` draws its noise
 for all frames in one call, as the official batched encoder does, so a seeded generator gives
 the official latents.
@@ -33,7 +34,6 @@ __all__ = [
     "normalize_flow",
     "denormalize_flow",
     "encode_flow",
-    "decode_flow",
     "decode_flow_tensor",
 ]
 
@@ -135,7 +135,8 @@ def encode_flow(
 
     Args:
         vae: the 2-channel flow VAE.
-        motion: a ``MotionField`` or a tensor ``(T, 2, H, W)`` in pixels; H and W divisible by 8.
+        motion: a tensor ``(T, 2, H, W)`` in pixels, or anything with such a ``.flow`` (a
+            ``MotionField``); H and W divisible by 8.
         scale: multiply by :data:`FLOW_LATENT_SCALE` (the diffusion latent); ``False`` gives
             the unscaled encoding the ControlNet condition uses.
         sample: draw from the posterior (the official ``latent_dist.sample()``: mean + std *
@@ -208,28 +209,3 @@ def decode_flow_tensor(
     if prepend_reference:
         flow = torch.cat([torch.zeros_like(flow[:1]), flow])
     return flow
-
-
-def decode_flow(
-    vae: AutoencoderKL,
-    latents: torch.Tensor,
-    size: tuple[int, int] | None = None,
-    *,
-    scaled: bool = True,
-):
-    """Decode flow-VAE latents of frames 1..T' into a ``MotionField`` (pixels, zero frame 0).
-
-    Same arguments as :func:`decode_flow_tensor` (a ``MotionField`` always starts with its
-    zero reference frame, so the zero frame 0 is always prepended).
-
-    Returns:
-        ``MotionField`` of shape ``(T' + 1, 2, H, W)``.
-
-    Example:
-        >>> motion = decode_flow(vae, latents, (320, 512))       # doctest: +SKIP
-        >>> motion.flow.shape                                     # doctest: +SKIP
-        torch.Size([16, 2, 320, 512])
-    """
-    from motionkit.motion import MotionField
-
-    return MotionField(decode_flow_tensor(vae, latents, size, scaled=scaled, prepend_reference=True))

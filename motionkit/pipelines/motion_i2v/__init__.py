@@ -6,8 +6,8 @@
   MotionField -> :class:`~motionkit.Clip`.
 
 The loops themselves live in :mod:`.loops` (tensors in, tensors out), the drag rasterisation
-in :mod:`.rasterize`, long videos in :mod:`.windows` and the official-loop replay in
-:mod:`.replay`.
+in :mod:`.rasterize` and long videos in :mod:`.windows`; the replay of the official loops
+is in :mod:`motionkit.fidelity.replay`.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """The Motion-I2V predictor and renderer behind ``registry`` names ``"motion-i2v"``.
 
 Both classes take their options in the constructor (what ``motionkit.animate(...,
-backend="motion-i2v", **options)`` and the CLI pass through), load the converted weights on
+backend="motion-i2v", **options)`` and the CLI pass through; the one list of them is
+:class:`~motionkit.pipelines.motion_i2v.options.MotionI2VOptions`), load the converted weights on
 first use, run at a working resolution that is a multiple of 64 (by default the image shrunk
 to at most 320x512 pixels, the training size) and return results at the image's own size.
 
@@ -17,129 +18,70 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
 
+from motionkit.clip import Clip
 from motionkit.components import MotionPredictor, Renderer
-from motionkit.errors import InvalidInputError, ShapeMismatchError
-from motionkit.pipelines.motion_i2v.conditioning import (
-    OFFICIAL_AREA,
-    OFFICIAL_NEGATIVE_PROMPT,
-    check_image,
-    make_generator,
-    resize_image,
-    working_size,
-)
-from motionkit.pipelines.motion_i2v.flowgen import OFFICIAL_STRIDE_STEP, Sampling, tracks_to_points
+from motionkit.errors import InvalidInputError, NonFiniteError, ShapeMismatchError
+from motionkit.limits import check_frames
+from motionkit.motion import MotionField
+from motionkit.ops.colour import to_uint8
+from motionkit.ops.field import resize
+from motionkit.pipelines.motion_i2v.conditioning import check_image, resize_image, working_size
+from motionkit.pipelines.motion_i2v.flowgen import tracks_to_points
+from motionkit.pipelines.motion_i2v.options import MotionI2VOptions, Role
 from motionkit.pipelines.motion_i2v.rasterize import static_from_region
-from motionkit.pipelines.motion_i2v.weights import (
-    STAGE1_PARTS,
-    STAGE2_PARTS,
-    check_parts,
-    load_animator,
-    load_flow_generator,
-    resolve_device,
-    resolve_dtype,
-    weights_folder,
-)
+from motionkit.pipelines.motion_i2v.weights import STAGE1_PARTS, STAGE2_PARTS, check_parts, load_animator, load_flow_generator, weights_folder
 from motionkit.pipelines.motion_i2v.windows import MODEL_FRAMES
-
-Callback = Callable[[int, int, torch.Tensor], None]
-
-
-class _Options:
-    """What the predictor and the renderer share: sampling, placement, precision, resolution."""
-
-    def __init__(
-        self,
-        weights: str | os.PathLike | None,
-        pipeline: Any,
-        *,
-        steps: int,
-        guidance: float,
-        negative_prompt: str | None,
-        eta: float,
-        seed: int | None,
-        generator: torch.Generator | None,
-        resolution: tuple[int, int] | None,
-        max_area: int,
-        window: int,
-        overlap: int,
-        dtype: str | torch.dtype | None,
-        device: str | torch.device | None,
-        cpu_offload: bool,
-        vae_tiling: bool,
-        callback: Callback | None,
-        progress: bool,
-    ) -> None:
-        if int(steps) < 1:
-            raise InvalidInputError(f"steps must be a positive integer, got {steps}")
-        if not np.isfinite(guidance):
-            raise InvalidInputError(f"guidance must be a finite number, got {guidance}")
-        self.weights = weights_folder(weights) if pipeline is None else None
-        self._pipeline = pipeline
-        self.steps, self.guidance, self.eta = int(steps), float(guidance), float(eta)
-        self.negative_prompt = negative_prompt
-        self.seed, self.generator = seed, generator
-        self.resolution, self.max_area = resolution, int(max_area)
-        self.window, self.overlap = int(window), int(overlap)
-        self.dtype = resolve_dtype(dtype)
-        self.device = resolve_device(device)
-        self.cpu_offload, self.vae_tiling = bool(cpu_offload), bool(vae_tiling)
-        self.callback, self.progress = callback, bool(progress)
-        if self.resolution is not None:
-            working_size((64, 64), self.resolution)  # validates early
-
-    def _prepare(self, pipeline: Any) -> Any:
-        """Place the networks: all on the device, or all on the CPU for offloading; enable VAE tiling."""
-        home = torch.device("cpu") if self.cpu_offload else self.device
-        for name, module in vars(pipeline).items():
-            if isinstance(module, torch.nn.Module):
-                module.to(home)
-                # VAEs stay float32 (the SD VAE overflows in float16); the rest takes the dtype.
-                current = next(module.parameters(), torch.empty(0)).dtype
-                if "vae" not in name and current != self.dtype:
-                    module.to(dtype=self.dtype)
-                if self.vae_tiling and hasattr(module, "enable_tiling"):
-                    module.enable_tiling()
-        return pipeline
-
-    def sampling(self) -> Sampling:
-        """The :class:`Sampling` of one call, with a generator seeded as configured."""
-        return Sampling(
-            steps=self.steps, guidance=self.guidance, negative_prompt=self.negative_prompt, eta=self.eta,
-            generator=make_generator(self.seed, self.generator, self.device), device=self.device,
-            cpu_offload=self.cpu_offload, callback=self.callback, progress=self.progress,
-            window=self.window, overlap=self.overlap,
-        )
-
 
 class _Learned:
     """What the predictor and the renderer share: options, the weights check, lazy loading."""
 
+    #: Which component this is, for :class:`MotionI2VOptions`.
+    role: ClassVar[Role]
     #: Sub-folders of the converted weights this stage reads, and the function that loads them.
-    parts: tuple[str, ...]
+    parts: ClassVar[tuple[str, ...]]
     _load: Callable[[Any, torch.dtype], Any]
 
-    def _setup(self, weights: str | os.PathLike | None, pipeline: Any, **options: Any) -> None:
-        self.options = _Options(weights, pipeline, **options)
-        if self.options.weights is not None:
-            check_parts(self.options.weights, self.parts)
+    def __init__(self, weights: str | os.PathLike | None = None, *, pipeline: Any = None,
+                 options: MotionI2VOptions | None = None, **keywords: Any) -> None:
+        if weights is not None:
+            keywords["weights"] = weights
+        self.options = MotionI2VOptions.build(self.role, options, keywords)
+        self._pipeline = pipeline
+        self.weights = weights_folder(self.options.weights) if pipeline is None else None
+        if self.weights is not None:
+            check_parts(self.weights, self.parts)
         self._ready: Any = None
 
     def __repr__(self) -> str:
         o = self.options
-        return f"{type(self).__name__}(weights={str(o.weights)!r}, steps={o.steps}, guidance={o.guidance})"
+        return f"{type(self).__name__}(weights={str(self.weights)!r}, steps={o.steps}, guidance={o.guidance})"
 
     @property
     def pipeline(self) -> Any:
         """The stage's networks, loaded from the weights folder and placed on first use."""
         if self._ready is None:
-            pipe = self.options._pipeline or self._load(self.options.weights, self.options.dtype)
-            self._ready = self.options._prepare(pipe)
+            self._ready = self._place(self._pipeline or self._load(self.weights, self.options.dtype))
         return self._ready
+
+    def _place(self, pipeline: Any) -> Any:
+        """Place the networks: all on the device, or all on the CPU for offloading; enable VAE tiling."""
+        o = self.options
+        home = torch.device("cpu") if o.cpu_offload else o.device
+        for name, module in vars(pipeline).items():
+            if isinstance(module, torch.nn.Module):
+                module.to(home)
+                # VAEs stay float32 (the SD VAE overflows in float16); the rest takes the dtype.
+                current = next(module.parameters(), torch.empty(0)).dtype
+                if "vae" not in name and current != o.dtype:
+                    module.to(dtype=o.dtype)
+                if o.vae_tiling and hasattr(module, "enable_tiling"):
+                    module.enable_tiling()
+        return pipeline
 
 
 class MotionI2VPredictor(_Learned, MotionPredictor):
@@ -149,23 +91,17 @@ class MotionI2VPredictor(_Learned, MotionPredictor):
         weights: converted weights folder (see :mod:`.weights`); ignored when ``pipeline`` is given.
         pipeline: a ready :class:`~motionkit.pipelines.motion_i2v.flowgen.FlowGenerator`
             (e.g. tiny random networks in tests).
-        steps, guidance, negative_prompt, eta: sampling (official: 25, 7.0, the demo's
-            negative prompt, 0).
-        seed, generator: randomness; a fixed seed reproduces a result.
-        strides: frame gaps of frames 1..T-1 (default ``8, 16, ...`` as the official demo).
-        stride_step: gap between consecutive frames when ``strides`` is not given.
-        flow_unit: half-size in working pixels of the square each drag writes (default: 64 at
-            320x512, scaled with the resolution).
-        resolution: working (H, W), multiples of 64; default: the image shrunk to at most
-            ``max_area`` pixels.
-        window: frames per stage-1 run (16); longer fields are chained window by window.
-        dtype: network precision, ``"float32"`` (official), ``"float16"`` or ``"bfloat16"``.
-        device: default CUDA when available, else CPU.
-        cpu_offload: keep networks on the CPU, moving each to ``device`` only while it runs.
-        vae_tiling: decode and encode with tiled VAEs (large resolutions).
-        callback: ``callback(step, total, preview)`` after every step; ``preview`` is the
-            predicted clean flow latent ``(F, 4, H/8, W/8)``.
-        progress: show tqdm progress bars.
+        options: a :class:`~motionkit.pipelines.motion_i2v.options.MotionI2VOptions` to start from.
+        **keywords: the predictor's options, each documented on ``MotionI2VOptions``
+            (``MotionI2VOptions.names("predictor")``): ``steps``, ``guidance``, ``negative_prompt``,
+            ``eta``, ``seed``, ``generator``, ``resolution``, ``max_area``, ``window`` (stage 1
+            chains longer fields window by window), ``dtype``, ``device``, ``cpu_offload``,
+            ``vae_tiling``, ``callback`` (previews: the predicted clean flow latent
+            ``(F, 4, H/8, W/8)``), ``progress``, ``strides``, ``stride_step``, ``flow_unit``.
+
+    Raises:
+        InvalidInputError: an option the predictor does not take, or a bad value.
+        WeightsNotFoundError: a part of the converted folder is missing (named, with the converter command).
 
     Example:
         >>> predictor = MotionI2VPredictor("weights/motion-i2v", seed=0, dtype="float16")  # doctest: +SKIP
@@ -173,41 +109,14 @@ class MotionI2VPredictor(_Learned, MotionPredictor):
         torch.Size([16, 2, 320, 512])
     """
 
+    role = "predictor"
     parts = STAGE1_PARTS
     _load = staticmethod(load_flow_generator)
 
-    def __init__(
-        self,
-        weights: str | os.PathLike | None = None,
-        *,
-        pipeline: Any = None,
-        steps: int = 25,
-        guidance: float = 7.0,
-        negative_prompt: str | None = OFFICIAL_NEGATIVE_PROMPT,
-        eta: float = 0.0,
-        seed: int | None = None,
-        generator: torch.Generator | None = None,
-        strides: Sequence[int] | None = None,
-        stride_step: int = OFFICIAL_STRIDE_STEP,
-        flow_unit: int | None = None,
-        resolution: tuple[int, int] | None = None,
-        max_area: int = OFFICIAL_AREA,
-        window: int = MODEL_FRAMES,
-        dtype: str | torch.dtype | None = None,
-        device: str | torch.device | None = None,
-        cpu_offload: bool = False,
-        vae_tiling: bool = False,
-        callback: Callback | None = None,
-        progress: bool = False,
-    ) -> None:
-        self._setup(
-            weights, pipeline, steps=steps, guidance=guidance, negative_prompt=negative_prompt, eta=eta, seed=seed,
-            generator=generator, resolution=resolution, max_area=max_area, window=window, overlap=0, dtype=dtype,
-            device=device, cpu_offload=cpu_offload, vae_tiling=vae_tiling, callback=callback, progress=progress,
-        )
-        self.strides = list(strides) if strides is not None else None
-        self.stride_step = int(stride_step)
-        self.flow_unit = flow_unit
+    @MotionI2VOptions.keywords("predictor")
+    def __init__(self, weights: str | os.PathLike | None = None, *, pipeline: Any = None,
+                 options: MotionI2VOptions | None = None, **keywords: Any) -> None:
+        super().__init__(weights, pipeline=pipeline, options=options, **keywords)
 
     def predict(
         self,
@@ -233,9 +142,6 @@ class MotionI2VPredictor(_Learned, MotionPredictor):
         Returns:
             ``MotionField (frames, 2, H, W)`` in pixels, frame 0 zero.
         """
-        from motionkit.motion import MotionField
-        from motionkit.ops.field import resize
-
         if image is None:
             raise InvalidInputError("the motion-i2v predictor needs the image itself, not only its size")
         image = check_image(torch.as_tensor(image))
@@ -243,7 +149,7 @@ class MotionI2VPredictor(_Learned, MotionPredictor):
         trajectories = list(trajectories)
         if frames is None:
             frames = len(_points(trajectories[0])) if trajectories else MODEL_FRAMES
-        if int(frames) < 2:
+        if check_frames(frames) < 2:
             raise InvalidInputError(f"frames must be at least 2 (frame 0 and one more), got {frames}")
         values = _mask_values(mask, (h, w))
         wh, ww = working_size((h, w), self.options.resolution, self.options.max_area)
@@ -252,7 +158,7 @@ class MotionI2VPredictor(_Learned, MotionPredictor):
         with torch.no_grad():
             flow = self.pipeline(
                 resize_image(image, (wh, ww)), tracks, static, int(frames), prompt or "", self.options.sampling(),
-                strides=self.strides, stride_step=self.stride_step, flow_unit=self.flow_unit,
+                strides=self.options.strides, stride_step=self.options.stride_step, flow_unit=self.options.flow_unit,
             )
         flow = resize(flow, (h, w)) if (wh, ww) != (h, w) else flow
         if values is not None:
@@ -266,14 +172,14 @@ class MotionI2VRenderer(_Learned, Renderer):
     The field may come from the predictor, from edits, or from a video (video-to-video).
 
     Args:
-        weights, pipeline: converted weights folder, or a ready
+        weights, pipeline, options: as :class:`MotionI2VPredictor`; ``pipeline`` is a ready
             :class:`~motionkit.pipelines.motion_i2v.animation.Animator`.
-        prompt: text describing the video (the renderer protocol has no prompt argument).
-        window, overlap: frames per temporal window (16, frame 0 included) and frames shared by
-            neighbouring windows; longer fields are rendered in blended windows.
-        callback: ``callback(step, total, preview)``; ``preview`` is a rough RGB of the predicted
-            clean video ``(T, 3, H/8, W/8)``.
-        Other options as :class:`MotionI2VPredictor`.
+        **keywords: the renderer's options, each documented on ``MotionI2VOptions``
+            (``MotionI2VOptions.names("renderer")``): ``prompt`` (text describing the video),
+            ``window`` and ``overlap`` (frames per temporal window, frame 0 included, and frames
+            shared by neighbouring windows; longer fields are rendered in blended windows),
+            ``callback`` (previews: a rough RGB of the predicted clean video ``(T, 3, H/8, W/8)``)
+            and the sampling, precision and placement options of the predictor.
 
     Example:
         >>> renderer = MotionI2VRenderer("weights/motion-i2v", prompt="a dog runs", seed=0)  # doctest: +SKIP
@@ -281,38 +187,14 @@ class MotionI2VRenderer(_Learned, Renderer):
         16
     """
 
+    role = "renderer"
     parts = STAGE2_PARTS
     _load = staticmethod(load_animator)
 
-    def __init__(
-        self,
-        weights: str | os.PathLike | None = None,
-        *,
-        pipeline: Any = None,
-        prompt: str = "",
-        steps: int = 25,
-        guidance: float = 7.0,
-        negative_prompt: str | None = OFFICIAL_NEGATIVE_PROMPT,
-        eta: float = 0.0,
-        seed: int | None = None,
-        generator: torch.Generator | None = None,
-        resolution: tuple[int, int] | None = None,
-        max_area: int = OFFICIAL_AREA,
-        window: int = MODEL_FRAMES,
-        overlap: int = 4,
-        dtype: str | torch.dtype | None = None,
-        device: str | torch.device | None = None,
-        cpu_offload: bool = False,
-        vae_tiling: bool = False,
-        callback: Callback | None = None,
-        progress: bool = False,
-    ) -> None:
-        self._setup(
-            weights, pipeline, steps=steps, guidance=guidance, negative_prompt=negative_prompt, eta=eta, seed=seed,
-            generator=generator, resolution=resolution, max_area=max_area, window=window, overlap=overlap, dtype=dtype,
-            device=device, cpu_offload=cpu_offload, vae_tiling=vae_tiling, callback=callback, progress=progress,
-        )
-        self.prompt = prompt
+    @MotionI2VOptions.keywords("renderer")
+    def __init__(self, weights: str | os.PathLike | None = None, *, pipeline: Any = None,
+                 options: MotionI2VOptions | None = None, **keywords: Any) -> None:
+        super().__init__(weights, pipeline=pipeline, options=options, **keywords)
 
     def render(self, image: torch.Tensor, motion: Any, mask: Any = None, *, fps: float = 8.0, prompt: str | None = None) -> Any:
         """Render ``image`` (``(3, H, W)`` in [0, 1]) along ``motion``; frame 0 is the image (up to the VAE).
@@ -327,31 +209,33 @@ class MotionI2VRenderer(_Learned, Renderer):
         Returns:
             ``Clip`` of ``T`` frames at the image's size.
         """
-        from motionkit.clip import Clip
-        from motionkit.ops.field import resize
-
         image = check_image(torch.as_tensor(image))
-        h, w = image.shape[-2:]
         flow = getattr(motion, "flow", motion)
         if not isinstance(flow, torch.Tensor) or flow.dim() != 4 or flow.shape[1] != 2:
             raise ShapeMismatchError("motion must be a MotionField or a (T, 2, H, W) tensor in pixels")
+        video = self._frames(image, flow, mask, self.options.prompt if prompt is None else prompt)
+        return Clip.from_array(to_uint8(video.permute(0, 2, 3, 1)).numpy(), fps=fps)
+
+    def _frames(self, image: torch.Tensor, flow: torch.Tensor, mask: Any, prompt: str) -> torch.Tensor:
+        """Stage 2 on ``image (3, H, W)`` and ``flow (T, 2, H, W)`` pixels -> ``(T, 3, H, W)`` float32 in [0, 1].
+
+        Runs at the working resolution and resizes back; fields longer than ``window`` are
+        denoised as windows blended at every step (:func:`~.windows.windowed_eps`).
+        """
+        h, w = image.shape[-2:]
         if tuple(flow.shape[-2:]) != (h, w):
             raise ShapeMismatchError(
                 f"motion is {flow.shape[-1]}x{flow.shape[-2]} but the image is {w}x{h} (W x H); resize the field with .resize((H, W))"
             )
         if not torch.isfinite(flow).all():
-            from motionkit.errors import NonFiniteError
-
             raise NonFiniteError("motion holds NaN or infinite displacements")
         values = _mask_values(mask, (h, w))
         wh, ww = working_size((h, w), self.options.resolution, self.options.max_area)
         flow = resize(flow.float(), (wh, ww)) if (wh, ww) != (h, w) else flow.float()
         static = static_from_region(values, (wh, ww)) if values is not None else None
         with torch.no_grad():
-            video = self.pipeline(resize_image(image, (wh, ww)), flow, static, self.prompt if prompt is None else prompt, self.options.sampling())
-        video = resize_image(video, (h, w)) if (wh, ww) != (h, w) else video
-        frames = (video.permute(0, 2, 3, 1).numpy() * 255.0 + 0.5).clip(0, 255).astype(np.uint8)
-        return Clip.from_array(frames, fps=fps)
+            video = self.pipeline(resize_image(image, (wh, ww)), flow, static, prompt, self.options.sampling())
+        return resize_image(video, (h, w)) if (wh, ww) != (h, w) else video
 
 
 def _points(track: Any) -> np.ndarray:

@@ -17,7 +17,8 @@ import torch
 import torch.nn.functional as F
 
 from motionkit.errors import InvalidInputError
-from motionkit.models.motion_i2v.flow_vae import denormalize_flow
+from motionkit.models.motion_i2v.flow_vae import decode_flow_tensor, denormalize_flow
+from motionkit.motion import MotionField
 from motionkit.ops.field import compose
 from motionkit.ops.splat import splat
 from motionkit.pipelines.motion_i2v.conditioning import encode_prompt, placed, randn, vae_decode, vae_encode
@@ -227,3 +228,27 @@ def tracks_to_points(tracks: Sequence[Any], scale: tuple[float, float]) -> list[
         points = np.asarray(points.detach().cpu().numpy() if isinstance(points, torch.Tensor) else points, dtype=np.float64)
         out.append((points.reshape(-1, 2) + 0.5) * np.asarray(scale, dtype=np.float64) - 0.5)
     return out
+
+
+def decode_flow(vae: Any, latents: torch.Tensor, size: tuple[int, int] | None = None, *, scaled: bool = True) -> MotionField:
+    """Decode flow-VAE latents of frames 1..T' into a ``MotionField`` (pixels, zero frame 0).
+
+    The tensor maths is :func:`motionkit.models.motion_i2v.flow_vae.decode_flow_tensor` (same
+    arguments); a ``MotionField`` always starts with its zero reference frame, so the zero
+    frame 0 is always prepended.
+
+    Args:
+        vae: the 2-channel flow VAE.
+        latents: ``(T', 4, h, w)`` latents of frames 1..T'.
+        size: ``(H, W)`` of the field in pixels (default ``(8h, 8w)``).
+        scaled: the latents carry the diffusion latent scale (0.18215).
+
+    Returns:
+        ``MotionField`` of shape ``(T' + 1, 2, H, W)``.
+
+    Example:
+        >>> motion = decode_flow(vae, latents, (320, 512))       # doctest: +SKIP
+        >>> motion.flow.shape                                     # doctest: +SKIP
+        torch.Size([16, 2, 320, 512])
+    """
+    return MotionField(decode_flow_tensor(vae, latents, size, scaled=scaled, prepend_reference=True))

@@ -3,7 +3,7 @@
 Both loops are written from the description of ``FlowGenPipeline.__call__`` and
 ``AnimationPipeline.__call__`` of G-U-N/Motion-I2V (see the fixture README, section 6) and
 take every random or learned input explicitly (initial noise, text embeddings, image
-latent), so that :mod:`~motionkit.pipelines.motion_i2v.replay` can feed them the official
+latent), so that :mod:`motionkit.fidelity.replay` can feed them the official
 stand-ins and compare every step. Latents stay float32 whatever the network's dtype; only
 the network input is cast.
 """

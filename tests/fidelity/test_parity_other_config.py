@@ -21,7 +21,7 @@ from motionkit.models.motion_i2v import (
     FlowUNet3DConditionModel,
     MotionModule,
 )
-from motionkit.models.motion_i2v import parity
+from motionkit.fidelity import forward
 
 MM_KWARGS = {"num_attention_heads": 4, "num_transformer_block": 1, "attention_block_types": ["Temporal_Self"] * 2,
              "temporal_position_encoding": True, "temporal_position_encoding_max_len": 24,
@@ -104,7 +104,7 @@ def folder(tmp_path_factory):
 
 
 def test_every_case_of_another_config_is_found_and_passes(folder):
-    records = parity.forward_case_checks(folder)
+    records = forward.forward_case_checks(folder)
     assert all(r.ok for r in records), [r.line() for r in records if not r.ok]
     names = {r.name for r in records}
     # 3 levels x 2 layers + 2 downsamplers + conv_in = 9 down residuals.
@@ -120,5 +120,5 @@ def test_a_wrong_stored_residual_fails(folder, tmp_path):
     cases = load_file(str(folder / "cases.safetensors"))
     cases["stage1.controlnet_down_res.8"] = cases["stage1.controlnet_down_res.8"] + 1e-2
     save_file(cases, str(tmp_path / "cases.safetensors"))
-    failed = [r.name for r in parity.forward_case_checks(tmp_path) if not r.ok]
+    failed = [r.name for r in forward.forward_case_checks(tmp_path) if not r.ok]
     assert failed == ["stage1.controlnet_down_res.8"]

@@ -7,12 +7,14 @@ The reference tensors were produced by the unchanged official code on the tiny c
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 
 import pytest
 import torch
 from safetensors.torch import load_file, save_file
 
-from motionkit.models.motion_i2v import parity
+from motionkit.fidelity import command, forward
 
 
 @pytest.fixture(autouse=True)
@@ -29,7 +31,7 @@ def records(official_fixtures):
     before = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        return parity.forward_case_checks(official_fixtures / "tiny")
+        return forward.forward_case_checks(official_fixtures / "tiny")
     finally:
         torch.set_num_threads(before)
 
@@ -62,7 +64,7 @@ def test_tolerances_follow_the_readme(records):
 
 
 def test_full_size_key_lists_match_meta_builds(official_fixtures):
-    found = parity.full_size_key_checks(official_fixtures / "tiny")
+    found = forward.full_size_key_checks(official_fixtures / "tiny")
     names = {r.name for r in found}
     assert {"keys.stage1_unet", "keys.stage1_controlnet", "keys.stage1_unet_with_controlnet_attached",
             "keys.stage2_unet"} <= names
@@ -83,7 +85,7 @@ def test_command_passes_on_official_and_fails_on_a_perturbed_output(official_fix
     good = tmp_path / "good"
     good.mkdir()
     _stage2_only_folder(tiny, good, stage2)
-    assert parity.main([str(good), "--keys", str(official_fixtures / "keys_full.json")]) == 0
+    assert command.main([str(good), "--keys", str(official_fixtures / "keys_full.json")]) == 0
     out = capsys.readouterr().out
     assert "PASS  stage2.out" in out
 
@@ -94,8 +96,18 @@ def test_command_passes_on_official_and_fails_on_a_perturbed_output(official_fix
     tampered["stage2.out"] = stage2["stage2.out"].clone()
     tampered["stage2.out"][1, 2, 3, 4, 5] += 1e-3
     _stage2_only_folder(tiny, bad, tampered)
-    assert parity.main([str(bad), "--keys", str(official_fixtures / "keys_full.json")]) == 1
+    assert command.main([str(bad), "--keys", str(official_fixtures / "keys_full.json")]) == 1
     assert "FAIL  stage2.out" in capsys.readouterr().out
+
+
+def test_python_dash_m_motionkit_fidelity_is_the_command(official_fixtures, tmp_path):
+    tiny = official_fixtures / "tiny"
+    _stage2_only_folder(tiny, tmp_path, {k: v for k, v in load_file(tiny / "cases.safetensors").items()
+                                         if k.startswith("stage2.")})
+    done = subprocess.run([sys.executable, "-m", "motionkit.fidelity", str(tmp_path), "--threads", "1",
+                           "--keys", str(official_fixtures / "keys_full.json")], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "PASS  stage2.out" in done.stdout and done.stdout.rstrip().endswith("checks passed")
 
 
 def test_missing_checkpoint_is_a_failed_record_naming_the_file(official_fixtures, tmp_path):
@@ -104,5 +116,5 @@ def test_missing_checkpoint_is_a_failed_record_naming_the_file(official_fixtures
               str(tmp_path / "cases.safetensors"))
     (tmp_path / "stage2_unet_config.json").write_text(
         (official_fixtures / "tiny" / "stage2_unet_config.json").read_text())
-    [record] = parity.forward_case_checks(tmp_path)
+    [record] = forward.forward_case_checks(tmp_path)
     assert not record.ok and "stage2_unet.safetensors" in record.detail

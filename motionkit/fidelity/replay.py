@@ -4,7 +4,7 @@ The official ``FlowGenPipeline`` and ``AnimationPipeline`` were run on tiny rand
 three stand-ins (fixture README, section 4): prompt encoding returns the stored
 ``in.encoder_hidden_states``, VAE encoding returns ``in.first_frame_latent_prescale`` and VAE
 decoding is the identity; the initial noise is given. This module feeds the same inputs to
-motionkit's loops (:mod:`~motionkit.pipelines.motion_i2v.loops`) with the tiny networks
+motionkit's loops (:mod:`motionkit.pipelines.motion_i2v.loops`) with the tiny networks
 loaded from the folder, and compares every stored step latent, both videos and the scheduler
 vectors. Sizes and frame counts are read from the data, so any folder of that layout works.
 
@@ -18,14 +18,15 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import replace
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 from safetensors.torch import load_file
 
-from motionkit.errors import WeightsNotFoundError
+from motionkit.fidelity.fixtures import load_tiny_models, need
+from motionkit.fidelity.records import CheckRecord, within
 from motionkit.pipelines.motion_i2v.loops import decode_frames, denoise_flow, denoise_video, stage2_eps_fn
 from motionkit.pipelines.motion_i2v.scheduling import LATENT_SCALE, make_scheduler
 
@@ -37,77 +38,23 @@ RELATIVE_TOL = 1e-5
 VIDEO_ATOL = 5e-4
 
 
-@dataclass(frozen=True)
-class ReplayRecord:
-    """One compared tensor: its name, the largest absolute error, the tolerance and the verdict.
-
-    Example:
-        >>> ReplayRecord("stage1.video", 6e-4, 4.7e-3, True).ok
-        True
-    """
-
-    name: str
-    max_err: float
-    tol: float
-    ok: bool
-
-
-def _record(name: str, got: torch.Tensor, want: torch.Tensor, tol: float) -> ReplayRecord:
-    if got.shape != want.shape:
-        return ReplayRecord(f"{name} (shape {tuple(got.shape)} != {tuple(want.shape)})", float("inf"), tol, False)
-    err = float((got.double() - want.double()).abs().max()) if got.numel() else 0.0
-    return ReplayRecord(name, err, tol, err <= tol)
-
-
-def _need(folder: Path, name: str) -> Path:
-    path = folder / name
-    if not path.is_file():
-        raise WeightsNotFoundError(
-            f"{path} is missing; a pipeline-case folder holds pipeline_cases.safetensors, cases.safetensors and the tiny "
-            "models (stage1_unet, controlnet, stage2_unet .safetensors with their _config.json), as in "
-            "shared/fixtures/motion_i2v_official/tiny"
-        )
-    return path
-
-
-def load_tiny_models(folder: str | os.PathLike) -> tuple[torch.nn.Module, torch.nn.Module]:
-    """The stage-1 UNet (ControlNet attached) and stage-2 UNet of a fixture folder, in eval mode.
-
-    Weights carry the official key names and load strictly into motionkit's networks
-    (:func:`motionkit.models.motion_i2v.parity.load_fixture_model`).
-
-    Example:
-        >>> stage1, stage2 = load_tiny_models("shared/fixtures/motion_i2v_official/tiny")  # doctest: +SKIP
-    """
-    from motionkit.models.motion_i2v.parity import load_fixture_model
-
-    folder = Path(folder)
-    for stem in ("stage1_unet", "controlnet", "stage2_unet"):
-        _need(folder, f"{stem}.safetensors")
-        _need(folder, f"{stem}_config.json")
-    stage1 = load_fixture_model(folder, "stage1_unet")
-    scale = float(json.loads((folder / "controlnet_config.json").read_text()).get("control_scale", 1.0))
-    stage1.attach_controlnet(load_fixture_model(folder, "controlnet"), scale)
-    return stage1.eval(), load_fixture_model(folder, "stage2_unet").eval()
-
-
-def _scheduler_records(cases: dict[str, torch.Tensor]) -> list[ReplayRecord]:
+def _scheduler_records(cases: dict[str, torch.Tensor]) -> list[CheckRecord]:
     records = []
     sched = make_scheduler()
     sched.set_timesteps(len(cases["sched.timesteps_25"]))
     same = torch.equal(sched.timesteps.cpu(), cases["sched.timesteps_25"])
-    records.append(ReplayRecord("sched.timesteps_25", 0.0 if same else float("inf"), 0.0, same))
-    records.append(_record("sched.betas", sched.betas, cases["sched.betas"], SCHED_ATOL))
-    records.append(_record("sched.alphas_cumprod", sched.alphas_cumprod, cases["sched.alphas_cumprod"], SCHED_ATOL))
+    records.append(CheckRecord("sched.timesteps_25", 0.0 if same else float("inf"), 0.0, same))
+    records.append(within("sched.betas", sched.betas, cases["sched.betas"], SCHED_ATOL))
+    records.append(within("sched.alphas_cumprod", sched.alphas_cumprod, cases["sched.alphas_cumprod"], SCHED_ATOL))
     sample, eps = cases["sched.step_example.sample"], cases["sched.step_example.model_output"]
     for key in sorted(k for k in cases if k.startswith("sched.step_example.prev_sample_t")):
         t = int(key.rsplit("_t", 1)[1])
         got = sched.step(eps, t, sample, eta=0.0).prev_sample
-        records.append(_record(key, got, cases[key], SCHED_ATOL))
+        records.append(within(key, got, cases[key], SCHED_ATOL))
     for key in sorted(k for k in cases if k.startswith("sched.add_noise_example.t")):
         t = int(key.rsplit(".t", 1)[1])
         got = sched.add_noise(sample, eps, torch.tensor([t]))
-        records.append(_record(key, got, cases[key], SCHED_ATOL))
+        records.append(within(key, got, cases[key], SCHED_ATOL))
     return records
 
 
@@ -121,12 +68,12 @@ def _step_recorder(indices: torch.Tensor, store: dict[int, torch.Tensor]):
     return on_step
 
 
-def _steps_record(name: str, store: dict[int, torch.Tensor], indices: torch.Tensor, want: torch.Tensor) -> ReplayRecord:
+def _steps_record(name: str, store: dict[int, torch.Tensor], indices: torch.Tensor, want: torch.Tensor) -> CheckRecord:
     tol = RELATIVE_TOL * float(want.abs().max())
     missing = [int(i) for i in indices if int(i) not in store]
     if missing:
-        return ReplayRecord(f"{name} (steps {missing} never ran)", float("inf"), tol, False)
-    return _record(name, torch.stack([store[int(i)] for i in indices]), want, tol)
+        return CheckRecord(f"{name} (steps {missing} never ran)", float("inf"), tol, False)
+    return within(name, torch.stack([store[int(i)] for i in indices]), want, tol)
 
 
 def _guidance(folder: Path) -> float:
@@ -137,7 +84,7 @@ def _guidance(folder: Path) -> float:
     return 7.0
 
 
-def replay_stage1(unet: torch.nn.Module, cases: dict[str, torch.Tensor], guidance: float = 7.0) -> list[ReplayRecord]:
+def replay_stage1(unet: torch.nn.Module, cases: dict[str, torch.Tensor], guidance: float = 7.0) -> list[CheckRecord]:
     """Run the stage-1 loop on the stored inputs and compare its steps and video.
 
     Example:
@@ -166,12 +113,12 @@ def replay_stage1(unet: torch.nn.Module, cases: dict[str, torch.Tensor], guidanc
     want_video = cases["stage1.video"]
     return [
         _steps_record("stage1.step_latents", store, cases["step_indices"], cases["stage1.step_latents"]),
-        _record("stage1.video", video, want_video, RELATIVE_TOL * float(want_video.abs().max())),
+        within("stage1.video", video, want_video, RELATIVE_TOL * float(want_video.abs().max())),
     ]
 
 
 def replay_stage2(unet: torch.nn.Module, cases: dict[str, torch.Tensor], flow: torch.Tensor,
-                  guidance: float = 7.0) -> list[ReplayRecord]:
+                  guidance: float = 7.0) -> list[CheckRecord]:
     """Run the stage-2 loop on the stored inputs and ``flow`` ``(F, 2, H, W)`` pixels; compare steps and video.
 
     Example:
@@ -197,11 +144,11 @@ def replay_stage2(unet: torch.nn.Module, cases: dict[str, torch.Tensor], flow: t
         video = (decode_frames(lambda z: z, latents, LATENT_SCALE) / 2 + 0.5).clamp(0, 1)
     return [
         _steps_record("stage2.step_latents", store, cases["step_indices"], cases["stage2.step_latents"]),
-        _record("stage2.video", video, cases["stage2.video"], VIDEO_ATOL),
+        within("stage2.video", video, cases["stage2.video"], VIDEO_ATOL),
     ]
 
 
-def run_pipeline_cases(folder: str | os.PathLike) -> list[ReplayRecord]:
+def run_pipeline_cases(folder: str | os.PathLike) -> list[CheckRecord]:
     """Replay every official loop of ``folder/pipeline_cases.safetensors``; one record per compared tensor.
 
     Args:
@@ -219,48 +166,19 @@ def run_pipeline_cases(folder: str | os.PathLike) -> list[ReplayRecord]:
         []
     """
     folder = Path(folder)
-    cases = load_file(_need(folder, "pipeline_cases.safetensors"))
-    flow = load_file(_need(folder, "cases.safetensors"))["stage2.flow_pre"][0]
+    cases = load_file(need(folder, "pipeline_cases.safetensors"))
+    flow = load_file(need(folder, "cases.safetensors"))["stage2.flow_pre"][0]
     stage1, stage2 = load_tiny_models(folder)
     guidance = _guidance(folder)
     return _scheduler_records(cases) + replay_stage1(stage1, cases, guidance) + replay_stage2(stage2, cases, flow, guidance)
 
 
-def parity_checks(folder: str | os.PathLike, keys_path: str | os.PathLike | None = None) -> list:
-    """The replay as a check group of ``python -m motionkit.models.motion_i2v.parity``.
+def pipeline_checks(folder: str | os.PathLike, keys_path: str | os.PathLike | None = None) -> list[CheckRecord]:
+    """The replay as a check group of the parity command: records named ``pipeline.<tensor>``.
 
-    Append it to :data:`motionkit.models.motion_i2v.parity.CHECKS`; a folder without
-    ``pipeline_cases.safetensors`` gives no records. ``keys_path`` is unused.
-
-    Example:
-        >>> from motionkit.models.motion_i2v import parity
-        >>> parity.CHECKS.append(parity_checks)  # doctest: +SKIP
+    A folder without ``pipeline_cases.safetensors`` gives no records. ``keys_path`` is unused
+    (every check group takes it).
     """
-    from motionkit.models.motion_i2v.parity import CheckRecord
-
     if not (Path(folder) / "pipeline_cases.safetensors").is_file():
         return []
-    return [CheckRecord(f"pipeline.{r.name}", r.max_err, r.tol, r.ok) for r in run_pipeline_cases(folder)]
-
-
-def main(argv: list[str] | None = None) -> int:
-    """``python -m motionkit.pipelines.motion_i2v.replay FOLDER``: print the records, exit 1 on any failure.
-
-    Example:
-        >>> main(["shared/fixtures/motion_i2v_official/tiny"])  # doctest: +SKIP
-        0
-    """
-    import sys
-
-    args = sys.argv[1:] if argv is None else argv
-    if len(args) != 1:
-        print("usage: python -m motionkit.pipelines.motion_i2v.replay FOLDER", file=sys.stderr)
-        return 2
-    records = run_pipeline_cases(args[0])
-    for r in records:
-        print(f"{'ok  ' if r.ok else 'FAIL'} {r.name:40s} max_err={r.max_err:.3e} tol={r.tol:.1e}")
-    return 0 if all(r.ok for r in records) else 1
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
+    return [replace(r, name=f"pipeline.{r.name}") for r in run_pipeline_cases(folder)]
