@@ -16,7 +16,7 @@ from importlib import import_module
 from typing import TYPE_CHECKING
 
 from motionkit import errors, registry
-from motionkit.components import FlowEstimator, MotionPredictor, Renderer
+from motionkit.components import FlowEstimator, FrameRenderer, MotionPredictor, Renderer, WindowRenderer
 
 __version__ = "0.1.0"
 
@@ -46,6 +46,8 @@ __all__ = [
     "Trajectory",
     "RegionMask",
     "Renderer",
+    "FrameRenderer",
+    "WindowRenderer",
     "MotionPredictor",
     "FlowEstimator",
     "animate",

@@ -5,8 +5,18 @@ reference image (frame 0), the displacement ``d`` such that the pixel's content 
 ``p + d`` in frame ``t`` (channel 0 = dx to the right, channel 1 = dy down, pixel centres at
 integers). Frame 0 is zero. This is Motion-I2V's ``f(0 -> t)``.
 
+A field is held in memory or is **lazy**: backed by a frame source (a flow estimator running
+over a video, a computation) and read one ``(2, H, W)`` frame at a time, like a lazy
+:class:`~motionkit.Clip`. The per-frame algebra (``*``, ``+``, ``-``, ``compose``, ``masked``,
+``resize``, spatial ``smooth``, slicing from frame 0) keeps a lazy field lazy; operations
+that need every frame at once say so and materialise it, refusing above
+:data:`motionkit.limits.MAX_MATERIALIZE_BYTES` (call :meth:`MotionField.materialize` to ask
+for the memory explicitly, or stream with :meth:`MotionField.iter_frames`).
+
 Fields are immutable values: every edit returns a new field. The numerics live in
-:mod:`motionkit.ops.field`, :mod:`motionkit.ops.camera` and :mod:`motionkit.ops.flowviz`.
+:mod:`motionkit.ops.field`, :mod:`motionkit.ops.camera` and :mod:`motionkit.ops.flowviz`;
+the algebra is in :mod:`motionkit.motion_algebra`, the constructors in
+:mod:`motionkit.motion_constructors`, files and pictures in :mod:`motionkit.motion_io`.
 
 Example:
     >>> from motionkit import MotionField
@@ -19,73 +29,54 @@ Example:
 
 from __future__ import annotations
 
-import numbers
-import os
-from collections.abc import Iterable, Sequence
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+import contextlib
+import itertools
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import numpy as np
 import torch
 
-from motionkit.errors import InvalidInputError, NonFiniteError, ShapeMismatchError, TooLargeError
-from motionkit.io import motion_files
-from motionkit.io.image import image_to_tensor, load_image, parse_size
-from motionkit.ops import camera as camera_ops
-from motionkit.ops import field as field_ops
-from motionkit.ops import flowviz
-
-if TYPE_CHECKING:
-    from motionkit.clip import Clip
-    from motionkit.io.image import ImageLike
-    from motionkit.mask import RegionMask
-    from motionkit.trajectory import Trajectory
+from motionkit import limits
+from motionkit.errors import (
+    InvalidInputError,
+    NonFiniteError,
+    ShapeMismatchError,
+    TooLargeError,
+)
+from motionkit.io.image import parse_size
+from motionkit.motion_algebra import FieldAlgebra
+from motionkit.motion_constructors import FieldConstructors, as_float_tensor
+from motionkit.motion_io import FieldFilesAndPictures
 
 #: Largest |frame 0| (pixels) accepted as "zero"; anything larger is a wrong reference frame.
 FRAME0_TOLERANCE = 1e-3
+
+#: A zero-argument callable returning a fresh iterator of ``(2, H, W)`` float32 frames, frame 0 first.
+FlowSource = Callable[[], Iterator[torch.Tensor]]
 
 
 def _as_flow_tensor(flow: Any) -> torch.Tensor:
     if isinstance(flow, MotionField):
         return flow.flow.clone()
-    if isinstance(flow, torch.Tensor):
-        tensor = flow.detach()
-    else:
-        try:
-            array = np.asarray(flow)
-        except (TypeError, ValueError) as exc:
-            raise InvalidInputError(f"a motion field must be a tensor or array (T, 2, H, W), got {type(flow).__name__}") from exc
-        if array.dtype.kind not in "biuf":
-            raise InvalidInputError(f"a motion field must hold real numbers, got dtype {array.dtype}")
-        tensor = torch.from_numpy(np.array(array, dtype=np.float32))
-    if tensor.is_complex() or tensor.dtype == torch.bool:
-        raise InvalidInputError(f"a motion field must hold real numbers, got {tensor.dtype}")
-    return tensor.to(torch.float32).clone().contiguous()
+    return as_float_tensor(flow)
 
 
-#: Largest field the constructors allocate (float32 values); beyond it a request is a mistake.
-MAX_FIELD_BYTES = motion_files.MAX_FIELD_BYTES
-
-
-def _frames(frames: Any, size: tuple[int, int]) -> int:
-    """Validate a frame count for a field of ``size``, refusing absurd allocations up front."""
-    if isinstance(frames, bool) or not isinstance(frames, (int, np.integer)) or frames < 1:
-        raise InvalidInputError(f"frames must be a positive integer, got {frames!r}")
-    need = int(frames) * 2 * size[0] * size[1] * 4
-    if need > MAX_FIELD_BYTES:
-        raise TooLargeError(
-            f"a field of {frames} frames at {size[0]}x{size[1]} would need {need / 2**30:.0f} GiB "
-            f"(at most {MAX_FIELD_BYTES // 2**30} GiB); use fewer frames or a smaller size"
+def _check_frame0(first: float) -> None:
+    if first > FRAME0_TOLERANCE:
+        raise InvalidInputError(
+            f"frame 0 of a motion field must be zero (it is the reference), but moves up to {first:.3g} px; "
+            "pass displacements from frame 0 (subtract frame 0, or prepend a zero frame)"
         )
-    return int(frames)
 
 
-class MotionField:
+class MotionField(FieldAlgebra, FieldConstructors, FieldFilesAndPictures):
     """Per-frame displacement of every reference pixel: ``float32 (T, 2, H, W)`` pixels, frame 0 zero.
 
     Args:
         flow: a torch tensor, numpy array or another field, ``(T, 2, H, W)``; copied and
-            converted to float32 (the caller's object is never modified or shared).
+            converted to float32 (the caller's object is never modified or shared). For a
+            lazy field use :meth:`from_frames`.
 
     Raises:
         ShapeMismatchError: not ``(T, 2, H, W)`` with T, H, W >= 1.
@@ -100,7 +91,7 @@ class MotionField:
         MotionField(frames=4, size=(32, 48), max_magnitude=6.00 px)
     """
 
-    __slots__ = ("_flow",)
+    __slots__ = ("_count", "_flow", "_size", "_source")
 
     def __init__(self, flow: torch.Tensor | np.ndarray | MotionField) -> None:
         tensor = _as_flow_tensor(flow)
@@ -111,14 +102,12 @@ class MotionField:
             )
         if not torch.isfinite(tensor).all():
             raise NonFiniteError("motion field holds NaN or infinite values; clean or mask them before building a MotionField")
-        first = tensor[0].abs().max().item()
-        if first > FRAME0_TOLERANCE:
-            raise InvalidInputError(
-                f"frame 0 of a motion field must be zero (it is the reference), but moves up to {first:.3g} px; "
-                "pass displacements from frame 0 (subtract frame 0, or prepend a zero frame)"
-            )
+        _check_frame0(tensor[0].abs().max().item())
         tensor[0] = 0.0
-        self._flow = tensor
+        self._set(tensor, None, tensor.shape[0], (tensor.shape[2], tensor.shape[3]))
+
+    def _set(self, flow: torch.Tensor | None, source: FlowSource | None, count: int, size: tuple[int, int]) -> None:
+        self._flow, self._source, self._count, self._size = flow, source, int(count), (int(size[0]), int(size[1]))
 
     @classmethod
     def _own(cls, tensor: torch.Tensor) -> MotionField:
@@ -126,64 +115,251 @@ class MotionField:
         fields: no copy and no re-validation, so edits of long fields do not hold two copies."""
         field = cls.__new__(cls)
         tensor[0] = 0.0
-        field._flow = tensor
+        field._set(tensor, None, tensor.shape[0], (tensor.shape[2], tensor.shape[3]))
         return field
+
+    @classmethod
+    def _lazy(cls, source: FlowSource, count: int, size: tuple[int, int]) -> MotionField:
+        field = cls.__new__(cls)
+        field._set(None, source, count, size)
+        return field
+
+    @classmethod
+    def from_frames(cls, source: FlowSource, count: int, size: tuple[int, int]) -> MotionField:
+        """A lazy field backed by ``source``, a zero-argument callable returning a fresh frame iterator.
+
+        ``source()`` is called once per pass over the frames (:meth:`iter_frames`, rendering,
+        :meth:`materialize`), never at construction. Each pass must yield at least ``count``
+        frames, frame 0 first, each ``(2, H, W)`` pixels (a float tensor or array) of
+        ``size = (H, W)``; they are checked as they are read (see :meth:`iter_frames`).
+
+        Example:
+            >>> import torch
+            >>> drift = lambda: (torch.full((2, 4, 6), float(t)) for t in range(5))
+            >>> field = MotionField.from_frames(drift, count=5, size=(4, 6))
+            >>> field.is_lazy, field.frame(3)[0, 0, 0].item()
+            (True, 3.0)
+        """
+        if not callable(source):
+            raise InvalidInputError(
+                f"source must be a zero-argument callable returning an iterator of (2, H, W) flows, got {type(source).__name__}"
+            )
+        return cls._lazy(source, limits.check_frames(count, "count"), parse_size(size, "motion field"))
 
     # --- views -------------------------------------------------------------------------
     @property
+    def is_lazy(self) -> bool:
+        """True when frames come from a source on demand rather than from memory."""
+        return self._flow is None
+
+    def _whole(self, what: str) -> torch.Tensor:
+        """Every frame at once, for an operation that needs them; a lazy field is read in full,
+        refused above :data:`~motionkit.limits.MAX_MATERIALIZE_BYTES`."""
+        if self._flow is not None:
+            return self._flow
+        try:
+            limits.check_field_bytes(self._count, self._size, limits.MAX_MATERIALIZE_BYTES)
+        except TooLargeError as exc:
+            raise TooLargeError(
+                f"{what} needs the whole lazy field in memory: {exc}. Stream it frame by frame with "
+                "field.iter_frames() (the per-frame edits and renderers do), or call field.materialize() "
+                "to ask for the memory explicitly"
+            ) from None
+        return self._read_all()
+
+    def _read_all(self) -> torch.Tensor:
+        out = None
+        for t, frame in enumerate(self.iter_frames()):
+            if out is None:
+                out = torch.empty((self._count, 2, *self._size), dtype=torch.float32, device=frame.device)
+            out[t] = frame
+        return out
+
+    @property
     def flow(self) -> torch.Tensor:
-        """The field itself, ``float32 (T, 2, H, W)`` pixels. Shared, not copied: do not modify it in place."""
-        return self._flow
+        """The field itself, ``float32 (T, 2, H, W)`` pixels. Shared, not copied: do not modify it in place.
+
+        On a lazy field every access reads the whole field into a new tensor (nothing is
+        cached); above :data:`~motionkit.limits.MAX_MATERIALIZE_BYTES` (1 GiB) it refuses with
+        :class:`~motionkit.errors.TooLargeError`: stream with :meth:`iter_frames` or call
+        :meth:`materialize`.
+        """
+        return self._whole("field.flow")
 
     @property
     def frames(self) -> int:
         """Number of frames T (frame 0 included)."""
-        return self._flow.shape[0]
+        return self._count
 
     @property
     def height(self) -> int:
         """H in pixels."""
-        return self._flow.shape[2]
+        return self._size[0]
 
     @property
     def width(self) -> int:
         """W in pixels."""
-        return self._flow.shape[3]
+        return self._size[1]
 
     @property
     def size(self) -> tuple[int, int]:
         """``(H, W)`` in pixels."""
-        return (self.height, self.width)
+        return self._size
 
     def __len__(self) -> int:
-        return self.frames
+        return self._count
+
+    def iter_frames(self) -> Iterator[torch.Tensor]:
+        """Yield every frame as ``float32 (2, H, W)`` pixels, frame 0 (zero) first; one pass.
+
+        In-memory fields yield views (do not modify them in place). A lazy field's frames are
+        checked as they come: shape ``(2, H, W)``, finite values, frame 0 zero (within 1e-3 px;
+        it is yielded as exact zeros).
+
+        Raises:
+            ShapeMismatchError: a frame of another shape.
+            NonFiniteError: a frame holding NaN or infinity.
+            InvalidInputError: frame 0 is not zero, or the source ends before ``frames`` frames.
+
+        Example:
+            >>> [f.abs().max().item() for f in MotionField.camera(pan=(2, 0), frames=3, size=(4, 4))]
+            [0.0, 1.0, 2.0]
+        """
+        if self._flow is not None:
+            yield from self._flow
+            return
+        produced = 0
+        source = self._source()
+        try:
+            for frame in itertools.islice(source, self._count):
+                yield self._checked(frame, produced)
+                produced += 1
+        finally:
+            # Release the source (a video decoder, an estimator's state) as soon as the caller stops.
+            close = getattr(source, "close", None)
+            if close is not None:
+                close()
+        if produced < self._count:
+            raise InvalidInputError(f"the field's frame source yielded {produced} frames but promised {self._count}")
+
+    def _checked(self, frame: Any, index: int) -> torch.Tensor:
+        tensor = frame.detach() if isinstance(frame, torch.Tensor) else torch.as_tensor(np.asarray(frame))
+        if tensor.is_complex() or tensor.dtype == torch.bool or tuple(tensor.shape) != (2, *self._size):
+            raise ShapeMismatchError(
+                f"frame {index} of the field's source is {tuple(tensor.shape)} {tensor.dtype}, expected real (2, {self._size[0]}, {self._size[1]}) pixels"
+            )
+        tensor = tensor.to(torch.float32)
+        if not torch.isfinite(tensor).all():
+            raise NonFiniteError(f"frame {index} of the field's source holds NaN or infinite values; clean or mask them")
+        if index == 0:
+            _check_frame0(tensor.abs().max().item())
+            return torch.zeros_like(tensor)
+        return tensor
+
+    def __iter__(self) -> Iterator[torch.Tensor]:
+        return self.iter_frames()
+
+    def _index(self, i: Any) -> int:
+        if isinstance(i, bool) or not isinstance(i, (int, np.integer)):
+            raise InvalidInputError(f"a frame index must be an integer, got {i!r}")
+        index = int(i) + self._count if i < 0 else int(i)
+        if not 0 <= index < self._count:
+            raise IndexError(f"frame {i} is out of range for a field of {self._count} frames")
+        return index
+
+    def frame(self, i: int) -> torch.Tensor:
+        """Frame ``i`` as ``float32 (2, H, W)`` pixels (negative ``i`` counts from the end).
+
+        A lazy field computes frames 0..i to reach it.
+
+        Example:
+            >>> MotionField.camera(pan=(4, 0), frames=3, size=(2, 2)).frame(-1)[0, 0, 0].item()
+            4.0
+        """
+        index = self._index(i)
+        if self._flow is not None:
+            return self._flow[index]
+        with contextlib.closing(self.iter_frames()) as frames:
+            return next(itertools.islice(frames, index, None))
+
+    def __getitem__(self, key: int | slice) -> torch.Tensor | MotionField:
+        """``field[i]`` is :meth:`frame`; ``field[:n]`` and ``field[::k]`` are fields (lazy when this one is).
+
+        A slice must start at frame 0 (the reference) and step forwards.
+
+        Example:
+            >>> f = MotionField.camera(pan=(6, 0), frames=7, size=(2, 2))
+            >>> f[::3].frames, f[::3].frame(-1)[0, 0, 0].item()
+            (3, 6.0)
+        """
+        if not isinstance(key, slice):
+            return self.frame(key)
+        indices = range(*key.indices(self._count))
+        if key.start not in (None, 0) or indices.step <= 0 or len(indices) == 0:
+            raise InvalidInputError(
+                f"slice {key} of a field must start at frame 0 (the reference) and step forwards, e.g. field[:n] or field[::k]"
+            )
+        if self._flow is not None:
+            return MotionField._own(self._flow[key].contiguous())
+        return MotionField._lazy(
+            lambda: itertools.islice(self.iter_frames(), 0, indices.stop, indices.step), len(indices), self._size
+        )
+
+    def materialize(self) -> MotionField:
+        """This field held in memory (``self`` when it already is), asked for explicitly.
+
+        Reads a lazy field once; refused only above :data:`~motionkit.limits.MAX_FIELD_BYTES`.
+
+        Example:
+            >>> MotionField.camera(pan=(1, 0), frames=2, size=(4, 4))[:2].materialize().is_lazy
+            False
+        """
+        if self._flow is not None:
+            return self
+        limits.check_field_bytes(self._count, self._size, limits.MAX_FIELD_BYTES)
+        return MotionField._own(self._read_all())
+
+    def to_tensor(self) -> torch.Tensor:
+        """A new ``float32 (T, 2, H, W)`` tensor of the whole field (the caller owns it).
+
+        Example:
+            >>> MotionField.zeros(3, (4, 5)).to_tensor().shape
+            torch.Size([3, 2, 4, 5])
+        """
+        return self._flow.clone() if self._flow is not None else self.materialize()._flow
 
     def numpy(self) -> np.ndarray:
-        """A copy as ``numpy float32 (T, 2, H, W)``."""
-        return self._flow.detach().cpu().numpy().copy()
+        """A copy as ``numpy float32 (T, 2, H, W)`` (whole-field: a lazy field is read in full)."""
+        return self._whole("numpy()").detach().cpu().numpy().copy()
 
     def magnitude(self) -> torch.Tensor:
-        """Length of every vector: ``float32 (T, H, W)`` pixels.
+        """Length of every vector: ``float32 (T, H, W)`` pixels (whole-field).
 
         Example:
             >>> MotionField.camera(pan=(3, 4), frames=2, size=(2, 2)).magnitude()[1, 0, 0].item()
             5.0
         """
-        return torch.linalg.vector_norm(self._flow, dim=1)
+        return torch.linalg.vector_norm(self._whole("magnitude()"), dim=1)
 
     def __repr__(self) -> str:
+        if self._flow is None:  # computing the peak would run the whole source
+            return f"MotionField(frames={self._count}, size={self._size}, lazy=True)"
         peak = self.magnitude().max().item()
         return f"MotionField(frames={self.frames}, size={self.size}, max_magnitude={peak:.2f} px)"
 
     def __eq__(self, other: object) -> bool:
+        """Exactly the same numbers and shape (whole-field: lazy fields are read in full)."""
         if not isinstance(other, MotionField):
             return NotImplemented
-        return self._flow.shape == other._flow.shape and torch.equal(self._flow, other._flow.to(self._flow.device))
+        if (self._count, self._size) != (other._count, other._size):
+            return False
+        mine = self._whole("==")
+        return torch.equal(mine, other._whole("==").to(mine.device))
 
     __hash__ = None  # equal fields must hash equal; tensors do not hash by value
 
     def allclose(self, other: MotionField, atol: float = 1e-4) -> bool:
-        """Same shape and every component within ``atol`` pixels.
+        """Same shape and every component within ``atol`` pixels (whole-field).
 
         Example:
             >>> MotionField.zeros(2, (4, 4)).allclose(MotionField.camera(pan=(1e-6, 0), frames=2, size=(4, 4)))
@@ -191,392 +367,6 @@ class MotionField:
         """
         if not isinstance(other, MotionField):
             raise InvalidInputError(f"allclose needs another MotionField, got {type(other).__name__}")
-        return self._flow.shape == other._flow.shape and torch.allclose(self._flow, other._flow, rtol=0.0, atol=atol)
-
-    # --- algebra -------------------------------------------------------------------------
-    def _check_same(self, other: MotionField, op: str) -> None:
-        if not isinstance(other, MotionField):
-            raise InvalidInputError(f"{op} needs another MotionField, got {type(other).__name__}")
-        if other._flow.shape != self._flow.shape:
-            raise ShapeMismatchError(
-                f"cannot {op} fields of shapes {tuple(self._flow.shape)} and {tuple(other._flow.shape)}; "
-                "resize one (MotionField.resize) or match the frame counts"
-            )
-
-    def __add__(self, other: MotionField) -> MotionField:
-        """Superpose two motions: displacements add, pixel by pixel (``(a + b)_t(p) = a_t(p) + b_t(p)``).
-
-        Example:
-            >>> a = MotionField.camera(pan=(2, 0), frames=2, size=(4, 4))
-            >>> (a + a).flow[1, :, 0, 0].tolist()
-            [4.0, 0.0]
-        """
-        if not isinstance(other, MotionField):
-            return NotImplemented
-        self._check_same(other, "add")
-        return MotionField._own(self._flow + other._flow)
-
-    def __sub__(self, other: MotionField) -> MotionField:
-        """Difference of two motions, pixel by pixel: ``(a - b)_t(p) = a_t(p) - b_t(p)``."""
-        if not isinstance(other, MotionField):
-            return NotImplemented
-        self._check_same(other, "subtract")
-        return MotionField._own(self._flow - other._flow)
-
-    def __neg__(self) -> MotionField:
-        """Every vector reversed: ``(-a)_t(p) = -a_t(p)`` (not the inverse motion; see :meth:`reverse`)."""
-        return MotionField._own(-self._flow)
-
-    def __mul__(self, weight: float | Sequence[float] | torch.Tensor | np.ndarray) -> MotionField:
-        """Scale every vector by a number, or frame ``t`` by ``weight[t]`` (length T).
-
-        Example:
-            >>> a = MotionField.camera(pan=(4, 0), frames=3, size=(4, 4))
-            >>> (a * 0.5).flow[2, 0, 0, 0].item(), (a * [0, 0, 2]).flow[2, 0, 0, 0].item()
-            (2.0, 8.0)
-        """
-        if isinstance(weight, numbers.Real) and not isinstance(weight, bool):
-            weight = np.float32(weight)
-        if isinstance(weight, torch.Tensor):
-            w = weight.detach().to("cpu", torch.float32)
-        else:
-            try:
-                w = torch.from_numpy(np.asarray(weight, dtype=np.float32))
-            except (TypeError, ValueError):
-                return NotImplemented
-        if not torch.isfinite(w).all():
-            raise NonFiniteError("weights must be finite numbers")
-        if w.dim() == 0:
-            return MotionField._own(self._flow * w.item())
-        w = w.flatten()
-        if w.numel() != self.frames:
-            raise ShapeMismatchError(f"per-frame weights must have one value per frame ({self.frames}), got {w.numel()}")
-        return MotionField._own(self._flow * w.to(self._flow.device).view(-1, 1, 1, 1))
-
-    __rmul__ = __mul__
-
-    def compose(self, other: MotionField) -> MotionField:
-        """Chain ``other`` after this motion, ``other`` being measured where this one ends.
-
-        ``result_t(p) = self_t(p) + other_t(p + self_t(p))``: a reference pixel ``p`` first
-        moves by this field to ``q = p + self_t(p)``, then by ``other`` read at ``q``
-        (bilinearly; beyond the border the edge vector). E.g. a translation composed with a
-        translation adds them; a pan composed with a zoom about the centre zooms the panned
-        image about the centre. Unlike ``+``, this is the order-dependent chain.
-
-        Example:
-            >>> pan = MotionField.camera(pan=(2, 0), frames=2, size=(9, 9))
-            >>> zoom = MotionField.camera(zoom=2.0, frames=2, size=(9, 9))
-            >>> pan.compose(zoom).flow[1, :, 4, 4].tolist()   # centre pixel: 2 px right, then doubled
-            [4.0, 0.0]
-        """
-        self._check_same(other, "compose")
-        return MotionField._own(field_ops.compose(self._flow, other._flow))
-
-    # --- edits ---------------------------------------------------------------------------
-    def masked(self, mask: RegionMask | torch.Tensor | np.ndarray) -> MotionField:
-        """Multiply every vector by ``mask`` (``(H, W)`` in [0, 1]): 0 outside freezes pixels exactly.
-
-        Example:
-            >>> from motionkit import RegionMask
-            >>> f = MotionField.camera(pan=(5, 0), frames=2, size=(4, 4)).masked(RegionMask.empty((4, 4)))
-            >>> f.magnitude().max().item()
-            0.0
-        """
-        from motionkit.mask import RegionMask
-
-        values = mask.values if isinstance(mask, RegionMask) else RegionMask(mask).values
-        if tuple(values.shape) != self.size:
-            raise ShapeMismatchError(f"mask of size {tuple(values.shape)} does not match the field's {self.size}; resize the mask")
-        return MotionField._own(self._flow * values.to(self._flow.device))
-
-    def resize(self, size: tuple[int, int]) -> MotionField:
-        """Resample to ``size = (H', W')`` and rescale the vectors: dx by W'/W, dy by H'/H.
-
-        Example:
-            >>> f = MotionField.camera(pan=(3, 1), frames=2, size=(10, 10)).resize((20, 30))
-            >>> f.flow[1, :, 5, 5].tolist()
-            [9.0, 2.0]
-        """
-        return MotionField._own(field_ops.resize(self._flow, parse_size(size, "motion field")))
-
-    def smooth(self, spatial_sigma: float = 0.0, temporal_sigma: float = 0.0) -> MotionField:
-        """Gaussian smoothing, ``spatial_sigma`` in pixels and ``temporal_sigma`` in frames; frame 0 stays zero.
-
-        Time is padded by an odd reflection before frame 0 and by repeating the last frame,
-        so smoothing in time softens jerks without moving frame 0.
-
-        Example:
-            >>> jerky = MotionField.camera(pan=(8, 0), frames=8, size=(16, 16), easing="ease-in")
-            >>> jerky.smooth(spatial_sigma=1.0, temporal_sigma=1.5).frames
-            8
-        """
-        return MotionField._own(field_ops.smooth(self._flow, float(spatial_sigma), float(temporal_sigma)))
-
-    def reverse(self) -> MotionField:
-        """The motion played backwards from the reference image (T frames).
-
-        Each reference pixel retraces, in reverse order, the path that leads *to* it: frame
-        ``t`` of the result equals ``g + f_{T-1-t}`` read at ``q + g(q)``, with ``g`` the
-        inverse of the last frame. A pan right becomes a pan left with the same timing
-        reversed (an ease-in becomes an ease-out), a zoom in a zoom out. The inverse is exact
-        for smooth, fold-free motion and approximate where content is occluded.
-
-        Example:
-            >>> back = MotionField.camera(pan=(6, 0), frames=3, size=(8, 8)).reverse()
-            >>> round(back.flow[2, 0, 4, 4].item(), 4)
-            -6.0
-        """
-        return MotionField._own(field_ops.reverse(self._flow))
-
-    def loop(self, closed: bool = False) -> MotionField:
-        """Ping-pong: frames ``0, 1, ..., T-1, T-2, ..., 1`` (2T - 2 frames), then ``0`` too if ``closed`` (2T - 1).
-
-        The open form plays seamlessly on repeat; the closed form ends at rest.
-
-        Example:
-            >>> MotionField.zeros(4, (8, 8)).loop().frames, MotionField.zeros(4, (8, 8)).loop(closed=True).frames
-            (6, 7)
-        """
-        return MotionField._own(field_ops.ping_pong(self._flow, closed=closed))
-
-    # --- constructors --------------------------------------------------------------------
-    @classmethod
-    def zeros(cls, frames: int, size: tuple[int, int]) -> MotionField:
-        """A field that moves nothing: ``(frames, 2, H, W)`` zeros.
-
-        Example:
-            >>> MotionField.zeros(16, (320, 512)).flow.shape
-            torch.Size([16, 2, 320, 512])
-        """
-        size = parse_size(size, "motion field")
-        return cls._own(torch.zeros(_frames(frames, size), 2, *size))
-
-    @classmethod
-    def camera(
-        cls,
-        pan: tuple[float, float] = (0.0, 0.0),
-        zoom: float = 1.0,
-        rotate: float = 0.0,
-        frames: int = 16,
-        size: tuple[int, int] | None = None,
-        easing: Literal["linear", "ease-in", "ease-out", "ease-in-out"] = "linear",
-        center: tuple[float, float] | None = None,
-    ) -> MotionField:
-        """Where a pixel of frame 0 appears in frame t under a camera pan / zoom / roll.
-
-        ``p_t = c + z_t R(theta_t) (p - c) + s_t * pan`` with progress ``s_t`` from ``easing``
-        (0 at frame 0, 1 at the last), ``z_t = zoom ** s_t`` and ``theta_t = s_t * rotate``.
-
-        Args:
-            pan: total content shift ``(dx, dy)`` pixels at the last frame.
-            zoom: content magnification at the last frame (> 1 zooms in).
-            rotate: degrees at the last frame, counter-clockwise on screen.
-            frames: T.
-            size: ``(H, W)``, required.
-            easing: ``"linear"``, ``"ease-in"``, ``"ease-out"`` or ``"ease-in-out"``.
-            center: ``(x, y)`` fixed point of zoom and roll; default the image centre.
-
-        Example:
-            >>> f = MotionField.camera(zoom=2.0, frames=3, size=(5, 5))
-            >>> f.flow[-1, :, 2, 4].tolist()   # 2 px right of the centre ends 4 px right
-            [2.0, 0.0]
-        """
-        if size is None:
-            raise InvalidInputError("MotionField.camera needs size=(H, W), e.g. the image's size")
-        size = parse_size(size, "motion field")
-        frames = _frames(frames, size)
-        return cls(camera_ops.camera_field(pan=pan, zoom=zoom, rotate=rotate, frames=frames, size=size, easing=easing, center=center))
-
-    @classmethod
-    def from_velocity(
-        cls,
-        velocity: torch.Tensor | np.ndarray,
-        frames: int = 16,
-        mask: RegionMask | torch.Tensor | np.ndarray | None = None,
-        *,
-        substeps: int | None = None,
-    ) -> MotionField:
-        """Integrate a static velocity field (pixels per frame) by following particles.
-
-        The cinemagraph case: water or clouds flow along a steady field ``v``. Each reference
-        pixel moves by ``p_{t+1} = p_t + v(p_t)`` (Runge-Kutta steps of at most 2 px),
-        so it follows the streamline rather than a straight line. ``mask`` (``(H, W)`` in
-        [0, 1]) multiplies the velocity first: particles stop where the mask is 0.
-
-        Args:
-            velocity: ``(2, H, W)`` pixels per frame.
-            frames: T.
-            mask: optional ``(H, W)`` mask or :class:`~motionkit.RegionMask`.
-            substeps: integration steps per frame (default: automatic, at most 16).
-
-        Returns:
-            ``(T, 2, H, W)`` field; frame ``t`` is ``p_t - p_0``.
-
-        Example:
-            >>> import torch
-            >>> v = torch.zeros(2, 32, 32); v[0] = 1.5          # a steady current to the right
-            >>> MotionField.from_velocity(v, frames=5).flow[4, 0, 16, 16].item()
-            6.0
-        """
-        from motionkit.mask import RegionMask
-
-        v = _as_flow_tensor(velocity)
-        if v.dim() != 3 or v.shape[0] != 2:
-            raise ShapeMismatchError(f"velocity must be (2, H, W) pixels per frame, got {tuple(v.shape)}")
-        if not torch.isfinite(v).all():
-            raise NonFiniteError("velocity holds NaN or infinite values")
-        if mask is not None:
-            m = mask.values if isinstance(mask, RegionMask) else RegionMask(mask).values
-            if tuple(m.shape) != tuple(v.shape[1:]):
-                raise ShapeMismatchError(f"mask {tuple(m.shape)} does not match velocity {tuple(v.shape[1:])}")
-            v = v * m.to(v.device)
-        frames = _frames(frames, (v.shape[1], v.shape[2]))
-        return cls._own(field_ops.integrate_velocity(v, frames, substeps=substeps))
-
-    @classmethod
-    def from_trajectories(
-        cls,
-        trajectories: Iterable[Trajectory],
-        size: tuple[int, int] | None = None,
-        image: ImageLike | None = None,
-        frames: int | None = None,
-        mask: RegionMask | torch.Tensor | np.ndarray | None = None,
-        **options: Any,
-    ) -> MotionField:
-        """Densify sparse trajectories with the classical ``"sparse"`` predictor (found through the registry).
-
-        Args:
-            trajectories: dragged (or pinned) points, see :class:`~motionkit.Trajectory`.
-            size: ``(H, W)`` when no ``image`` is given.
-            image: optional reference image; its edges guide the densification.
-            frames: T (default: the trajectories' length).
-            mask: motion brush, 1 where things may move.
-            options: passed to the predictor's constructor.
-
-        Example:
-            >>> from motionkit import Trajectory
-            >>> drag = Trajectory.line((40, 30), (60, 30), frames=8)
-            >>> motion = MotionField.from_trajectories([drag], size=(64, 96))  # doctest: +SKIP
-        """
-        from motionkit import registry
-        from motionkit.mask import RegionMask
-
-        tensor = image_to_tensor(image) if image is not None else None
-        if tensor is not None:
-            if size is not None and tuple(size) != tuple(tensor.shape[-2:]):
-                raise ShapeMismatchError(f"size {tuple(size)} does not match the image's {tuple(tensor.shape[-2:])}")
-            size = tuple(tensor.shape[-2:])
-        elif size is None:
-            raise InvalidInputError("from_trajectories needs an image or size=(H, W)")
-        else:
-            size = parse_size(size, "motion field")
-        if mask is not None and not isinstance(mask, RegionMask):
-            mask = RegionMask(mask)
-        predictor = registry.create("predictor", "sparse", **options)
-        return predictor.predict(tensor, list(trajectories), mask, frames=frames, size=size)
-
-    # --- files ---------------------------------------------------------------------------
-    def save(self, path: str | os.PathLike, metadata: dict[str, Any] | None = None) -> Path:
-        """Write an ``.npz`` (float32 flow, format version, optional JSON ``metadata``), atomically.
-
-        Raises:
-            MediaWriteError: the folder is missing or not writable.
-            InvalidInputError: ``metadata`` is not JSON-serialisable.
-
-        Example:
-            >>> motion.save("wave.npz", metadata={"prompt": "waves"})  # doctest: +SKIP
-            >>> MotionField.load("wave.npz") == motion                  # doctest: +SKIP
-            True
-        """
-        return motion_files.save_npz(path, self.numpy(), metadata)
-
-    @classmethod
-    def load(cls, path: str | os.PathLike) -> MotionField:
-        """Read a field written by :meth:`save`; exactly the saved numbers.
-
-        Raises:
-            MotionFileError: missing, not an ``.npz``, without ``flow``, wrong shape, newer version.
-        """
-        flow, _ = motion_files.load_npz(path)
-        return cls(torch.from_numpy(flow))
-
-    @staticmethod
-    def load_metadata(path: str | os.PathLike) -> dict[str, Any]:
-        """The ``metadata`` dict stored by :meth:`save` (empty if none)."""
-        return motion_files.load_npz(path)[1]
-
-    def save_flo(self, folder: str | os.PathLike) -> list[Path]:
-        """Write frames 1..T-1 as Middlebury ``folder/frame_0001.flo`` ... (frame 0 is zero, not written).
-
-        ``frame_000t.flo`` holds the flow from frame 0 to frame ``t``. The folder appears whole;
-        an existing folder is replaced only if it holds nothing but ``.flo`` files.
-
-        Example:
-            >>> motion.save_flo("flows")              # doctest: +SKIP
-            [PosixPath('flows/frame_0001.flo'), ...]
-        """
-        return motion_files.save_flo_frames(folder, self.numpy())
-
-    @classmethod
-    def load_flo(cls, source: str | os.PathLike | Sequence[str | os.PathLike]) -> MotionField:
-        """Read ``.flo`` frames 1..T-1 (a folder, one file or a list of files); a zero frame 0 is prepended.
-
-        A folder's files are taken in natural name order (``frame_9`` before ``frame_10``).
-
-        Raises:
-            MotionFileError: no files, a bad magic number or size, a truncated file, mixed sizes.
-        """
-        return cls(torch.from_numpy(motion_files.load_flo_frames(source)))
-
-    # --- pictures ------------------------------------------------------------------------
-    def visualize(
-        self,
-        style: Literal["color", "arrows"] = "color",
-        image: ImageLike | None = None,
-        fps: float = 8.0,
-        max_magnitude: float | None = None,
-        *,
-        step: int | None = None,
-    ) -> Clip:
-        """A :class:`~motionkit.Clip` that shows the motion.
-
-        ``"color"``: Middlebury colour wheel, hue = direction, saturation = length, one scale
-        for all frames (the longest vector of the whole field unless ``max_magnitude``).
-        ``"arrows"``: arrows from grid points (every ``step`` pixels) to where they go, drawn
-        over ``image`` (default a dark gray canvas). The clip is lazy (drawn frame by frame when
-        read or written), so it works for long, large fields.
-
-        Example:
-            >>> MotionField.camera(zoom=1.2, frames=4, size=(32, 32)).visualize().to_numpy().shape
-            (4, 32, 32, 3)
-        """
-        from motionkit.clip import Clip
-
-        # The clip is lazy: frames are drawn when read or written, one at a time, so picturing
-        # a long high-resolution field costs one frame of memory, not the whole video.
-        flow = self._flow.detach().cpu()
-        if max_magnitude is not None and not (np.isfinite(max_magnitude) and max_magnitude > 0):
-            raise InvalidInputError(f"max_magnitude must be a positive number of pixels, got {max_magnitude!r}")
-        if style == "color":
-            if max_magnitude is None:
-                max_magnitude = max(torch.linalg.vector_norm(f, dim=0).max().item() for f in flow) or 1.0
-
-            def draw(f: torch.Tensor) -> np.ndarray:
-                return flowviz.flow_to_color(f.numpy(), max_magnitude)
-
-        elif style == "arrows":
-            if image is None:
-                base = np.full((*self.size, 3), 48, np.uint8)
-            else:
-                base = load_image(image)
-                if base.shape[:2] != self.size:
-                    raise ShapeMismatchError(f"image of size {base.shape[:2]} does not match the field's {self.size}")
-            step = step or max(8, min(self.size) // 16)
-
-            def draw(f: torch.Tensor) -> np.ndarray:
-                return flowviz.draw_arrows(base, f.numpy(), step=step)
-
-        else:
-            raise InvalidInputError(f"style must be 'color' or 'arrows', got {style!r}")
-        return Clip.from_frames(lambda: (draw(f) for f in flow), count=self.frames, size=self.size, fps=fps)
+        if (self._count, self._size) != (other._count, other._size):
+            return False
+        return torch.allclose(self._whole("allclose"), other._whole("allclose"), rtol=0.0, atol=atol)

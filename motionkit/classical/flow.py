@@ -37,14 +37,14 @@ Example:
     >>> import numpy as np
     >>> frames = [np.random.default_rng(0).integers(0, 255, (64, 64, 3), np.uint8)] * 3
     >>> flows = list(DISFlowEstimator().iter_flows(iter(frames)))
-    >>> len(flows), flows[0].shape, float(np.abs(flows[0]).max())
+    >>> len(flows), tuple(flows[0].shape), flows[0].abs().max().item()
     (3, (2, 64, 64), 0.0)
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 import cv2
 import numpy as np
@@ -52,10 +52,6 @@ import torch
 
 from motionkit.components import FlowEstimator
 from motionkit.errors import InvalidInputError, ShapeMismatchError
-
-if TYPE_CHECKING:
-    from motionkit.clip import Clip
-    from motionkit.motion import MotionField
 
 Strategy = Literal["hybrid", "direct", "chained"]
 #: ``(gray_a, gray_b, initial (H, W, 2) float32 or None) -> (H, W, 2)`` flow from a to b.
@@ -118,21 +114,14 @@ class _OpenCVFlow(FlowEstimator):
     strategy: Strategy
     _pair: PairFlow
 
-    def iter_flows(self, frames: Iterable[np.ndarray]) -> Iterator[np.ndarray]:
-        """Stream version of :meth:`estimate`: ``uint8 (H, W, 3)`` frames in, ``float32 (2, H, W)`` out.
+    def iter_flows(self, frames: Iterable[np.ndarray]) -> Iterator[torch.Tensor]:
+        """``uint8 (H, W, 3)`` frames in, ``float32 (2, H, W)`` tensors of ``F_0t`` in pixels out.
 
-        The first item is zeros (frame 0); memory stays constant however long the stream is.
+        The first item is zeros (frame 0); frame ``t`` is read only when flow ``t`` is asked
+        for, so memory stays constant however long the stream is. The inherited
+        :meth:`~motionkit.FlowEstimator.estimate` wraps this in a lazy field.
         """
-        return iter_frame0_flows(frames, self._pair, self.strategy)
-
-    def estimate(self, clip: Clip) -> MotionField:
-        """Frame-0-relative motion of ``clip`` as a ``(T, 2, H, W)`` :class:`MotionField` in pixels."""
-        from motionkit.motion import MotionField
-
-        flows = [torch.from_numpy(f) for f in self.iter_flows(clip.iter_frames())]
-        if not flows:
-            raise InvalidInputError("the clip has no frames; a motion field needs at least frame 0")
-        return MotionField(torch.stack(flows))
+        return (torch.from_numpy(flow) for flow in iter_frame0_flows(frames, self._pair, self.strategy))
 
 
 class DISFlowEstimator(_OpenCVFlow):

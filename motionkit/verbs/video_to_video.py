@@ -1,5 +1,8 @@
 """Video-to-video verbs: ``estimate_motion`` (the motion of a video) and ``translate``.
 
+Both are thin: the logic is the objects' (:meth:`Clip.estimate_motion`, :meth:`Clip.translate`,
+:mod:`motionkit.translation`), which find their components through the registry.
+
 Example:
     >>> import motionkit as mk
     >>> out = mk.translate("walk.mp4", "walk_frame0_painted.png")  # doctest: +SKIP
@@ -8,14 +11,12 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
-
-from motionkit import registry
-from motionkit.verbs.image_to_video import ImageLike, _image_tensor
 
 if TYPE_CHECKING:
     from motionkit.clip import Clip
+    from motionkit.io.image import ImageLike
     from motionkit.motion import MotionField
 
 
@@ -27,13 +28,15 @@ def estimate_motion(video: Clip | str, *, estimator: str = "dis", **options: Any
         estimator: registered flow estimator (``"dis"``, ``"farneback"``, plugins).
         **options: passed to the estimator's constructor.
 
-    Note: the field is held in memory, ``T * H * W * 8`` bytes; for long videos prefer
-    :func:`translate`, which streams.
+    Returns:
+        For a streaming estimator (``dis``, ``farneback``) a *lazy* field, at once: frames are
+        estimated when read (``field.iter_frames()``, rendering), one at a time; edit it with
+        the per-frame algebra (``field * 0.5``, ``masked``, ``+ MotionField.camera(...)``) and
+        it stays lazy. ``field.flow`` reads it all into memory (``T * H * W * 8`` bytes; refused
+        above 1 GiB, see :meth:`MotionField.materialize`). An estimator that implements only
+        ``estimate`` returns an in-memory field.
     """
-    from motionkit.clip import Clip
-
-    clip = video if isinstance(video, Clip) else Clip.read(video)
-    return registry.create("flow_estimator", estimator, **options).estimate(clip)
+    return _clip(video).estimate_motion(estimator, **options)
 
 
 def translate(
@@ -42,51 +45,46 @@ def translate(
     *,
     estimator: str = "dis",
     renderer: str = "warp",
+    motion_edit: Callable[[MotionField], MotionField] | None = None,
     estimator_options: Mapping[str, Any] | None = None,
     renderer_options: Mapping[str, Any] | None = None,
 ) -> Clip:
     """Video-to-video: render ``edited_first_frame`` along the motion of ``video``.
 
-    Edit frame 0 of a video in any tool, and this carries the edit through the whole video.
-    With a renderer that renders frame by frame (``warp``), the result is a *lazy* clip:
-    frames are read, flowed, rendered and encoded one at a time when the clip is iterated or
-    written, so memory does not grow with the video's length. Other renderers (the learned
-    ``motion-i2v``) receive the whole estimated field.
+    Edit frame 0 of a video in any tool, and this carries the edit through the whole video:
+    estimate the motion (``estimator``), optionally edit it (``motion_edit``, e.g.
+    ``lambda f: f * 0.5`` for half the motion), and render the edited frame along it
+    (``renderer``). With a streaming estimator and renderer (``dis`` + ``warp``) the result is
+    a *lazy* clip: frames are read, flowed, rendered and encoded one at a time when the clip
+    is iterated or written, so memory does not grow with the video's length. Without
+    ``motion_edit``, pixels that frame 0 does not show (or where the flow is untrusted) come
+    from the colour-mapped source frame (:mod:`motionkit.translation`).
 
     Args:
         video: the source video (:class:`Clip` or path).
         edited_first_frame: the edited frame 0, same size as the video.
         estimator: flow estimator name; renderer: renderer name.
+        motion_edit: ``MotionField -> MotionField`` applied before rendering.
         estimator_options, renderer_options: constructor keyword arguments.
 
     Returns:
         A :class:`Clip` with the source's frame count and fps; frame 0 is the edited frame.
 
     Example:
-        >>> out = translate("walk.mp4", "walk_frame0_painted.png")  # doctest: +SKIP
-        >>> out.write("walk_painted.mp4")  # doctest: +SKIP
+        >>> out = translate("walk.mp4", "walk_frame0_painted.png", motion_edit=lambda f: f * 0.5)  # doctest: +SKIP
+        >>> out.write("walk_painted_calmer.mp4")  # doctest: +SKIP
     """
+    return _clip(video).translate(
+        edited_first_frame,
+        estimator=estimator,
+        renderer=renderer,
+        motion_edit=motion_edit,
+        estimator_options=estimator_options,
+        renderer_options=renderer_options,
+    )
+
+
+def _clip(video: Clip | str) -> Clip:
     from motionkit.clip import Clip
-    from motionkit.errors import ShapeMismatchError
-    from motionkit.io.image import load_image
 
-    source = video if isinstance(video, Clip) else Clip.read(video)
-    edited = load_image(edited_first_frame)
-    if edited.shape[:2] != tuple(source.size):
-        raise ShapeMismatchError(
-            f"edited first frame is {edited.shape[1]}x{edited.shape[0]} but the video is "
-            f"{source.size[1]}x{source.size[0]} (W x H); edit the video's own frame 0 without resizing it"
-        )
-    flow = registry.create("flow_estimator", estimator, **dict(estimator_options or {}))
-    paint = registry.create("renderer", renderer, **dict(renderer_options or {}))
-
-    stream = getattr(paint, "translate_frames", None)
-    if stream is not None and hasattr(flow, "iter_flows"):
-        return Clip.from_frames(
-            lambda: stream(source.iter_frames(), edited, flow),
-            count=len(source),
-            size=source.size,
-            fps=source.fps,
-        )
-    motion = flow.estimate(source)
-    return paint.render(_image_tensor(edited), motion, None, fps=source.fps)
+    return video if isinstance(video, Clip) else Clip.read(video)

@@ -7,6 +7,7 @@ import itertools
 import cv2
 import numpy as np
 import pytest
+import torch
 from helpers.synth_video import median_epe, moving_photo
 
 from motionkit.classical.flow import DISFlowEstimator, FarnebackFlowEstimator, compose
@@ -67,7 +68,7 @@ def test_iter_flows_streams_lazily(photo):
     flows = DISFlowEstimator(preset="fast").iter_flows(endless())
     first = list(itertools.islice(flows, 3))
     assert len(pulled) == 3  # frame t is read only when flow t is asked for
-    assert first[0].shape == (2, 64, 96) and first[0].dtype == np.float32 and not first[0].any()
+    assert first[0].shape == (2, 64, 96) and first[0].dtype == torch.float32 and not first[0].any()
 
 
 def test_compose_adds_the_second_flow_where_the_first_lands():
@@ -89,3 +90,20 @@ def test_bad_frames_and_options_are_refused(photo):
         list(DISFlowEstimator().iter_flows(iter(frames)))
     with pytest.raises(InvalidInputError):
         list(DISFlowEstimator().iter_flows(iter([np.zeros((20, 30, 3), np.float32)])))
+
+
+def test_estimate_returns_a_lazy_field_at_once_and_reads_the_video_when_read(photo):
+    video, _ = moving_photo(photo, 5, velocity=(1.0, 0.0), size=(64, 96))
+    reads = []
+
+    def source():
+        for frame in video:
+            reads.append(1)
+            yield frame
+
+    field = DISFlowEstimator(preset="fast").estimate(Clip.from_frames(source, 5, (64, 96)))
+    assert field.is_lazy and field.frames == 5 and reads == []  # nothing decoded or estimated yet
+    halved = field * 0.5
+    assert reads == []
+    np.testing.assert_allclose(halved.frame(4).numpy(), 0.5 * field.frame(4).numpy())
+    assert 3.5 < np.median(field.frame(4)[0, 8:-8, 8:-8].numpy()) < 4.5  # 1 px/frame for 4 frames
