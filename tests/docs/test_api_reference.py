@@ -153,6 +153,15 @@ def test_every_public_member_of_the_objects_has_a_docstring(cls: type):
     assert bare == [], f"{cls.__name__} members without a docstring (the reference hides them): {', '.join(bare)}"
 
 
+@pytest.mark.parametrize("target", sorted(t for t in directives() if inspect.ismodule(resolve(t))))
+def test_every_function_and_class_of_a_documented_module_has_a_docstring(target: str):
+    module = resolve(target)
+    defined = {name: value for name, value in vars(module).items() if not name.startswith("_")
+               and (inspect.isfunction(value) or inspect.isclass(value)) and value.__module__ == module.__name__}
+    bare = sorted(name for name, value in defined.items() if not inspect.getdoc(value) or value.__doc__ is None)
+    assert bare == [], f"{target}: no docstring (the reference hides them): {', '.join(bare)}"
+
+
 def test_every_ops_module_has_a_block_on_the_ops_page():
     import pkgutil
 
