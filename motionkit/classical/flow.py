@@ -52,6 +52,7 @@ import torch
 
 from motionkit.components import FlowEstimator
 from motionkit.errors import InvalidInputError, ShapeMismatchError
+from motionkit.ops.grid import remap_grid
 
 Strategy = Literal["hybrid", "direct", "chained"]
 #: ``(gray_a, gray_b, initial (H, W, 2) float32 or None) -> (H, W, 2)`` flow from a to b.
@@ -75,8 +76,7 @@ def to_gray(frame: np.ndarray) -> np.ndarray:
 def compose(accumulated: np.ndarray, step: np.ndarray) -> np.ndarray:
     """``F_0t(p) = F_0,t-1(p) + f_t-1,t(p + F_0,t-1(p))`` for ``(H, W, 2)`` flows in pixels."""
     h, w = accumulated.shape[:2]
-    grid = np.dstack(np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32)))
-    src = grid + accumulated
+    src = remap_grid(h, w) + accumulated
     return accumulated + cv2.remap(step, src[..., 0], src[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
 
 

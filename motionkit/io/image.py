@@ -29,6 +29,7 @@ import torch
 
 from motionkit.errors import InvalidInputError, MediaReadError, MediaWriteError, NonFiniteError, TooLargeError
 from motionkit.io.atomic import atomic_path
+from motionkit.pixels import to_uint8
 
 #: Largest accepted side, in pixels.
 MAX_SIDE = 16384
@@ -154,17 +155,6 @@ def _to_rgb(array: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(colour)
 
 
-def _quantise(rgb: np.ndarray) -> np.ndarray:
-    """Float [0, 1] -> uint8 by the one motionkit rounding, half up: ``floor(x * 255 + 0.5)``.
-
-    The same rule as :func:`motionkit.ops.colour.to_uint8` (io may not import ops; a test pins
-    the two together), so a frame gets the same bytes whether a renderer or a writer rounds it.
-    """
-    if rgb.dtype == np.uint8:
-        return rgb
-    return np.clip(np.asarray(rgb, np.float32) * 255.0 + 0.5, 0, 255).astype(np.uint8)
-
-
 def _tensor_to_hwc(tensor: torch.Tensor) -> np.ndarray:
     """``(C, H, W)`` / ``(1, C, H, W)`` / ``(H, W)`` tensor -> numpy ``(H, W, C)`` (a copy)."""
     shape = tuple(tensor.shape)
@@ -271,7 +261,7 @@ def load_image(image: ImageLike) -> np.ndarray:
         >>> load_image(torch.ones(1, 4, 5)).shape
         (4, 5, 3)
     """
-    return _quantise(_to_rgb_any(image))
+    return to_uint8(_to_rgb_any(image))
 
 
 def image_to_tensor(image: ImageLike) -> torch.Tensor:

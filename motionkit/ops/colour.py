@@ -1,8 +1,9 @@
 """Colour conversions every motionkit path shares.
 
-:func:`to_uint8` is *the* quantiser: float ``[0, 1]`` to ``uint8`` by rounding half up and
-clipping, for torch tensors (any device) and numpy arrays alike, so a frame rendered by any
-backend and written by any writer gets the same bytes.
+:func:`to_uint8` is *the* quantiser (defined once in :mod:`motionkit.pixels`, which ``io``
+can import too): float ``[0, 1]`` to ``uint8`` by rounding half up and clipping, for torch
+tensors (any device) and numpy arrays alike, so a frame rendered by any backend and written
+by any writer gets the same bytes.
 
 The colour map carries a colour edit of one image over to others (video-to-video: the edit
 of frame 0 applied to source pixels frame 0 does not show): a least-squares fit, quadratic in
@@ -18,24 +19,14 @@ Example:
 
 from __future__ import annotations
 
-from typing import TypeVar
-
 import numpy as np
 import torch
 
 from motionkit.errors import ShapeMismatchError
+from motionkit.pixels import to_uint8
 
-Pixels = TypeVar("Pixels", torch.Tensor, np.ndarray)
-
-
-def to_uint8(image: Pixels) -> Pixels:
-    """Float values in [0, 1] (any shape) -> ``uint8`` 0..255: ``floor(x * 255 + 0.5)``, clipped.
-
-    A torch tensor stays a tensor on its device; a numpy array stays an array. NaN maps to 0.
-    """
-    if isinstance(image, torch.Tensor):
-        return torch.nan_to_num(image.float() * 255.0 + 0.5, nan=0.0).clamp_(0, 255).to(torch.uint8)
-    return np.clip(np.nan_to_num(np.asarray(image, np.float32) * 255.0 + 0.5, nan=0.0), 0, 255).astype(np.uint8)
+__all__ = ["to_uint8", "colour_features", "fit_colour_map", "apply_colour_map",
+           "colour_features_numpy", "fit_colour_map_numpy", "apply_colour_map_numpy"]
 
 
 def colour_features(image: torch.Tensor) -> torch.Tensor:

@@ -1,7 +1,7 @@
 """Video-to-video verbs: ``estimate_motion`` (the motion of a video) and ``translate``.
 
 Both are thin: the logic is the objects' (:meth:`Clip.estimate_motion`, :meth:`Clip.translate`,
-:mod:`motionkit.translation`), which find their components through the registry.
+:mod:`motionkit.clip.translation`), which find their components through the registry.
 
 Example:
     >>> import motionkit as mk
@@ -58,7 +58,7 @@ def translate(
     a *lazy* clip: frames are read, flowed, rendered and encoded one at a time when the clip
     is iterated or written, so memory does not grow with the video's length. Without
     ``motion_edit``, pixels that frame 0 does not show (or where the flow is untrusted) come
-    from the colour-mapped source frame (:mod:`motionkit.translation`).
+    from the colour-mapped source frame (:mod:`motionkit.clip.translation`).
 
     Args:
         video: the source video (:class:`Clip` or path).

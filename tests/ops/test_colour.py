@@ -32,7 +32,7 @@ def test_to_uint8_rounds_half_up_and_clips_on_any_device(device, dtype):
 
 
 def test_io_rounds_floats_like_the_quantiser():
-    # io may not import ops: its float -> uint8 step must stay the same rule (half up).
+    # io and ops share motionkit.pixels.to_uint8: an image read from floats gets the same bytes.
     levels = (np.arange(256 * 4, dtype=np.float32) / (255 * 4)).clip(0, 1)
     image = np.repeat(levels[None, :, None], 3, axis=2)
     assert np.array_equal(load_image(image), to_uint8(image))

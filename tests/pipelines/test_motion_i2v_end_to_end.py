@@ -5,15 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from helpers.motion_i2v_frames import clip_frames, round_trip
 
-from motionkit.clip import Clip
 from motionkit.errors import InvalidInputError, ShapeMismatchError
 from motionkit.mask import RegionMask
 from motionkit.motion import MotionField
 from motionkit.pipelines.motion_i2v import MotionI2VPredictor, MotionI2VRenderer
-from motionkit.pipelines.motion_i2v.conditioning import vae_decode, vae_encode
 
-FAST = dict(steps=2, seed=0, device="cpu")
+FAST = {"steps": 2, "seed": 0, "device": "cpu"}
 
 
 @pytest.fixture
@@ -53,9 +52,14 @@ def test_brush_zeroes_motion_outside(flow_generator, image):
     assert motion.flow[:, :, :, :32].abs().max() > 0
 
 
-def test_text_only_prediction(flow_generator, image):
-    motion = MotionI2VPredictor(pipeline=flow_generator, **FAST).predict(image, [], frames=3, prompt="waves")
-    assert motion.flow.shape == (3, 2, 64, 64)
+def test_text_only_prediction_follows_the_prompt(flow_generator, image):
+    predictor = MotionI2VPredictor(pipeline=flow_generator, **FAST)
+    waves = predictor.predict(image, [], frames=3, prompt="waves")
+    assert waves.flow.shape == (3, 2, 64, 64)
+    # the prompt reaches the model: the same prompt and seed give the same field, another prompt another one
+    assert torch.equal(waves.flow, predictor.predict(image, [], frames=3, prompt="waves").flow)
+    cat = predictor.predict(image, [], frames=3, prompt="a cat")
+    assert (cat.flow[1:] - waves.flow[1:]).abs().mean() > 0.1  # pixels; the fields are ~30 px
 
 
 def test_long_field_is_chained_from_windows(flow_generator, image):
@@ -79,25 +83,14 @@ def test_predictor_refuses_bad_input(flow_generator, image):
         predictor.predict(image, [], frames=1)
 
 
-def _round_trip(vae, image: torch.Tensor) -> torch.Tensor:
-    gen = torch.Generator().manual_seed(0)
-    with torch.no_grad():
-        z = vae_encode(vae, image[None] * 2 - 1, gen)
-        return (vae_decode(vae)(z)[0] / 2 + 0.5).clamp(0, 1)
-
-
-def _frames(clip: Clip) -> torch.Tensor:
-    return torch.from_numpy(np.stack([clip.frame(i) for i in range(len(clip))])).permute(0, 3, 1, 2).float() / 255
-
-
 def test_render_keeps_frame0_and_size(animator, image):
     motion = MotionField(torch.linspace(0, 3, 4).view(4, 1, 1, 1).expand(4, 2, 64, 64).clone())
     clip = MotionI2VRenderer(pipeline=animator, **FAST).render(image, motion, fps=10)
     assert len(clip) == 4 and clip.fps == 10
-    frames = _frames(clip)
+    frames = clip_frames(clip)
     assert frames.shape == (4, 3, 64, 64)
     # frame 0 is the reference through the VAE (same posterior draw: the renderer's first draw)
-    reference = _round_trip(animator.vae, image)
+    reference = round_trip(animator.vae, image)
     assert (frames[0] - reference).abs().max() <= 1 / 255  # uint8 rounding only
 
 
@@ -108,9 +101,9 @@ def test_render_brush_keeps_static_region(animator, image):
     shift[0] = 0
     motion = MotionField(shift)
     renderer = MotionI2VRenderer(pipeline=animator, **FAST)
-    free = _frames(renderer.render(image, motion))
-    held = _frames(renderer.render(image, motion, RegionMask(values)))
-    reference = _round_trip(animator.vae, image)
+    free = clip_frames(renderer.render(image, motion))
+    held = clip_frames(renderer.render(image, motion, RegionMask(values)))
+    reference = round_trip(animator.vae, image)
     # right half (static) stays near the reference's VAE round trip; without the brush it does not
     err_held = (held[1:, :, :, 40:] - reference[:, :, 40:]).abs().mean()
     err_free = (free[1:, :, :, 40:] - reference[:, :, 40:]).abs().mean()
@@ -122,8 +115,15 @@ def test_edited_and_estimated_fields_render(animator, flow_generator, image):
     camera = torch.ones(4, 2, 64, 64)
     camera[0] = 0
     edited = predicted * 0.5 + MotionField(camera)
-    clip = MotionI2VRenderer(pipeline=animator, prompt="a cat", **FAST).render(image, edited)
-    assert len(clip) == 4
+    renderer = MotionI2VRenderer(pipeline=animator, prompt="a cat", **FAST)
+    estimated, changed = clip_frames(renderer.render(image, predicted)), clip_frames(renderer.render(image, edited))
+    reference = round_trip(animator.vae, image)
+    for frames in (estimated, changed):
+        assert frames.shape == (4, 3, 64, 64)
+        assert (frames[0] - reference).abs().max() <= 1 / 255  # the image up to the VAE round trip
+        assert (frames[1:] - frames[:1]).abs().mean() > 1e-2  # later frames are rendered, not copies of frame 0
+    # the edit reaches the pixels: same seed and prompt, another field, other later frames
+    assert (changed[1:] - estimated[1:]).abs().mean() > 1e-3
 
 
 def test_video_to_video_from_given_field(animator, image):
@@ -131,8 +131,16 @@ def test_video_to_video_from_given_field(animator, image):
     pan = torch.zeros(4, 2, 64, 64)
     pan[:, 0] = torch.arange(4.0).view(4, 1, 1) * 2
     edited = image.flip(0)  # a colour edit of frame 0
-    clip = MotionI2VRenderer(pipeline=animator, **FAST).render(edited, MotionField(pan))
-    assert _frames(clip).shape == (4, 3, 64, 64)
+    renderer = MotionI2VRenderer(pipeline=animator, **FAST)
+    panned = clip_frames(renderer.render(edited, MotionField(pan)))
+    assert panned.shape == (4, 3, 64, 64)
+    # frame 0 is the edit up to the VAE round trip (uint8 rounding only), and far from the unedited source
+    assert (panned[0] - round_trip(animator.vae, edited)).abs().max() <= 1 / 255
+    assert (panned[0] - round_trip(animator.vae, image)).abs().mean() > 0.05
+    # the given field steers the later frames: a tilt instead of the pan gives other pixels, the same frame 0
+    tilted = clip_frames(renderer.render(edited, MotionField(pan.flip(1))))
+    assert torch.equal(tilted[0], panned[0])
+    assert (tilted[1:] - panned[1:]).abs().mean() > 1e-3
 
 
 def test_twelve_frames_through_four_frame_windows(animator, image):

@@ -13,11 +13,18 @@ import cv2
 import numpy as np
 import pytest
 import torch
+from diffusers import AutoencoderKL
+from helpers.images import to_tensor
+from helpers.motion_i2v_frames import clip_frames, round_trip
+from transformers import CLIPTextModel
 
 import motionkit as mk
-from helpers.images import to_tensor
 from motionkit.cli import main
-from motionkit.pipelines.motion_i2v.conditioning import vae_decode, vae_encode
+from motionkit.models.motion_i2v.controlnet import FlowControlNetModel
+from motionkit.models.motion_i2v.unet import (
+    AnimationUNet3DConditionModel,
+    FlowUNet3DConditionModel,
+)
 
 FAST = {"steps": 2, "seed": 0, "device": "cpu"}
 
@@ -47,17 +54,6 @@ def photo(cat_photo) -> np.ndarray:
 
 
 
-def _clip_frames(clip: mk.Clip) -> torch.Tensor:
-    return to_tensor(np.stack([clip.frame(i) for i in range(len(clip))]))
-
-
-def _round_trip(vae, image: torch.Tensor, seed: int = 0) -> torch.Tensor:
-    """``image (3, H, W)`` through the stage-2 VAE with the posterior draw a seeded render makes first."""
-    with torch.no_grad():
-        z = vae_encode(vae, image[None] * 2 - 1, torch.Generator().manual_seed(seed))
-        return (vae_decode(vae)(z)[0] / 2 + 0.5).clamp(0, 1)
-
-
 def _drag(frames: int = 4) -> mk.Trajectory:
     return mk.Trajectory.line((20, 30), (30, 30), frames=frames)
 
@@ -72,9 +68,9 @@ def test_animate_drag_only(weights, photo, animator):
     clip = mk.animate(photo, [_drag()], backend="motion-i2v", predictor_options={"weights": weights, **FAST},
                       prompt="a cat turns its head", fps=6)
     assert len(clip) == 4 and clip.size == (64, 64) and clip.fps == 6
-    frames = _clip_frames(clip)
+    frames = clip_frames(clip)
     # frame 0 is the photo up to the VAE round trip (the render's own posterior draw), uint8 rounding aside
-    reference = _round_trip(animator.vae, to_tensor(photo))
+    reference = round_trip(animator.vae, to_tensor(photo))
     assert (frames[0] - reference).abs().max() <= 1 / 255
     # the later frames are rendered, not copies of frame 0
     assert (frames[1:] - frames[:1]).abs().mean() > 1e-3
@@ -94,10 +90,10 @@ def test_pixels_outside_the_brush_stay_within_the_vae_round_trip(weights, photo,
     # checked with a brush that paints nothing: every pixel is outside it and must stay put.
     options = {"weights": weights, **FAST}
     still = mk.RegionMask(torch.zeros(64, 64))
-    held = _clip_frames(mk.animate(photo, [_drag()], brush=still, backend="motion-i2v", predictor_options=options))
-    free = _clip_frames(mk.animate(photo, [_drag()], backend="motion-i2v", predictor_options=options))
+    held = clip_frames(mk.animate(photo, [_drag()], brush=still, backend="motion-i2v", predictor_options=options))
+    free = clip_frames(mk.animate(photo, [_drag()], backend="motion-i2v", predictor_options=options))
     image = to_tensor(photo)
-    reference = _round_trip(animator.vae, image)
+    reference = round_trip(animator.vae, image)
     round_trip_error = (reference - image).abs().mean()
     assert ((held - image).abs().mean(dim=(1, 2, 3)) <= round_trip_error + 0.02).all()
     # held frames stay at frame 0 (the round trip); without the brush the frames move away from it
@@ -153,8 +149,8 @@ def test_translate_video_to_video(weights, pan_video, animator):
     out = mk.translate(pan_video, edited, renderer="motion-i2v",
                        renderer_options={"weights": weights, "window": 4, "overlap": 1, **FAST})
     assert len(out) == 12 and out.size == (64, 64) and out.fps == 12
-    reference = _round_trip(animator.vae, to_tensor(edited))
-    assert (_clip_frames(out)[0] - reference).abs().max() <= 1 / 255  # frame 0 is the edit, not the source
+    reference = round_trip(animator.vae, to_tensor(edited))
+    assert (clip_frames(out)[0] - reference).abs().max() <= 1 / 255  # frame 0 is the edit, not the source
 
 
 def test_clip_translate_with_the_learned_renderer(weights, pan_video):
@@ -221,11 +217,46 @@ def test_cli_without_weights_is_one_line_naming_the_folder(photo_file, tmp_path,
 
 
 
-def test_precision_offload_tiling_and_progress_through_animate(weights, photo, capsys):
+def test_precision_offload_tiling_and_progress_through_animate(weights, photo, capsys, monkeypatch):
+    ran = set()  # (network, method, its dtype when it ran); "image VAE" is stage 1's image VAE or stage 2's VAE
+
+    def spy(cls, method):
+        original = getattr(cls, method)
+
+        def spied(self, *args, **kwargs):
+            name = cls.__name__ if cls is not AutoencoderKL else ("flow VAE" if self.config.in_channels == 2 else "image VAE")
+            ran.add((name, method, self.dtype))
+            return original(self, *args, **kwargs)
+
+        monkeypatch.setattr(cls, method, spied)
+
+    for cls in (FlowUNet3DConditionModel, FlowControlNetModel, AnimationUNet3DConditionModel, CLIPTextModel):
+        spy(cls, "forward")
+    # the VAE's tiled paths (diffusers' AutoencoderKL._encode calls _tiled_encode, _decode calls tiled_decode)
+    spy(AutoencoderKL, "_tiled_encode")
+    spy(AutoencoderKL, "tiled_decode")
+    # a VAE's tile is its sample_size (64 here), so a 64 x 64 photo is never split: once tiling is
+    # on, tiles of 32 px (4 latent px) instead
+    enable_tiling = AutoencoderKL.enable_tiling
+
+    def enable_small_tiles(self):
+        enable_tiling(self)
+        self.tile_sample_min_size, self.tile_latent_min_size = 32, 4
+
+    monkeypatch.setattr(AutoencoderKL, "enable_tiling", enable_small_tiles)
+
     options = {"weights": weights, **FAST, "dtype": "bfloat16", "cpu_offload": True, "vae_tiling": True, "progress": True}
     clip = mk.animate(photo, [_drag()], backend="motion-i2v", predictor_options=options)
     assert len(clip) == 4 and clip.size == (64, 64)
     assert "denoising" in capsys.readouterr().err  # a progress bar per denoising loop
+    bf16, f32 = torch.bfloat16, torch.float32
+    # the UNets, the ControlNet and the text model ran in the requested dtype; the VAEs in float32, tiled both ways
+    assert ran == {
+        ("FlowUNet3DConditionModel", "forward", bf16), ("FlowControlNetModel", "forward", bf16),
+        ("AnimationUNet3DConditionModel", "forward", bf16), ("CLIPTextModel", "forward", bf16),
+        ("flow VAE", "_tiled_encode", f32), ("flow VAE", "tiled_decode", f32),
+        ("image VAE", "_tiled_encode", f32), ("image VAE", "tiled_decode", f32),
+    }
 
 
 def test_animate_longer_than_a_window(weights, photo):

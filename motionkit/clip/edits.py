@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from motionkit.clip_checks import check_count, check_fps
+from motionkit.clip.checks import check_count, check_fps
 from motionkit.errors import InvalidInputError, ShapeMismatchError
 from motionkit.io.image import check_size
 

@@ -5,8 +5,8 @@ source* — a zero-argument callable returning a fresh iterator of ``uint8 (H, W
 whose count, size and fps are known up front — so a long video read from disk is streamed,
 never materialised unless the caller asks (:meth:`Clip.to_numpy`, :meth:`Clip.to_tensor`,
 :meth:`Clip.materialize`). Edits (``with_fps``, ``resized``, ``cropped``, slicing, stacking;
-:mod:`motionkit.clip_edits`) return new clips and stay lazy when their input is; writing is
-in :mod:`motionkit.clip_output`. The verbs that need a backend (``estimate_motion``,
+:mod:`motionkit.clip.edits`) return new clips and stay lazy when their input is; writing is
+in :mod:`motionkit.clip.output`. The verbs that need a backend (``estimate_motion``,
 ``translate``) find it through :mod:`motionkit.registry`, so this module imports no backend,
 no verb and (but for type hints) no :class:`~motionkit.MotionField`.
 
@@ -30,13 +30,15 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import torch
 
-from motionkit import registry, translation
-from motionkit.clip_checks import check_count, check_fps, coerce_frame
-from motionkit.clip_edits import ClipEdits
-from motionkit.clip_output import ClipOutput
+from motionkit import registry
+from motionkit.clip import translation
+from motionkit.clip.checks import check_count, check_fps, coerce_frame
+from motionkit.clip.edits import ClipEdits
+from motionkit.clip.output import ClipOutput
 from motionkit.errors import InvalidInputError
 from motionkit.io import video as _video
 from motionkit.io.image import ImageLike, check_size, load_image
+from motionkit.pixels import to_uint8
 
 if TYPE_CHECKING:
     from motionkit.motion import MotionField
@@ -202,7 +204,7 @@ class Clip(ClipEdits, ClipOutput):
         if np.issubdtype(array.dtype, np.floating) and array.ndim == 4 and array.shape[3] == 3:
             from motionkit.io.image import _as_float01
 
-            return cls._of_array(np.rint(_as_float01(array) * 255.0).astype(np.uint8), fps)
+            return cls._of_array(to_uint8(_as_float01(array)), fps)
         frames = np.empty((array.shape[0], array.shape[1], array.shape[2], 3), np.uint8)
         for index, frame in enumerate(array):
             frames[index] = load_image(frame)

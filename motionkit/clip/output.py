@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from motionkit.clip_checks import check_fps
+from motionkit.clip.checks import check_fps
 from motionkit.errors import InvalidInputError
 from motionkit.io import video as _video
 from motionkit.io.image import IMAGE_SUFFIXES, save_image

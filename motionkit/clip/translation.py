@@ -19,7 +19,7 @@ longer line up with the output, so the step is skipped.
 Only frame 0 (source and edited), the current frames and what the estimator and renderer
 hold are in memory, so memory does not grow with the video's length.
 
-This module sits on the objects floor beside :mod:`motionkit.clip` and below it: it builds
+This module sits inside :mod:`motionkit.clip`, below the class that uses it: it builds
 clips and fields through the classes of the objects it is given, so it imports neither.
 """
 

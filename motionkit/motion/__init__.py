@@ -15,8 +15,8 @@ for the memory explicitly, or stream with :meth:`MotionField.iter_frames`).
 
 Fields are immutable values: every edit returns a new field. The numerics live in
 :mod:`motionkit.ops.field`, :mod:`motionkit.ops.camera` and :mod:`motionkit.ops.flowviz`;
-the algebra is in :mod:`motionkit.motion_algebra`, the constructors in
-:mod:`motionkit.motion_constructors`, files and pictures in :mod:`motionkit.motion_io`.
+the algebra is in :mod:`motionkit.motion.algebra`, the constructors in
+:mod:`motionkit.motion.constructors`, files and pictures in :mod:`motionkit.motion.files`.
 
 Example:
     >>> from motionkit import MotionField
@@ -45,9 +45,9 @@ from motionkit.errors import (
     TooLargeError,
 )
 from motionkit.io.image import parse_size
-from motionkit.motion_algebra import FieldAlgebra
-from motionkit.motion_constructors import FieldConstructors, as_float_tensor
-from motionkit.motion_io import FieldFilesAndPictures
+from motionkit.motion.algebra import FieldAlgebra
+from motionkit.motion.constructors import FieldConstructors, as_float_tensor
+from motionkit.motion.files import FieldFilesAndPictures
 
 #: Largest |frame 0| (pixels) accepted as "zero"; anything larger is a wrong reference frame.
 FRAME0_TOLERANCE = 1e-3
