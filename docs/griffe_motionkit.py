@@ -67,7 +67,18 @@ def _resolve(obj: griffe.Object, name: str) -> str:
         path = obj.resolve(first)
     except griffe.NameResolutionError:
         return name
-    return f"{path}.{rest}" if rest else path
+    return _defined_at(obj, f"{path}.{rest}") if rest else path
+
+
+def _defined_at(obj: griffe.Object, path: str) -> str:
+    """Where the reference shows ``Class.member``: a mixin's member is shown on the mixin's block."""
+    owner, _, member = path.rpartition(".")
+    try:
+        cls = obj.modules_collection[owner]
+        found = (cls.final_target if cls.is_alias else cls).all_members[member]
+        return found.target_path if found.is_alias else found.path
+    except Exception:  # anything unresolvable stays as written: an optional link, plain code if absent
+        return path
 
 
 def _roles(obj: griffe.Object, text: str) -> str:
