@@ -41,14 +41,16 @@ from motionkit.errors import InvalidInputError, PluginLoadError, UnknownComponen
 
 Kind = Literal["predictor", "renderer", "flow_estimator"]
 KINDS: tuple[Kind, ...] = ("predictor", "renderer", "flow_estimator")
+"""The component kinds, each a table of names."""
 ENTRY_POINT_GROUP = "motionkit.plugins"
-#: The kind under which backend pairs are registered (data, not factories).
+"""The entry-point group third-party packages add components through."""
 BACKEND = "backend"
+"""The kind under which backend pairs are registered (data, not factories)."""
 
-#: What the learned predictor hands the learned renderer: weights, devices, precision and
-#: sampling settings, and the prompt that ``animate`` was given.
 LEARNED_SHARED_OPTIONS = ("weights", "device", "dtype", "seed", "steps", "guidance", "negative_prompt", "eta",
                           "cpu_offload", "vae_tiling", "resolution", "max_area", "progress", "prompt")
+"""What the learned predictor hands the learned renderer: weights, devices, precision and
+sampling settings, and the prompt that ``animate`` was given."""
 
 
 @dataclass(frozen=True)
@@ -109,7 +111,14 @@ _origin: dict[tuple[str, str], str] = {
 
 @dataclass(frozen=True)
 class PluginStatus:
-    """What happened when one entry point of ``motionkit.plugins`` was loaded."""
+    """What happened when one entry point of ``motionkit.plugins`` was loaded.
+
+    Attributes:
+        name: the entry point's name (the origin :func:`available` reports for its components).
+        value: what it points to, ``"package.module:attribute"``.
+        loaded: whether it imported (and its registration call ran) without error.
+        error: the exception's one-line summary when it did not, else None.
+    """
 
     name: str
     value: str

@@ -63,7 +63,8 @@ def translate(
     Args:
         video: the source video (:class:`Clip` or path).
         edited_first_frame: the edited frame 0, same size as the video.
-        estimator: flow estimator name; renderer: renderer name.
+        estimator: registered flow estimator name (``"dis"``, ``"farneback"``, plugins).
+        renderer: registered renderer name (``"warp"``, ``"motion-i2v"``, plugins).
         motion_edit: ``MotionField -> MotionField`` applied before rendering.
         estimator_options, renderer_options: constructor keyword arguments.
 
