@@ -59,6 +59,7 @@ class MotionPredictor(_Component):
     """image + sparse trajectories + motion-brush mask (+ prompt) -> dense :class:`MotionField`."""
 
     kind = "predictor"
+    """The registry kind: components of this kind are found with ``MotionPredictor.get(name)``."""
 
     def predict(
         self,
@@ -88,6 +89,7 @@ class Renderer(_Component):
     """
 
     kind = "renderer"
+    """The registry kind: components of this kind are found with ``Renderer.get(name)``."""
 
     def render(self, image: torch.Tensor, motion: MotionField, mask: RegionMask | None = None, *, fps: float = 8.0) -> Clip:
         """Render ``image`` (``(3, H, W)`` in [0, 1]) along ``motion``; frame 0 is ``image``.
@@ -213,7 +215,9 @@ class WindowRenderer(Renderer):
     """
 
     window: int = 16
+    """Frames per window, frame 0 included (at least 3)."""
     overlap: int = 4
+    """Later frames that neighbouring windows share and cross-fade (less than ``window - 1``)."""
 
     def render_window(self, image: torch.Tensor, flows: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
         """Render ``image (3, H, W)`` along ``flows (W, 2, H, W)`` (``flows[0]`` is frame 0, zero) -> ``(W, 3, H, W)`` in [0, 1]."""
@@ -271,6 +275,7 @@ class FlowEstimator(_Component):
     """
 
     kind = "flow_estimator"
+    """The registry kind: components of this kind are found with ``FlowEstimator.get(name)``."""
 
     def estimate(self, clip: Clip) -> MotionField:
         """Frame-0-relative motion of ``clip`` in pixels, ``(T, 2, H, W)``, frame 0 zero; lazy over :meth:`iter_flows`."""

@@ -90,7 +90,11 @@ class TrainConfig(BaseModel):
         pretrained: converted Motion-I2V (or SD-1.5-layout) folder to start from; None builds
             fresh networks from ``model`` (tests).
         steps: total optimisation steps (a resumed run continues up to this number).
-        batch_size, gradient_accumulation_steps, learning_rate, adam_weight_decay, max_grad_norm.
+        batch_size: clips per step on each device.
+        gradient_accumulation_steps: steps whose gradients add up before one optimiser update.
+        learning_rate: AdamW learning rate.
+        adam_weight_decay: AdamW weight decay.
+        max_grad_norm: gradients are clipped to this global norm.
         mixed_precision: ``"no"``, ``"fp16"`` or ``"bf16"`` (HuggingFace accelerate).
         checkpointing_steps: save a resumable checkpoint every that many steps (and at the end).
         resume: continue from the latest checkpoint in ``output_dir`` if there is one.
@@ -98,7 +102,9 @@ class TrainConfig(BaseModel):
         null_text_ratio: probability of an empty caption (classifier-free guidance training).
         sparse_ratio_max: the ControlNet's block mask keeps ``U(0, max)`` of the 8x8 blocks.
         kl_weight: weight of the flow VAE's KL term.
-        seed, log_every, num_workers.
+        seed: seeds the networks' initialisation, the data order and the noise.
+        log_every: write a ``loss.jsonl`` line every that many steps.
+        num_workers: data-loader worker processes (0 reads in the training process).
 
     Example:
         >>> TrainConfig(task="stage2", output_dir="out", data={"folder": "videos"}).steps

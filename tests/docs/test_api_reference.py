@@ -70,11 +70,7 @@ def test_every_public_name_is_in_the_reference():
 
 # Gaps in files this test does not own, each with the fix that closes it. Strict: once fixed,
 # the case passes, the xfail fails, and the entry must go.
-KNOWN_GAPS = {
-    **{name: "motionkit/components.py: the class attribute `kind` needs a docstring (stream helper)"
-       for name in ("MotionPredictor", "Renderer", "FlowEstimator")},
-    "WindowRenderer": "motionkit/components.py: `window` and `overlap` need attribute docstrings (stream helper)",
-}
+KNOWN_GAPS: dict[str, str] = {}
 
 
 def _objects() -> list[type]:
