@@ -9,6 +9,7 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
+from motionkit import components
 from motionkit.errors import InvalidInputError, OutOfBoundsError, WeightsNotFoundError
 from motionkit.pipelines.motion_i2v.loops import denoise_flow, denoise_video
 from motionkit.pipelines.motion_i2v.rasterize import (
@@ -168,7 +169,8 @@ def test_windows_cover_every_frame_and_blend_consistent_predictions_exactly():
     windows = plan_windows(12, window=4, overlap=1)
     assert all(w[0] == 0 and len(w) == 4 for w in windows)
     assert sorted({f for w in windows for f in w}) == list(range(12))
-    assert plan_windows(5, window=16) == [list(range(5))]
+    assert plan_windows(5, window=16, overlap=4) == [list(range(5))]
+    assert plan_windows is components.plan_windows  # one planner: the blend and the streaming path cut alike
     x = torch.randn(2, 4, 12, 3, 3)
     eps = windowed_eps(lambda idx: (lambda xs, t: xs * 2.0), 12, window=4, overlap=1)
     assert torch.allclose(eps(x, 10), x * 2.0, atol=1e-6)

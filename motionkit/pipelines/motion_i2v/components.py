@@ -24,14 +24,14 @@ import numpy as np
 import torch
 
 from motionkit.clip import Clip
-from motionkit.components import MotionPredictor, Renderer
+from motionkit.components import MotionPredictor, WindowRenderer
 from motionkit.errors import InvalidInputError, NonFiniteError, ShapeMismatchError
 from motionkit.limits import check_frames
 from motionkit.motion import MotionField
 from motionkit.ops.colour import to_uint8
 from motionkit.ops.field import resize
 from motionkit.pipelines.motion_i2v.conditioning import check_image, resize_image, working_size
-from motionkit.pipelines.motion_i2v.flowgen import tracks_to_points
+from motionkit.pipelines.motion_i2v.flowgen import Sampling, tracks_to_points
 from motionkit.pipelines.motion_i2v.options import MotionI2VOptions, Role
 from motionkit.pipelines.motion_i2v.rasterize import static_from_region
 from motionkit.pipelines.motion_i2v.weights import STAGE1_PARTS, STAGE2_PARTS, check_parts, load_animator, load_flow_generator, weights_folder
@@ -166,10 +166,28 @@ class MotionI2VPredictor(_Learned, MotionPredictor):
         return MotionField(flow)
 
 
-class MotionI2VRenderer(_Learned, Renderer):
+class MotionI2VRenderer(_Learned, WindowRenderer):
     """Stage 2 of Motion-I2V: image + any :class:`~motionkit.MotionField` -> :class:`~motionkit.Clip`.
 
-    The field may come from the predictor, from edits, or from a video (video-to-video).
+    The field may come from the predictor, from edits, or from a video (video-to-video). The
+    networks see ``window`` frames at a time (frame 0 included), so a longer field is rendered
+    in windows that each hold frame 0 and a run of later frames, neighbours sharing ``overlap``
+    frames (:func:`~motionkit.components.plan_windows`). How they are joined depends on the field:
+
+    - **in memory**: one denoising run over the whole field, the windows' noise predictions
+      blended at every step (MultiDiffusion, :func:`~.windows.windowed_eps`); the best joins,
+      but the whole video's latents are held at once.
+    - **lazy** (e.g. ``clip.estimate_motion()`` of a long video): :class:`~motionkit.WindowRenderer`'s
+      streaming ``render``; each window is rendered on its own by :meth:`render_window` and the
+      frames neighbours share are cross-faded. Only a window of the field and of the video is
+      in memory, and the returned clip is lazy: reading it (again) renders it (again).
+
+    Randomness: every ``render`` call, and every pass over a lazy result, starts from ``seed``.
+    The windows of one streamed pass draw from that one generator in turn, so they get
+    different noise (the same noise in each window would repeat the same grain every
+    ``window - 1 - overlap`` frames), a pass read twice gives the same frames, and a field that
+    fits in one window renders exactly as in memory. :meth:`render_window` on its own starts
+    from ``seed`` each call.
 
     Args:
         weights, pipeline, options: as :class:`MotionI2VPredictor`; ``pipeline`` is a ready
@@ -177,14 +195,17 @@ class MotionI2VRenderer(_Learned, Renderer):
         **keywords: the renderer's options, each documented on ``MotionI2VOptions``
             (``MotionI2VOptions.names("renderer")``): ``prompt`` (text describing the video),
             ``window`` and ``overlap`` (frames per temporal window, frame 0 included, and frames
-            shared by neighbouring windows; longer fields are rendered in blended windows),
-            ``callback`` (previews: a rough RGB of the predicted clean video ``(T, 3, H/8, W/8)``)
-            and the sampling, precision and placement options of the predictor.
+            shared by neighbouring windows), ``callback`` (previews: a rough RGB of the predicted
+            clean video ``(T, 3, H/8, W/8)``, or of the window when streaming) and the sampling,
+            precision and placement options of the predictor.
 
     Example:
         >>> renderer = MotionI2VRenderer("weights/motion-i2v", prompt="a dog runs", seed=0)  # doctest: +SKIP
         >>> len(renderer.render(image, motion, fps=8))  # doctest: +SKIP
         16
+        >>> long = renderer.render(image, video.estimate_motion())  # doctest: +SKIP
+        >>> long.is_lazy  # doctest: +SKIP
+        True
     """
 
     role = "renderer"
@@ -196,27 +217,55 @@ class MotionI2VRenderer(_Learned, Renderer):
                  options: MotionI2VOptions | None = None, **keywords: Any) -> None:
         super().__init__(weights, pipeline=pipeline, options=options, **keywords)
 
+    @property
+    def window(self) -> int:  # type: ignore[override]
+        """Frames per window, frame 0 included (the ``window`` option, 16)."""
+        return self.options.window
+
+    @property
+    def overlap(self) -> int:  # type: ignore[override]
+        """Later frames neighbouring windows share (the ``overlap`` option, 4)."""
+        return self.options.overlap
+
     def render(self, image: torch.Tensor, motion: Any, mask: Any = None, *, fps: float = 8.0, prompt: str | None = None) -> Any:
         """Render ``image`` (``(3, H, W)`` in [0, 1]) along ``motion``; frame 0 is the image (up to the VAE).
 
         Args:
             image: the reference frame.
-            motion: ``MotionField`` (or ``(T, 2, H, W)`` pixels) at the image's size.
+            motion: ``MotionField`` (or ``(T, 2, H, W)`` pixels) at the image's size. A lazy
+                field is streamed window by window (see the class docstring).
             mask: where given, pixels with mask <= 0.5 keep the reference (RePaint in latent space).
             fps: frame rate of the returned clip.
             prompt: overrides the constructor's prompt for this call.
 
         Returns:
-            ``Clip`` of ``T`` frames at the image's size.
+            ``Clip`` of ``T`` frames at the image's size; lazy when ``motion`` is.
         """
+        prompt = self.options.prompt if prompt is None else prompt
+        if isinstance(motion, MotionField) and motion.is_lazy:
+            return self._streamed(image, motion, mask, fps, prompt)
         image = check_image(torch.as_tensor(image))
         flow = getattr(motion, "flow", motion)
         if not isinstance(flow, torch.Tensor) or flow.dim() != 4 or flow.shape[1] != 2:
             raise ShapeMismatchError("motion must be a MotionField or a (T, 2, H, W) tensor in pixels")
-        video = self._frames(image, flow, mask, self.options.prompt if prompt is None else prompt)
+        video = self._frames(image, flow, mask, prompt, self.options.sampling())
         return Clip.from_array(to_uint8(video.permute(0, 2, 3, 1)).numpy(), fps=fps)
 
-    def _frames(self, image: torch.Tensor, flow: torch.Tensor, mask: Any, prompt: str) -> torch.Tensor:
+    def render_window(self, image: torch.Tensor, flows: torch.Tensor, mask: Any = None) -> torch.Tensor:
+        """Render one window: ``image (3, H, W)`` along ``flows (W, 2, H, W)`` pixels, ``flows[0]`` frame 0.
+
+        Returns ``(W, 3, H, W)`` float32 in [0, 1]; one denoising run, seeded afresh from ``seed``.
+        """
+        return self._frames(check_image(torch.as_tensor(image)), flows, mask, self.options.prompt, self.options.sampling())
+
+    def _streamed(self, image: Any, motion: MotionField, mask: Any, fps: float, prompt: str) -> Clip:
+        """A lazy clip over the base class's window-by-window stream, one generator per pass."""
+        _OnePass(self, prompt).render(image, motion, mask, fps=fps)  # checks the inputs now; renders nothing
+        return Clip.from_frames(
+            lambda: _OnePass(self, prompt).render(image, motion, mask, fps=fps).iter_frames(), motion.frames, motion.size, fps
+        )
+
+    def _frames(self, image: torch.Tensor, flow: torch.Tensor, mask: Any, prompt: str, sampling: Sampling) -> torch.Tensor:
         """Stage 2 on ``image (3, H, W)`` and ``flow (T, 2, H, W)`` pixels -> ``(T, 3, H, W)`` float32 in [0, 1].
 
         Runs at the working resolution and resizes back; fields longer than ``window`` are
@@ -234,8 +283,20 @@ class MotionI2VRenderer(_Learned, Renderer):
         flow = resize(flow.float(), (wh, ww)) if (wh, ww) != (h, w) else flow.float()
         static = static_from_region(values, (wh, ww)) if values is not None else None
         with torch.no_grad():
-            video = self.pipeline(resize_image(image, (wh, ww)), flow, static, prompt, self.options.sampling())
+            video = self.pipeline(resize_image(image, (wh, ww)), flow, static, prompt, sampling)
         return resize_image(video, (h, w)) if (wh, ww) != (h, w) else video
+
+
+class _OnePass(WindowRenderer):
+    """One streamed pass of a :class:`MotionI2VRenderer`: its windows share one prompt and one generator."""
+
+    def __init__(self, renderer: MotionI2VRenderer, prompt: str) -> None:
+        self.renderer, self.prompt = renderer, prompt
+        self.window, self.overlap = renderer.window, renderer.overlap
+        self.sampling = renderer.options.sampling()
+
+    def render_window(self, image: torch.Tensor, flows: torch.Tensor, mask: Any = None) -> torch.Tensor:
+        return self.renderer._frames(check_image(image), flows, mask, self.prompt, self.sampling)
 
 
 def _points(track: Any) -> np.ndarray:

@@ -5,6 +5,8 @@ from frame 0 to each frame. A long video is therefore denoised as overlapping *w
 that each hold frame 0 followed by a run of later frames; at every step the windows' noise
 predictions are averaged with weights that ramp across each overlap, and one DDIM step is
 taken on the whole video (a MultiDiffusion-style blend), so neighbouring windows agree.
+The windows are :func:`motionkit.components.plan_windows`' (the renderer protocol's, so the
+streaming :class:`~motionkit.WindowRenderer` path cuts a field the same way).
 
 Stage 1 cannot do the same (its flows are relative to the reference image and its strides
 are tied to the window), so long flows are *chained*: see :func:`chain_segments`.
@@ -16,39 +18,12 @@ from collections.abc import Callable, Sequence
 
 import torch
 
+from motionkit.components import plan_windows
 from motionkit.errors import InvalidInputError
 from motionkit.pipelines.motion_i2v.loops import EpsFn
 
 #: Frames the official networks were trained with (frame 0 included).
 MODEL_FRAMES = 16
-
-
-def plan_windows(frames: int, window: int = MODEL_FRAMES, overlap: int = 4) -> list[list[int]]:
-    """Frame indices of each stage-2 window: ``[0, s, s+1, ..., s+window-2]``.
-
-    Args:
-        frames: total frames, frame 0 included.
-        window: frames per window, frame 0 included (>= 3).
-        overlap: how many later frames consecutive windows share (< window - 1).
-
-    Returns:
-        One list per window; a video that fits in one window gives ``[[0, 1, ..., frames-1]]``.
-
-    Example:
-        >>> plan_windows(8, window=4, overlap=1)
-        [[0, 1, 2, 3], [0, 3, 4, 5], [0, 5, 6, 7]]
-    """
-    if window < 3:
-        raise InvalidInputError(f"a window needs at least 3 frames (frame 0 and two more), got {window}")
-    body = window - 1
-    if not 0 <= overlap < body:
-        raise InvalidInputError(f"overlap must be in [0, {body - 1}] for windows of {window} frames, got {overlap}")
-    if frames <= window:
-        return [list(range(frames))]
-    starts = list(range(1, frames - body + 1, body - overlap))
-    if starts[-1] + body < frames:
-        starts.append(frames - body)
-    return [[0, *range(s, s + body)] for s in starts]
 
 
 def window_weights(windows: Sequence[Sequence[int]], overlap: int) -> list[torch.Tensor]:

@@ -137,8 +137,15 @@ def _resize(frames: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
     return F.interpolate(frames, size=size, mode="bilinear", align_corners=False, antialias=True).clamp_(0.0, 1.0)
 
 
-class AnimateDiffRefineRenderer(mk.Renderer):
+class AnimateDiffRefineRenderer(mk.WindowRenderer):
     """Warp-render the motion, then refine the frames with an AnimateDiff video-to-video pass.
+
+    A :class:`~motionkit.WindowRenderer`. An in-memory field is previewed and refined as one
+    clip (longer than ``window``: FreeNoise windows inside one diffusers call). A lazy field
+    (e.g. a long video's ``estimate_motion()``) is streamed: :meth:`render_window` previews and
+    refines ``window`` frames at a time (frame 0 and a run of later frames), neighbouring windows
+    share ``overlap`` frames that are cross-faded, and the clip returned is lazy. Every window
+    is refined from ``seed``, as a whole clip is.
 
     Args:
         model: local diffusers folder (see :func:`load_pipeline`); default
@@ -154,9 +161,10 @@ class AnimateDiffRefineRenderer(mk.Renderer):
             of 8) and resized back; ``None`` keeps the clip's size. SD-1.5 works best at 512.
         seed: noise seed; the same seed and inputs give the same frames.
         keep_first_frame: frame 0 of the output is the input image exactly (the renderer contract).
-        window: frames the motion modules see at once (default 16, what AnimateDiff adapters are
-            trained on, or the adapter's length if shorter); longer clips are refined in
-            overlapping FreeNoise windows.
+        window: frames the motion modules see at once, at least 3 (default 16, what AnimateDiff
+            adapters are trained on, or the adapter's length if shorter); longer in-memory clips
+            are refined in overlapping FreeNoise windows, lazy fields streamed in windows of this size.
+        overlap: later frames neighbouring streamed windows share and cross-fade (default ``window // 4``).
         preview: registered renderer that makes the preview (default ``"warp"``), with ``preview_options``.
         device, dtype: default CUDA/float16 when available, else CPU/float32 (a given
             ``pipeline`` keeps its own dtype unless ``dtype`` is passed).
@@ -185,6 +193,7 @@ class AnimateDiffRefineRenderer(mk.Renderer):
         seed: int = 0,
         keep_first_frame: bool = True,
         window: int | None = None,
+        overlap: int | None = None,
         preview: str = "warp",
         preview_options: dict[str, Any] | None = None,
         device: str | torch.device | None = None,
@@ -216,11 +225,16 @@ class AnimateDiffRefineRenderer(mk.Renderer):
         self.dtype = pipeline.dtype
         self.pipeline.set_progress_bar_config(disable=not progress)
         window = min(16, self.max_frames) if window is None else window
-        if int(window) != window or not 2 <= window <= self.max_frames:
+        if int(window) != window or not 3 <= window <= self.max_frames:
             raise InvalidInputError(
-                f"window must be an integer in [2, {self.max_frames}] (this motion adapter's length), got {window!r}"
+                f"window must be an integer in [3, {self.max_frames}] (frame 0 and two more, up to this motion adapter's length), "
+                f"got {window!r}"
             )
         self.window = int(window)
+        overlap = self.window // 4 if overlap is None else overlap
+        if int(overlap) != overlap or not 0 <= overlap < self.window - 1:
+            raise InvalidInputError(f"overlap must be an integer in [0, {self.window - 2}] for windows of {self.window} frames, got {overlap!r}")
+        self.overlap = int(overlap)
 
     def __repr__(self) -> str:
         return (
@@ -272,14 +286,30 @@ class AnimateDiffRefineRenderer(mk.Renderer):
         """Render ``image`` (``(3, H, W)`` in [0, 1]) along ``motion`` (``(T, 2, H, W)`` px) and refine it.
 
         Where ``mask`` (``(H, W)`` in [0, 1], 1 = may move) is 0, every frame keeps ``image``'s
-        pixels, as with ``warp``. Returns a :class:`~motionkit.Clip` of T frames at ``fps``.
+        pixels, as with ``warp``. Returns a :class:`~motionkit.Clip` of T frames at ``fps``:
+        refined as one clip when ``motion`` is in memory, streamed window by window (a lazy
+        clip) when it is lazy.
         """
+        if motion.is_lazy:
+            return super().render(image, motion, mask, fps=fps)
         preview = self.preview.render(image, motion, mask, fps=fps)
-        frames = self.refine(preview.to_tensor())
+        frames = self._finish(image, self.refine(preview.to_tensor()), mask)
+        return mk.Clip.from_array(frames, fps=fps)
+
+    def render_window(self, image: torch.Tensor, flows: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+        """Preview ``image (3, H, W)`` along ``flows (W, 2, H, W)`` (``flows[0]`` frame 0) and refine it -> ``(W, 3, H, W)`` in [0, 1]."""
+        motion = mk.MotionField(flows)
+        brush = None if mask is None else mk.RegionMask(mask)
+        preview = self.preview.render(image, motion, brush)
+        return self._finish(image, self.refine(preview.to_tensor()), mask)
+
+    def _finish(self, image: torch.Tensor, frames: torch.Tensor, mask: Any) -> torch.Tensor:
+        """Refined ``frames`` with ``image`` kept where the brush is 0 and, if asked, as frame 0."""
         still = torch.as_tensor(image, dtype=torch.float32).cpu()
         if mask is not None:
-            weight = torch.as_tensor(getattr(mask, "values", mask), dtype=torch.float32).cpu()
+            values = mask.values if isinstance(mask, mk.RegionMask) else mask  # a tensor's .values is another thing
+            weight = torch.as_tensor(values, dtype=torch.float32).cpu()
             frames = torch.lerp(still.expand_as(frames), frames, weight)
         if self.keep_first_frame:
             frames[0] = still
-        return mk.Clip.from_array(frames, fps=fps)
+        return frames

@@ -95,6 +95,10 @@ def test_clips_longer_than_the_window_are_refined_in_sliding_windows(pipeline, p
 def test_bad_options_are_refused(pipeline):
     with pytest.raises(InvalidInputError, match="window"):
         renderer(pipeline, window=9)                       # the tiny adapter knows 8 positions
+    with pytest.raises(InvalidInputError, match="window"):
+        renderer(pipeline, window=2)                       # frame 0 and two more
+    with pytest.raises(InvalidInputError, match="overlap"):
+        renderer(pipeline, window=4, overlap=3)
     with pytest.raises(InvalidInputError, match="strength"):
         renderer(pipeline, strength=0.0)
     with pytest.raises(InvalidInputError, match="one denoising step"):
@@ -187,3 +191,38 @@ def test_a_given_pipeline_keeps_its_precision_unless_told(pipeline, photo):
         assert len(half.render(photo, pan(4, (32, 32)))) == 4
     finally:
         pipeline.to("cpu", torch.float32)  # the session's shared pipeline goes back as it was
+
+
+def test_a_lazy_field_streams_window_by_window(pipeline, photo):
+    flow = pan(6, (32, 32)).flow
+    reads: list[int] = []
+
+    def source():
+        for t, frame in enumerate(flow):
+            reads.append(t)
+            yield frame
+
+    spy = Spy(pipeline)
+    refiner = renderer(spy, window=4, overlap=1)
+    assert isinstance(refiner, mk.WindowRenderer) and renderer(pipeline, window=8).overlap == 2  # window // 4
+    clip = refiner.render(photo, mk.MotionField.from_frames(source, 6, (32, 32)), fps=6)
+    assert clip.is_lazy and len(clip) == 6 and clip.fps == 6 and reads == []
+    frames = clip.to_numpy()
+    # Windows [0, 1, 2, 3] and [0, 3, 4, 5]: the field read once, each window one plain refine of 4 frames.
+    assert reads == list(range(6))
+    assert [call["video"].shape[1] for call in spy.calls] == [4, 4] and not any(call["free_noise"] for call in spy.calls)
+    np.testing.assert_array_equal(frames[0], mk.Clip.from_array(photo[None]).frame(0))
+    first, second = refiner.render_window(photo, flow[[0, 1, 2, 3]]), refiner.render_window(photo, flow[[0, 3, 4, 5]])
+    expected = torch.cat([first[:3], (first[3] * 0.5 + second[1] * 0.5)[None], second[2:]])
+    np.testing.assert_array_equal(frames, mk.Clip.from_array(expected).to_numpy())  # frame 3 is cross-faded
+    assert not np.array_equal(frames[3], mk.Clip.from_array(first[3:4]).frame(0))
+
+
+def test_streamed_windows_keep_the_brush(pipeline, photo):
+    mask = np.zeros((32, 32), np.float32)
+    mask[:, 16:] = 1.0
+    lazy = mk.MotionField.from_frames(lambda: iter(pan(6, (32, 32)).flow), 6, (32, 32))
+    clip = renderer(pipeline, window=4, overlap=1).render(photo, lazy, mk.RegionMask(mask))
+    still = mk.Clip.from_array(photo[None]).frame(0)
+    for t in range(6):
+        np.testing.assert_array_equal(clip.frame(t)[:, :16], still[:, :16])
