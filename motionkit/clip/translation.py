@@ -164,7 +164,9 @@ def source_guided(
     colour_map = fit_colour_map_numpy(original, edited0.astype(np.float32) / 255.0)
     for out, frame, flow in zip(rendered, source_frames, flows):
         current = frame.astype(np.float32) / 255.0
-        moved_source, unseen = warp_frame_numpy(original, flow.detach().cpu().numpy())
+        # Only the trusted pixels of the moved source are compared; holes count as unseen
+        # whatever colour they get, so the cheaper rubber-sheet fill does.
+        moved_source, unseen = warp_frame_numpy(original, flow.detach().cpu().numpy(), fill="stretch")
         difference = cv2.GaussianBlur(np.abs(moved_source - current).mean(axis=2), (0, 0), 1.5)
         distrust = (unseen | (difference > tolerance)).astype(np.float32)
         if not distrust.any():

@@ -41,6 +41,7 @@ Example:
 from __future__ import annotations
 
 import threading
+import weakref
 from typing import Literal
 
 import cv2
@@ -167,12 +168,15 @@ def warp_frame(
         raise ShapeMismatchError(f"image must be (C, {h}, {w}) to match the flow, got {tuple(image.shape)}")
     if mask is not None and tuple(mask.shape) != (h, w):
         raise ShapeMismatchError(f"mask must be ({h}, {w}) like the image, got {tuple(mask.shape)}")
-    image_np = np.ascontiguousarray(_numpy(image).transpose(1, 2, 0))
     out, unseen = warp_frame_numpy(
-        image_np, _numpy(flow), None if mask is None else _numpy(mask),
+        _channels_last(image), _numpy(flow), None if mask is None else _numpy(mask),
         splat=splat, sharpness=sharpness, fill=fill, work_size=work_size,
     )
-    return _tensor(out.transpose(2, 0, 1), image), torch.from_numpy(np.array(unseen)).to(image.device)
+    # A channels-first view of the channels-last result: no copy, and quantising it and
+    # permuting back (what a clip stores) is contiguous again.
+    frame = torch.from_numpy(out).permute(2, 0, 1)
+    dtype = image.dtype if image.is_floating_point() else torch.float32
+    return frame.to(image.device, dtype), torch.from_numpy(unseen).to(image.device)
 
 
 def splat_inverse_numpy(flow: np.ndarray, metric: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -375,6 +379,34 @@ def check_settings(splat: str, fill: str, sharpness: float, work_size: int) -> N
         raise InvalidInputError(f"fill must be 'background' or 'stretch', got {fill!r}")
     if not sharpness > 0 or not work_size >= 16:
         raise InvalidInputError(f"sharpness must be > 0 and work_size >= 16, got {sharpness}, {work_size}")
+
+
+class _LastImage(threading.local):
+    """The channels-last float32 copy of the image this thread warped last.
+
+    A renderer moves one image along every frame of a field; converting it once, not once
+    a frame, saves a full-image copy per frame. The entry is the same tensor object (a weak
+    reference, so a new tensor at a reused address never matches) not modified in place
+    since (torch's version counter).
+    """
+
+    image: weakref.ref | None = None
+    version: int = -1
+    array: np.ndarray | None = None
+
+
+_last_image = _LastImage()
+
+
+def _channels_last(image: torch.Tensor) -> np.ndarray:
+    """``(C, H, W)`` tensor -> ``float32 (H, W, C)`` contiguous numpy, read-only, reused for the same unchanged tensor."""
+    cached = _last_image.image() if _last_image.image is not None else None
+    if cached is image and _last_image.version == image._version:
+        return _last_image.array
+    array = np.ascontiguousarray(_numpy(image).transpose(1, 2, 0))
+    array.flags.writeable = False
+    _last_image.image, _last_image.version, _last_image.array = weakref.ref(image), image._version, array
+    return array
 
 
 def _numpy(tensor: torch.Tensor) -> np.ndarray:

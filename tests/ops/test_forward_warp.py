@@ -123,3 +123,19 @@ def test_the_same_field_inverted_twice_reuses_the_map_and_a_changed_one_does_not
     assert len(calls) == 3
     with pytest.raises(ValueError):
         first[0, 0, 0] = 1.0                            # the shared map cannot be edited by a caller
+
+
+def test_an_image_warped_along_many_frames_is_converted_once_and_again_after_an_edit(monkeypatch):
+    import motionkit.ops.forward_warp as fw
+
+    monkeypatch.setattr(fw, "_last_image", fw._LastImage())
+    image = torch.rand(3, 16, 20)
+    flow = torch.zeros(2, 16, 20)
+    flow[0] = 2.0
+    first = fw._channels_last(image)
+    assert fw._channels_last(image) is first                      # the same unchanged tensor: reused
+    assert fw._channels_last(image.clone()) is not first          # another tensor: converted anew
+    image[0, 0, 0] = 0.25                                         # edited in place: converted anew
+    assert fw._channels_last(image)[0, 0, 0] == pytest.approx(0.25)
+    out, _ = fw.warp_frame(image, flow)
+    assert torch.allclose(out[:, :, 2:], image[:, :, :-2], atol=1e-5)   # the moved pixels, not a stale copy
