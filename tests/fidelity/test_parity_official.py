@@ -18,12 +18,8 @@ from motionkit.fidelity import command, forward
 
 
 @pytest.fixture(autouse=True)
-def _one_thread():
-    # Two OpenMP threads on a shared 2-core machine spin-wait badly; results differ by ~1e-6.
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+def _one_thread(one_torch_thread):
+    """One torch thread for every test here: two OpenMP threads on a shared 2-core machine spin-wait badly; results differ by ~1e-6."""
 
 
 @pytest.fixture(scope="module")

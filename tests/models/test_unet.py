@@ -19,11 +19,8 @@ TEXT_DIM = 12
 
 
 @pytest.fixture(autouse=True)
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+def _one_thread(one_torch_thread):
+    """One torch thread for every test here (see the root conftest)."""
 
 
 def tiny_kwargs(**overrides) -> dict:
