@@ -91,7 +91,7 @@ class MotionField(FieldAlgebra, FieldConstructors, FieldFilesAndPictures):
         MotionField(frames=4, size=(32, 48), max_magnitude=6.00 px)
     """
 
-    __slots__ = ("_count", "_flow", "_size", "_source")
+    __slots__ = ("_checks", "_count", "_flow", "_size", "_source")
 
     def __init__(self, flow: torch.Tensor | np.ndarray | MotionField) -> None:
         tensor = _as_flow_tensor(flow)
@@ -106,8 +106,10 @@ class MotionField(FieldAlgebra, FieldConstructors, FieldFilesAndPictures):
         tensor[0] = 0.0
         self._set(tensor, None, tensor.shape[0], (tensor.shape[2], tensor.shape[3]))
 
-    def _set(self, flow: torch.Tensor | None, source: FlowSource | None, count: int, size: tuple[int, int]) -> None:
+    def _set(self, flow: torch.Tensor | None, source: FlowSource | None, count: int, size: tuple[int, int],
+             checks: bool = False) -> None:
         self._flow, self._source, self._count, self._size = flow, source, int(count), (int(size[0]), int(size[1]))
+        self._checks = checks
 
     @classmethod
     def _own(cls, tensor: torch.Tensor) -> MotionField:
@@ -119,9 +121,12 @@ class MotionField(FieldAlgebra, FieldConstructors, FieldFilesAndPictures):
         return field
 
     @classmethod
-    def _lazy(cls, source: FlowSource, count: int, size: tuple[int, int]) -> MotionField:
+    def _lazy(cls, source: FlowSource, count: int, size: tuple[int, int], *, checks: bool = False) -> MotionField:
+        """A lazy field over ``source``. Without ``checks`` its frames are trusted, as :meth:`_own`'s
+        tensor is: this module computes them from frames a checked field has already yielded,
+        so an edit of a lazy field does not validate every frame again at every layer."""
         field = cls.__new__(cls)
-        field._set(None, source, count, size)
+        field._set(None, source, count, size, checks)
         return field
 
     @classmethod
@@ -144,7 +149,7 @@ class MotionField(FieldAlgebra, FieldConstructors, FieldFilesAndPictures):
             raise InvalidInputError(
                 f"source must be a zero-argument callable returning an iterator of (2, H, W) flows, got {type(source).__name__}"
             )
-        return cls._lazy(source, limits.check_frames(count, "count"), parse_size(size, "motion field"))
+        return cls._lazy(source, limits.check_frames(count, "count"), parse_size(size, "motion field"), checks=True)
 
     # --- views -------------------------------------------------------------------------
     @property
@@ -232,7 +237,7 @@ class MotionField(FieldAlgebra, FieldConstructors, FieldFilesAndPictures):
         source = self._source()
         try:
             for frame in itertools.islice(source, self._count):
-                yield self._checked(frame, produced)
+                yield self._checked(frame, produced) if self._checks else frame
                 produced += 1
         finally:
             # Release the source (a video decoder, an estimator's state) as soon as the caller stops.

@@ -143,3 +143,21 @@ def test_lazy_and_in_memory_shapes_must_agree(lazy):
         field + MotionField.zeros(T + 1, (H, W))
     with pytest.raises(ShapeMismatchError):
         field * [1.0, 2.0]
+
+
+def test_edits_of_a_lazy_field_check_each_frame_once_at_its_source(monkeypatch):
+    from motionkit.motion import MotionField as Field
+
+    checked = []
+    original = Field._checked
+    monkeypatch.setattr(Field, "_checked", lambda self, frame, index: checked.append(index) or original(self, frame, index))
+    source_frames = [torch.full((2, 8, 8), float(t)) for t in range(5)]   # frame 0 is zeros
+    field = Field.from_frames(lambda: iter(source_frames), 5, (8, 8))
+    edited = ((field * 0.5).resize((16, 16)) + Field.camera(pan=(2, 0), frames=5, size=(16, 16)))[:4]
+    frames = list(edited.iter_frames())
+    assert checked == [0, 1, 2, 3]                           # the source's frames, once each, not once per layer
+    assert frames[3][0, 0, 0].item() == pytest.approx(3.0 * 0.5 * 2 + 1.5)   # 1.5 px/frame x 2 (resize) + pan
+    bad = list(source_frames)
+    bad[2] = torch.full((2, 8, 8), float("nan"))
+    with pytest.raises(NonFiniteError):                       # a bad source frame still stops an edited field
+        list((Field.from_frames(lambda: iter(bad), 5, (8, 8)) * 0.5).iter_frames())
