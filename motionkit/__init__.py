@@ -27,6 +27,7 @@ _LAZY = {
     "MotionField": "motionkit.motion",
     "Trajectory": "motionkit.trajectory",
     "RegionMask": "motionkit.mask",
+    "ObjectRegion": "motionkit.mask",
     "animate": "motionkit.verbs.image_to_video",
     "translate": "motionkit.verbs.video_to_video",
     "predict_motion": "motionkit.verbs.image_to_video",
@@ -45,6 +46,7 @@ __all__ = [
     "MotionField",
     "Trajectory",
     "RegionMask",
+    "ObjectRegion",
     "Renderer",
     "FrameRenderer",
     "WindowRenderer",
@@ -72,7 +74,7 @@ if TYPE_CHECKING:
     from motionkit.verbs.image_to_video import animate, predict_motion, render
     from motionkit.verbs.video_to_video import estimate_motion, translate
     from motionkit.clip import Clip
-    from motionkit.mask import RegionMask
+    from motionkit.mask import ObjectRegion, RegionMask
     from motionkit.motion import MotionField
     from motionkit.trajectory import Trajectory
 

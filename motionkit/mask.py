@@ -308,3 +308,41 @@ class RegionMask:
             return cls(values.astype(np.float32))
         except InvalidInputError as exc:
             raise MotionFileError(f"mask document holds invalid values: {exc}") from None
+
+
+class ObjectRegion:
+    """One object that the object-aware densifier moves as a whole.
+
+    Args:
+        mask: where the object is in the reference image (1 = object), at the image's size.
+        tracks: indices, into the trajectory list given to the predictor, of the drags and
+            pins that move (or hold) this object.
+
+    A list of regions is in depth order, front first: where two moved objects overlap, the
+    earlier one is drawn in front.
+
+    Example:
+        >>> import torch
+        >>> region = ObjectRegion(RegionMask(torch.ones(4, 6)), tracks=[0, 2])
+        >>> region
+        ObjectRegion(mask=RegionMask(size=(4, 6), area=1.000), tracks=(0, 2))
+    """
+
+    __slots__ = ("mask", "tracks")
+
+    def __init__(self, mask: RegionMask | torch.Tensor | np.ndarray, tracks: Sequence[int] = ()) -> None:
+        self.mask = mask if isinstance(mask, RegionMask) else RegionMask(mask)
+        tracks = tuple(int(t) for t in tracks)
+        if any(t < 0 for t in tracks):
+            raise InvalidInputError(f"track indices are >= 0, got {list(tracks)}")
+        self.tracks = tracks
+
+    def __repr__(self) -> str:
+        return f"ObjectRegion(mask={self.mask!r}, tracks={self.tracks})"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, ObjectRegion):
+            return NotImplemented
+        return self.tracks == other.tracks and self.mask == other.mask
+
+    __hash__ = None
