@@ -61,3 +61,26 @@ class WeightsNotFoundError(MotionkitError, FileNotFoundError):
 
 class CheckpointMismatchError(MotionkitError, ValueError):
     """A checkpoint's keys or shapes do not match the model it is loaded into."""
+
+
+class UnusedOptionError(InvalidInputError):
+    """An option that no component of the chosen pipeline uses (it would do nothing).
+
+    Attributes:
+        options: the option names refused.
+        chosen: the pipeline, ``{kind: name}``.
+        users: per option, the registered components (labels) that would use it.
+    """
+
+    def __init__(self, message: str, *, options: tuple[str, ...] = (), chosen: dict[str, str] | None = None,
+                 users: dict[str, tuple[str, ...]] | None = None) -> None:
+        super().__init__(message)
+        self.options, self.chosen, self.users = tuple(options), dict(chosen or {}), dict(users or {})
+
+
+class MotionkitWarning(UserWarning):
+    """Something motionkit did that the user probably did not mean (a drag leaving the frame, a still video).
+
+    The command line prints these as ``motionkit: warning: ...``; in Python they are ordinary
+    :mod:`warnings` (filter them with ``warnings.simplefilter("error", MotionkitWarning)``).
+    """

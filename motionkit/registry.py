@@ -20,6 +20,12 @@ whose import calls it); ``register("backend", name, {"predictor": ..., "renderer
 adds a backend through the same callable. Plugins load on the first lookup or listing, and a plugin that fails
 to import is recorded with its error instead of breaking the others.
 
+**The option rule.** An option no component of the chosen pipeline uses is an
+:class:`~motionkit.errors.UnusedOptionError` naming it and the components that would use it.
+What a component uses is read from its signatures (:func:`accepts`): its factory's named
+parameters and its ``predict``/``render`` keywords beyond the protocol's. :func:`create` (so
+``Renderer.get``) applies it to constructor options; verbs and the CLI call :func:`check_options`.
+
 Example:
     >>> from motionkit import registry
     >>> renderer = registry.create("renderer", "warp")
@@ -31,13 +37,14 @@ from __future__ import annotations
 
 import functools
 import importlib
+import inspect
 import traceback
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from importlib.metadata import entry_points
 from typing import Any, Literal
 
-from motionkit.errors import InvalidInputError, PluginLoadError, UnknownComponentError
+from motionkit.errors import InvalidInputError, PluginLoadError, UnknownComponentError, UnusedOptionError
 
 Kind = Literal["predictor", "renderer", "flow_estimator"]
 KINDS: tuple[Kind, ...] = ("predictor", "renderer", "flow_estimator")
@@ -261,8 +268,13 @@ def create(kind: Kind, name: str, **options: Any) -> Any:
     Raises:
         UnknownComponentError: no component of that kind has that name.
         PluginLoadError: the component's module could not be imported.
+        UnusedOptionError: an option the component's factory does not take (the message names
+            the components of this kind that do).
     """
-    return _resolve(kind, name)(**options)
+    factory = _resolve(kind, name)
+    if options:
+        _check_constructor(accepts(kind, name), options)
+    return factory(**options)
 
 
 def available() -> dict[str, dict[str, str]]:
@@ -278,3 +290,161 @@ def available() -> dict[str, dict[str, str]]:
 def plugins() -> list[PluginStatus]:
     """The entry points of ``motionkit.plugins`` found in this environment and whether each loaded."""
     return list(_load_plugins())
+
+
+# -- the option rule ------------------------------------------------------------------------
+
+#: Per kind: the protocol method and the parameters every caller passes to every component
+#: (so they are no component's own option). Any other keyword of that method is a per-call
+#: option the component uses, like ``prompt``.
+PROTOCOL: dict[str, tuple[str, frozenset[str]]] = {
+    "predictor": ("predict", frozenset({"image", "trajectories", "mask", "frames", "size"})),
+    "renderer": ("render", frozenset({"image", "motion", "mask", "fps"})),
+    "flow_estimator": ("estimate", frozenset({"clip"})),
+}
+
+
+@dataclass(frozen=True)
+class Accepts:
+    """The options one component uses, read from its signatures (see :func:`accepts`).
+
+    Attributes:
+        kind, name: the component kind and registered name (the class name for a ready object).
+        options: the factory's (constructor's) named keyword parameters.
+        call: keywords of the protocol method beyond the protocol's own (``prompt`` for a
+            learned renderer's ``render``, ``objects`` for an object-aware predictor's ``predict``).
+        any_option: the factory takes unnamed ``**kwargs``, so the rule cannot tell (name the
+            options, or set ``__signature__``, to have them checked).
+    """
+
+    kind: str
+    name: str
+    options: frozenset[str]
+    call: frozenset[str]
+    any_option: bool = False
+
+    def uses(self, option: str) -> bool:
+        """Whether ``option`` is a constructor option or a per-call keyword of this component."""
+        return option in self.options or option in self.call or self.any_option
+
+    def label(self) -> str:  # "renderer 'warp'", for messages
+        return f"{self.kind.replace('_', ' ')} {self.name!r}"
+
+
+def _parameters(function: Any, skip: frozenset[str] = frozenset()) -> tuple[frozenset[str], bool]:
+    """Named keyword parameters of ``function`` (minus ``self`` and ``skip``) and whether it has ``**kwargs``."""
+    try:
+        signature = inspect.signature(function)
+    except (TypeError, ValueError):  # a builtin without a signature: nothing can be said
+        return frozenset(), True
+    named = {p.name for p in signature.parameters.values()
+             if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) and p.name != "self"}
+    var = any(p.kind is p.VAR_KEYWORD for p in signature.parameters.values())
+    return frozenset(named - skip), var
+
+
+def accepts(kind: Kind, component: str | Any) -> Accepts:
+    """What component ``component`` (a registered name, or a ready object) of ``kind`` uses.
+
+    Example:
+        >>> sorted(accepts("renderer", "warp").options)
+        ['fill', 'sharpness', 'splat', 'work_size']
+        >>> accepts("renderer", "motion-i2v").uses("prompt"), accepts("renderer", "warp").uses("prompt")
+        (True, False)
+    """
+    _check_kind(kind)
+    method, protocol = PROTOCOL[kind]
+    if isinstance(component, str):
+        factory, name = _resolve(kind, component), component
+        options, any_option = _parameters(factory)
+        owner = factory if isinstance(factory, type) else None
+    else:  # a ready component: it is built, so only its per-call keywords are left to give
+        owner, name, options, any_option = type(component), type(component).__name__, frozenset(), False
+    call: frozenset[str] = frozenset()
+    if owner is not None and callable(getattr(owner, method, None)):
+        call, _ = _parameters(getattr(owner, method), protocol)
+    return Accepts(kind, name, options, call, any_option)
+
+
+def _users(kinds: Iterable[str], option: str, *, constructor_only: bool = False) -> list[str]:
+    """Labels of the registered components of ``kinds`` that use ``option`` (with the backends of predictors)."""
+    found = []
+    for kind in kinds:
+        for name in sorted(_components[kind]):
+            try:
+                taken = accepts(kind, name)  # type: ignore[arg-type]
+            except Exception:  # a component that fails to load uses nothing
+                continue
+            if taken.any_option or not (option in taken.options or (not constructor_only and option in taken.call)):
+                continue
+            pairs = [b for b, pair in sorted(_components[BACKEND].items()) if kind == "predictor" and pair.predictor == name]
+            found.append(taken.label() + (f" (backend {', '.join(map(repr, pairs))})" if pairs else ""))
+    return found
+
+
+def _check_constructor(taken: Accepts, options: Mapping[str, Any]) -> None:
+    unknown = [k for k in options if k not in taken.options] if not taken.any_option else []
+    for option in unknown:
+        where = f"; it is an argument of {PROTOCOL[taken.kind][0]}() per call" if option in taken.call else ""
+        users = _users([taken.kind], option, constructor_only=True)
+        own = ", ".join(sorted(taken.options)) or "none"
+        raise UnusedOptionError(
+            f"{taken.label()} takes no option {option!r} (its options: {own}){where}; "
+            + (f"it is an option of {', '.join(users)}" if users else "no registered component takes it"),
+            options=(option,), chosen={taken.kind: taken.name}, users={option: tuple(users)},
+        )
+
+
+def check_options(
+    options: Iterable[str] | Mapping[str, Any], /, *, labels: Mapping[str, str] | None = None, **chosen: Any
+) -> None:
+    """Refuse options that no chosen component uses: the one option rule of verbs, CLI and documents.
+
+    Args:
+        options: the option names the user gave (or a mapping whose ``None`` values count as not
+            given, so defaults are never an error); not those a verb consumes itself (``frames``, ``fps``).
+        labels: how to name each option in the message (``{"steps": "--steps"}`` on the command line).
+        **chosen: the pipeline by role (``predictor=``, ``renderer=``, ``flow_estimator=``), each a
+            registered name or a ready component (``None``: not part of this pipeline).
+
+    Raises:
+        UnusedOptionError: the first options no chosen component uses, with the components of the
+            chosen kinds that would use each (``.options``, ``.chosen``, ``.users``).
+
+    Example:
+        >>> check_options({"prompt": None}, predictor="sparse", renderer="warp")  # a default: fine
+        >>> check_options(["prompt"], predictor="sparse", renderer="warp")  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        motionkit.errors.UnusedOptionError: option 'prompt' is used by none of predictor 'sparse' + renderer 'warp'; ...
+    """
+    pipeline = {kind: component for kind, component in chosen.items() if component is not None}
+    taken = [accepts(kind, component) for kind, component in pipeline.items()]
+    given = [k for k, v in options.items() if v is not None] if isinstance(options, Mapping) else list(options)
+    unused = [o for o in given if not any(t.uses(o) for t in taken)]
+    if not unused:
+        return
+    name = {o: dict(labels or {}).get(o, repr(o)) for o in unused}
+    users = {o: tuple(_users(pipeline, o)) for o in unused}
+    where = "; ".join(f"{name[o]} is used by {', '.join(u)}" if u else f"no registered component uses {name[o]}" for o, u in users.items())
+    raise UnusedOptionError(
+        f"option{'s' * (len(unused) > 1)} {', '.join(name.values())} {'is' if len(unused) == 1 else 'are'} used by none of "
+        f"{' + '.join(t.label() for t in taken)}; {where}",
+        options=tuple(unused), chosen={t.kind: t.name for t in taken}, users=users,
+    )
+
+
+def route_options(options: Mapping[str, Any], *, labels: Mapping[str, str] | None = None, **chosen: Any) -> dict[str, dict[str, Any]]:
+    """Hand each given option to every chosen component whose factory takes it, after :func:`check_options`.
+
+    Returns ``{role: {option: value}}`` for the constructors (per-call options such as a
+    predictor's ``prompt`` are the verb's to pass); ``None`` values are left out.
+
+    Example:
+        >>> route_options({"seed": 1, "steps": None}, predictor="motion-i2v", renderer="warp")
+        {'predictor': {'seed': 1}, 'renderer': {}}
+    """
+    check_options(options, labels=labels, **chosen)
+    given = {k: v for k, v in options.items() if v is not None}
+    return {kind: {k: v for k, v in given.items() if k in accepts(kind, component).options}
+            for kind, component in chosen.items() if component is not None}

@@ -81,9 +81,8 @@ class SparsePredictor(MotionPredictor):
         *,
         frames: int | None = None,
         size: tuple[int, int] | None = None,
-        prompt: str | None = None,
     ) -> MotionField:
-        """Dense ``(T, 2, H, W)`` field in pixels; frame 0 zero; ``prompt`` is ignored.
+        """Dense ``(T, 2, H, W)`` field in pixels; frame 0 zero (no ``prompt``: the classical predictor reads none).
 
         Args:
             image: ``(3, H, W)`` in [0, 1] (guides the edge-aware distances), or ``None`` with ``size``.
