@@ -13,7 +13,6 @@ from typing import Any, Optional
 import typer
 
 import motionkit as mk
-from motionkit.errors import InvalidInputError
 
 # -- output ------------------------------------------------------------------------------------
 
@@ -41,8 +40,8 @@ PromptOption = typer.Option(None, "--prompt", help="Text prompt (motion-i2v back
 SeedOption = typer.Option(None, "--seed", help="Random seed (motion-i2v backend).")
 StepsOption = typer.Option(None, "--steps", min=1, help="Denoising steps (motion-i2v backend; default 25).")
 
-#: The flag that sets each learned option, for messages.
-_FLAGS = {"weights": "--model", "seed": "--seed", "steps": "--steps", "prompt": "--prompt"}
+#: The flag that sets each option, for messages.
+FLAGS = {"weights": "--model", "seed": "--seed", "steps": "--steps", "prompt": "--prompt"}
 
 
 def learned_options(model: Optional[Path], seed: Optional[int], steps: Optional[int],
@@ -52,33 +51,30 @@ def learned_options(model: Optional[Path], seed: Optional[int], steps: Optional[
     return {k: v for k, v in given.items() if v is not None}
 
 
-def route(given: dict[str, Any], **components: str) -> dict[str, dict[str, Any]]:
-    """Hand each learned option to every chosen component that takes it.
+def check(given: dict[str, Any], **components: str) -> None:
+    """The option rule (``motionkit.registry.check_options``) with the flags named as typed.
 
-    Which component takes which option is registry data: the shared options of the backends
-    a component belongs to (``motionkit.registry.shared_options``). A learned component also
-    gets ``progress=True``, since it takes minutes on a CPU. ``components`` maps a role
-    (``predictor``, ``renderer``) to the chosen name; the result maps each role to its options.
+    ``components`` maps a role (``predictor``, ``renderer``, ``flow_estimator``) to the chosen name.
 
     Raises:
-        InvalidInputError: an option no chosen component takes (a flag that would do nothing).
+        UnusedOptionError: an option no chosen component uses (a flag that would do nothing),
+            naming the components that would use it.
     """
-    takes = {role: set(mk.registry.shared_options(**{role: name})) for role, name in components.items()}
-    ignored = [k for k in given if not any(k in names for names in takes.values())]
-    if ignored:
-        flags = ", ".join(_FLAGS.get(k, f"--{k}") for k in ignored)
-        verb = "applies" if len(ignored) == 1 else "apply"
-        takers = [choice for role in components for choice in _takers(role, set(ignored))]
-        chosen = " + ".join(repr(name) for name in components.values())
-        raise InvalidInputError(f"{flags} {verb} only to {' or '.join(takers) or 'a learned component'}, not {chosen}")
-    with_progress = {**given, "progress": True}
-    return {role: {k: v for k, v in with_progress.items() if k in takes[role]} for role in components}
+    mk.registry.check_options(given, labels=FLAGS, **components)
 
 
-def _takers(role: str, options: set[str]) -> list[str]:
-    """The command-line choices (``--renderer NAME``, ``--backend NAME``) whose component takes ``options``."""
-    if role == "predictor":  # a predictor is chosen through its backend on the command line
-        return [f"--backend {name}" for name in mk.registry.available()["backend"]
-                if options <= set(mk.registry.shared_options(predictor=mk.registry.backend(name).predictor))]
-    return [f"--{role} {name}" for name in mk.registry.available()[role]
-            if options <= set(mk.registry.shared_options(**{role: name}))]
+def route(given: dict[str, Any], **components: str) -> dict[str, dict[str, Any]]:
+    """Hand each option to every chosen component whose constructor takes it (after :func:`check`).
+
+    What a component takes is read from its signature (``motionkit.registry.accepts``). A
+    component that names a ``progress`` option also gets ``progress=True``: the learned ones
+    take minutes on a CPU. The result maps each role to its constructor options.
+
+    Raises:
+        UnusedOptionError: an option no chosen component uses.
+    """
+    routed = mk.registry.route_options(given, labels=FLAGS, **components)
+    for role, name in components.items():
+        if "progress" in mk.registry.accepts(role, name).options:
+            routed[role].setdefault("progress", True)
+    return routed

@@ -14,13 +14,15 @@ Example:
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Union
 
+import numpy as np
 import torch
 
 from motionkit import registry
-from motionkit.errors import InvalidInputError, ShapeMismatchError
+from motionkit.errors import InvalidInputError, MotionkitWarning, ShapeMismatchError
 from motionkit.limits import check_frames
 
 if TYPE_CHECKING:
@@ -80,6 +82,37 @@ def _camera_field(camera: CameraLike, frames: int, size: tuple[int, int]) -> Mot
     )
 
 
+def warn_if_leaving(trajectories: Iterable[Any], size: tuple[int, int]) -> None:
+    """Warn (:class:`~motionkit.errors.MotionkitWarning`) for each track that leaves the ``(H, W)`` frame, saying how far.
+
+    Tracks may leave the frame: what leaves simply leaves (it is no longer seen). The warning
+    is there because a drag far outside the image is more often a slip than a wish.
+    """
+    h, w = size
+    for index, track in enumerate(trajectories):
+        points = (track.as_tensor() if hasattr(track, "as_tensor") else torch.as_tensor(track)).detach().cpu().numpy()
+        points = np.asarray(points, np.float64).reshape(-1, 2)
+        beyond = np.stack([-0.5 - points[:, 0], points[:, 0] - (w - 0.5), -0.5 - points[:, 1], points[:, 1] - (h - 0.5)], 1)
+        frame, side = np.unravel_index(int(np.argmax(beyond)), beyond.shape)
+        distance = float(beyond[frame, side])
+        if distance > 0.5:
+            edge = ("left", "right", "top", "bottom")[side]
+            x, y = points[frame]
+            warnings.warn(MotionkitWarning(
+                f"track {index} leaves the {w} x {h} (W x H) image: at frame {frame} it is {distance:.0f} px beyond "
+                f"the {edge} edge, at ({x:g}, {y:g}); what it drags leaves the frame (check the point if that is not meant)"
+            ), stacklevel=3)
+
+
+def warn_if_still(motion: MotionField) -> None:
+    """Warn (:class:`~motionkit.errors.MotionkitWarning`) when an in-memory ``motion`` moves nothing (a still video)."""
+    if not motion.is_lazy and not bool(motion.flow.any()):
+        warnings.warn(MotionkitWarning(
+            "nothing moves: the motion is zero everywhere (no drag, brush or camera move moved a pixel), so the video "
+            "is the still image; give a trajectory that moves (a drag) or a camera move"
+        ), stacklevel=3)
+
+
 def predict_motion(
     image: ImageLike,
     trajectories: Iterable[Trajectory] = (),
@@ -103,22 +136,29 @@ def predict_motion(
         frames: frames of the field, frame 0 included (default: the trajectories' length, else 16).
         predictor: registered predictor name (``"sparse"`` classical, ``"motion-i2v"`` learned), or
             a ready predictor object (keeps loaded weights across calls; ``options`` must be empty).
-        prompt: text prompt for predictors that read one.
+        prompt: text prompt, for predictors that read one (``motion-i2v``); refused by one that
+            does not (the option rule, :func:`motionkit.registry.check_options`).
         **options: passed to the predictor's constructor (e.g. ``radius=80``, ``weights="..."``).
 
     Returns:
         ``(T, 2, H, W)`` MotionField in pixels, frame 0 zero.
+
+    Raises:
+        UnusedOptionError: ``prompt`` or an option the predictor does not use.
     """
     if frames is not None:
         check_frames(frames)
+    registry.check_options({"prompt": prompt}, predictor=predictor)
     image_t = _image_tensor(image)
     size = (int(image_t.shape[1]), int(image_t.shape[2]))
     trajectories = list(trajectories)
     mask = as_brush_mask(brush, size)
     if frames is None:
         frames = trajectories[0].frames if trajectories else DEFAULT_FRAMES
+    warn_if_leaving(trajectories, size)
     component = _component("predictor", predictor, options)
-    motion = component.predict(image_t, trajectories, mask, frames=frames, size=size, prompt=prompt)
+    per_call = {"prompt": prompt} if prompt is not None else {}  # only predictors that take it get it
+    motion = component.predict(image_t, trajectories, mask, frames=frames, size=size, **per_call)
     cam = _camera_field(camera, motion.frames, size)
     # The object moves first, then the camera films the moved scene.
     return motion if cam is None else motion.compose(cam)
@@ -131,6 +171,7 @@ def render(
     brush: RegionMask | ImageLike | None = None,
     renderer: str | Renderer = "warp",
     fps: float = DEFAULT_FPS,
+    prompt: str | None = None,
     **options: Any,
 ) -> Clip:
     """Stage 2 alone: render ``image`` along ``motion`` with a renderer found by name.
@@ -141,10 +182,13 @@ def render(
         brush: mask (a :class:`RegionMask` or a mask image); where it is 0 pixels stay as in ``image``.
         renderer: registered renderer name, or a ready renderer (``options`` must then be empty).
         fps: frame rate of the returned clip.
+        prompt: text prompt, for renderers that read one (given to ``render()`` where it takes
+            it, else to the constructor); refused by one that does not.
         **options: passed to the renderer's constructor.
 
     Raises:
         ShapeMismatchError: the image, the field or the brush differ in size.
+        UnusedOptionError: ``prompt`` or an option the renderer does not use.
 
     Example:
         >>> field = MotionField.camera(pan=(8, 0), frames=4, size=(106, 160))  # doctest: +SKIP
@@ -158,8 +202,14 @@ def render(
             "resize the field with MotionField.resize or render the image it was made for"
         )
     mask = as_brush_mask(brush, size)
+    registry.check_options({"prompt": prompt}, renderer=renderer)
+    per_call = {}
+    if prompt is not None and "prompt" in registry.accepts("renderer", renderer).call:
+        per_call["prompt"] = prompt
+    elif prompt is not None:
+        options = {**options, "prompt": prompt}
     component = _component("renderer", renderer, options)
-    return component.render(image_t, motion, mask, fps=fps)
+    return component.render(image_t, motion, mask, fps=fps, **per_call)
 
 
 def _component(kind: registry.Kind, name_or_object: Any, options: Mapping[str, Any]) -> Any:
@@ -218,24 +268,38 @@ def animate(
     Raises:
         InvalidInputError: an unknown backend, bad frames, a drag outside the image.
         UnknownComponentError: an unknown predictor or renderer name.
+        UnusedOptionError: ``prompt`` or an option that neither component uses (the option
+            rule, :func:`motionkit.registry.check_options`); checked before any work.
 
     Example:
         >>> clip = animate("cat.png", [Trajectory.line((265, 240), (290, 228))], camera={"zoom": 1.05})  # doctest: +SKIP
     """
     pair = registry.backend(backend or DEFAULT_BACKEND)
     predictor, renderer = predictor or pair.predictor, renderer or pair.renderer
+    registry.check_options({"prompt": prompt}, predictor=predictor, renderer=renderer)
     predictor_options = dict(predictor_options or {})
-    shared_names = registry.shared_options(predictor=predictor, renderer=renderer)
+    takes = {kind: registry.accepts(kind, name) for kind, name in (("predictor", predictor), ("renderer", renderer))}
+    # What the pair shares, as far as the renderer's constructor takes it.
+    shared_names = [k for k in registry.shared_options(predictor=predictor, renderer=renderer)
+                    if k in takes["renderer"].options or takes["renderer"].any_option]
     shared = {k: v for k, v in predictor_options.items() if k in shared_names}
-    if prompt is not None and "prompt" in shared_names:
+    # The prompt goes to each component that reads it: the predictor's predict(), the renderer's
+    # constructor (shared by the pair, or its own option) or else its render().
+    if prompt is not None and ("prompt" in shared_names or "prompt" in takes["renderer"].options):
         shared["prompt"] = prompt
+    render_prompt = prompt if "prompt" not in shared and "prompt" in takes["renderer"].call else None
+    predict_prompt = prompt if "prompt" in takes["predictor"].call else None
+    if prompt is not None and predict_prompt is None and "prompt" in takes["predictor"].options:
+        predictor_options.setdefault("prompt", prompt)
     image_t = _image_tensor(image)
     mask = as_brush_mask(brush, (int(image_t.shape[1]), int(image_t.shape[2])))
     # Both components are made before any work, so missing weights fail at once.
     predict_with = registry.create("predictor", predictor, **predictor_options)
     render_with = registry.create("renderer", renderer, **{**shared, **dict(renderer_options or {})})
     motion = predict_motion(image_t, trajectories, brush=mask, camera=camera, frames=frames, predictor=predict_with,
-                            prompt=prompt)
+                            prompt=predict_prompt)
     if motion_edit is not None:
         motion = motion_edit(motion)
-    return render(image_t, motion, brush=None if camera is not None else mask, renderer=render_with, fps=fps)
+    warn_if_still(motion)
+    return render(image_t, motion, brush=None if camera is not None else mask, renderer=render_with, fps=fps,
+                  prompt=render_prompt)
