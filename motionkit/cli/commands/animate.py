@@ -10,7 +10,7 @@ import typer
 
 import motionkit as mk
 from motionkit.cli.options import (
-    FpsOption, ModelOption, OutOption, PromptOption, SeedOption, StepsOption, learned_options, route, say,
+    FpsOption, ModelOption, OutOption, PromptOption, SeedOption, StepsOption, check, learned_options, route, say,
 )
 from motionkit.cli.parse import CAMERA_FORM, DRAG_FORM, parse_camera, parse_drag, parse_point
 
@@ -37,13 +37,19 @@ def animate(
 ) -> None:
     """Animate IMAGE by dragging points on it, optionally under a motion brush and a camera move."""
     started = time.perf_counter()
-    # Parse every option string before reading anything, so a typo fails at once.
+    # Everything that can be checked is checked before any work, so a typo fails at once:
+    # the option strings, the options against the chosen components, every output path.
     drags, pins, camera_move = [parse_drag(d) for d in drag], [parse_point(p) for p in pin], parse_camera(camera)
     pair = mk.registry.backend(backend)
     render_with = renderer or pair.renderer
+    check(learned_options(model, seed, steps, prompt), predictor=pair.predictor, renderer=render_with)
+    # The prompt goes through mk.animate, which hands it to whichever component reads it.
     options = route(learned_options(model, seed, steps), predictor=pair.predictor, renderer=render_with)
-    if prompt is not None and "prompt" in mk.registry.shared_options(renderer=render_with):
-        options["renderer"]["prompt"] = prompt
+    mk.check_output(output, fps=fps, frames=frames)
+    if motion_preview is not None:
+        mk.check_output(motion_preview, fps=fps, frames=frames)
+    if save_motion is not None:
+        mk.check_output(save_motion, kind="motion")
     trajectories = [mk.Trajectory.from_points(points, frames=frames) for points in drags]
     trajectories += [mk.Trajectory.pin(point, frames=frames) for point in pins]
     predicted: list[mk.MotionField] = []
