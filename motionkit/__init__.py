@@ -18,7 +18,18 @@ from typing import TYPE_CHECKING
 from motionkit import errors, registry
 from motionkit.components import FlowEstimator, FrameRenderer, MotionPredictor, Renderer, WindowRenderer
 
-__version__ = "0.1.0"
+
+def _version() -> str:
+    """The installed distribution's version (pyproject.toml's, the one number); a marked fallback when not installed."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("motionkit")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "0+unknown"
+
+
+__version__ = _version()
 
 # The value objects and verbs import torch and friends; load them on first touch so that
 # `motionkit --help` and `import motionkit.errors` stay fast.

@@ -22,5 +22,23 @@ app = typer.Typer(
 #: The command modules of ``motionkit.cli.commands``, in the order ``--help`` lists them.
 COMMANDS = ("animate", "translate", "motion", "render", "demo", "plugins", "convert_official", "train")
 
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        import motionkit
+
+        typer.echo(f"motionkit {motionkit.__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: bool = typer.Option(False, "--version", callback=_print_version, is_eager=True,
+                                 help="Print motionkit's version and exit."),
+) -> None:
+    """Image-to-video with explicit, editable motion fields (Motion-I2V and a weight-free classical backend)."""
+
+
 for _name in COMMANDS:
     import_module(f"motionkit.cli.commands.{_name}").register(app)
