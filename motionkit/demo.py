@@ -2,7 +2,8 @@
 
 It shows the whole idea in one run: drags become a dense motion field, a camera move is
 composed on top, the field is rendered, and a side-by-side GIF puts the input, the motion's
-colour coding and the output next to each other.
+colour coding and the output next to each other. Pins hold points still in the scene; the
+camera move, composed after the object motion, moves them with everything else.
 """
 
 from __future__ import annotations
@@ -15,7 +16,10 @@ from pathlib import Path
 #: The bundled photo (scikit-image's "Chelsea the cat", CC0; see ``motionkit/assets/README.md``).
 SAMPLE_IMAGE = "chelsea.png"
 
-#: The preset: the cat turns its head up and to the right; its chin and the bottom corners stay.
+#: The preset: the cat turns its head up and to the right; pins hold its chin and the bottom
+#: corners still *in the scene*. The camera then films the scene: the zoom moves every pixel,
+#: pinned ones too (up to 14 px at the corners), as a real camera would. A pin holds a point
+#: against the object motion, not against the camera.
 DEMO_DRAGS = (
     ((265.0, 240.0), (289.0, 229.0)),  # nose
     ((172.0, 115.0), (193.0, 105.0)),  # left eye
