@@ -92,11 +92,14 @@ class FieldFilesAndPictures:
         max_magnitude: float | None = None,
         *,
         step: int | None = None,
+        legend: bool = True,
     ) -> Clip:
         """A :class:`~motionkit.Clip` that shows the motion.
 
         ``"color"``: Middlebury colour wheel, hue = direction, saturation = length, one scale
-        for all frames (the longest vector of the whole field unless ``max_magnitude``).
+        for all frames (the longest vector of the whole field unless ``max_magnitude``); with
+        ``legend`` (default) the wheel and its scale in pixels are drawn in the bottom-right
+        corner (:func:`~motionkit.ops.flowviz.draw_legend`; not on pictures under 48 px).
         ``"arrows"``: arrows from grid points (every ``step`` pixels) to where they go, drawn
         over ``image`` (default a dark gray canvas). The clip is lazy (drawn frame by frame when
         read or written), so it works for long, large fields; a lazy field without
@@ -118,7 +121,8 @@ class FieldFilesAndPictures:
             def draw(f: torch.Tensor) -> np.ndarray:
                 if scale[0] is None:  # one scale for every frame: the longest vector of the field
                     scale[0] = max(torch.linalg.vector_norm(g, dim=0).max().item() for g in self.iter_frames()) or 1.0
-                return flowviz.flow_to_color(f.numpy(), scale[0])
+                coded = flowviz.flow_to_color(f.numpy(), scale[0])
+                return flowviz.draw_legend(coded, scale[0]) if legend else coded
 
         elif style == "arrows":
             if image is None:

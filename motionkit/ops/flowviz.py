@@ -8,7 +8,8 @@ magenta-red 6). Lengths are
 divided by one normaliser for a whole field so that frames can be compared; vectors longer
 than it are drawn darker.
 
-Both functions take torch tensors (any device) or numpy arrays and answer in kind: a tensor
+:func:`draw_legend` adds the wheel itself in a corner, with the scale in pixels, so a reader
+can tell direction and magnitude. The functions take torch tensors (any device) or numpy arrays and answer in kind: a tensor
 in gives a ``uint8`` tensor on its device, an array an array. The pictures are channels last
 ``(H, W, 3)``, ready to write or show; the drawing itself runs in numpy/OpenCV.
 """
@@ -78,6 +79,63 @@ def flow_to_color(flow: torch.Tensor | np.ndarray, max_magnitude: float | None =
     r = rad[..., None]
     col = np.where(r <= 1.0, 1.0 - r * (1.0 - col), col * 0.75)
     return _in_kind(to_uint8(col), device)
+
+
+def draw_legend(picture: torch.Tensor | np.ndarray, max_magnitude: float, *, diameter: int | None = None) -> torch.Tensor | np.ndarray:
+    """The colour wheel that reads a :func:`flow_to_color` picture, drawn in its bottom-right corner.
+
+    The disc is the coding itself: the pixel at offset ``(dx, dy)`` from its centre has the
+    colour of a vector pointing that way, of length ``max_magnitude * r / radius`` (white in
+    the middle = no motion, the rim = ``max_magnitude`` px, fully saturated). Beneath it the
+    scale is written (``"12 px"``), so a reader can tell direction and magnitude.
+
+    Args:
+        picture: ``uint8 (H, W, 3)`` colour coding, tensor or array; not modified.
+        max_magnitude: the length (pixels) the picture was coded with, > 0.
+        diameter: the disc's size in pixels (default a fifth of the short side, 24 to 96);
+            a picture too small to hold it (short side under 48 px) is returned unchanged.
+
+    Returns:
+        ``uint8 (H, W, 3)`` in kind (a tensor on ``picture``'s device for a tensor).
+
+    Example:
+        >>> coded = flow_to_color(np.ones((2, 120, 160), np.float32))
+        >>> legend = draw_legend(coded, 1.4)
+        >>> legend.shape, bool((legend != coded).any())
+        ((120, 160, 3), True)
+    """
+    device = picture.device if isinstance(picture, torch.Tensor) else None
+    out = np.ascontiguousarray(_numpy(picture, np.uint8)).copy()
+    if out.ndim != 3 or out.shape[2] != 3:
+        raise InvalidInputError(f"picture must be uint8 (H, W, 3), got {out.shape}")
+    if not np.isfinite(max_magnitude) or max_magnitude <= 0:
+        raise InvalidInputError(f"max_magnitude must be a positive number of pixels, got {max_magnitude!r}")
+    h, w = out.shape[:2]
+    if min(h, w) < 48:
+        return _in_kind(out, device)
+    size = int(diameter) if diameter is not None else int(np.clip(min(h, w) // 5, 24, 96))
+    label = f"{max_magnitude:.3g} px"
+    font, font_scale = cv2.FONT_HERSHEY_SIMPLEX, max(0.3, size / 110)
+    (text_w, text_h), base = cv2.getTextSize(label, font, font_scale, 1)
+    margin, pad = 4, 3
+    box_w, box_h = max(size, text_w) + 2 * pad, size + text_h + base + 3 * pad
+    x0, y0 = w - margin - box_w, h - margin - box_h
+    if x0 < 0 or y0 < 0:
+        return _in_kind(out, device)
+    cv2.rectangle(out, (x0, y0), (x0 + box_w - 1, y0 + box_h - 1), (255, 255, 255), -1)
+    cv2.rectangle(out, (x0, y0), (x0 + box_w - 1, y0 + box_h - 1), (96, 96, 96), 1)
+    # The disc: each pixel's offset from the centre, as a vector scaled so the rim is max_magnitude.
+    radius = size / 2.0
+    yy, xx = np.mgrid[0:size, 0:size].astype(np.float32) + 0.5 - radius
+    disc = flow_to_color(np.stack([xx, yy]) * (max_magnitude / radius), max_magnitude)
+    inside = np.hypot(xx, yy) <= radius
+    cx = x0 + (box_w - size) // 2
+    region = out[y0 + pad:y0 + pad + size, cx:cx + size]
+    region[inside] = disc[inside]
+    centre = (cx * 16 + int(radius * 16), (y0 + pad) * 16 + int(radius * 16))
+    cv2.circle(out, centre, int(radius * 16), (96, 96, 96), 1, cv2.LINE_AA, 4)
+    cv2.putText(out, label, (x0 + (box_w - text_w) // 2, y0 + 2 * pad + size + text_h), font, font_scale, (32, 32, 32), 1, cv2.LINE_AA)
+    return _in_kind(out, device)
 
 
 def draw_arrows(
