@@ -21,7 +21,7 @@ def animate(
     image: Path = typer.Argument(..., help="The image to animate."),
     output: Path = OutOption,
     drag: list[str] = typer.Option([], "--drag", help=f"A drag: {DRAG_FORM}; the first point ends at the last one in the last frame. Repeatable."),
-    pin: list[str] = typer.Option([], "--pin", help="A point X,Y that must stay where it is. Repeatable."),
+    pin: list[str] = typer.Option([], "--pin", help="A point X,Y held still in the scene (a --camera move still moves it, as it moves everything). Repeatable."),
     brush: Optional[Path] = typer.Option(None, "--brush", help="Motion-brush mask image: white = may move, black = stays."),
     camera: list[str] = typer.Option([], "--camera", help=f"Camera move: {CAMERA_FORM}. Repeatable."),
     frames: int = typer.Option(16, "--frames", min=2, help="Frames of the video, the input included."),
