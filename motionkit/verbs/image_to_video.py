@@ -95,7 +95,7 @@ def warn_if_leaving(trajectories: Iterable[Any], size: tuple[int, int]) -> None:
         beyond = np.stack([-0.5 - points[:, 0], points[:, 0] - (w - 0.5), -0.5 - points[:, 1], points[:, 1] - (h - 0.5)], 1)
         frame, side = np.unravel_index(int(np.argmax(beyond)), beyond.shape)
         distance = float(beyond[frame, side])
-        if distance > 0.5:
+        if distance > 0.5 and beyond[0].max() <= 0:  # a start outside is the predictor's error, not a warning
             edge = ("left", "right", "top", "bottom")[side]
             x, y = points[frame]
             warnings.warn(MotionkitWarning(
