@@ -28,11 +28,14 @@ _LAZY = {
     "Trajectory": "motionkit.trajectory",
     "RegionMask": "motionkit.mask",
     "ObjectRegion": "motionkit.mask",
+    "MotionSpec": "motionkit.spec",
     "animate": "motionkit.verbs.image_to_video",
     "translate": "motionkit.verbs.video_to_video",
     "predict_motion": "motionkit.verbs.image_to_video",
     "render": "motionkit.verbs.image_to_video",
     "estimate_motion": "motionkit.verbs.video_to_video",
+    "check": "motionkit.verbs.check",
+    "AdherenceReport": "motionkit.spec.report",
     # Verbs of the tooling around the model, for the CLI and scripts alike ("module:attribute").
     "convert_official": "motionkit.models.motion_i2v.convert",
     "train": "motionkit.training",
@@ -47,6 +50,7 @@ __all__ = [
     "Trajectory",
     "RegionMask",
     "ObjectRegion",
+    "MotionSpec",
     "Renderer",
     "FrameRenderer",
     "WindowRenderer",
@@ -57,6 +61,8 @@ __all__ = [
     "predict_motion",
     "render",
     "estimate_motion",
+    "check",
+    "AdherenceReport",
     "convert_official",
     "train",
     "TrainConfig",
@@ -73,9 +79,12 @@ if TYPE_CHECKING:
     from motionkit.training import TrainConfig, train
     from motionkit.verbs.image_to_video import animate, predict_motion, render
     from motionkit.verbs.video_to_video import estimate_motion, translate
+    from motionkit.verbs.check import check
+    from motionkit.spec.report import AdherenceReport
     from motionkit.clip import Clip
     from motionkit.mask import ObjectRegion, RegionMask
     from motionkit.motion import MotionField
+    from motionkit.spec import MotionSpec
     from motionkit.trajectory import Trajectory
 
 

@@ -76,18 +76,48 @@ def camera_field(
         if not (math.isfinite(cx) and math.isfinite(cy)):
             raise InvalidInputError(f"camera: center must be finite, got {center!r}")
     s = progress(frames, easing)
-
-    rel = pixel_grid(h, w, device=device)
-    rel[0] -= cx
-    rel[1] -= cy
     out = torch.empty(len(s), 2, h, w, device=device)
     for t, st in enumerate(s):
-        z = zoom**st
-        theta = math.radians(rotate * st)
-        cos, sin = z * math.cos(theta), z * math.sin(theta)
-        # y points down, so (cos, sin; -sin, cos) turns content counter-clockwise on screen.
-        # Displacement = (M - I) rel + pan, formed directly so a pure pan is exact in float32.
-        out[t, 0] = (cos - 1.0) * rel[0] + sin * rel[1] + st * pan_x
-        out[t, 1] = -sin * rel[0] + (cos - 1.0) * rel[1] + st * pan_y
+        out[t] = similarity_displacement((st * pan_x, st * pan_y), zoom**st, rotate * st, (h, w), (cx, cy), device=device)
     out[0] = 0.0
+    return out
+
+
+def similarity_displacement(
+    pan: tuple[float, float],
+    zoom: float,
+    rotate: float,
+    size: tuple[int, int],
+    center: tuple[float, float],
+    *,
+    device: torch.device | str | None = None,
+) -> torch.Tensor:
+    """One frame of a camera move: ``p' = c + zoom R(rotate) (p - c) + pan``, as ``p' - p``.
+
+    Args:
+        pan: content shift ``(dx, dy)`` pixels.
+        zoom: magnification (> 0).
+        rotate: degrees, counter-clockwise on screen.
+        size: ``(H, W)``.
+        center: ``(x, y)`` fixed point of zoom and roll, pixels.
+        device: where the field is built.
+
+    Returns:
+        ``float32 (2, H, W)`` displacement in pixels.
+
+    Example:
+        >>> similarity_displacement((1.0, 0.0), 1.0, 0.0, (2, 3), (1.0, 0.5))[0].tolist()
+        [[1.0, 1.0, 1.0], [1.0, 1.0, 1.0]]
+    """
+    h, w = size
+    rel = pixel_grid(h, w, device=device)
+    rel[0] -= center[0]
+    rel[1] -= center[1]
+    theta = math.radians(rotate)
+    cos, sin = zoom * math.cos(theta), zoom * math.sin(theta)
+    out = torch.empty(2, h, w, device=device)
+    # y points down, so (cos, sin; -sin, cos) turns content counter-clockwise on screen.
+    # Displacement = (M - I) rel + pan, formed directly so a pure pan is exact in float32.
+    out[0] = (cos - 1.0) * rel[0] + sin * rel[1] + pan[0]
+    out[1] = -sin * rel[0] + (cos - 1.0) * rel[1] + pan[1]
     return out
