@@ -10,8 +10,11 @@ through JSON exactly and a typo in a field name is an error, not a silent defaul
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import json
 import math
+from collections.abc import Iterator
 from typing import Any, Literal
 
 import pydantic
@@ -32,14 +35,33 @@ def validation_message(exc: pydantic.ValidationError) -> str:
     return "; ".join(problems)
 
 
+# Set while a document validates: nested models (pydantic calls a custom __init__ for them too)
+# then let pydantic's errors through, so the outermost call names each problem's full place.
+_validating: contextvars.ContextVar[bool] = contextvars.ContextVar("motionkit_spec_validating", default=False)
+
+
+@contextlib.contextmanager
+def validating() -> Iterator[None]:
+    """Within this block the models raise pydantic's own ``ValidationError`` (for a caller that reports it)."""
+    token = _validating.set(True)
+    try:
+        yield
+    finally:
+        _validating.reset(token)
+
+
 class Part(pydantic.BaseModel):
     """Base of the spec's models: frozen, no unknown fields, no NaN; errors as :class:`InvalidInputError`."""
 
     model_config = pydantic.ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     def __init__(self, **data: Any) -> None:
-        try:
+        if _validating.get():
             super().__init__(**data)
+            return
+        try:
+            with validating():
+                super().__init__(**data)
         except pydantic.ValidationError as exc:
             raise InvalidInputError(f"invalid {type(self).__name__}: {validation_message(exc)}") from None
 

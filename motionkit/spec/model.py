@@ -31,7 +31,7 @@ from motionkit.limits import check_frames
 from motionkit.spec import timing
 from motionkit.spec.document import (
     BackendHints, CameraKey, CameraPath, Keyframe, ObjectSpec, Part, Region, Track, check_finite, to_uv,
-    validation_message,
+    validating, validation_message,
 )
 
 if TYPE_CHECKING:
@@ -135,7 +135,8 @@ class MotionSpec(Part):
             hint = "; it was written by a newer motionkit: upgrade motionkit" if newer else ""
             raise MotionFileError(f"spec_version {version!r} is not one this motionkit reads (it reads {readable}){hint}")
         try:
-            return cls.model_validate(doc)
+            with validating():
+                return cls.model_validate(doc)
         except pydantic.ValidationError as exc:
             raise MotionFileError(f"invalid motion spec: {validation_message(exc)}") from None
 
@@ -223,9 +224,36 @@ class MotionSpec(Part):
             camera = self.camera.model_copy(update={"keyframes": keys})
         return self.model_copy(update={"frames": frames, "trajectories": tuple(tracks), "camera": camera})
 
+    def extended(self, other: MotionSpec) -> MotionSpec:
+        """This spec with ``other``'s tracks appended (its objects re-indexed), masks united, prompt taken if set.
+
+        The frame count, rate and reference size stay this spec's (``other``'s times must fit in
+        them). Two camera paths cannot be merged: that is an error.
+
+        Raises:
+            InvalidInputError: both specs have a camera path.
+        """
+        if self.camera is not None and other.camera is not None:
+            raise InvalidInputError("both specs have a camera path; edit one spec's camera instead of adding a second")
+        offset = len(self.trajectories)
+        objects = [obj.model_copy(update={"tracks": tuple(t + offset for t in obj.tracks)}) for obj in other.objects]
+        mask = self.mask if other.mask is None else other.mask
+        if self.mask is not None and other.mask is not None:
+            mask = Region.from_mask(self.mask_at(self.reference_size) | other.mask_at(self.reference_size))
+        return self.with_changes(
+            trajectories=[*self.trajectories, *other.trajectories], objects=[*self.objects, *objects], mask=mask,
+            camera=self.camera if other.camera is None else other.camera,
+            static_camera=self.static_camera or other.static_camera,
+            prompt=self.prompt if other.prompt is None else other.prompt,
+        )
+
     def with_changes(self, **changes: Any) -> MotionSpec:
         """A copy with fields replaced, validated again (``spec.with_changes(fps=24)``)."""
-        return type(self).model_validate({**self.model_dump(), **changes})
+        try:
+            with validating():
+                return type(self).model_validate({**self.model_dump(), **changes})
+        except pydantic.ValidationError as exc:
+            raise InvalidInputError(f"invalid MotionSpec: {validation_message(exc)}") from None
 
     # --- views at a size -------------------------------------------------------------------
     def trajectories_at(self, size: tuple[int, int]) -> list[Trajectory]:
