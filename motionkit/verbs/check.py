@@ -228,7 +228,7 @@ def check(video: str | os.PathLike | Clip, spec: MotionSpec | str | os.PathLike,
 
 
 def draw_overlay(clip: Clip, requested: np.ndarray, achieved: np.ndarray, visible: np.ndarray) -> Clip:
-    """A lazy copy of ``clip`` with each track's requested (green) and achieved (red) path drawn up to each frame."""
+    """A lazy copy of ``clip`` with each track's requested (green, a ring at its end) and achieved (red, a dot) path drawn up to each frame."""
     from motionkit.clip import Clip
 
     shift = 4
@@ -237,11 +237,12 @@ def draw_overlay(clip: Clip, requested: np.ndarray, achieved: np.ndarray, visibl
         for t, frame in enumerate(clip.iter_frames()):
             canvas = np.array(frame)
             for k in range(len(requested)):
-                for path, colour in ((requested[k, : t + 1], REQUESTED_COLOUR), (achieved[k, : t + 1], ACHIEVED_COLOUR)):
+                # Achieved: a line ending in a dot; requested: a line ending in a ring around where the dot should be.
+                for path, colour, ring in ((achieved[k, : t + 1], ACHIEVED_COLOUR, False), (requested[k, : t + 1], REQUESTED_COLOUR, True)):
                     pts = np.round(path * (1 << shift)).astype(np.int32).reshape(-1, 1, 2)
-                    cv2.polylines(canvas, [pts], False, colour, 2, cv2.LINE_AA, shift)
-                    style = -1 if visible[k, t] else 1
-                    cv2.circle(canvas, tuple(int(v) for v in pts[-1, 0]), 4 << shift, colour, style, cv2.LINE_AA, shift)
+                    cv2.polylines(canvas, [pts], False, colour, 1, cv2.LINE_AA, shift)
+                    radius, thickness = (6, 2 if visible[k, t] else 1) if ring else (3, -1)
+                    cv2.circle(canvas, tuple(int(v) for v in pts[-1, 0]), radius << shift, colour, thickness, cv2.LINE_AA, shift)
             yield canvas
 
     return Clip.from_frames(frames, len(clip), clip.size, clip.fps)
