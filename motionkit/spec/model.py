@@ -49,7 +49,7 @@ class MotionSpec(Part):
     """A shot's motion as a document: what moves, how, and over how many frames.
 
     Coordinates are ``(u, v)`` with pixel centres (``u = (x + 0.5) / W``), times are frame
-    indices of ``frames`` (fractional allowed); see :doc:`the conventions <conventions>`.
+    indices of ``frames`` (fractional allowed); see the conventions page.
 
     Attributes:
         spec_version: the document's version (:data:`SPEC_VERSION`).
