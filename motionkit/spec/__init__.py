@@ -8,11 +8,11 @@ is the front door's name for it.
 from __future__ import annotations
 
 from motionkit.spec.document import (
-    BackendHints, CameraKey, CameraPath, EncodedMask, Keyframe, ObjectSpec, Region, Track, to_pixels, to_uv,
+    BackendHints, Brush, CameraKey, CameraPath, EncodedMask, Keyframe, ObjectSpec, Region, Track, to_pixels, to_uv,
 )
 from motionkit.spec.model import SPEC_VERSION, MotionSpec
 
 __all__ = [
-    "MotionSpec", "SPEC_VERSION", "Keyframe", "Track", "Region", "EncodedMask", "ObjectSpec", "CameraKey",
+    "MotionSpec", "SPEC_VERSION", "Keyframe", "Track", "Region", "Brush", "EncodedMask", "ObjectSpec", "CameraKey",
     "CameraPath", "BackendHints", "to_uv", "to_pixels",
 ]

@@ -4,8 +4,12 @@ Layers, in the order they act on a pixel of the reference image:
 
 1. the **object motion**: the predictor densifies the tracks (drags move, pins hold) under
    the region mask, with the spec's objects as the regions they move;
-2. the **camera**: the camera path's field, composed after the object motion (the scene moves,
-   then the camera films the moved scene: ``object.compose(camera)``), so the two never mix.
+2. the **brushes**: each parametric brush's motion inside its painted region, added to it;
+   with ``static_camera`` the object motion is first cut to where the drags move things by
+   half a pixel or more, so outside the painted regions and the drags nothing moves at all;
+3. the **camera**: the camera path's field (3D moves with parallax from a depth map, then the
+   2D moves), composed after the object motion (the scene moves, then the camera films the
+   moved scene: ``object.compose(camera)``), so the two never mix.
 
 The predictor is found through the registry by name, like every backend.
 """
@@ -21,26 +25,25 @@ import torch
 from motionkit import registry
 from motionkit.errors import InvalidInputError
 from motionkit.io.image import image_to_tensor
-from motionkit.ops.camera import similarity_displacement
-from motionkit.spec import timing
-from motionkit.spec.document import CameraPath, to_pixels
+from motionkit.spec.document import CameraPath
+from motionkit.spec.layers import brush_motion, camera_layer, load_depth
 
 if TYPE_CHECKING:
     from motionkit.motion import MotionField
     from motionkit.spec.model import MotionSpec
 
 
-def camera_motion(path: CameraPath, frames: int, size: tuple[int, int]) -> MotionField:
-    """The field ``(frames, 2, H, W)`` of a camera path on an ``(H, W)`` picture, frame 0 zero."""
+def camera_motion(path: CameraPath, frames: int, size: tuple[int, int], depth: Any = None,
+                  depth_kind: str | None = None) -> MotionField:
+    """The field ``(frames, 2, H, W)`` of a camera path on an ``(H, W)`` picture, frame 0 zero (see :func:`~.layers.camera_layer`)."""
     from motionkit.motion import MotionField
 
-    h, w = size
-    center = ((w - 1) / 2.0, (h - 1) / 2.0) if path.center is None else to_pixels(*path.center, size)
-    out = torch.zeros(frames, 2, h, w)
-    for f, (pan, zoom, rotate) in enumerate(timing.camera_parameters(path, frames, size)):
-        if f > 0 and (pan != (0.0, 0.0) or zoom != 1.0 or rotate != 0.0):
-            out[f] = similarity_displacement(pan, zoom, rotate, size, center)
-    return MotionField(out)
+    depths = None if depth is None else load_depth(depth, size, depth_kind)
+    return MotionField(camera_layer(path, frames, size, depths))
+
+
+#: Object motion under this many pixels in every frame is not a drag's region (``static_camera``).
+STATIC_THRESHOLD = 0.5
 
 
 def _image(image: Any) -> torch.Tensor:
@@ -57,8 +60,11 @@ def _predictor(predictor: Any, options: Mapping[str, Any]) -> Any:
     return predictor
 
 
-def compile_spec(spec: MotionSpec, image: Any, predictor: Any, options: Mapping[str, Any]) -> MotionField:
+def compile_spec(spec: MotionSpec, image: Any, predictor: Any, options: Mapping[str, Any], depth: Any = None,
+                 depth_kind: str | None = None) -> MotionField:
     """See :meth:`MotionSpec.compile`."""
+    from motionkit.motion import MotionField
+
     image_t = _image(image)
     size = (int(image_t.shape[1]), int(image_t.shape[2]))
     component = _predictor(predictor, options)
@@ -74,7 +80,14 @@ def compile_spec(spec: MotionSpec, image: Any, predictor: Any, options: Mapping[
                 "use the object-aware 'sparse' predictor or drop the spec's objects"
             )
         keywords["objects"] = spec.objects_at(size)
-    motion = component.predict(image_t, trajectories, spec.mask_at(size), **keywords)
-    if spec.camera is not None:
-        motion = motion.compose(camera_motion(spec.camera, spec.frames, size))
-    return motion
+    flow = component.predict(image_t, trajectories, spec.mask_at(size), **keywords).flow.clone()
+    if spec.static_camera:
+        # The background is still: only what the drags move by half a pixel or more may move.
+        moving = flow.norm(dim=1).amax(dim=0) >= STATIC_THRESHOLD
+        flow *= moving
+    for brush in spec.brushes:
+        flow += brush_motion(brush, spec.frames, size, spec.reference_size)
+    objects = MotionField(flow)
+    if spec.camera is None:
+        return objects
+    return objects.compose(camera_motion(spec.camera, spec.frames, size, depth, depth_kind))

@@ -179,8 +179,47 @@ class ObjectSpec(Part):
     tracks: tuple[pydantic.NonNegativeInt, ...] = ()
 
 
+class Brush(Part):
+    """A parametric motion source painted on the picture (a motion brush with direction sliders).
+
+    Unlike the spec's ``mask`` (which only gates what may move), a brush *makes* motion inside
+    its region: its terms add up, and several brushes add up too.
+
+    Attributes:
+        region: where the brush is painted (its soft edge fades the motion).
+        direction: ``(dx, dy)`` pixels per frame, in pixels of the spec's reference size:
+            a pixel inside is displaced by ``t * (dx, dy)`` at frame ``t`` (Lagrangian).
+        proximity: motion towards (> 0) or away from (< 0) the camera: the region's content is
+            scaled about its centre by ``(1 + proximity) ** t`` at frame ``t``.
+        ambient: amplitude, pixels of the reference size, of small smooth looping noise motion
+            (water, foliage, hair); every pixel stays within ``ambient`` of its place.
+        ambient_scale: the noise's wavelength as a fraction of the picture's short side.
+        period: frames of one ambient loop (default: the spec's frame count, so the clip loops).
+        seed: the ambient noise's seed (same seed, same motion).
+        name: an optional label.
+
+    Example:
+        >>> Brush(region=Region(polygons=[[(0, 0), (0.5, 0), (0.5, 0.5)]]), direction=(2, 0)).direction
+        (2.0, 0.0)
+    """
+
+    region: Region
+    direction: tuple[float, float] = (0.0, 0.0)
+    proximity: float = pydantic.Field(default=0.0, gt=-1)
+    ambient: float = pydantic.Field(default=0.0, ge=0)
+    ambient_scale: float = pydantic.Field(default=0.25, gt=0)
+    period: float | None = pydantic.Field(default=None, gt=0)
+    seed: int = 0
+    name: str | None = None
+
+
 class CameraKey(Part):
-    """The camera at one time: content pan, zoom and in-plane roll relative to the reference frame.
+    """The camera at one time, relative to the reference frame: 2D moves of the picture, 3D moves of the camera.
+
+    The 2D moves act on the picture as a whole; the 3D moves move the camera through the scene
+    and give parallax from the depth map passed to :meth:`MotionSpec.compile` (a flat plane at
+    the look-at distance without one). 3D distances are fractions of the distance from the
+    camera to the look-at point (the path's ``center`` at the depth there).
 
     Attributes:
         t: frame index (fractional allowed).
@@ -188,6 +227,11 @@ class CameraKey(Part):
             the picture right by a tenth of its width).
         zoom: content magnification (> 0; 1 = none); interpolated geometrically.
         rotate: content roll in degrees, counter-clockwise on screen.
+        orbit: degrees the camera circles the look-at point to its right (the scene turns the
+            other way; points nearer than it move against points beyond it).
+        dolly: how far the camera moves towards the look-at point (< 1; near content grows most).
+        truck: how far the camera moves right (content slides left, near content fastest).
+        pedestal: how far the camera moves up (content slides down, near content fastest).
         easing: how the camera moves from this key to the next one.
     """
 
@@ -195,12 +239,21 @@ class CameraKey(Part):
     pan: UV = (0.0, 0.0)
     zoom: float = pydantic.Field(default=1.0, gt=0)
     rotate: float = 0.0
+    orbit: float = 0.0
+    dolly: float = pydantic.Field(default=0.0, lt=1)
+    truck: float = 0.0
+    pedestal: float = 0.0
     easing: Easing = "linear"
 
     @property
     def is_identity(self) -> bool:
         """True when this key does not move the picture."""
-        return self.pan == (0.0, 0.0) and self.zoom == 1.0 and self.rotate == 0.0
+        return self.pan == (0.0, 0.0) and self.zoom == 1.0 and not any((self.rotate, *self.moves_3d))
+
+    @property
+    def moves_3d(self) -> tuple[float, float, float, float]:
+        """``(orbit, dolly, truck, pedestal)``."""
+        return (self.orbit, self.dolly, self.truck, self.pedestal)
 
 
 class CameraPath(Part):
@@ -209,7 +262,9 @@ class CameraPath(Part):
     Attributes:
         keyframes: at least one, times strictly increasing; a key at ``t = 0`` must be the
             identity (frame 0 is the reference).
-        center: ``(u, v)`` fixed point of zoom and roll; default the picture's centre.
+        center: ``(u, v)`` fixed point of zoom and roll, and the look-at point of the 3D
+            moves; default the picture's centre.
+        field_of_view: the camera's horizontal field of view in degrees, for the 3D moves.
 
     Example:
         >>> CameraPath(keyframes=[CameraKey(t=15, zoom=1.2)]).keyframes[0].zoom
@@ -218,6 +273,7 @@ class CameraPath(Part):
 
     keyframes: tuple[CameraKey, ...] = pydantic.Field(min_length=1)
     center: UV | None = None
+    field_of_view: float = pydantic.Field(default=50.0, gt=1, lt=170)
 
     @pydantic.field_validator("keyframes")
     @classmethod

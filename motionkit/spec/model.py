@@ -30,7 +30,7 @@ from motionkit.errors import InvalidInputError, MotionFileError
 from motionkit.limits import check_frames
 from motionkit.spec import timing
 from motionkit.spec.document import (
-    BackendHints, CameraKey, CameraPath, Keyframe, ObjectSpec, Part, Region, Track, check_finite, to_uv,
+    BackendHints, Brush, CameraKey, CameraPath, Keyframe, ObjectSpec, Part, Region, Track, check_finite, to_uv,
     validating, validation_message,
 )
 
@@ -60,6 +60,8 @@ class MotionSpec(Part):
         trajectories: drags and pins (a pin: one keyframe), in order; objects and reports
             refer to them by index.
         objects: regions the object-aware predictor moves as a whole, front first.
+        brushes: parametric motion sources (direction, proximity, ambient noise), added to the
+            object motion inside their painted regions; the ``mask`` does not gate them.
         mask: the region that may move (1 = may move, today's ``--brush``); motion outside it
             is zero, camera aside.
         camera: the camera path, composed over the object motion.
@@ -78,6 +80,7 @@ class MotionSpec(Part):
     reference_size: tuple[pydantic.PositiveInt, pydantic.PositiveInt]
     trajectories: tuple[Track, ...] = ()
     objects: tuple[ObjectSpec, ...] = ()
+    brushes: tuple[Brush, ...] = ()
     mask: Region | None = None
     camera: CameraPath | None = None
     static_camera: bool = False
@@ -189,7 +192,9 @@ class MotionSpec(Part):
                 frame ``k (T - 1) / (K - 1)`` along a smooth (pchip) path, as
                 :meth:`Trajectory.from_points`.
             pins: points that stay put.
-            mask: the region that may move, stored at its own size.
+            brushes: parametric motion sources (direction, proximity, ambient noise), added to the
+            object motion inside their painted regions; the ``mask`` does not gate them.
+        mask: the region that may move, stored at its own size.
             camera: ``{"pan": (dx, dy), "zoom": z, "rotate": deg}`` reached at the last frame.
         """
         h, w = (int(v) for v in size)
@@ -279,27 +284,36 @@ class MotionSpec(Part):
 
         return [ObjectRegion(region_mask(obj.region, size), obj.tracks) for obj in self.objects]
 
-    def camera_at(self, size: tuple[int, int]) -> MotionField | None:
-        """The camera path's field ``(frames, 2, H, W)`` (pixels), or None without a camera path."""
+    def camera_at(self, size: tuple[int, int], depth: Any = None, depth_kind: str | None = None) -> MotionField | None:
+        """The camera path's field ``(frames, 2, H, W)`` (pixels), or None without a camera path.
+
+        ``depth``: a depth map for the 3D moves' parallax (see :meth:`compile`).
+        """
         from motionkit.spec.compile import camera_motion
 
-        return None if self.camera is None else camera_motion(self.camera, self.frames, size)
+        return None if self.camera is None else camera_motion(self.camera, self.frames, size, depth, depth_kind)
 
     def render_mask(self, size: tuple[int, int]) -> RegionMask | None:
         """The mask a renderer keeps still: the region mask, or None when a camera moves every pixel."""
         return None if self.camera is not None else self.mask_at(size)
 
-    def compile(self, image: Any, predictor: Any = "sparse", **options: Any) -> MotionField:
+    def compile(self, image: Any, predictor: Any = "sparse", *, depth: Any = None, depth_kind: str | None = None,
+                **options: Any) -> MotionField:
         """The shot's :class:`~motionkit.MotionField` for ``image``, at the image's size.
 
         Tracks are placed on the image by their ``(u, v)`` (so their displacements scale
         exactly with its size), the region mask and objects are rasterised or resampled to it,
-        the predictor densifies the tracks (the object-aware one needs the image), and the
-        camera path is composed over the result (the objects move, then the camera films them).
+        the predictor densifies the tracks (the object-aware one needs the image), the brushes
+        add their motion, and the camera path is composed over the result (the objects move,
+        then the camera films them). See :mod:`motionkit.spec.compile` for the layers.
 
         Args:
             image: the reference frame (a path, ``uint8 (H, W, 3)`` array, ``(3, H, W)`` tensor).
             predictor: a registered predictor name or a ready predictor (``options`` then empty).
+            depth: the scene's depth map for the camera's 3D moves: an ``(H, W)`` array or a
+                ``.npy`` file of depths (larger = farther), or an image (white = near); resized
+                to the image. Without one the scene is a flat plane.
+            depth_kind: ``"depth"`` or ``"disparity"`` to override how ``depth`` is read.
             **options: the predictor's constructor arguments (pixel options are in the image's pixels).
 
         Returns:
@@ -307,7 +321,7 @@ class MotionSpec(Part):
         """
         from motionkit.spec.compile import compile_spec
 
-        return compile_spec(self, image, predictor, options)
+        return compile_spec(self, image, predictor, options, depth, depth_kind)
 
 
 def camera_from_pixels(camera: Mapping[str, Any], frames: int, size: tuple[int, int]) -> CameraPath:

@@ -8,10 +8,12 @@ camera is at rest; after the last keyframe a track or the camera holds still.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from motionkit.ops.easing import ease
-from motionkit.spec.document import CameraPath, Track, to_pixels
+from motionkit.spec.document import CameraKey, CameraPath, Track, to_pixels
 
 
 def eased_times(times: np.ndarray, easings: list[str], frames: int) -> np.ndarray:
@@ -72,31 +74,51 @@ def last_visible_frame(track: Track, frames: int) -> int:
     return int(round(max(shown))) if shown else 0
 
 
-def camera_parameters(path: CameraPath, frames: int, size: tuple[int, int]) -> list[tuple[tuple[float, float], float, float]]:
-    """``[(pan (dx, dy) pixels, zoom, rotate degrees), ...]`` per frame on an ``(H, W)`` picture.
+class CameraPose(NamedTuple):
+    """The camera at one frame: ``pan`` (dx, dy) pixels, ``zoom``, ``rotate`` degrees and the 3D moves."""
 
-    Pan and roll are interpolated linearly and zoom geometrically (a steady zoom rate) along
-    each eased segment; an implicit identity key sits at ``t = 0`` when the path has none.
+    pan: tuple[float, float] = (0.0, 0.0)
+    zoom: float = 1.0
+    rotate: float = 0.0
+    orbit: float = 0.0
+    dolly: float = 0.0
+    truck: float = 0.0
+    pedestal: float = 0.0
+
+    @property
+    def moves_3d(self) -> bool:
+        """True when the camera moves through the scene (parallax), not only the picture."""
+        return any((self.orbit, self.dolly, self.truck, self.pedestal))
+
+
+_LINEAR = ("rotate", "orbit", "dolly", "truck", "pedestal")
+
+
+def camera_parameters(path: CameraPath, frames: int, size: tuple[int, int]) -> list[CameraPose]:
+    """The camera's :class:`CameraPose` at each frame on an ``(H, W)`` picture.
+
+    Pan, roll and the 3D moves are interpolated linearly and zoom geometrically (a steady zoom
+    rate) along each eased segment; an implicit identity key sits at ``t = 0`` when the path
+    has none. Frames that fall on a key get its values exactly.
     """
     h, w = size
     keys = list(path.keyframes)
-    times = [k.t for k in keys]
-    pans = [(k.pan[0] * w, k.pan[1] * h) for k in keys]
-    zooms, rolls, easings = [k.zoom for k in keys], [k.rotate for k in keys], [k.easing for k in keys]
-    if times[0] > 0:
-        times, pans = [0.0, *times], [(0.0, 0.0), *pans]
-        zooms, rolls, easings = [1.0, *zooms], [0.0, *rolls], ["linear", *easings]
-    times_a = np.array(times, dtype=np.float64)
-    if len(times_a) == 1:
-        return [(pans[0], zooms[0], rolls[0])] * frames
-    when = eased_times(times_a, easings, frames)
-    log_zoom = np.log(np.array(zooms))
-    pan_x = np.interp(when, times_a, [p[0] for p in pans])
-    pan_y = np.interp(when, times_a, [p[1] for p in pans])
-    zoom = np.exp(np.interp(when, times_a, log_zoom))
-    roll = np.interp(when, times_a, rolls)
-    # Keys are exact where frames fall on them (no exp(log(z)) rounding).
-    for i, t in enumerate(times_a):
-        if float(t).is_integer() and 0 <= t < frames:
-            pan_x[int(t)], pan_y[int(t)], zoom[int(t)], roll[int(t)] = pans[i][0], pans[i][1], zooms[i], rolls[i]
-    return [((float(pan_x[f]), float(pan_y[f])), float(zoom[f]), float(roll[f])) for f in range(frames)]
+    if keys[0].t > 0:
+        keys.insert(0, CameraKey(t=0.0))
+    times = np.array([k.t for k in keys], dtype=np.float64)
+    values = {"pan_x": [k.pan[0] * w for k in keys], "pan_y": [k.pan[1] * h for k in keys],
+              "log_zoom": list(np.log([k.zoom for k in keys])), **{name: [getattr(k, name) for k in keys] for name in _LINEAR}}
+    if len(keys) == 1:
+        per_frame = {name: np.full(frames, v[0], dtype=np.float64) for name, v in values.items()}
+    else:
+        when = eased_times(times, [k.easing for k in keys], frames)
+        per_frame = {name: np.interp(when, times, v) for name, v in values.items()}
+    per_frame["zoom"] = np.exp(per_frame.pop("log_zoom"))
+    for i, key in enumerate(keys):  # exact values on the keys (no exp(log(z)) rounding)
+        if float(key.t).is_integer() and key.t < frames:
+            f = int(key.t)
+            per_frame["pan_x"][f], per_frame["pan_y"][f], per_frame["zoom"][f] = key.pan[0] * w, key.pan[1] * h, key.zoom
+            for name in _LINEAR:
+                per_frame[name][f] = getattr(key, name)
+    return [CameraPose((float(per_frame["pan_x"][f]), float(per_frame["pan_y"][f])), float(per_frame["zoom"][f]),
+                       *(float(per_frame[name][f]) for name in _LINEAR)) for f in range(frames)]

@@ -130,7 +130,7 @@ def _fit_similarity(src: np.ndarray, dst: np.ndarray, center: tuple[float, float
 def _camera_steps(spec: MotionSpec, size: tuple[int, int]) -> tuple[list, tuple[float, float]]:
     h, w = size
     if spec.camera is None:
-        return [((0.0, 0.0), 1.0, 0.0)] * spec.frames, ((w - 1) / 2.0, (h - 1) / 2.0)
+        return [timing.CameraPose()] * spec.frames, ((w - 1) / 2.0, (h - 1) / 2.0)
     center = ((w - 1) / 2.0, (h - 1) / 2.0) if spec.camera.center is None else to_pixels(*spec.camera.center, size)
     return timing.camera_parameters(spec.camera, spec.frames, size), center
 
@@ -187,8 +187,8 @@ def check(video: str | os.PathLike | Clip, spec: MotionSpec | str | os.PathLike,
             achieved[:, t] = refine_points(first, cv2.cvtColor(np.asarray(frame), cv2.COLOR_RGB2GRAY), requested[:, 0], guess) \
                 if refine else guess
         moved = grid + flow[:, grid[:, 1].astype(int), grid[:, 0].astype(int)].T
-        pan, zoom, rotate = cameras[t]
-        expected = similarity_points(grid, pan, zoom, rotate, center)
+        pose = cameras[t]
+        expected = similarity_points(grid, pose.pan, pose.zoom, pose.rotate, center)
         # Points the camera takes out of the picture cannot be seen: leave them out.
         seen = (expected[:, 0] >= 0) & (expected[:, 0] <= w - 1) & (expected[:, 1] >= 0) & (expected[:, 1] <= h - 1)
         background = seen if outside is None else seen & outside
@@ -212,7 +212,7 @@ def check(video: str | os.PathLike | Clip, spec: MotionSpec | str | os.PathLike,
             requested=tuple(float(v) for v in requested[k, final]), achieved=tuple(float(v) for v in achieved[k, final]),
         ))
     fitted = _fit_similarity(*last, center) if last is not None else ((0.0, 0.0), 1.0, 0.0)
-    (req_pan, req_zoom, req_rotate) = cameras[-1]
+    req_pan, req_zoom, req_rotate = cameras[-1][:3]
     camera = CameraAdherence(requested_pan=req_pan, requested_zoom=req_zoom, requested_rotate=req_rotate,
                              achieved_pan=fitted[0], achieved_zoom=fitted[1], achieved_rotate=fitted[2],
                              mean_epe=float(np.mean(camera_errors)) if camera_errors else 0.0)

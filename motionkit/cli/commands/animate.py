@@ -40,6 +40,7 @@ def animate(
     spec: Optional[Path] = typer.Option(None, "--spec", help="A motion spec (JSON); the flags above add to it, --frames/--fps override it."),
     save_spec: Optional[Path] = typer.Option(None, "--save-spec", help="Write the spec the flags describe; without -o nothing is rendered."),
     report: Optional[Path] = typer.Option(None, "--report", help="Check the output against the spec and write the adherence report (JSON)."),
+    depth: Optional[Path] = typer.Option(None, "--depth", help="Depth map for the spec's 3D camera moves: .npy depths (larger = farther) or an image (white = near)."),
 ) -> None:
     """Animate IMAGE by dragging points on it, optionally under a motion brush and a camera move."""
     started = time.perf_counter()
@@ -73,7 +74,7 @@ def animate(
         return motion
 
     # Nothing is printed before the verb starts: a bad input or missing weights stays one line.
-    motion = keep(shot.compile(image, predictor=pair.predictor, **options["predictor"]))
+    motion = keep(shot.compile(image, predictor=pair.predictor, depth=depth, **options["predictor"]))
     clip = mk.render(image, motion, brush=shot.render_mask(size), renderer=render_component, fps=shot.fps)
     clip.write(output, progress=True)
     say(f"wrote {output} ({len(clip)} frames, {time.perf_counter() - started:.1f} s)")
