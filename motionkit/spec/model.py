@@ -37,6 +37,7 @@ from motionkit.spec.document import (
 if TYPE_CHECKING:
     from motionkit.mask import ObjectRegion, RegionMask
     from motionkit.motion import MotionField
+    from motionkit.spec.validate import SpecWarning
     from motionkit.trajectory import Trajectory
 
 #: The spec version this motionkit writes.
@@ -296,6 +297,22 @@ class MotionSpec(Part):
     def render_mask(self, size: tuple[int, int]) -> RegionMask | None:
         """The mask a renderer keeps still: the region mask, or None when a camera moves every pixel."""
         return None if self.camera is not None else self.mask_at(size)
+
+    def validate_for(self, backend: str = "classical", size: tuple[int, int] | None = None) -> list[SpecWarning]:
+        """What may go wrong rendering this spec with ``backend``, each with its place in the document.
+
+        Tracks that leave the picture while marked visible, drags that pull one object apart,
+        motions beyond what the backend handles well, frame counts it cannot make in one
+        window, parts it ignores. Warnings unless the render is impossible, which raises.
+
+        Example:
+            >>> spec = MotionSpec.from_pixels((100, 100), frames=4, drags=[[(50, 50), (140, 50)]])
+            >>> [str(w) for w in spec.validate_for("classical")][0][:40]
+            'trajectories.0.keyframes.0: the point le'
+        """
+        from motionkit.spec.validate import validate_for
+
+        return validate_for(self, backend, size)
 
     def compile(self, image: Any, predictor: Any = "sparse", *, depth: Any = None, depth_kind: str | None = None,
                 **options: Any) -> MotionField:
