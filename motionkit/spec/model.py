@@ -216,6 +216,44 @@ class MotionSpec(Part):
                    mask=None if mask is None else Region.from_mask(mask), camera=path, prompt=prompt,
                    hints=hints or BackendHints())
 
+    @classmethod
+    def from_tracks(cls, tracks: Any, size: tuple[int, int], visibility: Any = None, fps: float = 8.0) -> MotionSpec:
+        """A spec from point tracks ``(T, N, 2)`` (x, y) pixels of an ``(H, W)`` picture, with optional ``visibility (T, N)``.
+
+        Each track gets one keyframe per frame (linear between them), so nothing is lost.
+
+        Example:
+            >>> import numpy as np
+            >>> spec = MotionSpec.from_tracks(np.array([[[10.0, 20.0]], [[14.0, 20.0]]]), size=(100, 200))
+            >>> spec.to_tracks((100, 200))[0][:, 0].tolist()
+            [[10.0, 20.0], [14.0, 20.0]]
+        """
+        from motionkit.spec.interop import tracks_to_spec
+
+        return tracks_to_spec(cls, tracks, size, visibility, fps)
+
+    def to_tracks(self, size: tuple[int, int] | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """``(tracks float32 (T, N, 2), visibility bool (T, N))``: every trajectory at every frame, pixels of ``size``."""
+        from motionkit.spec.interop import spec_to_tracks
+
+        return spec_to_tracks(self, size or self.reference_size)
+
+    @classmethod
+    def import_tracks(cls, path: str | os.PathLike, format: str, size: tuple[int, int], fps: float = 8.0) -> MotionSpec:
+        """Read a peer's point-track file: ``format`` one of :data:`motionkit.io.track_formats.FORMATS` (``"wan-move"``).
+
+        ``size`` is ``(H, W)`` of the picture the file's pixels belong to (the files do not say).
+        """
+        from motionkit.spec.interop import import_tracks
+
+        return import_tracks(cls, path, format, size, fps)
+
+    def export_tracks(self, path: str | os.PathLike, format: str, size: tuple[int, int] | None = None) -> None:
+        """Write the trajectories as a peer's point-track file, in pixels of ``size`` (default the reference size)."""
+        from motionkit.spec.interop import export_tracks
+
+        export_tracks(self, path, format, size)
+
     def with_frames(self, frames: int) -> MotionSpec:
         """The same shot over ``frames`` frames: every time scaled by ``(frames - 1) / (self.frames - 1)``."""
         frames = check_frames(frames)
