@@ -4,7 +4,8 @@ The video is re-tracked with a registered flow estimator (default ``dis``, whose
 strategy measures ``F_0t`` against frame 0 itself, started from the previous frame's flow, so
 errors do not pile up along a chain), and every track's start point is carried along that
 field: its achieved position in frame ``t`` is ``p_0 + F_0t(p_0)`` (bilinear). The error is
-the distance to the spec's position at ``t``, in pixels of the video. The spec is placed on
+the distance to the spec's position at ``t`` (the track's point, moved by the camera path's
+pan, zoom and roll: the camera films the moved scene), in pixels of the video. The spec is placed on
 the video by its ``(u, v)`` coordinates; a video one pixel narrower or shorter than the spec's
 reference size is taken as the encoder's crop (H.264 needs even sides), not as a resize.
 
@@ -166,6 +167,11 @@ def check(video: str | os.PathLike | Clip, spec: MotionSpec | str | os.PathLike,
     requested = np.stack([timing.track_positions(t, spec.frames, place) for t in spec.trajectories]) \
         if spec.trajectories else np.zeros((0, spec.frames, 2))
     visible = spec.visibility()
+    cameras, center = _camera_steps(spec, place)
+    # A track says where the point is in the scene; the camera then films the scene.
+    for t, pose in enumerate(cameras):
+        if len(requested) and pose != timing.CameraPose():
+            requested[:, t] = similarity_points(requested[:, t], pose.pan, pose.zoom, pose.rotate, center)
     achieved = np.repeat(requested[:, :1], spec.frames, axis=1)
 
     step = max(1, min(h, w) // GRID)
@@ -173,7 +179,6 @@ def check(video: str | os.PathLike | Clip, spec: MotionSpec | str | os.PathLike,
     grid = np.stack([gx.ravel(), gy.ravel()], axis=1).astype(np.float64)
     mask = spec.mask_at(place)
     outside = None if mask is None else (mask.values.numpy()[np.clip(gy, 0, place[0] - 1), np.clip(gx, 0, place[1] - 1)].ravel() <= 0)
-    cameras, center = _camera_steps(spec, place)
     camera_errors, outside_means, last = [], [], None
     flows = registry.create("flow_estimator", estimator, **options).estimate(clip)
     first = None

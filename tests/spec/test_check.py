@@ -96,3 +96,12 @@ def test_the_report_round_trips_and_prints_a_table(drag_render, tmp_path):
 def test_an_encoder_crop_is_not_a_resize():
     assert placement_size((300, 451), (300, 450)) == (300, 451)
     assert placement_size((300, 451), (150, 226)) == (150, 226)
+
+
+def test_a_drag_under_a_camera_move_is_requested_where_the_camera_films_it(cat):
+    spec = mk.MotionSpec.from_pixels(cat.shape[:2], frames=8, drags=[[(132, 120), (146, 114)]], camera={"zoom": 1.06, "pan": (4, 0)})
+    report = mk.check(mk.render(cat, spec.compile(cat)), spec)
+    drag = report.tracks[0]
+    assert drag.final_epe < 1.5
+    assert drag.requested[0] > 146 + 4        # the end of the drag, zoomed away from the centre and panned
+    assert report.camera.achieved_zoom == pytest.approx(1.06, abs=0.01)
