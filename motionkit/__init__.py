@@ -36,6 +36,7 @@ _LAZY = {
     "estimate_motion": "motionkit.verbs.video_to_video",
     "check": "motionkit.verbs.check",
     "AdherenceReport": "motionkit.spec.report",
+    "RunManifest": "motionkit.spec.manifest",
     # Verbs of the tooling around the model, for the CLI and scripts alike ("module:attribute").
     "convert_official": "motionkit.models.motion_i2v.convert",
     "train": "motionkit.training",
@@ -63,6 +64,7 @@ __all__ = [
     "estimate_motion",
     "check",
     "AdherenceReport",
+    "RunManifest",
     "convert_official",
     "train",
     "TrainConfig",
@@ -80,6 +82,7 @@ if TYPE_CHECKING:
     from motionkit.verbs.image_to_video import animate, predict_motion, render
     from motionkit.verbs.video_to_video import estimate_motion, translate
     from motionkit.verbs.check import check
+    from motionkit.spec.manifest import RunManifest
     from motionkit.spec.report import AdherenceReport
     from motionkit.clip import Clip
     from motionkit.mask import ObjectRegion, RegionMask

@@ -41,6 +41,7 @@ def animate(
     save_spec: Optional[Path] = typer.Option(None, "--save-spec", help="Write the spec the flags describe; without -o nothing is rendered."),
     report: Optional[Path] = typer.Option(None, "--report", help="Check the output against the spec and write the adherence report (JSON)."),
     depth: Optional[Path] = typer.Option(None, "--depth", help="Depth map for the spec's 3D camera moves: .npy depths (larger = farther) or an image (white = near)."),
+    manifest: Optional[Path] = typer.Option(None, "--manifest", help="Also write a run manifest (JSON) to check or `motionkit rerun` this render."),
 ) -> None:
     """Animate IMAGE by dragging points on it, optionally under a motion brush and a camera move."""
     started = time.perf_counter()
@@ -83,6 +84,10 @@ def animate(
         say(f"wrote {motion_preview}")
     if report is not None:
         write_report(output, shot, report)
+    if manifest is not None:
+        mk.RunManifest.record(image=image, output=output, spec=shot, backend=backend, renderer=render_with, seed=seed,
+                              steps=steps, weights=model, depth=depth).save(manifest)
+        say(f"wrote {manifest}")
 
 
 def write_report(video: Path, shot: mk.MotionSpec, report: Path) -> None:
