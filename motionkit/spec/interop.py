@@ -49,14 +49,22 @@ def spec_to_tracks(spec: MotionSpec, size: tuple[int, int]) -> tuple[np.ndarray,
     return tracks.astype(np.float32), spec.visibility().T.copy()
 
 
-def import_tracks(cls: type[MotionSpec], path: str | os.PathLike, format: str, size: tuple[int, int],
+def import_tracks(cls: type[MotionSpec], path: str | os.PathLike, format: str, size: tuple[int, int] | None = None,
                   fps: float = 8.0) -> MotionSpec:
-    """Read a peer's track file (``format``, e.g. ``"wan-move"``) whose pixels are of an ``(H, W)`` picture."""
-    tracks, visibility = _format(format).read(path)
+    """Read a peer's track file (``format``, e.g. ``"wan-move"``) of an ``(H, W)`` picture (default: the project's own size)."""
+    module = _format(format)
+    size = tuple(size or module.DEFAULT_SIZE)
+    tracks, visibility = module.read(path)
+    if module.UNITS == "fraction":  # (u, v) -> pixels of size, pixel centres at integers
+        tracks = tracks.astype(np.float64) * np.array([size[1], size[0]]) - 0.5
     return tracks_to_spec(cls, tracks, size, visibility, fps)
 
 
 def export_tracks(spec: MotionSpec, path: str | os.PathLike, format: str, size: tuple[int, int] | None = None) -> None:
     """Write the spec's trajectories as a peer's track file, in pixels of ``size`` (default the reference size)."""
-    tracks, visibility = spec_to_tracks(spec, size or spec.reference_size)
-    _format(format).write(path, tracks, visibility)
+    module = _format(format)
+    size = tuple(size or spec.reference_size)
+    tracks, visibility = spec_to_tracks(spec, size)
+    if module.UNITS == "fraction":
+        tracks = (tracks.astype(np.float64) + 0.5) / np.array([size[1], size[0]])
+    module.write(path, tracks, visibility)

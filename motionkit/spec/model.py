@@ -239,10 +239,12 @@ class MotionSpec(Part):
         return spec_to_tracks(self, size or self.reference_size)
 
     @classmethod
-    def import_tracks(cls, path: str | os.PathLike, format: str, size: tuple[int, int], fps: float = 8.0) -> MotionSpec:
-        """Read a peer's point-track file: ``format`` one of :data:`motionkit.io.track_formats.FORMATS` (``"wan-move"``).
+    def import_tracks(cls, path: str | os.PathLike, format: str, size: tuple[int, int] | None = None,
+                      fps: float = 8.0) -> MotionSpec:
+        """Read a peer's point-track file: ``format`` one of :data:`motionkit.io.track_formats.FORMATS` (``"wan-move"``, ``"tora"``).
 
-        ``size`` is ``(H, W)`` of the picture the file's pixels belong to (the files do not say).
+        ``size`` is ``(H, W)`` of the picture the file's pixels belong to (the files do not say;
+        default: the project's own video size).
         """
         from motionkit.spec.interop import import_tracks
 

@@ -54,3 +54,30 @@ def test_a_malformed_track_file_is_refused(tmp_path):
     np.save(tmp_path / "bad_tracks.npy", np.zeros((4, 3)))
     with pytest.raises(MotionFileError, match=r"\[T, N, 2\]"):
         wan_move.read(tmp_path / "bad_tracks.npy")
+
+
+def test_tora_files_round_trip_within_half_a_grid_step(tmp_path):
+    # The way Tora ships them (sat/trajs/circle.txt): integer "x,y" lines on a 256 grid, fewer points than frames.
+    folder = tmp_path / "trajs"
+    folder.mkdir()
+    circle = [(120, 194), (144, 193), (155, 189), (158, 170), (160, 153), (159, 123), (152, 113), (136, 100)]
+    (folder / "00.txt").write_text("".join(f"{x},{y}\n" for x, y in circle))
+    (folder / "01.txt").write_text("10,10\n60,40\n")
+    spec = mk.MotionSpec.import_tracks(folder, "tora")
+    assert spec.frames == 49 and spec.reference_size == (480, 720) and len(spec.trajectories) == 2
+    start = spec.trajectories_at((480, 720))[0].start
+    assert start == pytest.approx((720 * 120 / 256 - 0.5, 480 * 194 / 256 - 0.5))   # Tora's int(w * x / 256), by its centre
+    spec.export_tracks(tmp_path / "out", "tora")
+    again = mk.MotionSpec.import_tracks(tmp_path / "out", "tora")
+    a, b = spec.to_tracks((256, 256))[0], again.to_tracks((256, 256))[0]
+    assert np.abs(a - b).max() <= 0.5 + 1e-6                                      # half a step of the 256 grid
+    lines = (tmp_path / "out" / "00.txt").read_text().splitlines()
+    assert len(lines) == 49 and lines[0] == "120,194" and lines[-1] == "136,100"
+
+
+def test_tora_spreads_points_over_frames_as_its_sampler_does():
+    from motionkit.io.track_formats.tora import frame_of_points
+
+    assert frame_of_points(3, 7).tolist() == [0, 3, 6]          # 4 inserts over 2 segments: 2 + 2
+    assert frame_of_points(3, 8).tolist() == [0, 4, 7]          # 5 inserts: the first segment gets the extra one
+    assert frame_of_points(10, 4).tolist() == [0, -1, 1, -1, 2, -1, -1, -1, -1, 3]   # points[::2][:3] + the last

@@ -13,7 +13,7 @@ from motionkit.errors import InvalidInputError
 
 spec_app = typer.Typer(help="The motion spec: its JSON Schema, and peers' track files in and out.", no_args_is_help=True,
                        rich_markup_mode=None)
-FORMAT_HELP = "Track format: wan-move."
+FORMAT_HELP = "Track format: wan-move or tora."
 
 
 def parse_size(text: str) -> tuple[int, int]:
@@ -31,12 +31,12 @@ def parse_size(text: str) -> tuple[int, int]:
 def import_(
     file: Path = typer.Argument(..., help="The peer's track file."),
     format: str = typer.Option(..., "--format", help=FORMAT_HELP),
-    size: str = typer.Option(..., "--size", help="WxH: the size of the picture the file's pixels are of."),
+    size: Optional[str] = typer.Option(None, "--size", help="WxH: the size of the picture the file's pixels are of (default: the project's video size)."),
     output: Path = typer.Option(..., "--output", "-o", help="The spec (JSON) to write."),
     fps: float = typer.Option(8.0, "--fps", help="Frames per second of the shot."),
 ) -> None:
     """Read a peer's point tracks into a motion spec."""
-    spec = mk.MotionSpec.import_tracks(file, format, parse_size(size), fps=fps)
+    spec = mk.MotionSpec.import_tracks(file, format, None if size is None else parse_size(size), fps=fps)
     spec.save(output)
     typer.echo(f"wrote {output} ({len(spec.trajectories)} tracks, {spec.frames} frames)", err=True)
 

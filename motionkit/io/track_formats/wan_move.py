@@ -22,6 +22,12 @@ import numpy as np
 
 from motionkit.errors import MotionFileError
 
+#: Tracks are pixels of the video.
+UNITS = "pixels"
+#: Wan-Move's 480p size (``--size 480*832``), (H, W).
+DEFAULT_SIZE = (480, 832)
+#: Frames Wan-Move makes (``--frame_num``, 4n + 1).
+FRAMES = 81
 SUFFIX = "_tracks.npy"
 VISIBILITY_SUFFIX = "_visibility.npy"
 
