@@ -39,12 +39,16 @@ _LAZY = {
     "Trajectory": "motionkit.trajectory",
     "RegionMask": "motionkit.mask",
     "ObjectRegion": "motionkit.mask",
+    "MotionSpec": "motionkit.spec",
     "animate": "motionkit.verbs.image_to_video",
     "translate": "motionkit.verbs.video_to_video",
     "predict_motion": "motionkit.verbs.image_to_video",
     "render": "motionkit.verbs.image_to_video",
     "estimate_motion": "motionkit.verbs.video_to_video",
     "check_output": "motionkit.verbs.outputs",
+    "check": "motionkit.verbs.check",
+    "AdherenceReport": "motionkit.spec.report",
+    "RunManifest": "motionkit.spec.manifest",
     # Verbs of the tooling around the model, for the CLI and scripts alike ("module:attribute").
     "convert_official": "motionkit.models.motion_i2v.convert",
     "train": "motionkit.training",
@@ -59,6 +63,7 @@ __all__ = [
     "Trajectory",
     "RegionMask",
     "ObjectRegion",
+    "MotionSpec",
     "Renderer",
     "FrameRenderer",
     "WindowRenderer",
@@ -70,6 +75,9 @@ __all__ = [
     "render",
     "estimate_motion",
     "check_output",
+    "check",
+    "AdherenceReport",
+    "RunManifest",
     "convert_official",
     "train",
     "TrainConfig",
@@ -87,9 +95,13 @@ if TYPE_CHECKING:
     from motionkit.verbs.image_to_video import animate, predict_motion, render
     from motionkit.verbs.outputs import check_output
     from motionkit.verbs.video_to_video import estimate_motion, translate
+    from motionkit.verbs.check import check
+    from motionkit.spec.manifest import RunManifest
+    from motionkit.spec.report import AdherenceReport
     from motionkit.clip import Clip
     from motionkit.mask import ObjectRegion, RegionMask
     from motionkit.motion import MotionField
+    from motionkit.spec import MotionSpec
     from motionkit.trajectory import Trajectory
 
 

@@ -76,18 +76,116 @@ def camera_field(
         if not (math.isfinite(cx) and math.isfinite(cy)):
             raise InvalidInputError(f"camera: center must be finite, got {center!r}")
     s = progress(frames, easing)
-
-    rel = pixel_grid(h, w, device=device)
-    rel[0] -= cx
-    rel[1] -= cy
     out = torch.empty(len(s), 2, h, w, device=device)
     for t, st in enumerate(s):
-        z = zoom**st
-        theta = math.radians(rotate * st)
-        cos, sin = z * math.cos(theta), z * math.sin(theta)
-        # y points down, so (cos, sin; -sin, cos) turns content counter-clockwise on screen.
-        # Displacement = (M - I) rel + pan, formed directly so a pure pan is exact in float32.
-        out[t, 0] = (cos - 1.0) * rel[0] + sin * rel[1] + st * pan_x
-        out[t, 1] = -sin * rel[0] + (cos - 1.0) * rel[1] + st * pan_y
+        out[t] = similarity_displacement((st * pan_x, st * pan_y), zoom**st, rotate * st, (h, w), (cx, cy), device=device)
     out[0] = 0.0
+    return out
+
+
+def similarity_displacement(
+    pan: tuple[float, float],
+    zoom: float,
+    rotate: float,
+    size: tuple[int, int],
+    center: tuple[float, float],
+    *,
+    device: torch.device | str | None = None,
+) -> torch.Tensor:
+    """One frame of a camera move: ``p' = c + zoom R(rotate) (p - c) + pan``, as ``p' - p``.
+
+    Args:
+        pan: content shift ``(dx, dy)`` pixels.
+        zoom: magnification (> 0).
+        rotate: degrees, counter-clockwise on screen.
+        size: ``(H, W)``.
+        center: ``(x, y)`` fixed point of zoom and roll, pixels.
+        device: where the field is built.
+
+    Returns:
+        ``float32 (2, H, W)`` displacement in pixels.
+
+    Example:
+        >>> similarity_displacement((1.0, 0.0), 1.0, 0.0, (2, 3), (1.0, 0.5))[0].tolist()
+        [[1.0, 1.0, 1.0], [1.0, 1.0, 1.0]]
+    """
+    h, w = size
+    rel = pixel_grid(h, w, device=device)
+    rel[0] -= center[0]
+    rel[1] -= center[1]
+    theta = math.radians(rotate)
+    cos, sin = zoom * math.cos(theta), zoom * math.sin(theta)
+    out = torch.empty(2, h, w, device=device)
+    # y points down, so (cos, sin; -sin, cos) turns content counter-clockwise on screen.
+    # Displacement = (M - I) rel + pan, formed directly so a pure pan is exact in float32.
+    out[0] = (cos - 1.0) * rel[0] + sin * rel[1] + pan[0]
+    out[1] = -sin * rel[0] + (cos - 1.0) * rel[1] + pan[1]
+    return out
+
+
+def focal_length(width: int, field_of_view: float) -> float:
+    """Pinhole focal length in pixels for a horizontal ``field_of_view`` (degrees) over ``width`` pixels."""
+    return (width / 2.0) / math.tan(math.radians(field_of_view) / 2.0)
+
+
+def perspective_displacement(
+    depth: torch.Tensor,
+    *,
+    orbit: float = 0.0,
+    dolly: float = 0.0,
+    truck: float = 0.0,
+    pedestal: float = 0.0,
+    focal: float,
+    center: tuple[float, float],
+) -> torch.Tensor:
+    """Where each pixel goes when the camera moves through the scene: parallax from a depth map.
+
+    A pinhole camera (x right, y down, z forward) looks at the point on the optical axis
+    through ``center`` at depth 1; ``depth`` gives every pixel's depth in those units (a flat
+    plane is all ones). Each pixel is lifted to 3D, the camera moves, and the point is projected
+    again. Moves, as fractions of the distance to the look-at point:
+
+    - ``orbit``: degrees the camera circles the look-at point to its right, still aimed at it;
+    - ``dolly``: forwards along its view (< 1); ``truck``: to its right; ``pedestal``: up.
+
+    Near content moves more than far content under ``dolly``, ``truck`` and ``pedestal``; under
+    ``orbit`` points nearer than the look-at point move against those beyond it, and much more.
+
+    Args:
+        depth: ``(H, W)`` positive depths, 1 at the look-at point.
+        focal: focal length in pixels (:func:`focal_length`).
+        center: ``(x, y)`` principal point in pixels.
+
+    Returns:
+        ``float32 (2, H, W)`` displacement in pixels, on ``depth``'s device.
+
+    Example:
+        >>> shift = perspective_displacement(torch.ones(3, 5), truck=0.1, focal=10.0, center=(2.0, 1.0))
+        >>> [round(v, 4) for v in shift[:, 1, 2].tolist()]     # content slides left by focal * 0.1 / depth
+        [-1.0, 0.0]
+    """
+    if depth.dim() != 2:
+        raise InvalidInputError(f"depth must be (H, W), got shape {tuple(depth.shape)}")
+    if not torch.isfinite(depth).all() or (depth <= 0).any():
+        raise InvalidInputError("depth must be positive finite numbers (1 = the look-at distance)")
+    if not all(math.isfinite(v) for v in (orbit, dolly, truck, pedestal)) or dolly >= 1:
+        raise InvalidInputError("camera: orbit, dolly, truck and pedestal must be finite, dolly < 1")
+    h, w = depth.shape
+    z = depth.to(torch.float64)
+    grid = pixel_grid(h, w, device=depth.device, dtype=torch.float64)
+    cx, cy = center
+    x = (grid[0] - cx) * z / focal
+    y = (grid[1] - cy) * z / focal
+    theta = math.radians(orbit)
+    right = (math.cos(theta), 0.0, math.sin(theta))
+    forward = (-math.sin(theta), 0.0, math.cos(theta))
+    # The camera's centre: on the orbit around (0, 0, 1), then moved along its own axes.
+    cam = [math.sin(theta) + truck * right[0] + dolly * forward[0], -pedestal,
+           1.0 - math.cos(theta) + truck * right[2] + dolly * forward[2]]
+    px, py, pz = x - cam[0], y - cam[1], z - cam[2]
+    xc = right[0] * px + right[2] * pz
+    zc = (forward[0] * px + forward[2] * pz).clamp(min=1e-3)   # points behind the camera leave the picture
+    out = torch.empty(2, h, w, dtype=torch.float32, device=depth.device)
+    out[0] = (focal * xc / zc + cx - grid[0]).float()
+    out[1] = (focal * py / zc + cy - grid[1]).float()
     return out

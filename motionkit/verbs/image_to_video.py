@@ -14,7 +14,6 @@ Example:
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Union
 
@@ -22,7 +21,8 @@ import numpy as np
 import torch
 
 from motionkit import registry
-from motionkit.errors import InvalidInputError, MotionkitWarning, ShapeMismatchError
+from motionkit.errors import InvalidInputError, ShapeMismatchError
+from motionkit.notices import warn_if_leaving, warn_if_still
 from motionkit.limits import check_frames
 
 if TYPE_CHECKING:
@@ -80,37 +80,6 @@ def _camera_field(camera: CameraLike, frames: int, size: tuple[int, int]) -> Mot
     raise InvalidInputError(
         f"camera must be a MotionField or a mapping like {{'pan': (dx, dy), 'zoom': 1.1}}, got {type(camera).__name__}"
     )
-
-
-def warn_if_leaving(trajectories: Iterable[Any], size: tuple[int, int]) -> None:
-    """Warn (:class:`~motionkit.errors.MotionkitWarning`) for each track that leaves the ``(H, W)`` frame, saying how far.
-
-    Tracks may leave the frame: what leaves simply leaves (it is no longer seen). The warning
-    is there because a drag far outside the image is more often a slip than a wish.
-    """
-    h, w = size
-    for index, track in enumerate(trajectories):
-        points = (track.as_tensor() if hasattr(track, "as_tensor") else torch.as_tensor(track)).detach().cpu().numpy()
-        points = np.asarray(points, np.float64).reshape(-1, 2)
-        beyond = np.stack([-0.5 - points[:, 0], points[:, 0] - (w - 0.5), -0.5 - points[:, 1], points[:, 1] - (h - 0.5)], 1)
-        frame, side = np.unravel_index(int(np.argmax(beyond)), beyond.shape)
-        distance = float(beyond[frame, side])
-        if distance > 0.5 and beyond[0].max() <= 0:  # a start outside is the predictor's error, not a warning
-            edge = ("left", "right", "top", "bottom")[side]
-            x, y = points[frame]
-            warnings.warn(MotionkitWarning(
-                f"track {index} leaves the {w} x {h} (W x H) image: at frame {frame} it is {distance:.0f} px beyond "
-                f"the {edge} edge, at ({x:g}, {y:g}); what it drags leaves the frame (check the point if that is not meant)"
-            ), stacklevel=3)
-
-
-def warn_if_still(motion: MotionField) -> None:
-    """Warn (:class:`~motionkit.errors.MotionkitWarning`) when an in-memory ``motion`` moves nothing (a still video)."""
-    if not motion.is_lazy and not bool(motion.flow.any()):
-        warnings.warn(MotionkitWarning(
-            "nothing moves: the motion is zero everywhere (no drag, brush or camera move moved a pixel), so the video "
-            "is the still image; give a trajectory that moves (a drag) or a camera move"
-        ), stacklevel=3)
 
 
 def predict_motion(

@@ -38,8 +38,9 @@ def run_cell(source: str, namespace: dict, where: str) -> None:
             assert value._repr_html_()
 
 
-def test_there_are_four_tutorials():
-    assert [n.name[:2] for n in NOTEBOOKS] == ["01", "02", "03", "04"]
+def test_the_tutorials_are_numbered_in_order():
+    assert len(NOTEBOOKS) >= 4, "the tutorials were not found"
+    assert [n.name[:2] for n in NOTEBOOKS] == [f"{i:02d}" for i in range(1, len(NOTEBOOKS) + 1)]
 
 
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[n.stem for n in NOTEBOOKS])

@@ -10,22 +10,24 @@ import typer
 
 import motionkit as mk
 from motionkit.cli.options import (
-    FpsOption, ModelOption, OutOption, PromptOption, SeedOption, StepsOption, check, learned_options, route, say,
+    ModelOption, PromptOption, SeedOption, StepsOption, check, learned_options, route, say,
 )
 from motionkit.cli.parse import CAMERA_FORM, DRAG_FORM, parse_camera, parse_drag, parse_point
+from motionkit.cli.spec_flags import spec_from_flags
+from motionkit.errors import InvalidInputError
 
 EXAMPLE = "Example: motionkit animate cat.png --drag 265,240:290,228 --pin 60,250 --camera zoom=1.05 -o cat.mp4"
 
 
 def animate(
     image: Path = typer.Argument(..., help="The image to animate."),
-    output: Path = OutOption,
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Output path (.mp4, .webm, .gif, or a folder for PNG frames); may be left out with --save-spec."),
     drag: list[str] = typer.Option([], "--drag", help=f"A drag: {DRAG_FORM}; the first point ends at the last one in the last frame. Repeatable."),
     pin: list[str] = typer.Option([], "--pin", help="A point X,Y held still in the scene (a --camera move still moves it, as it moves everything). Repeatable."),
     brush: Optional[Path] = typer.Option(None, "--brush", help="Motion-brush mask image: white = may move, black = stays."),
     camera: list[str] = typer.Option([], "--camera", help=f"Camera move: {CAMERA_FORM}. Repeatable."),
-    frames: int = typer.Option(16, "--frames", min=2, help="Frames of the video, the input included."),
-    fps: float = FpsOption,
+    frames: Optional[int] = typer.Option(None, "--frames", min=2, help="Frames of the video, the input included (default 16, or the spec's)."),
+    fps: Optional[float] = typer.Option(None, "--fps", help="Frames per second of the output (default 8, or the spec's)."),
     backend: str = typer.Option("classical", "--backend", help="classical (no weights), motion-i2v (learned; needs --model) or a plugin's."),
     renderer: Optional[str] = typer.Option(None, "--renderer", help="Any registered renderer, whatever the predictor (default: the backend's)."),
     model: Optional[Path] = ModelOption,
@@ -34,6 +36,12 @@ def animate(
     steps: Optional[int] = StepsOption,
     motion_preview: Optional[Path] = typer.Option(None, "--motion-preview", help="Also write the motion as a colour-coded video."),
     save_motion: Optional[Path] = typer.Option(None, "--save-motion", help="Also save the motion field (.npz) to edit and `motionkit render` later."),
+    # -- the motion document ------------------------------------------------------------------
+    spec: Optional[Path] = typer.Option(None, "--spec", help="A motion spec (JSON); the flags above add to it, --frames/--fps override it."),
+    save_spec: Optional[Path] = typer.Option(None, "--save-spec", help="Write the spec the flags describe; without -o nothing is rendered."),
+    report: Optional[Path] = typer.Option(None, "--report", help="Check the output against the spec and write the adherence report (JSON)."),
+    depth: Optional[Path] = typer.Option(None, "--depth", help="Depth map for the spec's 3D camera moves: .npy depths (larger = farther) or an image (white = near)."),
+    manifest: Optional[Path] = typer.Option(None, "--manifest", help="Also write a run manifest (JSON) to check or `motionkit rerun` this render."),
 ) -> None:
     """Animate IMAGE by dragging points on it, optionally under a motion brush and a camera move."""
     started = time.perf_counter()
@@ -42,16 +50,35 @@ def animate(
     drags, pins, camera_move = [parse_drag(d) for d in drag], [parse_point(p) for p in pin], parse_camera(camera)
     pair = mk.registry.backend(backend)
     render_with = renderer or pair.renderer
-    check(learned_options(model, seed, steps, prompt), predictor=pair.predictor, renderer=render_with)
-    # The prompt goes through mk.animate, which hands it to whichever component reads it.
+    for path in (output, motion_preview):
+        if path is not None:  # the flags' --fps and --frames; a spec's own are checked below
+            mk.check_output(path, fps=fps, frames=frames)
+    shot, size = spec_from_flags(image, spec=spec, drags=drags, pins=pins, brush=brush, camera=camera_move,
+                                 frames=frames, fps=fps, prompt=prompt)
+    # The option rule covers a prompt from the spec as well as the flag's.
+    check(learned_options(model, seed, steps, shot.prompt), predictor=pair.predictor, renderer=render_with)
     options = route(learned_options(model, seed, steps), predictor=pair.predictor, renderer=render_with)
-    mk.check_output(output, fps=fps, frames=frames)
-    if motion_preview is not None:
-        mk.check_output(motion_preview, fps=fps, frames=frames)
+    for path in (output, motion_preview):
+        if path is not None and (fps is None or frames is None):
+            mk.check_output(path, fps=shot.fps, frames=shot.frames)
     if save_motion is not None:
         mk.check_output(save_motion, kind="motion")
-    trajectories = [mk.Trajectory.from_points(points, frames=frames) for points in drags]
-    trajectories += [mk.Trajectory.pin(point, frames=frames) for point in pins]
+    if save_spec is not None:
+        shot.save(save_spec)
+        say(f"wrote {save_spec}")
+    if output is None:
+        if save_spec is not None:
+            return
+        raise InvalidInputError("give -o OUTPUT to render, or --save-spec SPEC.json to only write the spec")
+    # The prompt goes to the renderer the way it reads one: its constructor, or render().
+    takes = mk.registry.accepts("renderer", render_with)
+    render_prompt = None
+    if shot.prompt is not None and "prompt" in takes.options:
+        options["renderer"]["prompt"] = shot.prompt
+    elif shot.prompt is not None and "prompt" in takes.call:
+        render_prompt = shot.prompt
+    # The renderer is made before any work, so missing weights fail at once.
+    render_component = mk.registry.create("renderer", render_with, **options["renderer"])
     predicted: list[mk.MotionField] = []
 
     def keep(motion: mk.MotionField) -> mk.MotionField:
@@ -64,16 +91,28 @@ def animate(
         return motion
 
     # Nothing is printed before the verb starts: a bad input or missing weights stays one line.
-    clip = mk.animate(
-        image, trajectories, brush=brush, camera=camera_move or None, frames=frames, fps=fps, backend=backend,
-        renderer=render_with, prompt=prompt, predictor_options=options["predictor"],
-        renderer_options=options["renderer"], motion_edit=keep,
-    )
+    motion = keep(shot.compile(image, predictor=pair.predictor, depth=depth, **options["predictor"]))
+    clip = mk.render(image, motion, brush=shot.render_mask(size), renderer=render_component, fps=shot.fps,
+                     prompt=render_prompt)
     clip.write(output, progress=True)
     say(f"wrote {output} ({len(clip)} frames, {time.perf_counter() - started:.1f} s)")
     if motion_preview is not None:
-        predicted[0].visualize(style="color", fps=fps).write(motion_preview)
+        predicted[0].visualize(style="color", fps=shot.fps).write(motion_preview)
         say(f"wrote {motion_preview}")
+    if report is not None:
+        write_report(output, shot, report)
+    if manifest is not None:
+        mk.RunManifest.record(image=image, output=output, spec=shot, backend=backend, renderer=render_with, seed=seed,
+                              steps=steps, weights=model, depth=depth).save(manifest)
+        say(f"wrote {manifest}")
+
+
+def write_report(video: Path, shot: mk.MotionSpec, report: Path) -> None:
+    """Check ``video`` against ``shot``, write the report and show its table."""
+    adherence = mk.check(video, shot)
+    adherence.save(report)
+    say(adherence.table())
+    say(f"wrote {report}")
 
 
 def register(app: typer.Typer) -> None:

@@ -12,6 +12,8 @@ from motionkit.cli.options import (
     FpsOption, ModelOption, OutOption, PromptOption, RendererOption, SeedOption, StepsOption, learned_options, route,
     say,
 )
+from motionkit.cli.commands.animate import write_report
+from motionkit.errors import InvalidInputError
 
 EXAMPLE = "Example: motionkit render cat.png cat_motion_edited.npz -o cat.mp4"
 
@@ -27,13 +29,19 @@ def render(
     prompt: Optional[str] = PromptOption,
     seed: Optional[int] = SeedOption,
     steps: Optional[int] = StepsOption,
+    spec: Optional[Path] = typer.Option(None, "--spec", help="The motion spec the field was made from (for --report)."),
+    report: Optional[Path] = typer.Option(None, "--report", help="Check the output against --spec and write the adherence report (JSON)."),
 ) -> None:
     """Render IMAGE along a saved motion field."""
+    if report is not None and spec is None:
+        raise InvalidInputError("--report needs --spec SPEC.json: the spec the output is checked against")
     options = route(learned_options(model, seed, steps, prompt), renderer=renderer)["renderer"]
     motion = mk.MotionField.load(field)
     clip = mk.render(image, motion, brush=brush, renderer=renderer, fps=fps, **options)
     clip.write(output, progress=True)
     say(f"wrote {output} ({len(clip)} frames)")
+    if report is not None:
+        write_report(output, mk.MotionSpec.load(spec), report)
 
 
 def register(app: typer.Typer) -> None:

@@ -1,0 +1,54 @@
+"""``motionkit rerun``: render a run manifest again and say whether the output is the same, bit for bit."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+import motionkit as mk
+from motionkit.cli.options import say
+from motionkit.errors import InvalidInputError
+
+EXAMPLE = "Example: motionkit rerun cat.manifest.json -o cat_again.mp4"
+#: Exit status when the new output differs from the recorded one.
+DIFFERS = 3
+
+
+def rerun(
+    manifest: Path = typer.Argument(..., help="A run manifest written by `motionkit animate --manifest`."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Where to render (default: the recorded output path)."),
+) -> None:
+    """Render MANIFEST's run again from its recorded inputs; exit 3 if the output is not the same bit for bit."""
+    from motionkit.cli import main
+
+    run = mk.RunManifest.load(manifest)
+    changed = run.changed_inputs()
+    if changed:
+        raise InvalidInputError(f"the run's inputs changed since it was recorded ({', '.join(changed)}); rerun needs the same files")
+    now = mk.RunManifest.current_environment()
+    drift = [f"{name} {was} -> {now.get(name, 'absent')}" for name, was in run.environment.items() if now.get(name) != was]
+    if drift:
+        say(f"note: the environment differs from the recorded one ({'; '.join(drift)}); pixels may differ")
+    target = output or Path(run.output.path)
+    with tempfile.TemporaryDirectory(prefix="motionkit-rerun-") as folder:
+        spec = run.spec.save(Path(folder) / "spec.json")
+        argv = ["animate", run.image.path, "--spec", str(spec), "-o", str(target), "--backend", run.backend, "--renderer", run.renderer]
+        argv += ["--seed", str(run.seed)] if run.seed is not None else []
+        argv += ["--steps", str(run.steps)] if run.steps is not None else []
+        argv += ["--model", run.weights.path] if run.weights is not None else []
+        argv += ["--depth", run.depth.path] if run.depth is not None else []
+        status = main(argv)
+    if status != 0:
+        raise typer.Exit(status)
+    if not run.same_output(target):
+        say(f"{target} differs from the recorded output {run.output.path} (SHA-256 {run.output.sha256[:12]}...)")
+        raise typer.Exit(DIFFERS)
+    say(f"reproduced {run.output.path} bit for bit in {target}")
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``rerun`` to ``app``."""
+    app.command(epilog=EXAMPLE)(rerun)

@@ -1,0 +1,70 @@
+"""Specs to and from peers' point tracks (plain ``(T, N, 2)`` arrays and the files of :mod:`motionkit.io.track_formats`)."""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from motionkit.errors import InvalidInputError, ShapeMismatchError
+from motionkit.spec import timing
+from motionkit.spec.document import Keyframe, Track, to_uv
+
+if TYPE_CHECKING:
+    from motionkit.spec.model import MotionSpec
+
+
+def _format(name: str):
+    from motionkit.io.track_formats import FORMATS
+
+    if name not in FORMATS:
+        raise InvalidInputError(f"unknown track format {name!r}; motionkit reads and writes {', '.join(sorted(FORMATS))}")
+    return FORMATS[name]
+
+
+def tracks_to_spec(cls: type[MotionSpec], tracks: np.ndarray, size: tuple[int, int], visibility: np.ndarray | None = None,
+                   fps: float = 8.0) -> MotionSpec:
+    """A spec whose trajectories are ``tracks (T, N, 2)`` (x, y) pixels of an ``(H, W)`` picture, one keyframe per frame."""
+    tracks = np.asarray(tracks, dtype=np.float64)
+    if tracks.ndim != 3 or tracks.shape[2] != 2 or tracks.shape[0] < 2:
+        raise ShapeMismatchError(f"tracks must be (T >= 2, N, 2) (x, y) pixels, got shape {tracks.shape}")
+    shown = np.ones(tracks.shape[:2], bool) if visibility is None else np.asarray(visibility, dtype=bool)
+    if shown.shape != tracks.shape[:2]:
+        raise ShapeMismatchError(f"visibility must be (T, N) = {tracks.shape[:2]}, got {shown.shape}")
+    frames = tracks.shape[0]
+    trajectories = []
+    for n in range(tracks.shape[1]):
+        keys = [Keyframe(t=float(t), u=to_uv(*tracks[t, n], size)[0], v=to_uv(*tracks[t, n], size)[1], visible=bool(shown[t, n]))
+                for t in range(frames)]
+        trajectories.append(Track(keyframes=keys, interpolation="linear"))
+    return cls(frames=frames, fps=fps, reference_size=tuple(int(s) for s in size), trajectories=trajectories)
+
+
+def spec_to_tracks(spec: MotionSpec, size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """``(tracks float32 (T, N, 2) (x, y) pixels of size (H, W), visibility bool (T, N))`` of the spec's trajectories."""
+    if not spec.trajectories:
+        return np.zeros((spec.frames, 0, 2), np.float32), np.zeros((spec.frames, 0), bool)
+    tracks = np.stack([timing.track_positions(t, spec.frames, size) for t in spec.trajectories], axis=1)
+    return tracks.astype(np.float32), spec.visibility().T.copy()
+
+
+def import_tracks(cls: type[MotionSpec], path: str | os.PathLike, format: str, size: tuple[int, int] | None = None,
+                  fps: float = 8.0) -> MotionSpec:
+    """Read a peer's track file (``format``, e.g. ``"wan-move"``) of an ``(H, W)`` picture (default: the project's own size)."""
+    module = _format(format)
+    size = tuple(size or module.DEFAULT_SIZE)
+    tracks, visibility = module.read(path)
+    if module.UNITS == "fraction":  # (u, v) -> pixels of size, pixel centres at integers
+        tracks = tracks.astype(np.float64) * np.array([size[1], size[0]]) - 0.5
+    return tracks_to_spec(cls, tracks, size, visibility, fps)
+
+
+def export_tracks(spec: MotionSpec, path: str | os.PathLike, format: str, size: tuple[int, int] | None = None) -> None:
+    """Write the spec's trajectories as a peer's track file, in pixels of ``size`` (default the reference size)."""
+    module = _format(format)
+    size = tuple(size or spec.reference_size)
+    tracks, visibility = spec_to_tracks(spec, size)
+    if module.UNITS == "fraction":
+        tracks = (tracks.astype(np.float64) + 0.5) / np.array([size[1], size[0]])
+    module.write(path, tracks, visibility)

@@ -1,0 +1,152 @@
+"""``RunManifest``: what a render was made from, so it can be checked and made again.
+
+A manifest holds the spec, the backend and its options, the seed, the versions of motionkit
+and the libraries that compute pixels, hashes of the input image, of any weight files and
+depth map, and of the output. ``motionkit animate --manifest PATH`` writes one;
+``motionkit rerun PATH`` renders it again and compares the output's hash.
+
+Example:
+    >>> manifest = RunManifest.load("cat.manifest.json")  # doctest: +SKIP
+    >>> manifest.output.sha256  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import platform
+import sys
+from importlib import metadata
+from pathlib import Path
+from typing import Any, Literal
+
+import pydantic
+
+from motionkit.errors import MotionFileError
+from motionkit.spec.document import validating, validation_message
+from motionkit.spec.model import MotionSpec
+
+#: The libraries whose versions can change a render's pixels.
+PACKAGES = ("torch", "numpy", "opencv-python-headless", "scipy", "imageio", "imageio-ffmpeg", "diffusers", "pydantic")
+
+
+def file_sha256(path: str | os.PathLike) -> str:
+    """The SHA-256 of a file, or of every file of a folder (sorted by relative path, names included)."""
+    path = Path(path)
+    digest = hashlib.sha256()
+    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+    for file in files:
+        if path.is_dir():
+            digest.update(file.relative_to(path).as_posix().encode() + b"\0")
+        with open(file, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    return digest.hexdigest()
+
+
+def environment() -> dict[str, str]:
+    """Python, the platform, motionkit and :data:`PACKAGES` versions (``"absent"`` when not installed)."""
+    import motionkit
+
+    found = {"python": sys.version.split()[0], "platform": platform.platform(), "motionkit": motionkit.__version__}
+    for name in PACKAGES:
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            found[name] = "absent"
+    return found
+
+
+class FileRecord(pydantic.BaseModel):
+    """A file (or folder) and the SHA-256 of its contents."""
+
+    model_config = pydantic.ConfigDict(frozen=True, extra="forbid")
+
+    path: str
+    sha256: str
+
+    @classmethod
+    def of(cls, path: str | os.PathLike) -> FileRecord:
+        """Hash ``path`` now."""
+        return cls(path=os.fspath(path), sha256=file_sha256(path))
+
+    def matches(self) -> bool:
+        """Whether the file at :attr:`path` still has this hash."""
+        return Path(self.path).exists() and file_sha256(self.path) == self.sha256
+
+
+class RunManifest(pydantic.BaseModel):
+    """One render: its inputs, settings, environment and output, by content hash.
+
+    Attributes:
+        manifest_version: 1.
+        command: the command that rendered (``"animate"``).
+        image: the input image.
+        output: the rendered video (or frame folder).
+        spec: the motion spec rendered (flags already folded in).
+        backend, renderer: registered names.
+        seed, steps: the learned backends' sampling settings (None: their defaults).
+        weights: the weight files or folder used, hashed (None for the classical backend).
+        depth: the depth map of the camera's 3D moves, hashed, if one was given.
+        environment: versions (see :func:`environment`).
+    """
+
+    model_config = pydantic.ConfigDict(frozen=True, extra="forbid")
+
+    manifest_version: Literal[1] = 1
+    command: Literal["animate"] = "animate"
+    image: FileRecord
+    output: FileRecord
+    spec: MotionSpec
+    backend: str
+    renderer: str
+    seed: int | None = None
+    steps: int | None = None
+    weights: FileRecord | None = None
+    depth: FileRecord | None = None
+    environment: dict[str, str]
+
+    def save(self, path: str | os.PathLike) -> Path:
+        """Write the manifest as JSON, atomically."""
+        from motionkit.io.atomic import atomic_path
+
+        path = Path(path)
+        with atomic_path(path) as tmp:
+            tmp.write_text(self.model_dump_json(indent=1) + "\n", encoding="utf-8")
+        return path
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> RunManifest:
+        """Read a manifest; a malformed one raises :class:`MotionFileError` naming the problem's place."""
+        path = Path(path)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise MotionFileError(f"cannot read run manifest {path}: {exc}") from None
+        try:
+            with validating():
+                return cls.model_validate_json(text)
+        except pydantic.ValidationError as exc:
+            raise MotionFileError(f"{path} is not a motionkit run manifest: {validation_message(exc)}") from None
+
+    @staticmethod
+    def current_environment() -> dict[str, str]:
+        """The versions a render made now would record (see :func:`environment`)."""
+        return environment()
+
+    def changed_inputs(self) -> list[str]:
+        """The recorded inputs (image, weights, depth map) whose contents are no longer what they were."""
+        records = {"image": self.image, "weights": self.weights, "depth": self.depth}
+        return [f"{what} {record.path}" for what, record in records.items() if record is not None and not record.matches()]
+
+    def same_output(self, path: str | os.PathLike) -> bool:
+        """Whether ``path`` holds exactly the recorded output (same SHA-256)."""
+        return Path(path).exists() and file_sha256(path) == self.output.sha256
+
+    @classmethod
+    def record(cls, *, image: Any, output: Any, spec: MotionSpec, backend: str, renderer: str, seed: int | None = None,
+               steps: int | None = None, weights: Any = None, depth: Any = None) -> RunManifest:
+        """A manifest of a finished render, hashing its files now."""
+        return cls(image=FileRecord.of(image), output=FileRecord.of(output), spec=spec, backend=backend, renderer=renderer,
+                   seed=seed, steps=steps, weights=None if weights is None else FileRecord.of(weights),
+                   depth=None if depth is None else FileRecord.of(depth), environment=environment())

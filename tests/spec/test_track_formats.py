@@ -1,0 +1,83 @@
+"""Peers' track files: written the way each project writes them, read back into a spec and out again within 0.5 px."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import motionkit as mk
+from motionkit.cli import main
+from motionkit.errors import MotionFileError
+from motionkit.io.track_formats import wan_move
+
+
+def wan_move_files(folder, frames=81, points=5, size=(480, 832)):
+    """Tracks the way Wan-Move's MoveBench keeps them: ``<id>_tracks.npy`` [1, T, N, 2] float32, ``<id>_visibility.npy`` [1, T, N] bool."""
+    rng = np.random.default_rng(3)
+    h, w = size
+    start = rng.uniform([20, 20], [w - 20, h - 20], (points, 2))
+    t = np.linspace(0, 1, frames)[:, None, None]
+    tracks = (start[None] + t * rng.uniform(-60, 60, (points, 2))[None]).astype(np.float32)
+    visibility = np.ones((frames, points), bool)
+    visibility[frames * 5 // 8 : frames * 3 // 4, points - 1] = False        # hidden for a while, then back
+    np.save(folder / "clip_tracks.npy", tracks[None])
+    np.save(folder / "clip_visibility.npy", visibility[None])
+    return tracks, visibility
+
+
+def test_wan_move_round_trip_within_half_a_pixel(tmp_path):
+    tracks, visibility = wan_move_files(tmp_path)
+    spec = mk.MotionSpec.import_tracks(tmp_path / "clip_tracks.npy", "wan-move", size=(480, 832), fps=16)
+    assert spec.frames == 81 and len(spec.trajectories) == 5 and spec.reference_size == (480, 832)
+    assert spec.visibility()[4, 50:60].tolist() == [False] * 10 and spec.visibility()[4, 60]
+    spec.export_tracks(tmp_path / "out_tracks.npy", "wan-move")
+    again, shown = wan_move.read(tmp_path / "out_tracks.npy")
+    assert np.abs(again - tracks).max() < 0.5 and np.array_equal(shown, visibility)
+    # At another size the tracks scale with the picture.
+    spec.export_tracks(tmp_path / "big_tracks.npy", "wan-move", size=(960, 1664))
+    big, _ = wan_move.read(tmp_path / "big_tracks.npy")
+    assert np.abs((big + 0.5) / 2 - 0.5 - tracks).max() < 0.5
+
+
+def test_cli_import_then_export(tmp_path):
+    tracks, _ = wan_move_files(tmp_path, frames=9, points=2)
+    assert main(["spec", "import", str(tmp_path / "clip_tracks.npy"), "--format", "wan-move", "--size", "832x480",
+                 "-o", str(tmp_path / "s.json")]) == 0
+    assert main(["spec", "export", str(tmp_path / "s.json"), "--format", "wan-move", "-o", str(tmp_path / "x_tracks.npy")]) == 0
+    assert np.abs(wan_move.read(tmp_path / "x_tracks.npy")[0] - tracks).max() < 0.5
+    assert (tmp_path / "x_visibility.npy").exists()
+    assert main(["spec", "import", str(tmp_path / "clip_tracks.npy"), "--format", "tora", "--size", "832x480",
+                 "-o", str(tmp_path / "t.json")]) == 1
+
+
+def test_a_malformed_track_file_is_refused(tmp_path):
+    np.save(tmp_path / "bad_tracks.npy", np.zeros((4, 3)))
+    with pytest.raises(MotionFileError, match=r"\[T, N, 2\]"):
+        wan_move.read(tmp_path / "bad_tracks.npy")
+
+
+def test_tora_files_round_trip_within_half_a_grid_step(tmp_path):
+    # The way Tora ships them (sat/trajs/circle.txt): integer "x,y" lines on a 256 grid, fewer points than frames.
+    folder = tmp_path / "trajs"
+    folder.mkdir()
+    circle = [(120, 194), (144, 193), (155, 189), (158, 170), (160, 153), (159, 123), (152, 113), (136, 100)]
+    (folder / "00.txt").write_text("".join(f"{x},{y}\n" for x, y in circle))
+    (folder / "01.txt").write_text("10,10\n60,40\n")
+    spec = mk.MotionSpec.import_tracks(folder, "tora")
+    assert spec.frames == 49 and spec.reference_size == (480, 720) and len(spec.trajectories) == 2
+    start = spec.trajectories_at((480, 720))[0].start
+    assert start == pytest.approx((720 * 120 / 256 - 0.5, 480 * 194 / 256 - 0.5))   # Tora's int(w * x / 256), by its centre
+    spec.export_tracks(tmp_path / "out", "tora")
+    again = mk.MotionSpec.import_tracks(tmp_path / "out", "tora")
+    a, b = spec.to_tracks((256, 256))[0], again.to_tracks((256, 256))[0]
+    assert np.abs(a - b).max() <= 0.5 + 1e-6                                      # half a step of the 256 grid
+    lines = (tmp_path / "out" / "00.txt").read_text().splitlines()
+    assert len(lines) == 49 and lines[0] == "120,194" and lines[-1] == "136,100"
+
+
+def test_tora_spreads_points_over_frames_as_its_sampler_does():
+    from motionkit.io.track_formats.tora import frame_of_points
+
+    assert frame_of_points(3, 7).tolist() == [0, 3, 6]          # 4 inserts over 2 segments: 2 + 2
+    assert frame_of_points(3, 8).tolist() == [0, 4, 7]          # 5 inserts: the first segment gets the extra one
+    assert frame_of_points(10, 4).tolist() == [0, -1, 1, -1, 2, -1, -1, -1, -1, 3]   # points[::2][:3] + the last
