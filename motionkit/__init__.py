@@ -46,6 +46,12 @@ _LAZY = {
     "render": "motionkit.verbs.image_to_video",
     "estimate_motion": "motionkit.verbs.video_to_video",
     "check_output": "motionkit.verbs.outputs",
+    "parse_job": "motionkit.verbs.jobs",
+    "run_job": "motionkit.verbs.jobs",
+    "AnimateJob": "motionkit.verbs.jobs",
+    "RenderJob": "motionkit.verbs.jobs",
+    "TranslateJob": "motionkit.verbs.jobs",
+    "CheckJob": "motionkit.verbs.jobs",
     "check": "motionkit.verbs.check",
     "AdherenceReport": "motionkit.spec.report",
     "RunManifest": "motionkit.spec.manifest",
@@ -75,6 +81,12 @@ __all__ = [
     "render",
     "estimate_motion",
     "check_output",
+    "parse_job",
+    "run_job",
+    "AnimateJob",
+    "RenderJob",
+    "TranslateJob",
+    "CheckJob",
     "check",
     "AdherenceReport",
     "RunManifest",
@@ -93,6 +105,7 @@ if TYPE_CHECKING:
     from motionkit.training import TASKS as TRAINING_TASKS
     from motionkit.training import TrainConfig, train
     from motionkit.verbs.image_to_video import animate, predict_motion, render
+    from motionkit.verbs.jobs import AnimateJob, CheckJob, RenderJob, TranslateJob, parse_job, run_job
     from motionkit.verbs.outputs import check_output
     from motionkit.verbs.video_to_video import estimate_motion, translate
     from motionkit.verbs.check import check

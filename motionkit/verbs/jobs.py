@@ -1,0 +1,174 @@
+"""``Job``: one unit of work as a document, the one model the HTTP service and batch runs share.
+
+A job names its inputs the way the command line does (``image``, ``spec``, ``motion``,
+``video``, ``edited``) and carries the options of its verb. Inputs are strings: file paths for
+a batch (relative ones resolved against the JOBS file) or asset ids for the service; each
+caller maps them to files with :meth:`JobBase.resolved` before :func:`run_job` runs the job.
+The service's ``{"kind": "animate", "asset": ID, ...}`` reads ``asset`` as ``image``.
+
+Example:
+    >>> job = parse_job({"id": "cat", "kind": "animate", "image": "cat.png", "spec": "cat_spec.json"})
+    >>> job.kind, job.image, job.output_name
+    ('animate', 'cat.png', 'output.mp4')
+    >>> parse_job({"kind": "check", "video": "a.mp4", "spec": "s.json"}).output_name
+    'report.json'
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Annotated, Any, ClassVar, Literal, Union
+
+import pydantic
+
+from motionkit.errors import InvalidInputError
+from motionkit.spec import MotionSpec
+
+Kind = Literal["animate", "render", "translate", "check"]
+
+
+class JobBase(pydantic.BaseModel):
+    """What every job has: an optional ``id``, its ``kind`` and the options of its verb."""
+
+    model_config = pydantic.ConfigDict(extra="forbid", populate_by_name=True)
+
+    id: str | None = None
+    """A name for the job (a batch defaults it to the line number; the service assigns its own)."""
+    options: dict[str, Any] = pydantic.Field(default_factory=dict)
+    """Keyword options of the verb (e.g. ``{"fps": 12}``, ``{"estimator": "farneback"}``)."""
+
+    #: The job's input fields that name files (paths or asset ids).
+    file_fields: ClassVar[tuple[str, ...]] = ()
+
+    @property
+    def output_name(self) -> str:
+        """The file name of the job's main output: ``output.mp4``, or ``report.json`` for ``check``."""
+        return "output.mp4"
+
+    def inputs(self) -> dict[str, str]:
+        """The job's file inputs by field name (a spec given inline is not a file)."""
+        found = {name: getattr(self, name) for name in self.file_fields}
+        return {name: value for name, value in found.items() if isinstance(value, str)}
+
+    def resolved(self, locate: Callable[[str], str | os.PathLike]) -> JobBase:
+        """A copy with every file input (and a spec given by path) mapped through ``locate``.
+
+        ``locate`` turns a path relative to a JOBS file, or a service's asset id, into the
+        file it names, raising a :mod:`motionkit.errors` error for one it does not know.
+        """
+        return self.model_copy(update={name: str(locate(value)) for name, value in self.inputs().items()})
+
+
+class AnimateJob(JobBase):
+    """Animate ``image`` along ``spec`` (``motionkit animate IMAGE --spec SPEC``)."""
+
+    kind: Literal["animate"]
+    image: str = pydantic.Field(validation_alias=pydantic.AliasChoices("image", "asset"))
+    spec: MotionSpec | str
+    """The motion document, inline or a path."""
+    file_fields: ClassVar[tuple[str, ...]] = ("image", "spec")
+
+
+class RenderJob(JobBase):
+    """Render ``image`` along a saved field ``motion`` (``motionkit render IMAGE MOTION``)."""
+
+    kind: Literal["render"]
+    image: str = pydantic.Field(validation_alias=pydantic.AliasChoices("image", "asset"))
+    motion: str
+    file_fields: ClassVar[tuple[str, ...]] = ("image", "motion")
+
+
+class TranslateJob(JobBase):
+    """Carry the edit of ``edited`` (frame 0 of ``video``, edited) through ``video``."""
+
+    kind: Literal["translate"]
+    video: str
+    edited: str
+    file_fields: ClassVar[tuple[str, ...]] = ("video", "edited")
+
+
+class CheckJob(JobBase):
+    """Measure how closely ``video`` follows ``spec`` (``motionkit check VIDEO --spec SPEC``)."""
+
+    kind: Literal["check"]
+    video: str
+    spec: MotionSpec | str
+    file_fields: ClassVar[tuple[str, ...]] = ("video", "spec")
+
+    @property
+    def output_name(self) -> str:
+        return "report.json"
+
+
+Job = Annotated[Union[AnimateJob, RenderJob, TranslateJob, CheckJob], pydantic.Field(discriminator="kind")]
+"""Any job, told apart by its ``kind``."""
+
+_ADAPTER: pydantic.TypeAdapter = pydantic.TypeAdapter(Job)
+
+
+def parse_job(data: Mapping[str, Any] | str | bytes) -> JobBase:
+    """A job from a mapping or JSON text.
+
+    Raises:
+        InvalidInputError: not a job: an unknown ``kind``, a missing input, an unknown field;
+            the message names the field.
+    """
+    try:
+        if isinstance(data, (str, bytes)):
+            return _ADAPTER.validate_json(data)
+        return _ADAPTER.validate_python(dict(data))
+    except pydantic.ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'job'}: {e['msg']}" for e in error.errors(include_url=False)
+        )
+        raise InvalidInputError(f"invalid job: {problems}") from None
+
+
+def _spec(value: MotionSpec | str) -> MotionSpec:
+    return value if isinstance(value, MotionSpec) else MotionSpec.load(value)
+
+
+def run_job(job: JobBase, output: str | os.PathLike, *, progress: bool = False) -> Path:
+    """Run a resolved ``job`` (file inputs are paths) and write its main output to ``output``, atomically.
+
+    The same verbs as the command line: ``animate`` compiles the spec against the image and
+    renders it with the classical backend unless ``options`` names another; ``render`` renders a
+    saved field; ``translate`` carries the edit; ``check`` writes the adherence report (JSON).
+
+    Returns:
+        ``output`` as a :class:`~pathlib.Path`.
+
+    Raises:
+        motionkit.errors.MotionkitError: whatever the verb raises for bad inputs.
+    """
+    from motionkit.motion import MotionField
+    from motionkit.verbs.check import check
+    from motionkit.verbs.image_to_video import render
+    from motionkit.verbs.video_to_video import translate
+
+    target = Path(output)
+    options = dict(job.options)
+    if isinstance(job, AnimateJob):
+        spec = _spec(job.spec)
+        fps = options.pop("fps", None)
+        renderer = options.pop("renderer", "warp")
+        renderer_options = options.pop("renderer_options", {})
+        motion = spec.compile(job.image, **options)
+        from motionkit.io.image import image_to_tensor
+
+        size = tuple(image_to_tensor(job.image).shape[1:])
+        clip = render(job.image, motion, brush=spec.render_mask(size), renderer=renderer,
+                      fps=spec.fps if fps is None else fps, **renderer_options)
+        clip.write(target, progress=progress)
+    elif isinstance(job, RenderJob):
+        fps = options.pop("fps", 8.0)
+        render(job.image, MotionField.load(job.motion), fps=fps, **options).write(target, progress=progress)
+    elif isinstance(job, TranslateJob):
+        translate(job.video, job.edited, **options).write(target, progress=progress)
+    elif isinstance(job, CheckJob):
+        check(job.video, _spec(job.spec), **options).save(target)
+    else:  # pragma: no cover - the discriminated union admits no other kind
+        raise InvalidInputError(f"unknown job kind {job.kind!r}")
+    return target
