@@ -1,0 +1,233 @@
+"""The background plate: one texture fill, in reference coordinates, that every frame reads.
+
+A forward warp uncovers pixels the reference image does not show: the background behind an
+object that moved away, and content entering across the border. Filling each frame's holes
+on their own costs a fill per frame and flickers (every frame invents different texture).
+Here they are filled once, where they *are*: a plate is the reference image with what moves
+removed and synthesised (:func:`motionkit.ops.patch_inpaint.inpaint_patches`), extended
+beyond the image's borders by a margin, and a frame's unseen pixel reads the plate at its
+background source position. Pixels the plate has synthesised never change afterwards, so
+an uncovered area that stays uncovered looks the same in every frame.
+
+How the plate learns what may be uncovered, with one frame of a (possibly lazy, streamed)
+field in memory: nothing is filled until a frame has unseen pixels. Then the moving region
+of that frame's field is taken as the foreground (pixels moving clearly more than the least
+moving pixel within the motion's reach: an object moves, the background under a camera move
+does not stand out), and the foreground plus the margin the frame needs is filled at once.
+Later frames only look up, except when one needs more (a drag that grows, a pan that runs
+past the margin): then just the new part is synthesised, with everything filled before kept
+as it is. A drag or a pan therefore costs one fill, or a few for a pan that accelerates.
+
+Example:
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> image = rng.random((40, 60, 3), dtype=np.float32)
+    >>> plate = BackgroundPlate(image)
+    >>> values = plate.sample(np.array([-5.0, 10.0]), np.array([20.0, 20.0]))   # one left of the border
+    >>> plate.margins[0] >= 5, bool(np.allclose(values[1], image[20, 10]))
+    (True, True)
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+import cv2
+import numpy as np
+
+from motionkit.ops.grid import remap_grid
+from motionkit.ops.inpaint import push_pull_numpy
+from motionkit.ops.patch_inpaint import inpaint_patches
+
+#: Smallest margin (pixels) grown at once beyond a border, and the granularity of margins.
+MARGIN_STEP = 16
+#: Pixels the foreground is grown by before it is removed (its soft, anti-aliased outline).
+FOREGROUND_GROW = 3
+#: A pixel is foreground when it moves this fraction of the frame's largest motion more
+#: than the least moving pixel within reach.
+FOREGROUND_FRACTION = 0.25
+
+
+class BackgroundPlate:
+    """The reference image with what moves removed, extended beyond its borders, filled lazily and once.
+
+    Args:
+        image: ``float32 (H, W, C)`` reference image (kept by reference: do not modify it).
+        patch: patch side of the texture synthesis (pixels, odd).
+        seed: seed of the synthesis (a plate is a function of the image, the fields it saw and the seed).
+        max_margin: widest margin beyond any border (pixels; default the image's long side);
+            reads beyond it repeat the plate's edge.
+
+    Attributes:
+        margins: ``[left, top, right, bottom]`` pixels the plate extends beyond the image.
+        fills: how many times texture was synthesised (a render typically needs one).
+    """
+
+    def __init__(self, image: np.ndarray, *, patch: int = 7, seed: int = 0, max_margin: int | None = None) -> None:
+        self.image = image
+        self.h, self.w = image.shape[:2]
+        self.patch, self.seed = int(patch), int(seed)
+        self.max_margin = int(max(self.h, self.w) if max_margin is None else max_margin)
+        self.margins = [0, 0, 0, 0]
+        self.canvas = np.array(image, np.float32)
+        self.filled = np.zeros((self.h, self.w), bool)  # synthesised pixels, in canvas coordinates
+        self.fills = 0
+
+    def sample(self, x: np.ndarray, y: np.ndarray, foreground: Callable[[], np.ndarray] | np.ndarray | None = None) -> np.ndarray:
+        """The plate, bilinearly, at image coordinates ``(x, y)`` (``(N,)`` pixels; may lie outside the image).
+
+        ``foreground`` (``bool (H, W)`` in reference coordinates, or a callable giving it, asked
+        only when needed) marks what moves: those pixels are synthesised before being read.
+        Returns ``float32 (N, C)``.
+        """
+        x = np.asarray(x, np.float32).ravel()
+        y = np.asarray(y, np.float32).ravel()
+        if x.size == 0:
+            return np.zeros((0, self.canvas.shape[2]), np.float32)
+        self._cover(x, y, foreground)
+        left, top = self.margins[0], self.margins[1]
+        n = x.size
+        maps = np.zeros((-(-n // 1024) * 1024, 2), np.float32)
+        maps[:n, 0], maps[:n, 1] = x + left, y + top
+        maps = maps.reshape(-1, 1024, 2)
+        values = cv2.remap(self.canvas, maps[..., 0], maps[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        return values.reshape(-1, self.canvas.shape[2])[:n]
+
+    def _cover(self, x: np.ndarray, y: np.ndarray, foreground) -> None:
+        """Grow and synthesise what reading ``(x, y)`` needs; pixels synthesised before are kept."""
+        need = [int(np.ceil(-x.min())) + 2, int(np.ceil(-y.min())) + 2,
+                int(np.ceil(x.max() - (self.w - 1))) + 2, int(np.ceil(y.max() - (self.h - 1))) + 2]
+        grown = list(self.margins)
+        for side in range(4):
+            if need[side] > self.margins[side] and self.margins[side] < self.max_margin:
+                wanted = max(need[side] + MARGIN_STEP // 2, int(1.5 * self.margins[side]), MARGIN_STEP)
+                grown[side] = min(self.max_margin, -(-wanted // MARGIN_STEP) * MARGIN_STEP)
+        region = self._grow(grown)
+        inside = self._inside_unfilled(x, y)
+        if inside.any() and foreground is not None:
+            moving = foreground() if callable(foreground) else foreground
+            moving = cv2.dilate(np.asarray(moving, np.uint8), np.ones((2 * FOREGROUND_GROW + 1,) * 2, np.uint8)) > 0
+            left, top = self.margins[0], self.margins[1]
+            window = region[top : top + self.h, left : left + self.w]
+            unfilled = moving & ~self.filled[top : top + self.h, left : left + self.w]
+            if (unfilled & inside).any():
+                window |= unfilled
+        if region.any():
+            self._synthesise(region)
+
+    def _grow(self, margins: list[int]) -> np.ndarray:
+        """Pad the canvas to ``margins``; returns the (canvas-sized) mask of the new, still empty pixels."""
+        pad = [m - o for m, o in zip(margins, self.margins)]
+        if any(pad):
+            left, top, right, bottom = pad
+            self.canvas = np.pad(self.canvas, ((top, bottom), (left, right), (0, 0)))
+            self.filled = np.pad(self.filled, ((top, bottom), (left, right)))
+            self.margins = margins
+        region = np.ones(self.filled.shape, bool)
+        region[pad[1] : region.shape[0] - pad[3], pad[0] : region.shape[1] - pad[2]] = False
+        return region
+
+    def _inside_unfilled(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """``bool (H, W)``: image pixels a bilinear read at ``(x, y)`` touches that are not synthesised yet."""
+        touched = np.zeros((self.h, self.w), bool)
+        x0, y0 = np.floor(x).astype(np.int64), np.floor(y).astype(np.int64)
+        for dx, dy in ((0, 0), (1, 0), (0, 1), (1, 1)):
+            cx, cy = x0 + dx, y0 + dy
+            ok = (cx >= 0) & (cx < self.w) & (cy >= 0) & (cy < self.h)
+            touched[cy[ok], cx[ok]] = True
+        left, top = self.margins[0], self.margins[1]
+        return touched & ~self.filled[top : top + self.h, left : left + self.w]
+
+    def _synthesise(self, region: np.ndarray) -> None:
+        left, top = self.margins[0], self.margins[1]
+        source = np.zeros(region.shape, bool)
+        source[top : top + self.h, left : left + self.w] = True  # copy texture from the photo itself ...
+        source &= ~self.filled & ~region  # ... never from what was synthesised or is removed
+        self.canvas = inpaint_patches(self.canvas, region, source=source, patch=self.patch, seed=self.seed + self.fills)
+        self.filled |= region
+        self.fills += 1
+
+
+def foreground(flow: np.ndarray) -> np.ndarray:
+    """``bool (H, W)``: reference pixels that move clearly more than the background around them.
+
+    ``flow`` is ``float32 (2, H, W)`` pixels. First the outline: pixels moving
+    :data:`FOREGROUND_FRACTION` of the largest motion more than the least moving pixel
+    within the motion's reach (an object dragged over a still or uniformly panned
+    background stands out; a smooth camera move, pan, zoom or rotation, does not). The
+    outline of a large object is only a band as wide as its motion, so then the regions
+    the band separates are compared: every one that moves that much more than the region
+    holding the least moving pixel (the background) is foreground too.
+    """
+    motion = np.hypot(flow[0], flow[1]).astype(np.float32)
+    largest = float(motion.max())
+    if largest <= 0:
+        return np.zeros(motion.shape, bool)
+    reach = int(min(2 * np.ceil(largest) + 1, 101))
+    least = cv2.erode(motion, np.ones((reach, reach), np.uint8))
+    threshold = FOREGROUND_FRACTION * largest
+    band = motion - least > threshold
+    if not band.any():
+        return band
+    count, labels = cv2.connectedComponents((~band).astype(np.uint8), connectivity=4)
+    if count <= 2:
+        return band
+    mean = np.bincount(labels.ravel(), motion.ravel(), count) / np.maximum(np.bincount(labels.ravel(), minlength=count), 1)
+    background = labels.ravel()[int(np.argmin(np.where(band, np.inf, motion)))]
+    inner = mean > mean[background] + threshold
+    inner[0] = False  # label 0 is the band itself
+    return band | inner[labels]
+
+
+def background_sources(src: np.ndarray, unseen: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Where each unseen output pixel's background comes from, in input coordinates.
+
+    ``src`` is the ``float32 (H, W, 2)`` source map, ``unseen`` the ``bool (H, W)`` pixels no
+    input pixel reaches. A hole opens behind a moving object: one side is the object, the
+    other the background it uncovered. The inverse motion is continued into the hole by
+    push-pull from the neighbours that moved least (weights ``exp(-(m - m_min))``, ``m`` the
+    motion magnitude, ``m_min`` its minimum within the largest displacement), so the hole
+    follows the background (still, or panning with the camera), not the object that left.
+
+    Returns ``(ys, xs, source_x, source_y)``: the unseen pixels and their background sources.
+    """
+    h, w = unseen.shape
+    grid = remap_grid(h, w)
+    inverse = src - grid
+    motion = np.hypot(inverse[..., 0], inverse[..., 1])
+    reach = int(min(2 * np.ceil(motion.max()) + 1, 101))
+    known = np.where(unseen, np.inf, motion).astype(np.float32)
+    least = cv2.erode(known, np.ones((reach, reach), np.uint8))
+    weight = np.where(unseen, 0.0, np.exp(-np.minimum(known - least, 30.0))).astype(np.float32)
+    ys, xs = np.nonzero(unseen)
+    if not (weight > 0).any():  # nothing seen at all: the inverse as it is
+        back = inverse[ys, xs]
+    else:
+        back = push_pull_numpy(inverse, weight)[ys, xs]
+    return ys, xs, xs + back[:, 0], ys + back[:, 1]
+
+
+class _LastPlate(threading.local):
+    """The plate of the image this thread warped last (a per-frame caller's frames share one plate)."""
+
+    image: np.ndarray | None = None
+    plate: BackgroundPlate | None = None
+
+
+_last_plate = _LastPlate()
+
+
+def plate_for(image: np.ndarray) -> BackgroundPlate:
+    """The thread's plate for ``image`` (``float32 (H, W, C)``): the last one if the image is equal value for value, else a new one."""
+    cached = _last_plate.image
+    if cached is not None and (cached is image or (cached.shape == image.shape and _same(cached, image))):
+        return _last_plate.plate
+    plate = BackgroundPlate(np.array(image, np.float32))
+    _last_plate.image, _last_plate.plate = plate.image, plate
+    return plate
+
+
+def _same(a: np.ndarray, b: np.ndarray) -> bool:
+    sample = slice(None, None, 4093)
+    return np.array_equal(a.ravel()[sample], b.ravel()[sample]) and np.array_equal(a, b)
