@@ -62,8 +62,8 @@ from motionkit.ops.plate import (
 HOLE_WEIGHT = 0.05
 #: Inverse-map error (pixels) below which no Newton refinement is spent on a pixel.
 ACCURACY = 0.05
-#: Area stretch above which a source pixel is torn apart rather than moved (see :func:`torn`).
-TEAR = 6.0
+#: Stretch (in any direction) above which a source pixel is torn apart rather than moved (see :func:`torn`).
+TEAR = 3.0
 #: Inverse-map error (pixels) above which a refined pixel counts as unseen (no source lands there).
 UNRESOLVED = 1.0
 
@@ -279,7 +279,9 @@ def _source_map_numpy(flow: np.ndarray, *, splat: Splat, sharpness: float, work_
     refined, unresolved = _refine_inverse(flow, inv, grid)
     src = grid + refined
     outside = (src[..., 0] < -0.5) | (src[..., 0] > w - 0.5) | (src[..., 1] < -0.5) | (src[..., 1] > h - 0.5)
-    return src, (cover <= HOLE_WEIGHT) | outside | unresolved
+    unseen = (cover <= HOLE_WEIGHT) | outside | unresolved
+    # A pixel or two landing alone inside a hole (a stray outline pixel) is a speckle, not content.
+    return src, unseen | (cv2.blur(unseen.astype(np.float32), (3, 3)) > 0.6)
 
 
 def warp_frame_numpy(
@@ -312,9 +314,10 @@ def warp_frame_numpy(
     if fill == "background" and unseen.any():
         # Disocclusions and content entering across the border: the background plate, read
         # at each pixel's background source (the rubber sheet keeps the mirrored read).
-        ys, xs, bx, by = background_sources(src, unseen)
+        moving = foreground(flow)
+        ys, xs, bx, by = background_sources(flow, unseen, moving)
         plate = plate_for(image) if plate is None else plate
-        out[ys, xs] = plate.sample(bx, by, lambda: foreground(flow)).reshape(len(ys), -1)
+        out[ys, xs] = plate.sample(bx, by, moving).reshape(len(ys), -1)
     if mask is not None:
         out = np.where((mask > 0)[..., None], out, image)
         unseen = unseen & (mask > 0)
@@ -322,16 +325,22 @@ def warp_frame_numpy(
 
 
 def torn(flow: np.ndarray) -> np.ndarray:
-    """``bool (H, W)``: source pixels whose surroundings the field stretches more than :data:`TEAR` times in area.
+    """``bool (H, W)``: source pixels the field stretches more than :data:`TEAR` times in some direction.
 
     At a moved object's soft outline the motion falls from the drag to zero within a few
-    pixels: each outline pixel is spread over the whole path, and splatted it would leave a
-    trail of speckles (half-moved pixels) across the uncovered background. Those pixels are
-    not splatted, so the trail is a hole and filled like one. A zoom stretches far less.
+    pixels: each outline pixel is spread over the whole path (stretched where the outline
+    faces the motion, sheared along its sides), and splatted it would leave speckles and
+    streaks of half-moved pixels across the uncovered background. Those pixels are not
+    splatted, so their trail is a hole and filled like one. The stretch is the largest
+    singular value of ``I + Df``; a zoom or an elastic drag stretches far less.
     """
     d_fx_dy, d_fx_dx = np.gradient(flow[0])
     d_fy_dy, d_fy_dx = np.gradient(flow[1])
-    return (1 + d_fx_dx) * (1 + d_fy_dy) - d_fx_dy * d_fy_dx > TEAR
+    a, b, c, d = 1 + d_fx_dx, d_fx_dy, d_fy_dx, 1 + d_fy_dy
+    total = a * a + b * b + c * c + d * d
+    det = a * d - b * c
+    largest = 0.5 * (total + np.sqrt(np.maximum(total * total - 4 * det * det, 0.0)))
+    return largest > TEAR * TEAR
 
 
 def _refine_inverse(flow: np.ndarray, inv: np.ndarray, grid: np.ndarray, steps: int = 2) -> tuple[np.ndarray, np.ndarray]:

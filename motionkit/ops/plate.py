@@ -36,7 +36,6 @@ from collections.abc import Callable
 import cv2
 import numpy as np
 
-from motionkit.ops.grid import remap_grid
 from motionkit.ops.inpaint import push_pull_numpy
 from motionkit.ops.patch_inpaint import inpaint_patches
 
@@ -44,6 +43,8 @@ from motionkit.ops.patch_inpaint import inpaint_patches
 MARGIN_STEP = 16
 #: Pixels the foreground is grown by before it is removed (its soft, anti-aliased outline).
 FOREGROUND_GROW = 3
+#: Pixels beyond its depth that a synthesised region still copies texture from.
+SOURCE_REACH = 24
 #: A pixel is foreground when it moves this fraction of the frame's largest motion more
 #: than the least moving pixel within reach.
 FOREGROUND_FRACTION = 0.25
@@ -96,8 +97,8 @@ class BackgroundPlate:
 
     def _cover(self, x: np.ndarray, y: np.ndarray, foreground) -> None:
         """Grow and synthesise what reading ``(x, y)`` needs; pixels synthesised before are kept."""
-        need = [int(np.ceil(-x.min())) + 2, int(np.ceil(-y.min())) + 2,
-                int(np.ceil(x.max() - (self.w - 1))) + 2, int(np.ceil(y.max() - (self.h - 1))) + 2]
+        beyond = [-x.min(), -y.min(), x.max() - (self.w - 1), y.max() - (self.h - 1)]
+        need = [int(np.ceil(b)) + 2 if b > 0 else 0 for b in beyond]  # + the bilinear footprint
         grown = list(self.margins)
         for side in range(4):
             if need[side] > self.margins[side] and self.margins[side] < self.max_margin:
@@ -106,8 +107,7 @@ class BackgroundPlate:
         region = self._grow(grown)
         inside = self._inside_unfilled(x, y)
         if inside.any() and foreground is not None:
-            moving = foreground() if callable(foreground) else foreground
-            moving = cv2.dilate(np.asarray(moving, np.uint8), np.ones((2 * FOREGROUND_GROW + 1,) * 2, np.uint8)) > 0
+            moving = np.asarray(foreground() if callable(foreground) else foreground, bool)
             left, top = self.margins[0], self.margins[1]
             window = region[top : top + self.h, left : left + self.w]
             unfilled = moving & ~self.filled[top : top + self.h, left : left + self.w]
@@ -144,13 +144,20 @@ class BackgroundPlate:
         source = np.zeros(region.shape, bool)
         source[top : top + self.h, left : left + self.w] = True  # copy texture from the photo itself ...
         source &= ~self.filled & ~region  # ... never from what was synthesised or is removed
+        # ... and from near the region: what continues across a border or behind an object is
+        # what is beside it (the wood by the edge, not the saucer in the middle of the photo).
+        depth = float(cv2.distanceTransform(region.astype(np.uint8), cv2.DIST_L2, 3).max())
+        reach = int(depth + SOURCE_REACH)
+        near = cv2.dilate(region.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * reach + 1,) * 2)) > 0
+        if (source & near).sum() > 16 * self.patch * self.patch:
+            source &= near
         self.canvas = inpaint_patches(self.canvas, region, source=source, patch=self.patch, seed=self.seed + self.fills)
         self.filled |= region
         self.fills += 1
 
 
 def foreground(flow: np.ndarray) -> np.ndarray:
-    """``bool (H, W)``: reference pixels that move clearly more than the background around them.
+    """``bool (H, W)``: reference pixels that move clearly more than the background around them (and their outline).
 
     ``flow`` is ``float32 (2, H, W)`` pixels. First the outline: pixels moving
     :data:`FOREGROUND_FRACTION` of the largest motion more than the least moving pixel
@@ -170,42 +177,44 @@ def foreground(flow: np.ndarray) -> np.ndarray:
     band = motion - least > threshold
     if not band.any():
         return band
+    moving = band
     count, labels = cv2.connectedComponents((~band).astype(np.uint8), connectivity=4)
-    if count <= 2:
-        return band
-    mean = np.bincount(labels.ravel(), motion.ravel(), count) / np.maximum(np.bincount(labels.ravel(), minlength=count), 1)
-    background = labels.ravel()[int(np.argmin(np.where(band, np.inf, motion)))]
-    inner = mean > mean[background] + threshold
-    inner[0] = False  # label 0 is the band itself
-    return band | inner[labels]
+    if count > 2:
+        mean = np.bincount(labels.ravel(), motion.ravel(), count) / np.maximum(np.bincount(labels.ravel(), minlength=count), 1)
+        background = labels.ravel()[int(np.argmin(np.where(band, np.inf, motion)))]
+        inner = mean > mean[background] + threshold
+        inner[0] = False  # label 0 is the band itself
+        moving = band | inner[labels]
+    # Grown over the soft outline, whose pixels move part of the way (and carry the object's colours).
+    return cv2.dilate(moving.astype(np.uint8), np.ones((2 * FOREGROUND_GROW + 1,) * 2, np.uint8)) > 0
 
 
-def background_sources(src: np.ndarray, unseen: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def background_sources(flow: np.ndarray, unseen: np.ndarray, moving: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Where each unseen output pixel's background comes from, in input coordinates.
 
-    ``src`` is the ``float32 (H, W, 2)`` source map, ``unseen`` the ``bool (H, W)`` pixels no
-    input pixel reaches. A hole opens behind a moving object: one side is the object, the
-    other the background it uncovered. The inverse motion is continued into the hole by
-    push-pull from the neighbours that moved least (weights ``exp(-(m - m_min))``, ``m`` the
-    motion magnitude, ``m_min`` its minimum within the largest displacement), so the hole
-    follows the background (still, or panning with the camera), not the object that left.
+    ``flow`` is the ``float32 (2, H, W)`` forward field, ``unseen`` the ``bool (H, W)``
+    output pixels no input pixel reaches and ``moving`` the ``bool (H, W)`` foreground (see
+    :func:`foreground`). The background's own motion ``b`` is the field with the foreground
+    taken out and continued into its place (push-pull from the pixels around it): zero for
+    a still background, the camera's motion under a pan. An unseen pixel ``q`` shows the
+    background point ``p`` with ``p + b(p) = q`` (two fixed-point steps), so a hole behind a
+    dragged object reads the plate exactly where it is (no half-pixel blur), and content
+    entering across the border reads it beyond the border where the camera move brings it from.
 
     Returns ``(ys, xs, source_x, source_y)``: the unseen pixels and their background sources.
     """
-    h, w = unseen.shape
-    grid = remap_grid(h, w)
-    inverse = src - grid
-    motion = np.hypot(inverse[..., 0], inverse[..., 1])
-    reach = int(min(2 * np.ceil(motion.max()) + 1, 101))
-    known = np.where(unseen, np.inf, motion).astype(np.float32)
-    least = cv2.erode(known, np.ones((reach, reach), np.uint8))
-    weight = np.where(unseen, 0.0, np.exp(-np.minimum(known - least, 30.0))).astype(np.float32)
     ys, xs = np.nonzero(unseen)
-    if not (weight > 0).any():  # nothing seen at all: the inverse as it is
-        back = inverse[ys, xs]
-    else:
-        back = push_pull_numpy(inverse, weight)[ys, xs]
-    return ys, xs, xs + back[:, 0], ys + back[:, 1]
+    field = np.ascontiguousarray(flow.transpose(1, 2, 0))
+    if moving.any():
+        field = push_pull_numpy(field, (~moving).astype(np.float32))
+    qx, qy = xs.astype(np.float32), ys.astype(np.float32)
+    px, py = qx - field[ys, xs, 0], qy - field[ys, xs, 1]
+    n = len(xs)
+    maps = np.zeros((-(-n // 1024) * 1024, 2), np.float32)
+    maps[:n, 0], maps[:n, 1] = px, py
+    looked = cv2.remap(field, maps[..., 0].reshape(-1, 1024), maps[..., 1].reshape(-1, 1024), cv2.INTER_LINEAR,
+                       borderMode=cv2.BORDER_REPLICATE).reshape(-1, 2)[:n]
+    return ys, xs, qx - looked[:, 0], qy - looked[:, 1]
 
 
 class _LastPlate(threading.local):
