@@ -138,10 +138,10 @@ class WarpRenderer(FrameRenderer):
         plate = BackgroundPlate(array) if self.fill == "background" else None
 
         def frame(flow: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
-            flow = torch.as_tensor(flow, dtype=torch.float32)
-            if not torch.isfinite(flow).all():
+            values = torch.as_tensor(flow).detach().to("cpu", torch.float32).numpy()
+            if not np.isfinite(values).all():
                 raise NonFiniteError("motion field holds NaN or infinite values; fix or mask them before rendering")
-            return warp_frame_numpy(array, flow.detach().cpu().numpy(), weights, splat=self.splat, sharpness=self.sharpness,
+            return warp_frame_numpy(array, values, weights, splat=self.splat, sharpness=self.sharpness,
                                     fill=self.fill, work_size=self.work_size, plate=plate)
 
         return array, frame

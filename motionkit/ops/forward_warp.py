@@ -11,14 +11,19 @@ The algorithm behind the ``warp`` renderer:
    ``work_size`` the splat runs on a downscaled field; the inverse is then refined at full
    resolution by Newton steps on ``q + g(q) = p`` wherever it is off by more than
    :data:`ACCURACY` px (exact wherever the field is smooth, stretched or compressed).
-2. **Fill holes.** Targets that no source pixel reaches (disocclusions, content entering the
-   frame) get an inverse flow by push-pull from their neighbours (:mod:`motionkit.ops.inpaint`),
-   i.e. the surrounding motion is continued like a rubber sheet. With ``fill="background"``
-   holes inside the image then take their colour by push-pull from the pixels around them
-   that moved least, i.e. the uncovered background rather than the object that left, so a
-   moved object leaves no smeared copy behind (``fill="stretch"`` keeps the sheet).
-3. **Backward warp** the image along ``g`` with ``cv2.remap`` (bilinear, mirrored outside the
-   image), and copy the input exactly wherever the brush mask is 0.
+2. **Find what no input pixel reaches.** Targets that no source pixel reaches (disocclusions,
+   content entering the frame) get an inverse flow by push-pull from their neighbours
+   (:mod:`motionkit.ops.inpaint`), the rubber sheet. Source pixels the field tears apart (a
+   moved object's soft outline, stretched over its whole path) are not splatted
+   (:func:`motionkit.ops.plate.torn`), and refined pixels whose inverse still misses
+   (:data:`UNRESOLVED`) count as unseen too, so the place an object left is a clean hole,
+   not a trail of speckles.
+3. **Backward warp** the image along ``g`` with ``cv2.remap`` and copy the input exactly
+   wherever the brush mask is 0. With ``fill="background"`` the unseen pixels then read the
+   background plate (:mod:`motionkit.ops.plate`): one texture synthesis per image, in
+   reference coordinates, with what moves removed and extended beyond the borders, read at
+   each pixel's background position; ``fill="stretch"`` keeps the rubber sheet (read
+   mirrored outside the image).
 
 Only a two-channel field is splatted (not the image), with ``numpy.bincount``, at reduced
 resolution: this keeps the occlusion handling of :func:`motionkit.ops.splat.splat` at a
@@ -56,14 +61,13 @@ from motionkit.ops.plate import (
     background_sources,
     foreground,
     plate_for,
+    torn,
 )
 
 #: Splat weight below which a target pixel counts as a hole.
 HOLE_WEIGHT = 0.05
 #: Inverse-map error (pixels) below which no Newton refinement is spent on a pixel.
 ACCURACY = 0.05
-#: Stretch (in any direction) above which a source pixel is torn apart rather than moved (see :func:`torn`).
-TEAR = 3.0
 #: Inverse-map error (pixels) above which a refined pixel counts as unseen (no source lands there).
 UNRESOLVED = 1.0
 
@@ -190,11 +194,11 @@ def warp_frame(
 
 
 def splat_inverse_numpy(
-    flow: np.ndarray, metric: np.ndarray | None = None, *, torn: np.ndarray | None = None
+    flow: np.ndarray, metric: np.ndarray | None = None, *, skip: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """:func:`splat_inverse` on numpy: ``float32 (2, H, W)`` (and ``(H, W)``) in, ``float32`` out.
 
-    ``torn`` (``bool (H, W)``) marks source pixels that are not splatted at all (see :func:`torn`).
+    ``skip`` (``bool (H, W)``) marks source pixels not splatted at all (torn ones, :func:`motionkit.ops.plate.torn`).
     """
     _, h, w = flow.shape
     grid = remap_grid(h, w)
@@ -202,8 +206,8 @@ def splat_inverse_numpy(
     tx = (xs + flow[0]).ravel()
     ty = (ys + flow[1]).ravel()
     finite = np.isfinite(tx) & np.isfinite(ty)
-    if torn is not None:
-        finite &= ~torn.ravel()
+    if skip is not None:
+        finite &= ~skip.ravel()
     tx, ty = np.where(finite, tx, -2.0), np.where(finite, ty, -2.0)
     x0, y0 = np.floor(tx), np.floor(ty)
     ax, ay = tx - x0, ty - y0
@@ -267,13 +271,13 @@ def _source_map_numpy(flow: np.ndarray, *, splat: Splat, sharpness: float, work_
         small *= np.array([sw / w, sh / h], np.float32)
         small_metric = None if metric is None else cv2.resize(metric, (sw, sh), interpolation=cv2.INTER_AREA)
         small = np.ascontiguousarray(small.transpose(2, 0, 1))
-        inv, cover = splat_inverse_numpy(small, small_metric, torn=torn(small))
+        inv, cover = splat_inverse_numpy(small, small_metric, skip=torn(small))
         # Soft confidence: a target grazed by one stretched source must not become a speckle.
         inv = push_pull_numpy(inv.transpose(1, 2, 0), np.clip(cover, 0.0, 1.0))
         inv = cv2.resize(inv, (w, h), interpolation=cv2.INTER_LINEAR) * np.array([w / sw, h / sh], np.float32)
         cover = cv2.resize(cover, (w, h), interpolation=cv2.INTER_LINEAR)
     else:
-        inv, cover = splat_inverse_numpy(flow, metric, torn=torn(flow))
+        inv, cover = splat_inverse_numpy(flow, metric, skip=torn(flow))
         inv = push_pull_numpy(inv.transpose(1, 2, 0), np.clip(cover, 0.0, 1.0))
     grid = remap_grid(h, w)
     refined, unresolved = _refine_inverse(flow, inv, grid)
@@ -314,33 +318,17 @@ def warp_frame_numpy(
     if fill == "background" and unseen.any():
         # Disocclusions and content entering across the border: the background plate, read
         # at each pixel's background source (the rubber sheet keeps the mirrored read).
-        moving = foreground(flow)
-        ys, xs, bx, by = background_sources(flow, unseen, moving)
+        # What moves matters only for holes inside the image; content entering across the
+        # border (a pan) comes from where the field itself says.
+        inner = unseen & (src[..., 0] >= 0) & (src[..., 0] <= w - 1) & (src[..., 1] >= 0) & (src[..., 1] <= h - 1)
+        moving = foreground(flow, work_size=work_size) if inner.any() else np.zeros((h, w), bool)
+        ys, xs, bx, by = background_sources(flow, unseen, moving, work_size=work_size)
         plate = plate_for(image) if plate is None else plate
         out[ys, xs] = plate.sample(bx, by, moving).reshape(len(ys), -1)
     if mask is not None:
         out = np.where((mask > 0)[..., None], out, image)
         unseen = unseen & (mask > 0)
     return out, np.array(unseen)  # a writable copy: the map's own array is kept for reuse
-
-
-def torn(flow: np.ndarray) -> np.ndarray:
-    """``bool (H, W)``: source pixels the field stretches more than :data:`TEAR` times in some direction.
-
-    At a moved object's soft outline the motion falls from the drag to zero within a few
-    pixels: each outline pixel is spread over the whole path (stretched where the outline
-    faces the motion, sheared along its sides), and splatted it would leave speckles and
-    streaks of half-moved pixels across the uncovered background. Those pixels are not
-    splatted, so their trail is a hole and filled like one. The stretch is the largest
-    singular value of ``I + Df``; a zoom or an elastic drag stretches far less.
-    """
-    d_fx_dy, d_fx_dx = np.gradient(flow[0])
-    d_fy_dy, d_fy_dx = np.gradient(flow[1])
-    a, b, c, d = 1 + d_fx_dx, d_fx_dy, d_fy_dx, 1 + d_fy_dy
-    total = a * a + b * b + c * c + d * d
-    det = a * d - b * c
-    largest = 0.5 * (total + np.sqrt(np.maximum(total * total - 4 * det * det, 0.0)))
-    return largest > TEAR * TEAR
 
 
 def _refine_inverse(flow: np.ndarray, inv: np.ndarray, grid: np.ndarray, steps: int = 2) -> tuple[np.ndarray, np.ndarray]:

@@ -11,17 +11,17 @@ with PatchMatch (Barnes et al. 2009): candidates from the neighbours' matches (s
 runs of copied texture grow) and from random samples around the current match, vectorised
 over all target patches at once.
 
-Everything is numpy/OpenCV on the CPU and deterministic for a given ``seed``. The cost is
+The work is numpy/OpenCV on the CPU and deterministic for a given ``seed``; the cost is
 proportional to the hole's area (a 100 x 100 hole in a 512 x 512 photo: a fraction of a
-second), not the image's.
+second), not the image's. :func:`inpaint_patches` takes and returns torch tensors (channels
+first, any device); :func:`inpaint_patches_numpy` is its channels-last numpy twin.
 
 Example:
-    >>> import numpy as np
-    >>> rng = np.random.default_rng(0)
-    >>> image = rng.random((48, 48, 3), dtype=np.float32)
-    >>> hole = np.zeros((48, 48), bool); hole[16:32, 16:32] = True
+    >>> import torch
+    >>> image = torch.rand(3, 48, 48)
+    >>> hole = torch.zeros(48, 48, dtype=torch.bool); hole[16:32, 16:32] = True
     >>> out = inpaint_patches(image, hole)
-    >>> bool(np.array_equal(out[~hole], image[~hole])), bool(out[hole].std() > 0.2)
+    >>> bool(torch.equal(out[:, ~hole], image[:, ~hole])), bool(out[:, hole].std() > 0.2)
     (True, True)
 """
 
@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+import torch
 
 from motionkit.errors import InvalidInputError, ShapeMismatchError
 from motionkit.ops.inpaint import push_pull_numpy
@@ -40,6 +41,26 @@ TEXTURE = 4.0
 
 
 def inpaint_patches(
+    image: torch.Tensor, hole: torch.Tensor, *, source: torch.Tensor | None = None, patch: int = 7, seed: int = 0
+) -> torch.Tensor:
+    """Fill ``hole`` in ``image`` (``(C, H, W)`` floating point) with texture copied from the rest of it.
+
+    ``hole`` and ``source`` are ``(H, W)`` (bool or 0/1); see :func:`inpaint_patches_numpy`.
+    Returns ``(C, H, W)`` on ``image``'s device and in its floating dtype (computed in float32).
+
+    Raises:
+        ShapeMismatchError: ``image`` is not ``(C, H, W)`` or the masks are not ``(H, W)``.
+    """
+    if image.dim() != 3:
+        raise ShapeMismatchError(f"image must be (C, H, W), got {tuple(image.shape)}")
+    array = np.ascontiguousarray(image.detach().to("cpu", torch.float32).numpy().transpose(1, 2, 0))
+    masks = [None if m is None else m.detach().cpu().numpy().astype(bool) for m in (hole, source)]
+    out = inpaint_patches_numpy(array, masks[0], source=masks[1], patch=patch, seed=seed)
+    dtype = image.dtype if image.is_floating_point() else torch.float32
+    return torch.from_numpy(np.ascontiguousarray(out.transpose(2, 0, 1))).to(image.device, dtype)
+
+
+def inpaint_patches_numpy(
     image: np.ndarray,
     hole: np.ndarray,
     *,
@@ -47,7 +68,7 @@ def inpaint_patches(
     patch: int = 7,
     seed: int = 0,
 ) -> np.ndarray:
-    """Fill ``hole`` in ``image`` with texture copied from the rest of it.
+    """Fill ``hole`` in ``image`` with texture copied from the rest of it (numpy, channels last).
 
     Args:
         image: ``float32 (H, W, C)`` (any ``C``; values where ``hole`` is set are ignored).

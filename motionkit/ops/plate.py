@@ -4,7 +4,7 @@ A forward warp uncovers pixels the reference image does not show: the background
 object that moved away, and content entering across the border. Filling each frame's holes
 on their own costs a fill per frame and flickers (every frame invents different texture).
 Here they are filled once, where they *are*: a plate is the reference image with what moves
-removed and synthesised (:func:`motionkit.ops.patch_inpaint.inpaint_patches`), extended
+removed and synthesised (:func:`motionkit.ops.patch_inpaint.inpaint_patches_numpy`), extended
 beyond the image's borders by a margin, and a frame's unseen pixel reads the plate at its
 background source position. Pixels the plate has synthesised never change afterwards, so
 an uncovered area that stays uncovered looks the same in every frame.
@@ -17,6 +17,9 @@ does not stand out), and the foreground plus the margin the frame needs is fille
 Later frames only look up, except when one needs more (a drag that grows, a pan that runs
 past the margin): then just the new part is synthesised, with everything filled before kept
 as it is. A drag or a pan therefore costs one fill, or a few for a pan that accelerates.
+
+The plate is part of the numpy frame path of :mod:`motionkit.ops.forward_warp` (its
+``*_numpy`` functions): everything here is numpy, channels last.
 
 Example:
     >>> import numpy as np
@@ -37,7 +40,7 @@ import cv2
 import numpy as np
 
 from motionkit.ops.inpaint import push_pull_numpy
-from motionkit.ops.patch_inpaint import inpaint_patches
+from motionkit.ops.patch_inpaint import inpaint_patches_numpy
 
 #: Smallest margin (pixels) grown at once beyond a border, and the granularity of margins.
 MARGIN_STEP = 16
@@ -45,6 +48,8 @@ MARGIN_STEP = 16
 FOREGROUND_GROW = 3
 #: Pixels beyond its depth that a synthesised region still copies texture from.
 SOURCE_REACH = 24
+#: Stretch (in any direction) above which a source pixel is torn apart rather than moved (see :func:`torn`).
+TEAR = 3.0
 #: A pixel is foreground when it moves this fraction of the frame's largest motion more
 #: than the least moving pixel within reach.
 FOREGROUND_FRACTION = 0.25
@@ -151,12 +156,12 @@ class BackgroundPlate:
         near = cv2.dilate(region.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * reach + 1,) * 2)) > 0
         if (source & near).sum() > 16 * self.patch * self.patch:
             source &= near
-        self.canvas = inpaint_patches(self.canvas, region, source=source, patch=self.patch, seed=self.seed + self.fills)
+        self.canvas = inpaint_patches_numpy(self.canvas, region, source=source, patch=self.patch, seed=self.seed + self.fills)
         self.filled |= region
         self.fills += 1
 
 
-def foreground(flow: np.ndarray) -> np.ndarray:
+def foreground(flow: np.ndarray, *, work_size: int = 256) -> np.ndarray:
     """``bool (H, W)``: reference pixels that move clearly more than the background around them (and their outline).
 
     ``flow`` is ``float32 (2, H, W)`` pixels. First the outline: pixels moving
@@ -167,10 +172,24 @@ def foreground(flow: np.ndarray) -> np.ndarray:
     the band separates are compared: every one that moves that much more than the region
     holding the least moving pixel (the background) is foreground too.
     """
+    h, w = flow.shape[1:]
     motion = np.hypot(flow[0], flow[1]).astype(np.float32)
     largest = float(motion.max())
     if largest <= 0:
         return np.zeros(motion.shape, bool)
+    scale = max(h, w) / work_size
+    if scale > 1:  # found at reduced resolution; the growth below covers the coarser outline
+        small = cv2.resize(motion, (max(1, round(w / scale)), max(1, round(h / scale))), interpolation=cv2.INTER_AREA)
+        found = _moving(small / np.float32(scale), largest / scale).astype(np.uint8)
+        moving = cv2.resize(found, (w, h), interpolation=cv2.INTER_NEAREST) > 0
+    else:
+        moving = _moving(motion, largest)
+    # Grown over the soft outline, whose pixels move part of the way (and carry the object's colours).
+    return cv2.dilate(moving.astype(np.uint8), np.ones((2 * FOREGROUND_GROW + 1,) * 2, np.uint8)) > 0
+
+
+def _moving(motion: np.ndarray, largest: float) -> np.ndarray:
+    """:func:`foreground` before the growth, on a motion magnitude ``(H, W)`` px whose maximum is ``largest``."""
     reach = int(min(2 * np.ceil(largest) + 1, 101))
     least = cv2.erode(motion, np.ones((reach, reach), np.uint8))
     threshold = FOREGROUND_FRACTION * largest
@@ -185,11 +204,31 @@ def foreground(flow: np.ndarray) -> np.ndarray:
         inner = mean > mean[background] + threshold
         inner[0] = False  # label 0 is the band itself
         moving = band | inner[labels]
-    # Grown over the soft outline, whose pixels move part of the way (and carry the object's colours).
-    return cv2.dilate(moving.astype(np.uint8), np.ones((2 * FOREGROUND_GROW + 1,) * 2, np.uint8)) > 0
+    return moving
 
 
-def background_sources(flow: np.ndarray, unseen: np.ndarray, moving: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def torn(flow: np.ndarray) -> np.ndarray:
+    """``bool (H, W)``: source pixels the field stretches more than :data:`TEAR` times in some direction.
+
+    At a moved object's soft outline the motion falls from the drag to zero within a few
+    pixels: each outline pixel is spread over the whole path (stretched where the outline
+    faces the motion, sheared along its sides), and splatted it would leave speckles and
+    streaks of half-moved pixels across the uncovered background. Those pixels are not
+    splatted, so their trail is a hole and filled like one. The stretch is the largest
+    singular value of ``I + Df``; a zoom or an elastic drag stretches far less.
+    """
+    d_fx_dy, d_fx_dx = np.gradient(flow[0])
+    d_fy_dy, d_fy_dx = np.gradient(flow[1])
+    a, b, c, d = 1 + d_fx_dx, d_fx_dy, d_fy_dx, 1 + d_fy_dy
+    total = a * a + b * b + c * c + d * d
+    det = a * d - b * c
+    largest = 0.5 * (total + np.sqrt(np.maximum(total * total - 4 * det * det, 0.0)))
+    return largest > TEAR * TEAR
+
+
+def background_sources(
+    flow: np.ndarray, unseen: np.ndarray, moving: np.ndarray, *, work_size: int = 256
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Where each unseen output pixel's background comes from, in input coordinates.
 
     ``flow`` is the ``float32 (2, H, W)`` forward field, ``unseen`` the ``bool (H, W)``
@@ -201,12 +240,15 @@ def background_sources(flow: np.ndarray, unseen: np.ndarray, moving: np.ndarray)
     dragged object reads the plate exactly where it is (no half-pixel blur), and content
     entering across the border reads it beyond the border where the camera move brings it from.
 
+    The continuation is computed at ``work_size`` (long side, pixels) and used only inside
+    the foreground; elsewhere ``b`` is the field exactly.
+
     Returns ``(ys, xs, source_x, source_y)``: the unseen pixels and their background sources.
     """
     ys, xs = np.nonzero(unseen)
     field = np.ascontiguousarray(flow.transpose(1, 2, 0))
     if moving.any():
-        field = push_pull_numpy(field, (~moving).astype(np.float32))
+        field = np.where(moving[..., None], _continued(field, moving, work_size), field)
     qx, qy = xs.astype(np.float32), ys.astype(np.float32)
     px, py = qx - field[ys, xs, 0], qy - field[ys, xs, 1]
     n = len(xs)
@@ -215,6 +257,21 @@ def background_sources(flow: np.ndarray, unseen: np.ndarray, moving: np.ndarray)
     looked = cv2.remap(field, maps[..., 0].reshape(-1, 1024), maps[..., 1].reshape(-1, 1024), cv2.INTER_LINEAR,
                        borderMode=cv2.BORDER_REPLICATE).reshape(-1, 2)[:n]
     return ys, xs, qx - looked[:, 0], qy - looked[:, 1]
+
+
+def _continued(field: np.ndarray, moving: np.ndarray, work_size: int) -> np.ndarray:
+    """``field (H, W, 2)`` continued into ``moving`` from around it by push-pull, at reduced resolution when large."""
+    h, w = moving.shape
+    keep = (~moving).astype(np.float32)
+    scale = max(h, w) / work_size
+    if scale <= 1:
+        return push_pull_numpy(field, keep)
+    size = (max(1, round(w / scale)), max(1, round(h / scale)))
+    weight = cv2.resize(keep, size, interpolation=cv2.INTER_AREA)
+    # Average only the kept pixels: premultiplied, then normalised.
+    small = cv2.resize(field * keep[..., None], size, interpolation=cv2.INTER_AREA) / np.maximum(weight, 1e-6)[..., None]
+    filled = push_pull_numpy(small.astype(np.float32), (weight > 0.999).astype(np.float32) * weight)
+    return cv2.resize(filled, (w, h), interpolation=cv2.INTER_LINEAR)
 
 
 class _LastPlate(threading.local):
