@@ -19,6 +19,8 @@ from motionkit.ops.forward_warp import warp_frame_numpy
 from motionkit.ops.patch_inpaint import inpaint_patches, inpaint_patches_numpy
 from motionkit.ops.plate import BackgroundPlate
 
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # small frames: threads only cost hand-offs
+
 FRAMES = 6
 DRAG = (64.0, -12.0)  # pixels, over the clip
 
