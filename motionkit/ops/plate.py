@@ -49,7 +49,7 @@ FOREGROUND_GROW = 3
 #: Pixels beyond its depth that a synthesised region still copies texture from.
 SOURCE_REACH = 24
 #: Stretch (in any direction) above which a source pixel is torn apart rather than moved (see :func:`torn`).
-TEAR = 3.0
+TEAR = 5.0
 #: A pixel is foreground when it moves this fraction of the frame's largest motion more
 #: than the least moving pixel within reach.
 FOREGROUND_FRACTION = 0.25
