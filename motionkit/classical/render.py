@@ -1,10 +1,19 @@
 """The ``warp`` renderer: move the reference image along a motion field, without weights.
 
 The maths is :mod:`motionkit.ops.forward_warp` (invert the field by splatting it, refine the
-inverse by Newton steps, fill holes from the background, backward-warp with ``cv2.remap``);
-this module holds the component that applies it frame by frame with fixed settings. A frame
-whose field is all zero is the input, bit for bit; a 16-frame drag at 512x512 renders in
-~0.4 s of CPU.
+inverse by Newton steps, backward-warp with ``cv2.remap``) and :mod:`motionkit.ops.plate`
+(what no input pixel reaches, the background behind a moved object and content entering
+across the border, is read from one texture-synthesised background plate per render, so the
+fill neither flickers nor costs a fill per frame); this module holds the component that
+applies them frame by frame with fixed settings. A frame whose field is all zero is the
+input, bit for bit.
+
+``loop="seamless"`` renders a cinemagraph loop that flows on instead of reversing: frame
+``t`` of ``N`` blends the image moved forward ``t`` steps with the image moved backward
+``N - t`` steps (the field run in reverse, :meth:`MotionField.reverse`), with weights
+``1 - t / N`` and ``t / N``, the symmetric splatting of Holynski et al. (2021, "Animating
+Pictures with Eulerian Motion Fields"). The frame after the last is the first again, and
+between them the motion is one more step, like between any two neighbours.
 
 Example:
     >>> import torch
@@ -17,14 +26,25 @@ Example:
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Literal
 
+import numpy as np
 import torch
 
-from motionkit.components import FrameRenderer
-from motionkit.errors import NonFiniteError
+from motionkit.components import FrameRenderer, _as_clip, _render_inputs
+from motionkit.errors import InvalidInputError, NonFiniteError
 from motionkit.io.image import image_to_tensor
-from motionkit.ops.forward_warp import check_settings, warp_frame
+from motionkit.ops.forward_warp import check_settings, warp_frame, warp_frame_numpy
+from motionkit.ops.plate import BackgroundPlate
+
+if TYPE_CHECKING:
+    from motionkit.clip import Clip
+    from motionkit.mask import RegionMask
+    from motionkit.motion import MotionField
+
+#: Weight a pixel no input pixel reaches keeps in a seamless loop's blend (the other render sees it).
+UNSEEN_WEIGHT = 0.1
 
 
 class WarpRenderer(FrameRenderer):
@@ -35,12 +55,16 @@ class WarpRenderer(FrameRenderer):
     Args:
         splat: ``"softmax"`` (where pixels collide, the one that moved more wins) or ``"avg"``.
         sharpness: softmax metric per pixel of motion; higher makes occlusions harder.
-        fill: colour of disoccluded holes inside the image: ``"background"`` fills them from
-            the surrounding pixels that moved least (the uncovered background, not the object
-            that left); ``"stretch"`` continues the surrounding motion (rubber sheet: a moved
-            object's edge is stretched into its old place). Content entering across the
-            border is read mirrored in both cases.
+        fill: what the pixels no input pixel reaches show: ``"background"`` reads them from
+            the background plate (the reference image with what moves removed and extended
+            beyond its borders by patch-based texture synthesis, computed once per render:
+            the uncovered background, not the object that left, and no mirrored copy at the
+            border); ``"stretch"`` continues the surrounding motion (rubber sheet: a moved
+            object's edge is stretched into its old place; content entering across the
+            border is read mirrored), at no cost.
         work_size: long side above which the field is inverted at reduced resolution and refined.
+        loop: ``None`` (the field as it is) or ``"seamless"``: a loop whose last frame flows
+            into the first (see the module notes; the field is read whole, for its reverse).
 
     Example:
         >>> import torch
@@ -56,12 +80,18 @@ class WarpRenderer(FrameRenderer):
         fill: Literal["background", "stretch"] = "background",
         sharpness: float = 1.0,
         work_size: int = 256,
+        loop: Literal["seamless"] | None = None,
     ) -> None:
         check_settings(splat, fill, sharpness, work_size)
+        if loop not in (None, "seamless"):
+            raise InvalidInputError(f"loop must be None or 'seamless', got {loop!r}; for a ping-pong loop use MotionField.loop()")
         self.splat, self.fill, self.sharpness, self.work_size = splat, fill, float(sharpness), int(work_size)
+        self.loop = loop
 
     def __repr__(self) -> str:
-        return f"WarpRenderer(splat={self.splat!r}, fill={self.fill!r}, sharpness={self.sharpness}, work_size={self.work_size})"
+        loop = "" if self.loop is None else f", loop={self.loop!r}"
+        return (f"WarpRenderer(splat={self.splat!r}, fill={self.fill!r}, sharpness={self.sharpness}, "
+                f"work_size={self.work_size}{loop})")
 
     def render_frame(self, image: torch.Tensor, flow: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
         """One frame: ``image (3, H, W)`` in [0, 1] moved by ``flow (2, H, W)`` px -> ``(3, H, W)`` float32.
@@ -82,3 +112,60 @@ class WarpRenderer(FrameRenderer):
         out, _ = warp_frame(image.to(torch.float32), flow, mask,
                             splat=self.splat, sharpness=self.sharpness, fill=self.fill, work_size=self.work_size)
         return out
+
+    def render(self, image: torch.Tensor, motion: MotionField, mask: RegionMask | None = None, *, fps: float = 8.0) -> Clip:
+        """Render ``image`` along ``motion`` into a ``uint8`` :class:`~motionkit.Clip` at ``fps``; lazy in, lazy out.
+
+        Each pass over the frames builds one background plate (the fill is synthesised the
+        first time a frame needs it, and only grown afterwards) and holds one frame of the
+        field. With ``loop="seamless"`` the field is read whole (its reverse is needed) and
+        the clip has as many frames as the field.
+
+        Raises:
+            NonFiniteError: the field holds NaN or infinity.
+            ShapeMismatchError: image, field and mask sizes disagree.
+        """
+        pixels, values = _render_inputs(image, motion, mask)
+        if self.loop == "seamless":
+            backward = motion.reverse()
+            return _as_clip(lambda: self._seamless(pixels, motion, backward, values), motion, fps)
+        return _as_clip(lambda: self._stream(pixels, motion, values), motion, fps)
+
+    def _pass(self, image: torch.Tensor, mask: torch.Tensor | None):
+        """A frame function of one render pass: ``flow -> (frame (H, W, 3) float32, unseen (H, W) bool)``, one plate."""
+        array = np.ascontiguousarray(image.detach().cpu().numpy().transpose(1, 2, 0))
+        weights = None if mask is None else mask.detach().cpu().numpy().astype(np.float32)
+        plate = BackgroundPlate(array) if self.fill == "background" else None
+
+        def frame(flow: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
+            values = torch.as_tensor(flow).detach().to("cpu", torch.float32).numpy()
+            if not np.isfinite(values).all():
+                raise NonFiniteError("motion field holds NaN or infinite values; fix or mask them before rendering")
+            return warp_frame_numpy(array, values, weights, splat=self.splat, sharpness=self.sharpness,
+                                    fill=self.fill, work_size=self.work_size, plate=plate)
+
+        return array, frame
+
+    def _stream(self, image: torch.Tensor, motion: MotionField, mask: torch.Tensor | None) -> Iterator[torch.Tensor]:
+        _, frame = self._pass(image, mask)
+        for flow in motion.iter_frames():
+            yield torch.from_numpy(frame(flow)[0]).permute(2, 0, 1)
+
+    def _seamless(self, image: torch.Tensor, motion: MotionField, backward: MotionField,
+                  mask: torch.Tensor | None) -> Iterator[torch.Tensor]:
+        array, frame = self._pass(image, mask)
+        count = motion.frames
+        for t, flow in enumerate(motion.iter_frames()):
+            if t == 0:
+                yield torch.from_numpy(array.copy()).permute(2, 0, 1)  # the reference, bit for bit
+                continue
+            ahead, ahead_unseen = frame(flow)
+            behind, behind_unseen = frame(backward.frame(count - t))
+            alpha = t / count
+            # Symmetric splatting: where one render has nothing to show, the other one speaks.
+            wa = (1 - alpha) * np.where(ahead_unseen, UNSEEN_WEIGHT, 1.0).astype(np.float32)[..., None]
+            wb = alpha * np.where(behind_unseen, UNSEEN_WEIGHT, 1.0).astype(np.float32)[..., None]
+            out = (ahead * wa + behind * wb) / (wa + wb)
+            if mask is not None:  # outside the brush both are the input; keep it exact
+                out = np.where((mask.detach().cpu().numpy() > 0)[..., None], out, array)
+            yield torch.from_numpy(np.ascontiguousarray(out, dtype=np.float32)).permute(2, 0, 1)

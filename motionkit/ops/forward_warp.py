@@ -11,14 +11,19 @@ The algorithm behind the ``warp`` renderer:
    ``work_size`` the splat runs on a downscaled field; the inverse is then refined at full
    resolution by Newton steps on ``q + g(q) = p`` wherever it is off by more than
    :data:`ACCURACY` px (exact wherever the field is smooth, stretched or compressed).
-2. **Fill holes.** Targets that no source pixel reaches (disocclusions, content entering the
-   frame) get an inverse flow by push-pull from their neighbours (:mod:`motionkit.ops.inpaint`),
-   i.e. the surrounding motion is continued like a rubber sheet. With ``fill="background"``
-   holes inside the image then take their colour by push-pull from the pixels around them
-   that moved least, i.e. the uncovered background rather than the object that left, so a
-   moved object leaves no smeared copy behind (``fill="stretch"`` keeps the sheet).
-3. **Backward warp** the image along ``g`` with ``cv2.remap`` (bilinear, mirrored outside the
-   image), and copy the input exactly wherever the brush mask is 0.
+2. **Find what no input pixel reaches.** Targets that no source pixel reaches (disocclusions,
+   content entering the frame) get an inverse flow by push-pull from their neighbours
+   (:mod:`motionkit.ops.inpaint`), the rubber sheet. Source pixels the field tears apart (a
+   moved object's soft outline, stretched over its whole path) are not splatted
+   (:func:`motionkit.ops.plate.torn`), and refined pixels whose inverse still misses
+   (:data:`UNRESOLVED`) count as unseen too, so the place an object left is a clean hole,
+   not a trail of speckles.
+3. **Backward warp** the image along ``g`` with ``cv2.remap`` and copy the input exactly
+   wherever the brush mask is 0. With ``fill="background"`` the unseen pixels then read the
+   background plate (:mod:`motionkit.ops.plate`): one texture synthesis per image, in
+   reference coordinates, with what moves removed and extended beyond the borders, read at
+   each pixel's background position; ``fill="stretch"`` keeps the rubber sheet (read
+   mirrored outside the image).
 
 Only a two-channel field is splatted (not the image), with ``numpy.bincount``, at reduced
 resolution: this keeps the occlusion handling of :func:`motionkit.ops.splat.splat` at a
@@ -51,11 +56,20 @@ import torch
 from motionkit.errors import InvalidInputError, ShapeMismatchError
 from motionkit.ops.grid import remap_grid
 from motionkit.ops.inpaint import push_pull_numpy
+from motionkit.ops.plate import (
+    BackgroundPlate,
+    background_sources,
+    foreground,
+    plate_for,
+    torn,
+)
 
 #: Splat weight below which a target pixel counts as a hole.
 HOLE_WEIGHT = 0.05
 #: Inverse-map error (pixels) below which no Newton refinement is spent on a pixel.
 ACCURACY = 0.05
+#: Inverse-map error (pixels) above which a refined pixel counts as unseen (no source lands there).
+UNRESOLVED = 1.0
 
 Splat = Literal["softmax", "avg"]
 Fill = Literal["background", "stretch"]
@@ -179,14 +193,21 @@ def warp_frame(
     return frame.to(image.device, dtype), torch.from_numpy(unseen).to(image.device)
 
 
-def splat_inverse_numpy(flow: np.ndarray, metric: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`splat_inverse` on numpy: ``float32 (2, H, W)`` (and ``(H, W)``) in, ``float32`` out."""
+def splat_inverse_numpy(
+    flow: np.ndarray, metric: np.ndarray | None = None, *, skip: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`splat_inverse` on numpy: ``float32 (2, H, W)`` (and ``(H, W)``) in, ``float32`` out.
+
+    ``skip`` (``bool (H, W)``) marks source pixels not splatted at all (torn ones, :func:`motionkit.ops.plate.torn`).
+    """
     _, h, w = flow.shape
     grid = remap_grid(h, w)
     ys, xs = grid[..., 1], grid[..., 0]
     tx = (xs + flow[0]).ravel()
     ty = (ys + flow[1]).ravel()
     finite = np.isfinite(tx) & np.isfinite(ty)
+    if skip is not None:
+        finite &= ~skip.ravel()
     tx, ty = np.where(finite, tx, -2.0), np.where(finite, ty, -2.0)
     x0, y0 = np.floor(tx), np.floor(ty)
     ax, ay = tx - x0, ty - y0
@@ -249,18 +270,22 @@ def _source_map_numpy(flow: np.ndarray, *, splat: Splat, sharpness: float, work_
         small = cv2.resize(flow.transpose(1, 2, 0), (sw, sh), interpolation=cv2.INTER_AREA)
         small *= np.array([sw / w, sh / h], np.float32)
         small_metric = None if metric is None else cv2.resize(metric, (sw, sh), interpolation=cv2.INTER_AREA)
-        inv, cover = splat_inverse_numpy(np.ascontiguousarray(small.transpose(2, 0, 1)), small_metric)
+        small = np.ascontiguousarray(small.transpose(2, 0, 1))
+        inv, cover = splat_inverse_numpy(small, small_metric, skip=torn(small))
         # Soft confidence: a target grazed by one stretched source must not become a speckle.
         inv = push_pull_numpy(inv.transpose(1, 2, 0), np.clip(cover, 0.0, 1.0))
         inv = cv2.resize(inv, (w, h), interpolation=cv2.INTER_LINEAR) * np.array([w / sw, h / sh], np.float32)
         cover = cv2.resize(cover, (w, h), interpolation=cv2.INTER_LINEAR)
     else:
-        inv, cover = splat_inverse_numpy(flow, metric)
+        inv, cover = splat_inverse_numpy(flow, metric, skip=torn(flow))
         inv = push_pull_numpy(inv.transpose(1, 2, 0), np.clip(cover, 0.0, 1.0))
     grid = remap_grid(h, w)
-    src = grid + _refine_inverse(flow, inv, grid)
+    refined, unresolved = _refine_inverse(flow, inv, grid)
+    src = grid + refined
     outside = (src[..., 0] < -0.5) | (src[..., 0] > w - 0.5) | (src[..., 1] < -0.5) | (src[..., 1] > h - 0.5)
-    return src, (cover <= HOLE_WEIGHT) | outside
+    unseen = (cover <= HOLE_WEIGHT) | outside | unresolved
+    # A pixel or two landing alone inside a hole (a stray outline pixel) is a speckle, not content.
+    return src, unseen | (cv2.blur(unseen.astype(np.float32), (3, 3)) > 0.6)
 
 
 def warp_frame_numpy(
@@ -272,11 +297,15 @@ def warp_frame_numpy(
     sharpness: float = 1.0,
     fill: Fill = "background",
     work_size: int = 256,
+    plate: BackgroundPlate | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """:func:`warp_frame` on numpy: ``float32 (H, W, C)`` image, ``(2, H, W)`` flow, ``(H, W)`` mask.
 
     Returns ``(frame (H, W, C) float32, unseen (H, W) bool)``. Any ``C`` works: two images
     moved by the same field can be stacked on the channel axis and share one inverse map.
+    ``plate`` is the :class:`~motionkit.ops.plate.BackgroundPlate` of ``image`` that
+    ``fill="background"`` reads unseen pixels from (default: this thread's plate of the
+    last image warped, kept while the same image comes again).
     """
     h, w = image.shape[:2]
     if mask is not None:
@@ -286,49 +315,41 @@ def warp_frame_numpy(
     src, unseen = source_map_numpy(flow, splat=splat, sharpness=sharpness, work_size=work_size)
     # remap drops a single channel's axis; the reshape puts it back.
     out = cv2.remap(image, src[..., 0], src[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101).reshape(image.shape)
-    # Content entering across the image border keeps the mirrored read (it continues the
-    # texture); holes inside the image get the colours around them instead.
-    holes = unseen & (src[..., 0] >= -0.5) & (src[..., 0] <= w - 0.5) & (src[..., 1] >= -0.5) & (src[..., 1] <= h - 0.5)
-    if fill == "background" and holes.any():
-        out = _fill_from_background(out, src, holes)
+    if fill == "background" and unseen.any():
+        # Disocclusions and content entering across the border: the background plate, read
+        # at each pixel's background source (the rubber sheet keeps the mirrored read).
+        # What moves matters only for holes inside the image; content entering across the
+        # border (a pan) comes from where the field itself says.
+        inner = unseen & (src[..., 0] >= 0) & (src[..., 0] <= w - 1) & (src[..., 1] >= 0) & (src[..., 1] <= h - 1)
+        moving = foreground(flow, work_size=work_size) if inner.any() else np.zeros((h, w), bool)
+        ys, xs, bx, by = background_sources(flow, unseen, moving, work_size=work_size)
+        plate = plate_for(image) if plate is None else plate
+        out[ys, xs] = plate.sample(bx, by, moving).reshape(len(ys), -1)
     if mask is not None:
         out = np.where((mask > 0)[..., None], out, image)
         unseen = unseen & (mask > 0)
     return out, np.array(unseen)  # a writable copy: the map's own array is kept for reuse
 
 
-def _fill_from_background(image: np.ndarray, src: np.ndarray, holes: np.ndarray) -> np.ndarray:
-    """Fill ``holes`` by push-pull from the pixels around them that moved least.
-
-    A hole opens behind a moving object: one side is the object, the other the background
-    it uncovered. Weighting the neighbours by ``exp(-(m - m_min))``, with ``m`` the motion
-    magnitude and ``m_min`` its minimum within the largest displacement, lets the background
-    side's colours flow in and not the object's.
-    """
-    grid = remap_grid(*holes.shape)
-    motion = np.hypot(src[..., 0] - grid[..., 0], src[..., 1] - grid[..., 1])
-    reach = int(min(2 * np.ceil(motion.max()) + 1, 101))
-    known = np.where(holes, np.inf, motion).astype(np.float32)
-    least = cv2.erode(known, np.ones((reach, reach), np.uint8))
-    weight = np.where(holes, 0.0, np.exp(-np.minimum(known - least, 30.0))).astype(np.float32)
-    filled = push_pull_numpy(image, weight)
-    return np.where(holes[..., None], filled, image)
-
-
-def _refine_inverse(flow: np.ndarray, inv: np.ndarray, grid: np.ndarray, steps: int = 2) -> np.ndarray:
+def _refine_inverse(flow: np.ndarray, inv: np.ndarray, grid: np.ndarray, steps: int = 2) -> tuple[np.ndarray, np.ndarray]:
     """Newton steps on ``q + g(q) = p`` with ``g = -f(p)``, at full resolution.
 
     The residual is ``r = g + f(q + g)`` and a step is ``g <- g - (I + Df)^-1 r`` with the
     field's Jacobian ``Df`` looked up at the source. Only pixels whose residual exceeds ``ACCURACY``
     are iterated (as a flat list, so smooth or static areas cost nothing), and a step is kept
     only where it shrinks the residual (folds and disocclusions have no exact inverse).
+
+    Returns the refined inverse and ``unresolved (H, W) bool``: pixels still off by more than
+    :data:`UNRESOLVED` px. No input pixel lands there (the coarse inverse smeared an object's
+    motion over the place it left), so they are unseen, not a speckle of the object.
     """
     forward = np.ascontiguousarray(flow.transpose(1, 2, 0))
     src = grid + inv
     res = (inv + cv2.remap(forward, src[..., 0], src[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)).reshape(-1, 2)
     active = np.flatnonzero(res[:, 0] ** 2 + res[:, 1] ** 2 > ACCURACY**2)
+    unresolved = np.zeros(inv.shape[:2], bool)
     if active.size == 0:
-        return inv
+        return inv, unresolved
     d_fx_dy, d_fx_dx = np.gradient(flow[0])
     d_fy_dy, d_fy_dx = np.gradient(flow[1])
     table = np.dstack([flow[0], flow[1], d_fx_dx, d_fx_dy, d_fy_dx, d_fy_dy]).astype(np.float32)
@@ -357,7 +378,8 @@ def _refine_inverse(flow: np.ndarray, inv: np.ndarray, grid: np.ndarray, steps: 
         g, res, jac = np.where(keep, step, g), np.where(keep, step_res, res), np.where(keep, step_jac, jac)
     out = flat_inv.copy()
     out[active] = g
-    return out.reshape(inv.shape)
+    unresolved.ravel()[active[(res**2).sum(1) > UNRESOLVED**2]] = True
+    return out.reshape(inv.shape), unresolved
 
 
 def _check_flow(flow: torch.Tensor) -> None:

@@ -1,0 +1,299 @@
+"""The background plate: one texture fill, in reference coordinates, that every frame reads.
+
+A forward warp uncovers pixels the reference image does not show: the background behind an
+object that moved away, and content entering across the border. Filling each frame's holes
+on their own costs a fill per frame and flickers (every frame invents different texture).
+Here they are filled once, where they *are*: a plate is the reference image with what moves
+removed and synthesised (:func:`motionkit.ops.patch_inpaint.inpaint_patches_numpy`), extended
+beyond the image's borders by a margin, and a frame's unseen pixel reads the plate at its
+background source position. Pixels the plate has synthesised never change afterwards, so
+an uncovered area that stays uncovered looks the same in every frame.
+
+How the plate learns what may be uncovered, with one frame of a (possibly lazy, streamed)
+field in memory: nothing is filled until a frame has unseen pixels. Then the moving region
+of that frame's field is taken as the foreground (pixels moving clearly more than the least
+moving pixel within the motion's reach: an object moves, the background under a camera move
+does not stand out), and the foreground plus the margin the frame needs is filled at once.
+Later frames only look up, except when one needs more (a drag that grows, a pan that runs
+past the margin): then just the new part is synthesised, with everything filled before kept
+as it is. A drag or a pan therefore costs one fill, or a few for a pan that accelerates.
+
+The plate is part of the numpy frame path of :mod:`motionkit.ops.forward_warp` (its
+``*_numpy`` functions): everything here is numpy, channels last.
+
+Example:
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> image = rng.random((40, 60, 3), dtype=np.float32)
+    >>> plate = BackgroundPlate(image)
+    >>> values = plate.sample(np.array([-5.0, 10.0]), np.array([20.0, 20.0]))   # one left of the border
+    >>> plate.margins[0] >= 5, bool(np.allclose(values[1], image[20, 10]))
+    (True, True)
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+import cv2
+import numpy as np
+
+from motionkit.ops.inpaint import push_pull_numpy
+from motionkit.ops.patch_inpaint import inpaint_patches_numpy
+
+#: Smallest margin (pixels) grown at once beyond a border, and the granularity of margins.
+MARGIN_STEP = 16
+#: Pixels the foreground is grown by before it is removed (its soft, anti-aliased outline).
+FOREGROUND_GROW = 3
+#: Pixels beyond its depth that a synthesised region still copies texture from.
+SOURCE_REACH = 24
+#: Stretch (in any direction) above which a source pixel is torn apart rather than moved (see :func:`torn`).
+TEAR = 5.0
+#: A pixel is foreground when it moves this fraction of the frame's largest motion more
+#: than the least moving pixel within reach.
+FOREGROUND_FRACTION = 0.25
+
+
+class BackgroundPlate:
+    """The reference image with what moves removed, extended beyond its borders, filled lazily and once.
+
+    Args:
+        image: ``float32 (H, W, C)`` reference image (kept by reference: do not modify it).
+        patch: patch side of the texture synthesis (pixels, odd).
+        seed: seed of the synthesis (a plate is a function of the image, the fields it saw and the seed).
+        max_margin: widest margin beyond any border (pixels; default the image's long side);
+            reads beyond it repeat the plate's edge.
+
+    Attributes:
+        margins: ``[left, top, right, bottom]`` pixels the plate extends beyond the image.
+        fills: how many times texture was synthesised (a render typically needs one).
+    """
+
+    def __init__(self, image: np.ndarray, *, patch: int = 7, seed: int = 0, max_margin: int | None = None) -> None:
+        self.image = image
+        self.h, self.w = image.shape[:2]
+        self.patch, self.seed = int(patch), int(seed)
+        self.max_margin = int(max(self.h, self.w) if max_margin is None else max_margin)
+        self.margins = [0, 0, 0, 0]
+        self.canvas = np.array(image, np.float32)
+        self.filled = np.zeros((self.h, self.w), bool)  # synthesised pixels, in canvas coordinates
+        self.fills = 0
+
+    def sample(self, x: np.ndarray, y: np.ndarray, foreground: Callable[[], np.ndarray] | np.ndarray | None = None) -> np.ndarray:
+        """The plate, bilinearly, at image coordinates ``(x, y)`` (``(N,)`` pixels; may lie outside the image).
+
+        ``foreground`` (``bool (H, W)`` in reference coordinates, or a callable giving it, asked
+        only when needed) marks what moves: those pixels are synthesised before being read.
+        Returns ``float32 (N, C)``.
+        """
+        x = np.asarray(x, np.float32).ravel()
+        y = np.asarray(y, np.float32).ravel()
+        if x.size == 0:
+            return np.zeros((0, self.canvas.shape[2]), np.float32)
+        self._cover(x, y, foreground)
+        left, top = self.margins[0], self.margins[1]
+        n = x.size
+        maps = np.zeros((-(-n // 1024) * 1024, 2), np.float32)
+        maps[:n, 0], maps[:n, 1] = x + left, y + top
+        maps = maps.reshape(-1, 1024, 2)
+        values = cv2.remap(self.canvas, maps[..., 0], maps[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        return values.reshape(-1, self.canvas.shape[2])[:n]
+
+    def _cover(self, x: np.ndarray, y: np.ndarray, foreground) -> None:
+        """Grow and synthesise what reading ``(x, y)`` needs; pixels synthesised before are kept."""
+        beyond = [-x.min(), -y.min(), x.max() - (self.w - 1), y.max() - (self.h - 1)]
+        need = [int(np.ceil(b)) + 2 if b > 0 else 0 for b in beyond]  # + the bilinear footprint
+        grown = list(self.margins)
+        for side in range(4):
+            if need[side] > self.margins[side] and self.margins[side] < self.max_margin:
+                wanted = max(need[side] + MARGIN_STEP // 2, int(1.5 * self.margins[side]), MARGIN_STEP)
+                grown[side] = min(self.max_margin, -(-wanted // MARGIN_STEP) * MARGIN_STEP)
+        region = self._grow(grown)
+        inside = self._inside_unfilled(x, y)
+        if inside.any() and foreground is not None:
+            moving = np.asarray(foreground() if callable(foreground) else foreground, bool)
+            left, top = self.margins[0], self.margins[1]
+            window = region[top : top + self.h, left : left + self.w]
+            unfilled = moving & ~self.filled[top : top + self.h, left : left + self.w]
+            if (unfilled & inside).any():
+                window |= unfilled
+        if region.any():
+            self._synthesise(region)
+
+    def _grow(self, margins: list[int]) -> np.ndarray:
+        """Pad the canvas to ``margins``; returns the (canvas-sized) mask of the new, still empty pixels."""
+        pad = [m - o for m, o in zip(margins, self.margins)]
+        if any(pad):
+            left, top, right, bottom = pad
+            self.canvas = np.pad(self.canvas, ((top, bottom), (left, right), (0, 0)))
+            self.filled = np.pad(self.filled, ((top, bottom), (left, right)))
+            self.margins = margins
+        region = np.ones(self.filled.shape, bool)
+        region[pad[1] : region.shape[0] - pad[3], pad[0] : region.shape[1] - pad[2]] = False
+        return region
+
+    def _inside_unfilled(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """``bool (H, W)``: image pixels a bilinear read at ``(x, y)`` touches that are not synthesised yet."""
+        touched = np.zeros((self.h, self.w), bool)
+        x0, y0 = np.floor(x).astype(np.int64), np.floor(y).astype(np.int64)
+        for dx, dy in ((0, 0), (1, 0), (0, 1), (1, 1)):
+            cx, cy = x0 + dx, y0 + dy
+            ok = (cx >= 0) & (cx < self.w) & (cy >= 0) & (cy < self.h)
+            touched[cy[ok], cx[ok]] = True
+        left, top = self.margins[0], self.margins[1]
+        return touched & ~self.filled[top : top + self.h, left : left + self.w]
+
+    def _synthesise(self, region: np.ndarray) -> None:
+        left, top = self.margins[0], self.margins[1]
+        source = np.zeros(region.shape, bool)
+        source[top : top + self.h, left : left + self.w] = True  # copy texture from the photo itself ...
+        source &= ~self.filled & ~region  # ... never from what was synthesised or is removed
+        # ... and from near the region: what continues across a border or behind an object is
+        # what is beside it (the wood by the edge, not the saucer in the middle of the photo).
+        depth = float(cv2.distanceTransform(region.astype(np.uint8), cv2.DIST_L2, 3).max())
+        reach = int(depth + SOURCE_REACH)
+        near = cv2.dilate(region.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * reach + 1,) * 2)) > 0
+        if (source & near).sum() > 16 * self.patch * self.patch:
+            source &= near
+        self.canvas = inpaint_patches_numpy(self.canvas, region, source=source, patch=self.patch, seed=self.seed + self.fills)
+        self.filled |= region
+        self.fills += 1
+
+
+def foreground(flow: np.ndarray, *, work_size: int = 256) -> np.ndarray:
+    """``bool (H, W)``: reference pixels that move clearly more than the background around them (and their outline).
+
+    ``flow`` is ``float32 (2, H, W)`` pixels. First the outline: pixels moving
+    :data:`FOREGROUND_FRACTION` of the largest motion more than the least moving pixel
+    within the motion's reach (an object dragged over a still or uniformly panned
+    background stands out; a smooth camera move, pan, zoom or rotation, does not). The
+    outline of a large object is only a band as wide as its motion, so then the regions
+    the band separates are compared: every one that moves that much more than the region
+    holding the least moving pixel (the background) is foreground too.
+    """
+    h, w = flow.shape[1:]
+    motion = np.hypot(flow[0], flow[1]).astype(np.float32)
+    largest = float(motion.max())
+    if largest <= 0:
+        return np.zeros(motion.shape, bool)
+    scale = max(h, w) / work_size
+    if scale > 1:  # found at reduced resolution; the growth below covers the coarser outline
+        small = cv2.resize(motion, (max(1, round(w / scale)), max(1, round(h / scale))), interpolation=cv2.INTER_AREA)
+        found = _moving(small / np.float32(scale), largest / scale).astype(np.uint8)
+        moving = cv2.resize(found, (w, h), interpolation=cv2.INTER_NEAREST) > 0
+    else:
+        moving = _moving(motion, largest)
+    # Grown over the soft outline, whose pixels move part of the way (and carry the object's colours).
+    return cv2.dilate(moving.astype(np.uint8), np.ones((2 * FOREGROUND_GROW + 1,) * 2, np.uint8)) > 0
+
+
+def _moving(motion: np.ndarray, largest: float) -> np.ndarray:
+    """:func:`foreground` before the growth, on a motion magnitude ``(H, W)`` px whose maximum is ``largest``."""
+    reach = int(min(2 * np.ceil(largest) + 1, 101))
+    least = cv2.erode(motion, np.ones((reach, reach), np.uint8))
+    threshold = FOREGROUND_FRACTION * largest
+    band = motion - least > threshold
+    if not band.any():
+        return band
+    moving = band
+    count, labels = cv2.connectedComponents((~band).astype(np.uint8), connectivity=4)
+    if count > 2:
+        mean = np.bincount(labels.ravel(), motion.ravel(), count) / np.maximum(np.bincount(labels.ravel(), minlength=count), 1)
+        background = labels.ravel()[int(np.argmin(np.where(band, np.inf, motion)))]
+        inner = mean > mean[background] + threshold
+        inner[0] = False  # label 0 is the band itself
+        moving = band | inner[labels]
+    return moving
+
+
+def torn(flow: np.ndarray) -> np.ndarray:
+    """``bool (H, W)``: source pixels the field stretches more than :data:`TEAR` times in some direction.
+
+    At a moved object's soft outline the motion falls from the drag to zero within a few
+    pixels: each outline pixel is spread over the whole path (stretched where the outline
+    faces the motion, sheared along its sides), and splatted it would leave speckles and
+    streaks of half-moved pixels across the uncovered background. Those pixels are not
+    splatted, so their trail is a hole and filled like one. The stretch is the largest
+    singular value of ``I + Df``; a zoom or an elastic drag stretches far less.
+    """
+    d_fx_dy, d_fx_dx = np.gradient(flow[0])
+    d_fy_dy, d_fy_dx = np.gradient(flow[1])
+    a, b, c, d = 1 + d_fx_dx, d_fx_dy, d_fy_dx, 1 + d_fy_dy
+    total = a * a + b * b + c * c + d * d
+    det = a * d - b * c
+    largest = 0.5 * (total + np.sqrt(np.maximum(total * total - 4 * det * det, 0.0)))
+    return largest > TEAR * TEAR
+
+
+def background_sources(
+    flow: np.ndarray, unseen: np.ndarray, moving: np.ndarray, *, work_size: int = 256
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Where each unseen output pixel's background comes from, in input coordinates.
+
+    ``flow`` is the ``float32 (2, H, W)`` forward field, ``unseen`` the ``bool (H, W)``
+    output pixels no input pixel reaches and ``moving`` the ``bool (H, W)`` foreground (see
+    :func:`foreground`). The background's own motion ``b`` is the field with the foreground
+    taken out and continued into its place (push-pull from the pixels around it): zero for
+    a still background, the camera's motion under a pan. An unseen pixel ``q`` shows the
+    background point ``p`` with ``p + b(p) = q`` (two fixed-point steps), so a hole behind a
+    dragged object reads the plate exactly where it is (no half-pixel blur), and content
+    entering across the border reads it beyond the border where the camera move brings it from.
+
+    The continuation is computed at ``work_size`` (long side, pixels) and used only inside
+    the foreground; elsewhere ``b`` is the field exactly.
+
+    Returns ``(ys, xs, source_x, source_y)``: the unseen pixels and their background sources.
+    """
+    ys, xs = np.nonzero(unseen)
+    field = np.ascontiguousarray(flow.transpose(1, 2, 0))
+    if moving.any():
+        field = np.where(moving[..., None], _continued(field, moving, work_size), field)
+    qx, qy = xs.astype(np.float32), ys.astype(np.float32)
+    px, py = qx - field[ys, xs, 0], qy - field[ys, xs, 1]
+    n = len(xs)
+    maps = np.zeros((-(-n // 1024) * 1024, 2), np.float32)
+    maps[:n, 0], maps[:n, 1] = px, py
+    looked = cv2.remap(field, maps[..., 0].reshape(-1, 1024), maps[..., 1].reshape(-1, 1024), cv2.INTER_LINEAR,
+                       borderMode=cv2.BORDER_REPLICATE).reshape(-1, 2)[:n]
+    return ys, xs, qx - looked[:, 0], qy - looked[:, 1]
+
+
+def _continued(field: np.ndarray, moving: np.ndarray, work_size: int) -> np.ndarray:
+    """``field (H, W, 2)`` continued into ``moving`` from around it by push-pull, at reduced resolution when large."""
+    h, w = moving.shape
+    keep = (~moving).astype(np.float32)
+    scale = max(h, w) / work_size
+    if scale <= 1:
+        return push_pull_numpy(field, keep)
+    size = (max(1, round(w / scale)), max(1, round(h / scale)))
+    weight = cv2.resize(keep, size, interpolation=cv2.INTER_AREA)
+    # Average only the kept pixels: premultiplied, then normalised.
+    small = cv2.resize(field * keep[..., None], size, interpolation=cv2.INTER_AREA) / np.maximum(weight, 1e-6)[..., None]
+    filled = push_pull_numpy(small.astype(np.float32), (weight > 0.999).astype(np.float32) * weight)
+    return cv2.resize(filled, (w, h), interpolation=cv2.INTER_LINEAR)
+
+
+class _LastPlate(threading.local):
+    """The plate of the image this thread warped last (a per-frame caller's frames share one plate)."""
+
+    image: np.ndarray | None = None
+    plate: BackgroundPlate | None = None
+
+
+_last_plate = _LastPlate()
+
+
+def plate_for(image: np.ndarray) -> BackgroundPlate:
+    """The thread's plate for ``image`` (``float32 (H, W, C)``): the last one if the image is equal value for value, else a new one."""
+    cached = _last_plate.image
+    if cached is not None and (cached is image or (cached.shape == image.shape and _same(cached, image))):
+        return _last_plate.plate
+    plate = BackgroundPlate(np.array(image, np.float32))
+    _last_plate.image, _last_plate.plate = plate.image, plate
+    return plate
+
+
+def _same(a: np.ndarray, b: np.ndarray) -> bool:
+    sample = slice(None, None, 4093)
+    return np.array_equal(a.ravel()[sample], b.ravel()[sample]) and np.array_equal(a, b)
