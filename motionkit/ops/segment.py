@@ -10,9 +10,10 @@ Method (GrabCut seeded by the geodesic distance, edges snapped at full resolutio
    ball around the start: pixels whose edge-aware distance (the densifier's geodesic, where
    crossing a colour edge is expensive) is under ``reach``; beyond ``3 * reach`` is sure
    background. The ball does not have to match the object: it only seeds the colour models.
-   Its size is a guess (a quarter of the short side); when the cut comes out a speck or floods
-   most of the image, a larger or smaller ball is tried and the cut whose outline lies on the
-   stronger edges (:func:`outline_contrast`) is kept.
+   Its size is a guess (a quarter of the short side); when the cut comes out small (under 3 %
+   of the image: a part such as the cat's nose rather than its head) or floods most of it, larger
+   or smaller balls are tried and, of the cuts of a plausible size, the one whose outline lies
+   on the strongest edges (:func:`outline_contrast`) is kept.
 2. **GrabCut** (Rother, Kolmogorov and Blake 2004, OpenCV's ``cv2.grabCut``): Gaussian mixture
    colour models of object and background plus a contrast-sensitive graph cut, iterated, on a
    crop around the trimap's uncertain part downscaled to :data:`WORK_SIZE` px. The region is
@@ -47,11 +48,14 @@ from motionkit.errors import InvalidInputError, ShapeMismatchError
 #: Long side, in pixels, of the crop GrabCut runs on.
 WORK_SIZE = 192
 #: GrabCut iterations (each re-fits the colour models and re-cuts).
-ITERATIONS = 4
+ITERATIONS = 3
 #: Default radius of the geodesic ball that seeds an object without a brush, as a fraction of the short side.
 REACH = 0.25
 #: A cut inside a brush smaller than this fraction of the brush is a failed refinement.
 SPECK = 0.02
+#: Without a brush, cuts smaller than this fraction of the image are likely a part of the
+#: object under the drag (an eye, a nose), larger than ``FLOOD`` likely the background too.
+SMALL, FLOOD = 0.03, 0.9
 
 
 def object_region(
@@ -96,16 +100,29 @@ def object_region(
         raise InvalidInputError("without a brush, object_region needs the (H, W) geodesic distance from the seeds")
     if reach is not None:
         return _region(image, seeds, None, (geodesic, float(reach)))
-    # The object's size is unknown: start from a ball of a quarter of the short side; when the
-    # cut is a speck (the ball stopped at an inner edge) or floods most of the image (it leaked
-    # past the outline), try a larger or smaller ball and keep the cut with the crisper outline.
-    region = _region(image, seeds, None, (geodesic, REACH * min(h, w)))
-    area = region.mean()
-    retry = 1.6 if area < 0.005 else (0.6 if area > 0.45 else None)
-    if retry is None:
-        return region
-    other = _region(image, seeds, None, (geodesic, retry * REACH * min(h, w)))
-    return max((region, other), key=lambda m: outline_contrast(image, m))
+    if reach is not None:
+        return _region(image, seeds, None, (geodesic, float(reach)))
+    # The object's size is unknown: start from a ball of a quarter of the short side. A cut that
+    # comes out small (the ball stopped at an inner edge: the cat's nose, not its head) is tried
+    # again with larger balls, one that floods most of the image (it leaked past the outline)
+    # with a smaller one; of the cuts of a plausible size the one whose outline lies on the
+    # strongest edges wins.
+    short = min(h, w)
+    cuts = [_region(image, seeds, None, (geodesic, REACH * short))]
+    if cuts[0].mean() > FLOOD:
+        cuts.append(_region(image, seeds, None, (geodesic, 0.6 * REACH * short)))
+    else:
+        for grow in (1.6, 2.6):
+            if cuts[-1].mean() >= SMALL:
+                break
+            cuts.append(_region(image, seeds, None, (geodesic, grow * REACH * short)))
+    if len(cuts) == 1:
+        return cuts[0]
+    plausible = [cut for cut in cuts if SMALL <= cut.mean() <= FLOOD]
+    if plausible:
+        return max(plausible, key=lambda cut: outline_contrast(image, cut))
+    contained = [cut for cut in cuts if cut.mean() <= FLOOD]  # all small: the largest that did not flood
+    return max(contained, key=lambda cut: cut.sum()) if contained else min(cuts, key=lambda cut: cut.sum())
 
 
 def outline_contrast(image: np.ndarray, region: np.ndarray) -> float:
@@ -177,6 +194,7 @@ def _grabcut_crop(image: np.ndarray, trimap: np.ndarray) -> np.ndarray:
     has_bg = ((small_map == cv2.GC_BGD) | (small_map == cv2.GC_PR_BGD)).any()
     if has_bg:
         bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
+        cv2.setRNGSeed(0)  # GrabCut's k-means starts from OpenCV's RNG: the same cut for the same input
         cv2.grabCut(img8, small_map, None, bgd, fgd, ITERATIONS, cv2.GC_INIT_WITH_MASK)
     fg = ((small_map == cv2.GC_FGD) | (small_map == cv2.GC_PR_FGD)).astype(np.float32)
     label[y0:y1, x0:x1] = cv2.resize(fg, (cw, ch), interpolation=cv2.INTER_LINEAR) if (gh, gw) != (ch, cw) else fg
