@@ -3,10 +3,10 @@
 Method (GrabCut seeded by the geodesic distance, edges snapped at full resolution):
 
 1. **Seeds and a trimap.** The drag's start (and any other drag grouped with it) is sure
-   foreground. With a brush, everything outside the brush is sure background and everything
-   inside it probable foreground: a loosely painted brush holds the object *and* some
-   background, and the colour model below tells them apart (a tight brush is kept as painted,
-   less what is clearly background). Without a brush, the probable foreground is a geodesic
+   foreground. With a brush, everything outside the brush is sure background, its rim (the
+   outer 30 % of its depth) probable foreground and its core sure foreground: a loosely painted
+   brush holds the object *and* a margin of background, and the colour model below tells them
+   apart in the rim (a tight brush is kept as painted, less what is clearly background). Without a brush, the probable foreground is a geodesic
    ball around the start: pixels whose edge-aware distance (the densifier's geodesic, where
    crossing a colour edge is expensive) is under ``reach``; beyond ``3 * reach`` is sure
    background. The ball does not have to match the object: it only seeds the colour models.
@@ -51,6 +51,9 @@ WORK_SIZE = 192
 ITERATIONS = 3
 #: Default radius of the geodesic ball that seeds an object without a brush, as a fraction of the short side.
 REACH = 0.25
+#: The outer part of a brush's depth (distance to its edge, as a fraction of the deepest) in
+#: which the object's outline is looked for; deeper is the object for sure.
+LOOSE = 0.3
 #: A cut inside a brush smaller than this fraction of the brush is a failed refinement.
 SPECK = 0.02
 #: Without a brush, cuts smaller than this fraction of the image are likely a part of the
@@ -148,8 +151,12 @@ def _region(
     h, w = image.shape[:2]
     sx, sy = _cells(seeds, h, w)
     if inside is not None:
+        # A loose brush overshoots the object by a margin: its rim (the outer LOOSE part of its
+        # depth) is where the object may end; deeper inside, the brush is the object.
+        depth = cv2.distanceTransform(inside.astype(np.uint8), cv2.DIST_L2, 5)  # the image border is no brush edge
         trimap = np.full((h, w), cv2.GC_BGD, np.uint8)
         trimap[inside] = cv2.GC_PR_FGD
+        trimap[depth > max(8.0, LOOSE * float(depth.max()))] = cv2.GC_FGD
     else:
         geodesic, reach = ball
         trimap = np.full((h, w), cv2.GC_PR_BGD, np.uint8)
