@@ -19,7 +19,7 @@ from motionkit.errors import InvalidInputError
 from motionkit.mask import ObjectRegion, RegionMask
 from motionkit.trajectory import Trajectory
 
-CENTRE = (160.0, 120.0)  # the cup's centre in the (240, 320) scene
+CENTRE = (240.0, 180.0)  # the cup's centre in the (360, 480) scene
 
 
 def _tensor(image: np.ndarray) -> torch.Tensor:
@@ -35,13 +35,13 @@ def _textured(name: str, size: tuple[int, int], tint: tuple[float, float, float]
 
 @pytest.fixture(scope="module")
 def cup(coffee_photo) -> tuple[torch.Tensor, np.ndarray]:
-    """``(3, 240, 320)`` scene and its ``bool`` silhouette: coffee's cup (an ellipse) on grass."""
-    coffee = cv2.resize(coffee_photo, (300, 200), interpolation=cv2.INTER_AREA)
-    canvas = _textured("grass", (240, 320), (0.85, 1.0, 0.7))
-    silhouette = np.zeros((240, 320), np.uint8)
-    cv2.ellipse(silhouette, (160, 120), (58, 48), 0, 0, 360, 1, -1)
+    """``(3, 360, 480)`` scene and its ``bool`` silhouette: coffee's cup (an ellipse) on grass."""
+    coffee = cv2.resize(coffee_photo, (450, 300), interpolation=cv2.INTER_AREA)
+    canvas = _textured("grass", (360, 480), (0.85, 1.0, 0.7))
+    silhouette = np.zeros((360, 480), np.uint8)
+    cv2.ellipse(silhouette, (240, 180), (87, 72), 0, 0, 360, 1, -1)
     ys, xs = np.nonzero(silhouette)
-    canvas[ys, xs] = coffee[ys - 120 + 57, xs - 160 + 145]  # the rim's ellipse is centred at (145, 57) there
+    canvas[ys, xs] = coffee[ys - 180 + 86, xs - 240 + 217]  # the rim's ellipse is centred at (217, 86) there
     return _tensor(np.clip(canvas, 0, 255).astype(np.uint8)), silhouette.astype(bool)
 
 
@@ -94,7 +94,7 @@ def test_one_drag_moves_every_pixel_of_the_cup_and_nothing_else(cup, brush):
     if brush == "loose":  # painted 25 px wide of the cup all round
         loose = cv2.dilate(silhouette.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (51, 51)))
         mask = RegionMask(loose.astype(np.float32))
-    drag = Trajectory.line((150.0, 130.0), (175.0, 115.0), frames=4)
+    drag = Trajectory.line((225.0, 195.0), (250.0, 180.0), frames=4)
     flow = SparsePredictor().predict(image, [drag], mask).flow[-1].numpy()
     expected = np.tile([25.0, -15.0], (int(silhouette.sum()), 1))
 
@@ -106,7 +106,7 @@ def test_one_drag_moves_every_pixel_of_the_cup_and_nothing_else(cup, brush):
 
 def test_the_elastic_mode_is_the_rubber_sheet_that_misses_the_test_above(cup):
     image, silhouette = cup
-    drag = Trajectory.line((150.0, 130.0), (175.0, 115.0), frames=4)
+    drag = Trajectory.line((225.0, 195.0), (250.0, 180.0), frames=4)
     flow = SparsePredictor(mode="elastic").predict(image, [drag]).flow[-1].numpy()
     errors = _errors(flow, silhouette, np.tile([25.0, -15.0], (int(silhouette.sum()), 1)))
     assert np.median(errors) > 4.0  # the rubber sheet fades inside the object
@@ -117,7 +117,7 @@ def test_two_drags_turn_the_cup_about_its_centre(cup):
     angle = np.radians(20.0)
     rot = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
     centre = np.array(CENTRE)
-    handles = [np.array([125.0, 120.0]), np.array([195.0, 120.0])]
+    handles = [np.array([188.0, 180.0]), np.array([292.0, 180.0])]
     drags = [Trajectory.line(tuple(p), tuple(centre + rot @ (p - centre)), frames=3) for p in handles]
     flow = SparsePredictor().predict(image, drags).flow[-1].numpy()
     ys, xs = np.nonzero(silhouette)
@@ -165,8 +165,8 @@ def test_three_drags_bend_a_jointed_figure_at_the_joint_keeping_each_part_rigid(
 
 def test_regions_show_what_predict_moves_and_corrected_regions_are_used(cup):
     image, silhouette = cup
-    drags = [Trajectory.line((150.0, 130.0), (175.0, 115.0), frames=3), Trajectory([(40.0, 40.0)]),
-             Trajectory([(200.0, 110.0)])]  # a pin on the grass (in no object) and one on the cup
+    drags = [Trajectory.line((225.0, 195.0), (250.0, 180.0), frames=3), Trajectory([(40.0, 40.0)]),
+             Trajectory([(300.0, 165.0)])]  # a pin on the grass (in no object) and one on the cup
     predictor = SparsePredictor()
     [region] = predictor.regions(image, drags)
     found = region.mask.values.numpy() > 0.5
@@ -174,33 +174,33 @@ def test_regions_show_what_predict_moves_and_corrected_regions_are_used(cup):
     assert (found & silhouette).sum() / (found | silhouette).sum() > 0.9
     # The pin on the cup turns it about the pin: the drag's point still goes where asked.
     flow = predictor.predict(image, drags).flow[-1].numpy()
-    assert np.allclose(flow[:, 130, 150], [25.0, -15.0], atol=0.5) and np.abs(flow[:, 110, 200]).max() < 0.5
+    assert np.allclose(flow[:, 195, 225], [25.0, -15.0], atol=0.5) and np.abs(flow[:, 165, 300]).max() < 0.5
     # A user-corrected region (only the cup's left half) is moved as given.
-    half = silhouette & (np.arange(320)[None] < 160)
+    half = silhouette & (np.arange(480)[None] < 240)
     corrected = [ObjectRegion(RegionMask(half.astype(np.float32)), [0])]
     flow = predictor.predict(image, drags[:1], objects=corrected).flow[-1].numpy()
-    assert np.allclose(flow[:, half].T, [25.0, -15.0]) and np.abs(flow[:, silhouette & (np.arange(320)[None] >= 165)]).max() <= 1.0
+    assert np.allclose(flow[:, half].T, [25.0, -15.0]) and np.abs(flow[:, silhouette & (np.arange(480)[None] >= 245)]).max() <= 1.0
     assert predictor.regions(image, drags[:1], objects=corrected) == corrected
 
 
 def test_two_objects_move_each_with_its_own_drag_the_front_one_wins_where_they_overlap(cup):
     image, silhouette = cup
     left = np.zeros_like(silhouette)
-    left[60:180, 40:170] = True  # overlaps the cup's left part
-    drags = [Trajectory.line((150.0, 130.0), (150.0, 110.0), frames=3), Trajectory.line((60.0, 100.0), (50.0, 100.0), frames=3)]
+    left[90:270, 60:255] = True  # overlaps the cup's left part
+    drags = [Trajectory.line((225.0, 195.0), (225.0, 175.0), frames=3), Trajectory.line((90.0, 150.0), (80.0, 150.0), frames=3)]
     regions = [ObjectRegion(RegionMask(silhouette.astype(np.float32)), [0]), ObjectRegion(RegionMask(left.astype(np.float32)), [1])]
     flow = SparsePredictor().predict(image, drags, objects=regions).flow[-1].numpy()
-    assert np.allclose(flow[:, 120, 130], [0.0, -20.0])  # in both: the cup (front) moves it
-    assert np.allclose(flow[:, 100, 60], [-10.0, 0.0])
+    assert np.allclose(flow[:, 180, 195], [0.0, -20.0])  # in both: the cup (front) moves it
+    assert np.allclose(flow[:, 150, 90], [-10.0, 0.0])
     flow = SparsePredictor().predict(image, drags, objects=regions[::-1]).flow[-1].numpy()
-    assert np.allclose(flow[:, 120, 130], [-10.0, 0.0])
+    assert np.allclose(flow[:, 180, 195], [-10.0, 0.0])
 
 
 def test_the_brush_still_bounds_the_motion_exactly(cup):
     image, silhouette = cup
-    brush = np.zeros((240, 320), np.float32)
-    brush[:, :160] = 1.0  # only the cup's left half may move
-    flow = SparsePredictor().predict(image, [Trajectory.line((150.0, 130.0), (170.0, 130.0), frames=3)], RegionMask(brush)).flow
+    brush = np.zeros((360, 480), np.float32)
+    brush[:, :240] = 1.0  # only the cup's left half may move
+    flow = SparsePredictor().predict(image, [Trajectory.line((225.0, 195.0), (245.0, 195.0), frames=3)], RegionMask(brush)).flow
     assert flow[:, :, brush == 0].abs().max() == 0.0
     assert np.allclose(flow[-1, 0].numpy()[silhouette & (brush > 0)], 20.0)
 
@@ -224,18 +224,19 @@ def test_changing_one_drag_redoes_only_that_drags_region(cup, monkeypatch):
     from motionkit.ops import objects as ops_objects
     from motionkit.ops.memo import clear
 
-    image, _ = cup
+    image = torch.nn.functional.interpolate(cup[0][None], scale_factor=0.5, mode="area")[0]  # (3, 180, 240)
     calls = []
     real = ops_objects.object_region
     monkeypatch.setattr(ops_objects, "object_region", lambda *a, **k: calls.append(a[1].tolist()) or real(*a, **k))
     clear()
-    drags = [Trajectory.line((150.0, 130.0), (175.0, 115.0), frames=3), Trajectory.line((20.0, 20.0), (25.0, 20.0), frames=3)]
+    cup_drag = Trajectory.line((112.0, 97.0), (125.0, 90.0), frames=3)
+    drags = [cup_drag, Trajectory.line((20.0, 20.0), (25.0, 20.0), frames=3)]
     predictor = SparsePredictor()
     predictor.predict(image, drags)
     assert len(calls) == 2
-    moved_end = [drags[0], Trajectory.line((20.0, 20.0), (30.0, 25.0), frames=3)]
-    predictor.predict(image, moved_end)  # only a drag's end moved: the regions are reused
-    moved_start = [drags[0], Trajectory.line((22.0, 20.0), (30.0, 25.0), frames=3)]
+    predictor.predict(image, [cup_drag, Trajectory.line((20.0, 20.0), (30.0, 25.0), frames=3)])  # only an end moved
+    assert len(calls) == 2
+    moved_start = [cup_drag, Trajectory.line((22.0, 20.0), (30.0, 25.0), frames=3)]
     predictor.predict(image, moved_start)
     assert calls[2:] == [[[22.0, 20.0]]]
     image.mul_(1.0)  # edited in place: nothing is reused
@@ -246,12 +247,12 @@ def test_changing_one_drag_redoes_only_that_drags_region(cup, monkeypatch):
 def test_bad_object_inputs_are_refused(cup):
     image, silhouette = cup
     region = ObjectRegion(RegionMask(silhouette.astype(np.float32)), [3])
-    drag = Trajectory.line((150.0, 130.0), (170.0, 130.0), frames=3)
+    drag = Trajectory.line((225.0, 195.0), (245.0, 195.0), frames=3)
     with pytest.raises(InvalidInputError, match="tracks \\[3\\]"):
         SparsePredictor().predict(image, [drag], objects=[region])
     with pytest.raises(InvalidInputError, match="mode='object'"):
         SparsePredictor(mode="elastic").predict(image, [drag], objects=[region])
     with pytest.raises(InvalidInputError, match="needs the image"):
-        SparsePredictor().predict(None, [drag], size=(240, 320))
+        SparsePredictor().predict(None, [drag], size=(360, 480))
     with pytest.raises(InvalidInputError, match="mode must be"):
         SparsePredictor(mode="rubber")
