@@ -81,6 +81,7 @@ def handle_motion(starts: np.ndarray, displacements: np.ndarray, points: np.ndar
         moved = _mls_rigid(p, q, v, alpha) - v[None]
     out = np.empty(moved.shape + (2,), np.float32)
     out[..., 0], out[..., 1] = moved.real, moved.imag
+    out[~np.abs(displacements).any(axis=(0, 2))] = 0.0  # a frame where no handle moved is still, exactly
     return out
 
 
