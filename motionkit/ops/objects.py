@@ -167,23 +167,62 @@ def object_field(
     """
     h, w = size
     frames = displacements.shape[1]
-    field = np.zeros((frames, 2, h * w), np.float32)
-    uncovered = np.ones(h * w, np.float32)  # how much of each pixel no object in front has taken
-    allowed = None if brush is None else (brush > 0).reshape(-1)
+    uncovered = np.ones((h, w), np.float32)  # how much of each pixel no object in front has taken
+    allowed = None if brush is None else (brush > 0)
+    # Objects moved by one or two handles move by a similarity, linear in (1, x, y): their field
+    # is a (2T, 3) coefficient block times three weighted maps, one matrix product for all of
+    # them (as the elastic blend). MLS objects are computed per pixel inside their bounding box.
+    rows, maps, rigid = [], [], []
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
     for mask, tracks in objects:
         tracks = list(tracks)
+        alpha_map = object_alpha(mask, feather)
+        weight = alpha_map * uncovered
+        uncovered *= 1.0 - alpha_map
         if not tracks or not np.abs(displacements[tracks]).max() > 0:
-            # A still object (only pins) is still in front of the objects behind it.
-            uncovered *= 1.0 - object_alpha(mask, feather).reshape(-1)
-            continue
-        weight = object_alpha(mask, feather).reshape(-1) * uncovered
-        uncovered *= 1.0 - object_alpha(mask, feather).reshape(-1)
+            continue  # a still object (only pins) still hides what lies behind it
         if allowed is not None:
-            weight = weight * allowed
-        idx = np.flatnonzero(weight > 0)
-        if len(idx) == 0:
+            weight *= allowed
+        if not weight.any():
             continue
-        points = np.stack([idx % w, idx // w], axis=1).astype(np.float64)
+        coefficients = _similarity(starts[tracks], displacements[tracks])
+        if coefficients is None:
+            rigid.append((weight, tracks))
+            continue
+        origin = starts[tracks[0]]
+        rows.append(coefficients)
+        maps += [weight, weight * (xx - np.float32(origin[0])), weight * (yy - np.float32(origin[1]))]
+    if rows:
+        block = np.concatenate(rows, axis=1).astype(np.float32)  # (2T, 3 * objects)
+        field = block @ np.stack(maps).reshape(len(maps), h * w)
+        field = field.reshape(frames, 2, h, w)
+    else:
+        field = np.zeros((frames, 2, h, w), np.float32)
+    for weight, tracks in rigid:
+        ys, xs = np.nonzero(weight)
+        y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
+        points = np.stack([xx[y0:y1, x0:x1].ravel(), yy[y0:y1, x0:x1].ravel()], axis=1)
         moved = handle_motion(starts[tracks], displacements[tracks], points, alpha=alpha)  # (T, N, 2)
-        field[:, :, idx] += moved.transpose(0, 2, 1) * weight[idx]
-    return field.reshape(frames, 2, h, w)
+        moved = moved.transpose(0, 2, 1).reshape(frames, 2, y1 - y0, x1 - x0)
+        field[:, :, y0:y1, x0:x1] += moved * weight[y0:y1, x0:x1]
+    return field
+
+
+def _similarity(starts: np.ndarray, displacements: np.ndarray) -> np.ndarray | None:
+    """``(2T, 3)`` coefficients of the handles' translation or similarity on ``(1, x - x0, y - y0)``.
+
+    ``(x0, y0)`` is the first handle; rows are ``dx`` then ``dy`` of each frame. None for three
+    or more distinct handles (moving least squares; see :func:`motionkit.ops.mls.handle_motion`).
+    """
+    frames = displacements.shape[1]
+    probe = np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0]]) + starts[0]
+    distinct = {tuple(np.round(p, 3)) for p in starts}
+    if len(distinct) > 2:
+        return None
+    # Affine in (x, y): sample the motion at three points and solve for the coefficients.
+    moved = handle_motion(starts, displacements, probe).astype(np.float64)  # (T, 3, 2)
+    out = np.empty((frames, 2, 3))
+    for c in range(2):
+        at0, atx, aty = moved[:, 0, c], moved[:, 1, c], moved[:, 2, c]
+        out[:, c] = np.stack([at0, atx - at0, aty - at0], axis=1)
+    return out.reshape(2 * frames, 3)
