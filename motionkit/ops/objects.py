@@ -11,7 +11,8 @@ The field is built in three steps, the first memoised per image and start point:
 2. **Motion inside each object** (:func:`motionkit.ops.mls.handle_motion`): translation for
    one handle, similarity for two, moving-least-squares rigid for three or more.
 3. **Compositing** (:func:`object_field`): objects are laid front to back, each with an alpha
-   that is 1 on the object and falls to 0 over ``feather`` pixels outside its outline; a
+   that is 1 on the object (and ``feather / 2`` px beyond) and falls to 0 over the next
+   ``feather`` pixels; a
    pixel's motion is its front-most object's (the background, covered by none, stays still).
    The alphas do not depend on time, so a ``T``-frame field is the handles' ``(T, K, 2)``
    displacements pushed through a few per-object maps.
@@ -129,12 +130,16 @@ def find_objects(
 
 
 def object_alpha(mask: np.ndarray, feather: float) -> np.ndarray:
-    """``float32 (H, W)``: 1 on ``mask``, falling smoothly to 0 over ``feather`` px outside it."""
+    """``float32 (H, W)``: 1 on ``mask`` and ``feather / 2`` px beyond, then falling smoothly to 0 over ``feather`` px.
+
+    The full-motion margin outside the outline takes along the object's fringe (hair, fur) that a
+    cut a pixel too tight leaves out, which would otherwise stay behind as specks in the hole.
+    """
     inside = mask.astype(bool)
     if feather <= 0 or inside.all() or not inside.any():
         return inside.astype(np.float32)
     outside = cv2.distanceTransform((~inside).astype(np.uint8), cv2.DIST_L2, 5)
-    t = np.clip(1.0 - (outside - 0.5) / feather, 0.0, 1.0)
+    t = np.clip(1.0 - (outside - 0.5 - 0.5 * feather) / feather, 0.0, 1.0)
     alpha = t * t * (3.0 - 2.0 * t)
     alpha[inside] = 1.0
     return alpha.astype(np.float32)
