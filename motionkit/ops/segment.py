@@ -164,7 +164,7 @@ def _region(
         trimap[geodesic > 3 * reach] = cv2.GC_BGD
     core = max(1.5, 0.01 * min(h, w))
     for x, y in zip(sx, sy):
-        cv2.circle(trimap, (int(x), int(y)), int(round(core)), int(cv2.GC_FGD), -1)
+        cv2.circle(trimap, (int(x), int(y)), round(core), int(cv2.GC_FGD), -1)
     if inside is not None:
         trimap[~inside] = cv2.GC_BGD  # the seed disc never leaves the brush
     label = _snap(_grabcut_crop(image, trimap), image)

@@ -143,7 +143,7 @@ def _bend(figure, objects):
     regions = [ObjectRegion(RegionMask((body | arm).astype(np.float32)), [0, 1, 2])] if objects else None
     flow = SparsePredictor().predict(image, drags, objects=regions).flow[-1].numpy()
     results = {}
-    yy, xx = np.mgrid[0:240, 0:320]
+    xx = np.arange(320)[None]
     for name, part, on_arm in (("body", body & (xx < 145), False), ("arm", arm & (xx > 175), True)):
         ys, xs = np.nonzero(part)
         points = np.stack([xs, ys], 1).astype(np.float64)
