@@ -229,19 +229,25 @@ def test_changing_one_drag_redoes_only_that_drags_region(cup, monkeypatch):
     real = ops_objects.object_region
     monkeypatch.setattr(ops_objects, "object_region", lambda *a, **k: calls.append(a[1].tolist()) or real(*a, **k))
     clear()
-    cup_drag = Trajectory.line((112.0, 97.0), (125.0, 90.0), frames=3)
-    drags = [cup_drag, Trajectory.line((20.0, 20.0), (25.0, 20.0), frames=3)]
     predictor = SparsePredictor()
-    predictor.predict(image, drags)
-    assert len(calls) == 2
-    predictor.predict(image, [cup_drag, Trajectory.line((20.0, 20.0), (30.0, 25.0), frames=3)])  # only an end moved
-    assert len(calls) == 2
+    cup_drag = Trajectory.line((112.0, 97.0), (125.0, 90.0), frames=3)
+    predictor.predict(image, [cup_drag])
+    predictor.predict(image, [Trajectory.line((112.0, 97.0), (130.0, 80.0), frames=3)])  # only the end moved
+    assert calls == [[[112.0, 97.0]]]
+    # Two painted objects: moving one drag's start redoes that object's cut only.
+    brush = np.zeros((180, 240), np.float32)
+    brush[45:150, 60:180] = 1.0
+    brush[5:40, 5:60] = 1.0
+    brush = RegionMask(brush)
+    drags = [cup_drag, Trajectory.line((20.0, 20.0), (25.0, 20.0), frames=3)]
+    predictor.predict(image, drags, brush)
+    assert len(calls) == 3
     moved_start = [cup_drag, Trajectory.line((22.0, 20.0), (30.0, 25.0), frames=3)]
-    predictor.predict(image, moved_start)
-    assert calls[2:] == [[[22.0, 20.0]]]
+    predictor.predict(image, moved_start, brush)
+    assert calls[3:] == [[[22.0, 20.0]]]
     image.mul_(1.0)  # edited in place: nothing is reused
-    predictor.predict(image, moved_start)
-    assert len(calls) == 5
+    predictor.predict(image, moved_start, brush)
+    assert len(calls) == 6
 
 
 def test_bad_object_inputs_are_refused(cup):
