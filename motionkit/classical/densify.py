@@ -1,23 +1,31 @@
 """The ``sparse`` motion predictor: drags and pins -> a dense field, without weights.
 
-A thin shell over :func:`motionkit.ops.densify.densify` (edge-aware geodesic distances,
-exact Shepard blending, Gaussian falloff, feathered brush; the method and why it was chosen
-are in that module's docstring).
+Two modes:
+
+- ``"object"`` (default): a drag moves *the object under it* as a whole
+  (:mod:`motionkit.ops.objects`: the object is found by GrabCut seeded from the brush, or from
+  the image's edges around the drag's start; inside it one drag translates, two give a
+  similarity, three or more an as-rigid-as-possible deformation; the background stays still).
+  :meth:`SparsePredictor.regions` shows the objects it found; ``predict(..., objects=...)``
+  takes corrected ones.
+- ``"elastic"``: the rubber sheet of :func:`motionkit.ops.densify.densify` (edge-aware
+  geodesic distances, exact Shepard blending, Gaussian falloff, feathered brush), the
+  behaviour before the object mode, kept exactly.
 
 Example:
     >>> import torch
     >>> from motionkit.trajectory import Trajectory
-    >>> image = torch.rand(3, 64, 96)
+    >>> image = torch.full((3, 64, 96), 0.9); image[:, 20:44, 30:60] = 0.1   # a dark box
     >>> drag = Trajectory.line((40, 30), (50, 26), frames=8)
     >>> motion = SparsePredictor().predict(image, [drag, Trajectory([(10, 10)])])
-    >>> motion.flow.shape, [round(v, 3) for v in motion.flow[7, :, 30, 40].tolist()]
-    (torch.Size([8, 2, 64, 96]), [10.0, -4.0])
+    >>> motion.flow.shape, motion.flow[7, :, 40, 32].tolist(), motion.flow[7, :, 55, 80].tolist()
+    (torch.Size([8, 2, 64, 96]), [10.0, -4.0], [0.0, 0.0])
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import torch
@@ -25,51 +33,69 @@ import torch
 from motionkit.components import MotionPredictor
 from motionkit.errors import InvalidInputError, OutOfBoundsError, ShapeMismatchError
 from motionkit.limits import check_frames
-from motionkit.ops.densify import densify, resample_time
+from motionkit.ops.densify import default_radius, densify, resample_time
+from motionkit.ops.memo import image_key
+from motionkit.ops.objects import default_feather, find_objects, object_field
 
 if TYPE_CHECKING:
-    from motionkit.mask import RegionMask
+    from motionkit.mask import ObjectRegion, RegionMask
     from motionkit.motion import MotionField
     from motionkit.trajectory import Trajectory
 
 DEFAULT_FRAMES = 16
+MODES = ("object", "elastic")
 
 
 class SparsePredictor(MotionPredictor):
     """Densify trajectories (and pins) under an optional motion brush into a :class:`MotionField`.
 
     Args:
-        radius: falloff radius in pixels (influence ``exp(-(d / radius)^2)``); default a
-            quarter of the image's short side.
+        mode: ``"object"``: each drag moves the object under it as a whole (see
+            :meth:`regions`); ``"elastic"``: a rubber sheet that fades with distance from the
+            drags, as before the object mode.
+        radius: elastic falloff radius in pixels (influence ``exp(-(d / radius)^2)``); default a
+            quarter of the image's short side. In object mode it only scales ``edge_weight``.
         edge_aware: measure distances along the image, so colour edges separate regions
-            (needs the image; with ``image=None`` distances are Euclidean).
+            (elastic: needs the image, with ``image=None`` distances are Euclidean; object: the
+            geodesic ball that seeds an object's search without a brush).
         edge_weight: how strongly edges separate (a unit RGB step costs ``edge_weight * radius`` px).
-        feather: width in pixels over which motion fades to 0 at the brush edge; default ``radius / 4``.
+        feather: elastic: width in pixels over which motion fades to 0 at the brush edge (default
+            ``radius / 4``); object: width of the falloff outside each object's outline
+            (default ~3 px at 512 px).
 
     Trajectories whose frame count differs from the requested ``frames`` are resampled
     linearly over normalised time (their first and last points are kept). A one-point
-    trajectory, or one that never moves, pins its point: the field is zero there.
+    trajectory, or one that never moves, pins its point: the field is zero there (in object
+    mode it anchors the object it lies on: one pin and one drag turn the object about the pin).
 
     Example:
         >>> SparsePredictor(radius=40.0)
-        SparsePredictor(radius=40.0, edge_aware=True, edge_weight=1.0, feather=None)
+        SparsePredictor(mode='object', radius=40.0, edge_aware=True, edge_weight=1.0, feather=None)
     """
 
     def __init__(
-        self, radius: float | None = None, edge_aware: bool = True, edge_weight: float = 1.0, feather: float | None = None
+        self,
+        mode: Literal["object", "elastic"] = "object",
+        radius: float | None = None,
+        edge_aware: bool = True,
+        edge_weight: float = 1.0,
+        feather: float | None = None,
     ) -> None:
+        if mode not in MODES:
+            raise InvalidInputError(f"mode must be one of {MODES}, got {mode!r}")
         for name, value in (("radius", radius), ("feather", feather)):
             if value is not None and not (np.isfinite(value) and value >= (0 if name == "feather" else 1e-6)):
                 raise InvalidInputError(f"{name} must be a positive number of pixels or None, got {value!r}")
         if not (np.isfinite(edge_weight) and edge_weight >= 0):
             raise InvalidInputError(f"edge_weight must be >= 0, got {edge_weight!r}")
+        self.mode = mode
         self.radius = None if radius is None else float(radius)
         self.edge_aware, self.edge_weight = bool(edge_aware), float(edge_weight)
         self.feather = None if feather is None else float(feather)
 
     def __repr__(self) -> str:
         return (
-            f"SparsePredictor(radius={self.radius}, edge_aware={self.edge_aware}, "
+            f"SparsePredictor(mode={self.mode!r}, radius={self.radius}, edge_aware={self.edge_aware}, "
             f"edge_weight={self.edge_weight}, feather={self.feather})"
         )
 
@@ -81,22 +107,96 @@ class SparsePredictor(MotionPredictor):
         *,
         frames: int | None = None,
         size: tuple[int, int] | None = None,
+        objects: Sequence[ObjectRegion] | None = None,
     ) -> MotionField:
         """Dense ``(T, 2, H, W)`` field in pixels; frame 0 zero (no ``prompt``: the classical predictor reads none).
 
         Args:
-            image: ``(3, H, W)`` in [0, 1] (guides the edge-aware distances), or ``None`` with ``size``.
+            image: ``(3, H, W)`` in [0, 1] (guides the distances and, in object mode, finds the
+                objects), or ``None`` with ``size`` (object mode then needs ``objects``).
             trajectories: :class:`Trajectory` objects (or ``(T, 2)`` arrays of (x, y) pixels).
             mask: motion brush (:class:`RegionMask` or ``(H, W)`` tensor); zero motion where 0.
+                In object mode each connected part of the brush is one object, refined to the
+                object inside it when painted loosely.
             frames: frame count (default: the longest trajectory's, else 16).
             size: ``(H, W)`` when there is no image.
+            objects: object mode only: regions to use as given (front first) for the tracks
+                they list, e.g. :meth:`regions`' output after a user corrected it; tracks not
+                listed are grouped and segmented automatically.
 
         Raises:
             OutOfBoundsError: a trajectory starts outside the image.
-            ShapeMismatchError: image, size and mask disagree.
+            ShapeMismatchError: image, size, mask and objects disagree.
+            InvalidInputError: ``objects`` in elastic mode, a track index out of range, or object
+                mode without an image for a drag no given object lists.
         """
         from motionkit.motion import MotionField
 
+        image, (h, w), values, starts, displacements = self._inputs(image, trajectories, mask, frames, size)
+        if starts is None:
+            return MotionField(torch.zeros(displacements, 2, h, w))
+        if self.mode == "elastic":
+            if objects is not None:
+                raise InvalidInputError("objects= is for mode='object'; the elastic densifier has no objects")
+            guide = image if (self.edge_aware and image is not None) else None
+            field = densify(
+                torch.from_numpy(starts),
+                torch.from_numpy(displacements),
+                (h, w),
+                radius=self.radius,
+                guide=guide,
+                edge_weight=self.edge_weight,
+                mask=values,
+                feather=self.feather,
+            )
+            return MotionField(field)
+        found = self._objects(image, (h, w), values, starts, displacements, objects)
+        feather = default_feather((h, w)) if self.feather is None else self.feather
+        brush = None if values is None else values.numpy()
+        field = object_field(found, starts, displacements, (h, w), feather=feather, brush=brush)
+        return MotionField(torch.from_numpy(field))
+
+    def regions(
+        self,
+        image: torch.Tensor | None,
+        trajectories: Sequence[Trajectory] = (),
+        mask: RegionMask | None = None,
+        *,
+        objects: Sequence[ObjectRegion] | None = None,
+    ) -> list[ObjectRegion]:
+        """The objects :meth:`predict` moves, front first, as :class:`~motionkit.ObjectRegion` values.
+
+        Each holds the object's mask (1 on the object, at the image's size) and the indices of
+        the tracks that move it (its drags and the pins lying on it); ``objects`` are returned
+        as given (with the pins found on them). Correct a mask and pass the list back as
+        ``predict(..., objects=...)``. Pins on no moving object are in no region. The elastic
+        mode has no objects: ``[]``.
+
+        Example:
+            >>> import torch
+            >>> from motionkit.trajectory import Trajectory
+            >>> image = torch.full((3, 40, 60), 0.9); image[:, 10:30, 10:30] = 0.1
+            >>> [region] = SparsePredictor().regions(image, [Trajectory.line((20, 20), (25, 20))])
+            >>> region.tracks, float(region.mask.values.sum())
+            ((0,), 400.0)
+        """
+        from motionkit.mask import ObjectRegion, RegionMask
+
+        if self.mode == "elastic":
+            return []
+        image, (h, w), values, starts, displacements = self._inputs(image, trajectories, mask, None, None)
+        if starts is None:
+            return []
+        found = self._objects(image, (h, w), values, starts, displacements, objects)
+        return [ObjectRegion(RegionMask(torch.from_numpy(m.astype(np.float32))), tracks) for m, tracks in found]
+
+    def _inputs(
+        self, image: Any, trajectories: Sequence[Any], mask: Any, frames: int | None, size: tuple[int, int] | None
+    ) -> tuple[torch.Tensor | None, tuple[int, int], torch.Tensor | None, np.ndarray | None, Any]:
+        """Checked image, ``(H, W)``, brush values and the tracks' starts ``(K, 2)`` and displacements ``(K, T, 2)``.
+
+        With no trajectories ``starts`` is None and the last item is the frame count.
+        """
         image, (h, w) = _image_and_size(image, size)
         paths = [_as_points(t) for t in trajectories]
         if frames is None:
@@ -115,22 +215,54 @@ class SparsePredictor(MotionPredictor):
             if tuple(values.shape) != (h, w):
                 raise ShapeMismatchError(f"brush mask is {tuple(values.shape)} but the image is ({h}, {w}) (H, W)")
         if not paths:
-            return MotionField(torch.zeros(frames, 2, h, w))
+            return image, (h, w), values, None, frames
         resampled = np.stack([resample_time(p, frames) for p in paths])  # (K, T, 2)
-        starts = torch.from_numpy(resampled[:, 0])
-        displacements = torch.from_numpy(resampled - resampled[:, :1])
-        guide = image if (self.edge_aware and image is not None) else None
-        field = densify(
+        return image, (h, w), values, resampled[:, 0].copy(), resampled - resampled[:, :1]
+
+    def _objects(
+        self,
+        image: torch.Tensor | None,
+        size: tuple[int, int],
+        values: torch.Tensor | None,
+        starts: np.ndarray,
+        displacements: np.ndarray,
+        objects: Sequence[ObjectRegion] | None,
+    ) -> list[tuple[np.ndarray, tuple[int, ...]]]:
+        """Object-mode regions as ``(bool (H, W) mask, tracks)``, front first."""
+        h, w = size
+        k = len(starts)
+        given = []
+        for i, region in enumerate(objects or ()):
+            region_mask = getattr(region, "mask", None)
+            tracks = getattr(region, "tracks", None)
+            if region_mask is None or tracks is None:
+                raise InvalidInputError(f"objects[{i}] must be an ObjectRegion(mask, tracks), got {type(region).__name__}")
+            if tuple(region_mask.size) != (h, w):
+                raise ShapeMismatchError(f"objects[{i}]'s mask is {tuple(region_mask.size)} but the image is ({h}, {w}) (H, W)")
+            bad = [t for t in tracks if t >= k]
+            if bad:
+                raise InvalidInputError(f"objects[{i}] lists tracks {bad}, but only {k} trajectories were given (0-based)")
+            given.append((region_mask.values.detach().cpu().numpy() > 0.5, tuple(tracks)))
+        moving = np.abs(displacements).max(axis=(1, 2)) > 0
+        listed = {t for _, tracks in given for t in tracks}
+        unlisted = [t for t in range(k) if moving[t] and t not in listed]
+        if unlisted and image is None:
+            raise InvalidInputError(
+                f"mode='object' needs the image to find the objects that tracks {unlisted} move; "
+                "pass the image, list the tracks in objects=, or use mode='elastic'"
+            )
+        guide = np.zeros((h, w, 3), np.float32) if image is None else np.ascontiguousarray(image.detach().to("cpu", torch.float32).numpy().transpose(1, 2, 0))
+        radius = default_radius((h, w)) if self.radius is None else self.radius
+        return find_objects(
+            guide,
             starts,
-            displacements,
-            (h, w),
-            radius=self.radius,
-            guide=guide,
-            edge_weight=self.edge_weight,
-            mask=values,
-            feather=self.feather,
+            moving,
+            contrast_cost=self.edge_weight * radius if self.edge_aware else 0.0,
+            brush=None if values is None else values.numpy(),
+            given=given,
+            image_key=None if image is None else image_key(image),
+            brush_key=None if values is None else image_key(values),
         )
-        return MotionField(field)
 
 
 def _image_and_size(image: Any, size: tuple[int, int] | None) -> tuple[torch.Tensor | None, tuple[int, int]]:

@@ -43,6 +43,7 @@ Example:
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import cv2
 import numpy as np
@@ -53,6 +54,7 @@ from scipy.sparse.csgraph import dijkstra
 
 from motionkit.errors import InvalidInputError, NonFiniteError, ShapeMismatchError
 from motionkit.ops.grid import remap_grid
+from motionkit.ops.memo import MEMO, image_key
 
 #: Long side, in pixels, of the grid on which geodesic (edge-aware) distances are computed.
 WORK_SIZE = 160
@@ -81,7 +83,7 @@ def resample_time(points: np.ndarray, frames: int) -> np.ndarray:
 
 
 def edge_penalty(
-    guide: np.ndarray, starts: np.ndarray, *, contrast_cost: float, work_size: int = WORK_SIZE
+    guide: np.ndarray, starts: np.ndarray, *, contrast_cost: float, work_size: int = WORK_SIZE, key: Any = None
 ) -> np.ndarray:
     """Extra path length (pixels) from each start to every pixel caused by crossing edges.
 
@@ -90,11 +92,92 @@ def edge_penalty(
         starts: ``(K, 2)`` start points (x, y) in pixels.
         contrast_cost: pixels of path length charged per unit of RGB difference crossed.
         work_size: long side of the grid the geodesic distance runs on.
+        key: identity of ``guide`` for the memo (see :func:`image_key`); None computes afresh.
 
     Returns:
         ``float32 (K, H, W)``, >= 0: geodesic minus plain grid distance, upsampled.
     """
     h, w = guide.shape[:2]
+    grid = edge_graph(guide, contrast_cost=contrast_cost, work_size=work_size, key=key)
+    gh, gw = grid.shape
+    cells = grid.cells(starts)
+    geodesic = np.stack([grid.distance(c) for c in cells])
+    # The same graph without contrast gives the octile distance; subtract it to keep only the penalty.
+    sx, sy = grid.step
+    gx, gy = cells[:, 0], cells[:, 1]
+    yy, xx = np.mgrid[0:gh, 0:gw]
+    ax = np.abs(xx[None] - gx[:, None, None]) * sx
+    ay = np.abs(yy[None] - gy[:, None, None]) * sy
+    diag = math.hypot(sx, sy)
+    octile = np.where(
+        ax / sx > ay / sy,
+        (ax / sx - ay / sy) * sx + ay / sy * diag,
+        (ay / sy - ax / sx) * sy + ax / sx * diag,
+    )
+    penalty = np.maximum(geodesic - octile, 0.0).astype(np.float32)
+    if (gh, gw) == (h, w):
+        return penalty
+    return upsample(penalty, (h, w))
+
+
+def geodesic_distance(
+    guide: np.ndarray, start: tuple[float, float], *, contrast_cost: float, work_size: int = WORK_SIZE, key: Any = None
+) -> np.ndarray:
+    """Edge-aware distance (pixels) from one point to every pixel: ``float32 (H, W)``.
+
+    Path length on the grid of :func:`edge_graph` (steps plus ``contrast_cost`` per unit of RGB
+    difference crossed), upsampled to the image; memoised per grid cell when ``key`` is given.
+    """
+    h, w = guide.shape[:2]
+    grid = edge_graph(guide, contrast_cost=contrast_cost, work_size=work_size, key=key)
+    cell = grid.cells(np.asarray(start, np.float64).reshape(1, 2))[0]
+    memo_key = None if key is None else ("geodesic", key, float(contrast_cost), int(work_size), (h, w), tuple(cell))
+    found = MEMO.get(memo_key)
+    if found is None:
+        found = grid.distance(cell).astype(np.float32)
+        if grid.shape != (h, w):
+            found = upsample(found[None], (h, w))[0]
+        MEMO.put(memo_key, found)
+    return found
+
+
+class EdgeGraph:
+    """The 8-connected grid graph the geodesic distances run on, with per-cell distance memo.
+
+    Attributes:
+        shape: ``(gh, gw)`` grid size.
+        step: ``(sx, sy)`` full-resolution pixels per grid step.
+        graph: ``scipy.sparse`` CSR matrix of edge lengths (pixels).
+    """
+
+    def __init__(self, graph: Any, shape: tuple[int, int], step: tuple[float, float], key: Any) -> None:
+        self.graph, self.shape, self.step, self._key = graph, shape, step, key
+
+    def cells(self, starts: np.ndarray) -> np.ndarray:
+        """``int (K, 2)`` grid cells (gx, gy) of ``(K, 2)`` pixel points (x, y)."""
+        (gh, gw), (sx, sy) = self.shape, self.step
+        gx = np.clip(np.rint((starts[:, 0] + 0.5) / sx - 0.5), 0, gw - 1).astype(int)
+        gy = np.clip(np.rint((starts[:, 1] + 0.5) / sy - 0.5), 0, gh - 1).astype(int)
+        return np.stack([gx, gy], axis=1)
+
+    def distance(self, cell: np.ndarray) -> np.ndarray:
+        """``float64 (gh, gw)`` shortest-path length from grid ``cell`` (gx, gy) (memoised)."""
+        gh, gw = self.shape
+        key = None if self._key is None else ("grid", self._key, int(cell[0]), int(cell[1]))
+        found = MEMO.get(key)
+        if found is None:
+            found = dijkstra(self.graph, directed=False, indices=int(cell[1]) * gw + int(cell[0])).reshape(gh, gw)
+            MEMO.put(key, found)
+        return found
+
+
+def edge_graph(guide: np.ndarray, *, contrast_cost: float, work_size: int = WORK_SIZE, key: Any = None) -> EdgeGraph:
+    """The edge-aware grid graph of ``guide`` (``float32 (H, W, 3)``), memoised under ``key``."""
+    h, w = guide.shape[:2]
+    memo_key = None if key is None else ("graph", key, float(contrast_cost), int(work_size), (h, w))
+    found = MEMO.get(memo_key)
+    if found is not None:
+        return found
     scale = max(h, w) / work_size if max(h, w) > work_size else 1.0
     gh, gw = max(1, round(h / scale)), max(1, round(w / scale))
     small = cv2.resize(guide, (gw, gh), interpolation=cv2.INTER_AREA) if (gh, gw) != (h, w) else guide
@@ -116,24 +199,14 @@ def edge_penalty(
     graph = coo_matrix(
         (np.concatenate(weights), (np.concatenate(rows), np.concatenate(cols))), shape=(gh * gw, gh * gw)
     ).tocsr()
+    found = EdgeGraph(graph, (gh, gw), (sx, sy), None if memo_key is None else memo_key[1:])
+    MEMO.put(memo_key, found)
+    return found
 
-    gx = np.clip(np.rint((starts[:, 0] + 0.5) / sx - 0.5), 0, gw - 1).astype(int)
-    gy = np.clip(np.rint((starts[:, 1] + 0.5) / sy - 0.5), 0, gh - 1).astype(int)
-    geodesic = dijkstra(graph, directed=False, indices=gy * gw + gx).reshape(-1, gh, gw)
-    # The same graph without contrast gives the octile distance; subtract it to keep only the penalty.
-    yy, xx = np.mgrid[0:gh, 0:gw]
-    ax = np.abs(xx[None] - gx[:, None, None]) * sx
-    ay = np.abs(yy[None] - gy[:, None, None]) * sy
-    diag = math.hypot(sx, sy)
-    octile = np.where(
-        ax / sx > ay / sy,
-        (ax / sx - ay / sy) * sx + ay / sy * diag,
-        (ay / sy - ax / sx) * sy + ax / sx * diag,
-    )
-    penalty = np.maximum(geodesic - octile, 0.0).astype(np.float32)
-    if (gh, gw) == (h, w):
-        return penalty
-    up = F.interpolate(torch.from_numpy(penalty)[None], size=(h, w), mode="bilinear", align_corners=False)
+
+def upsample(maps: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """``(K, gh, gw)`` maps bilinearly resized to ``float32 (K, H, W)`` (pixel centres aligned)."""
+    up = F.interpolate(torch.from_numpy(np.ascontiguousarray(maps, np.float32))[None], size=size, mode="bilinear", align_corners=False)
     return up[0].numpy()
 
 
@@ -223,7 +296,12 @@ def densify(
         guide_np = _numpy(guide, torch.float32)
         if guide_np.shape != (3, h, w):
             raise ShapeMismatchError(f"guide image must be (3, {h}, {w}), got {tuple(guide_np.shape)}")
-        dist += edge_penalty(np.ascontiguousarray(guide_np.transpose(1, 2, 0)), starts_np, contrast_cost=edge_weight * radius)
+        dist += edge_penalty(
+            np.ascontiguousarray(guide_np.transpose(1, 2, 0)),
+            starts_np,
+            contrast_cost=edge_weight * radius,
+            key=image_key(guide),
+        )
 
     inv = 1.0 / (dist * dist + 1e-6)
     blend = inv / inv.sum(axis=0, keepdims=True)  # (K, H, W) Shepard weights

@@ -136,6 +136,19 @@ def _camera_steps(spec: MotionSpec, size: tuple[int, int]) -> tuple[list, tuple[
     return timing.camera_parameters(spec.camera, spec.frames, size), center
 
 
+def _still_in_the_scene(spec: MotionSpec, first: np.ndarray, place: tuple[int, int]) -> np.ndarray:
+    """``bool (H, W)`` at ``place``: where the spec moves nothing but by the camera (its object motion < 0.5 px)."""
+    if not (spec.trajectories or spec.brushes):
+        return np.ones(place, dtype=bool)
+    if tuple(first.shape[:2]) != tuple(place):
+        first = cv2.resize(np.asarray(first), (place[1], place[0]), interpolation=cv2.INTER_AREA)
+    objects = spec.with_changes(camera=None).compile(first)
+    moving = np.zeros(place, dtype=bool)
+    for frame in objects.iter_frames():
+        moving |= frame.norm(dim=0).numpy() >= 0.5
+    return ~moving
+
+
 def check(video: str | os.PathLike | Clip, spec: MotionSpec | str | os.PathLike, *, estimator: str = "dis",
           overlay: str | os.PathLike | None = None, refine: bool = True, **options: Any) -> AdherenceReport:
     """Re-track ``video`` and measure how closely it followed ``spec``.
@@ -178,7 +191,10 @@ def check(video: str | os.PathLike | Clip, spec: MotionSpec | str | os.PathLike,
     gy, gx = np.mgrid[step // 2:h:step, step // 2:w:step]
     grid = np.stack([gx.ravel(), gy.ravel()], axis=1).astype(np.float64)
     mask = spec.mask_at(place)
-    outside = None if mask is None else (mask.values.numpy()[np.clip(gy, 0, place[0] - 1), np.clip(gx, 0, place[1] - 1)].ravel() <= 0)
+    rows, cols = np.clip(gy, 0, place[0] - 1).ravel(), np.clip(gx, 0, place[1] - 1).ravel()
+    outside = None if mask is None else (mask.values.numpy()[rows, cols] <= 0)
+    # The camera is measured where only the camera moves things: not on the objects the drags move.
+    still = _still_in_the_scene(spec, clip.frame(0), place)[rows, cols]
     camera_errors, outside_means, last = [], [], None
     flows = registry.create("flow_estimator", estimator, **options).estimate(clip)
     first = None
@@ -196,7 +212,7 @@ def check(video: str | os.PathLike | Clip, spec: MotionSpec | str | os.PathLike,
         expected = similarity_points(grid, pose.pan, pose.zoom, pose.rotate, center)
         # Points the camera takes out of the picture cannot be seen: leave them out.
         seen = (expected[:, 0] >= 0) & (expected[:, 0] <= w - 1) & (expected[:, 1] >= 0) & (expected[:, 1] <= h - 1)
-        background = seen if outside is None else seen & outside
+        background = (seen & still) if outside is None else (seen & still & outside)
         error = np.linalg.norm(moved - expected, axis=1)
         if background.any():
             camera_errors.append(float(np.median(error[background])))
