@@ -31,7 +31,12 @@ from typing import Any
 
 import numpy as np
 
-from motionkit.errors import InvalidInputError, MediaWriteError, MotionFileError, MotionkitError
+from motionkit.errors import (
+    InvalidInputError,
+    MediaWriteError,
+    MotionFileError,
+    MotionkitError,
+)
 from motionkit.io.atomic import atomic_dir, atomic_path
 from motionkit.limits import MAX_FIELD_BYTES
 

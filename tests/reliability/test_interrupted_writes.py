@@ -107,7 +107,7 @@ def test_sigterm_handler_is_only_borrowed_while_writing(tmp_path):
         assert signal.getsignal(signal.SIGTERM) != signal.SIG_DFL
         tmp.write_text("a")
     assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL
-    mine = lambda signum, frame: None  # noqa: E731 - a user's own handler is never replaced
+    mine = lambda signum, frame: None  # a user's own handler is never replaced
     previous = signal.signal(signal.SIGTERM, mine)
     try:
         with atomic_path(tmp_path / "c.txt") as tmp:

@@ -9,6 +9,7 @@ from typing import Optional
 import typer
 
 import motionkit as mk
+from motionkit.cli.commands.motion import MotionDtypeOption
 from motionkit.cli.options import (
     FpsOption, ModelOption, OutOption, PromptOption, SeedOption, StepsOption, learned_options, route, say,
 )
@@ -34,6 +35,7 @@ def animate(
     steps: Optional[int] = StepsOption,
     motion_preview: Optional[Path] = typer.Option(None, "--motion-preview", help="Also write the motion as a colour-coded video."),
     save_motion: Optional[Path] = typer.Option(None, "--save-motion", help="Also save the motion field (.npz) to edit and `motionkit render` later."),
+    motion_dtype: str = MotionDtypeOption,
 ) -> None:
     """Animate IMAGE by dragging points on it, optionally under a motion brush and a camera move."""
     started = time.perf_counter()
@@ -52,7 +54,7 @@ def animate(
         # Called between the two stages: save the field before the (slow) rendering starts.
         predicted.append(motion)
         if save_motion is not None:
-            motion.save(save_motion)
+            motion.save(save_motion, dtype=motion_dtype)
             say(f"wrote {save_motion}")
         say(f"predicted motion ({motion.frames} frames); rendering ...")
         return motion
