@@ -13,7 +13,9 @@ so the umask is never read or changed (``os.umask`` is process-wide and racy acr
 Interruption: while a write is open in the main thread, ``SIGTERM`` is turned into
 ``SystemExit(143)`` so the same clean-up as for Ctrl-C runs (the encoder is stopped, the
 temporary removed). A writer killed outright (``SIGKILL``, power loss) leaves its temporary;
-the next write to the same folder removes such leftovers: only temporaries of this naming
+the next write to the same folder removes such leftovers (in a folder of over 1000 entries, the
+first write in a minute, per process, so many writes there do not list it each time): only
+temporaries of this naming
 (``.NAME.mk-PID-HOST-XXXXXXXX[.tmp]SUFFIX``), and only when their writer is gone (same host:
 its process no longer exists; another host: untouched for :data:`FOREIGN_STALE_S`). A live
 writer's temporary is never touched, however old.
@@ -121,6 +123,25 @@ def _writer_gone(pid: int, host: str, mtime: float) -> bool:
     return False
 
 
+_swept: dict[str, float] = {}
+_swept_lock = threading.Lock()
+#: A folder holding more than :data:`SWEEP_BIG_FOLDER` entries is swept at most every
+#: :data:`SWEEP_INTERVAL_S` seconds per process, so writing many files into it does not list
+#: it once per file; smaller folders are swept at every write.
+SWEEP_BIG_FOLDER = 1000
+SWEEP_INTERVAL_S = 60.0
+
+
+def _sweep_now(folder: Path) -> None:
+    key, now = os.fspath(folder), time.monotonic()
+    with _swept_lock:
+        if now - _swept.get(key, -SWEEP_INTERVAL_S) < SWEEP_INTERVAL_S:
+            return
+    if _sweep(folder)[1] > SWEEP_BIG_FOLDER:
+        with _swept_lock:
+            _swept[key] = now
+
+
 def sweep_stale_temporaries(folder: str | os.PathLike) -> list[Path]:
     """Remove temporaries that motionkit writers left in ``folder`` when they were killed.
 
@@ -131,12 +152,19 @@ def sweep_stale_temporaries(folder: str | os.PathLike) -> list[Path]:
     Returns:
         The paths removed.
     """
-    removed = []
+    return _sweep(folder)[0]
+
+
+def _sweep(folder: str | os.PathLike) -> tuple[list[Path], int]:
+    """:func:`sweep_stale_temporaries`, also returning how many entries the folder holds."""
+    removed: list[Path] = []
     try:
         entries = list(os.scandir(folder))
     except OSError:
-        return removed
+        return removed, 0
     for entry in entries:
+        if not entry.name.startswith("."):
+            continue
         match = _TEMP.fullmatch(entry.name)
         if match is None:
             continue
@@ -151,7 +179,7 @@ def sweep_stale_temporaries(folder: str | os.PathLike) -> list[Path]:
             removed.append(Path(entry.path))
         except OSError:
             continue
-    return removed
+    return removed, len(entries)
 
 
 def _keep_mode(target: Path, tmp: Path) -> None:
@@ -219,7 +247,7 @@ def atomic_path(target: str | os.PathLike, suffix: str | None = None) -> Iterato
     """
     target = Path(target)
     _check_file_target(target)
-    sweep_stale_temporaries(target.parent)
+    _sweep_now(target.parent)
     with _sigterm_cleans_up():
         with _as_write_error(target):
             tmp = _new_temp_file(target, suffix if suffix is not None else target.suffix)
@@ -249,7 +277,7 @@ def atomic_dir(target: str | os.PathLike) -> Iterator[Path]:
     _check_parent(target)
     if target.exists() and not target.is_dir():
         raise MediaWriteError(f"cannot write folder {target}: a file of that name exists")
-    sweep_stale_temporaries(target.parent)
+    _sweep_now(target.parent)
     with _sigterm_cleans_up():
         with _as_write_error(target):
             tmp = _new_temp_dir(target)

@@ -115,3 +115,27 @@ def test_sigterm_handler_is_only_borrowed_while_writing(tmp_path):
             tmp.write_text("c")
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+def test_only_our_names_of_gone_writers_are_swept(tmp_path):
+    from motionkit.io import atomic
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=True)
+    dead_pid = int(dead.stdout)  # a process that has exited
+    other_host = "0" * 8 if atomic._HOST != "0" * 8 else "1" * 8
+    names = {
+        f".out.mp4.mk-{dead_pid}-{atomic._HOST}-abcdefgh.mp4": False,  # this host, writer gone
+        f".out.mp4.mk-{os.getpid()}-{atomic._HOST}-abcdefgh.mp4": True,  # this process: maybe another thread
+        f".out.mp4.mk-{dead_pid}-{other_host}-abcdefgh.mp4": True,  # another host, recently touched
+        f".old.mp4.mk-{dead_pid}-{other_host}-abcdefgi.mp4": False,  # another host, untouched for days
+        ".out.mp4.tmp12345.mp4": True,  # not our naming
+        f"out.mp4.mk-{dead_pid}-{atomic._HOST}-abcdefgh.mp4": True,  # not hidden: not ours
+    }
+    for name in names:
+        (tmp_path / name).write_text("x")
+    days = time.time() - 3 * 24 * 3600
+    os.utime(tmp_path / f".old.mp4.mk-{dead_pid}-{other_host}-abcdefgi.mp4", (days, days))
+    (tmp_path / f".frames.mk-{dead_pid}-{atomic._HOST}-abcdefgh.old").mkdir()  # a folder of a dead writer
+    (tmp_path / f".frames.mk-{dead_pid}-{atomic._HOST}-abcdefgh.old" / "x").write_text("x")
+    atomic.sweep_stale_temporaries(tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(name for name, kept in names.items() if kept)
