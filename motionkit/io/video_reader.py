@@ -276,7 +276,7 @@ def _iter_video(info: VideoInfo, allow_damaged: bool = False) -> Iterator[np.nda
         if size != coded:
             raise MediaReadError(f"cannot read video {path}: decoder gives {size[0]}x{size[1]} frames, header said {coded[0]}x{coded[1]}")
         nbytes = coded[0] * coded[1] * 3
-        stored, output, last = 0, 0, None
+        stored, output, last, aligned = 0, 0, None, allow_damaged
         while stored < info.frames:
             raw = _read_exact(proc.stdout, nbytes)
             if not allow_damaged and log.flagged:
@@ -294,9 +294,12 @@ def _iter_video(info: VideoInfo, allow_damaged: bool = False) -> Iterator[np.nda
                     yield last
                 return
             frame = frame_of(raw)
-            if allow_damaged:
-                # A frame the decoder lost is stood in for by the one before, in its place.
-                target = log.stored_index(output)
+            if aligned:
+                # A frame the decoder lost is stood in for by the one before, in its place. Its
+                # log line precedes it on stderr; if it never comes (another ffmpeg's log
+                # format), stop aligning rather than wait at every frame.
+                target = log.stored_index(output, timeout=5.0)
+                aligned = target is not None
                 while target is not None and stored < min(target, info.frames - 1):
                     yield last if last is not None else frame
                     stored += 1
