@@ -146,3 +146,23 @@ def test_translate_refuses_a_damaged_video_and_keeps_the_existing_output(short, 
     with pytest.warns(DamagedVideoWarning, match="frame 16 could not be decoded"):
         assert main(["translate", str(damaged), str(tmp_path / "edit.png"), "-o", str(out), "--allow-damaged"]) == 0
     assert len(mk.Clip.read(out)) == 30
+
+
+def test_a_decoder_that_flags_nothing_still_names_where_it_failed(tmp_path, cat_photo):
+    """GIF's decoder logs "LZW decode failed" but flags no frame: the error still names it."""
+    frames = np.stack([np.roll(cat_photo[:96, :128], 3 * t, axis=1) for t in range(10)])
+    mk.Clip.from_array(frames, fps=5).write(tmp_path / "pan.gif")
+    damaged = tmp_path / "pan_damaged.gif"
+    data = bytearray((tmp_path / "pan.gif").read_bytes())
+    data[len(data) // 2 : len(data) // 2 + 300] = np.random.default_rng(1).integers(0, 256, 300, dtype=np.uint8).tobytes()
+    damaged.write_bytes(bytes(data))
+
+    def plain(path: Path) -> np.ndarray:
+        out = subprocess.run([ffmpeg_exe(), "-v", "quiet", "-i", str(path), "-fps_mode", "passthrough", "-f", "rawvideo",
+                              "-pix_fmt", "rgb24", "-"], capture_output=True, check=False).stdout
+        return np.frombuffer(out, np.uint8).reshape(-1, 96, 128, 3)
+
+    good, bad = plain(tmp_path / "pan.gif"), plain(damaged)
+    first = next(t for t in range(len(bad)) if not np.array_equal(good[t], bad[t]))
+    with pytest.raises(MediaReadError, match=rf"frames? {first}\b.*LZW"):
+        list(iter_frames(damaged))
