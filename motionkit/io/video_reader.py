@@ -298,7 +298,7 @@ def _iter_video(info: VideoInfo, allow_damaged: bool = False) -> Iterator[np.nda
                 # A frame the decoder lost is stood in for by the one before, in its place. Its
                 # log line precedes it on stderr; if it never comes (another ffmpeg's log
                 # format), stop aligning rather than wait at every frame.
-                target = log.stored_index(output, timeout=5.0)
+                target = log.stored_index(output, timeout=30.0)
                 aligned = target is not None
                 while target is not None and stored < min(target, info.frames - 1):
                     yield last if last is not None else frame
