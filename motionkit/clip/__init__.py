@@ -98,7 +98,7 @@ class Clip(ClipEdits, ClipOutput):
     # -- construction ------------------------------------------------------------------------
 
     @classmethod
-    def read(cls, path: str | os.PathLike, *, fps: float | None = None) -> Clip:
+    def read(cls, path: str | os.PathLike, *, fps: float | None = None, allow_damaged: bool = False) -> Clip:
         """Open a video file, a folder of frames or an image file as a clip.
 
         Videos and folders are read lazily: only :func:`motionkit.io.video.probe` runs now
@@ -110,9 +110,13 @@ class Clip(ClipEdits, ClipOutput):
                 ``png``/``jpg``/... frames (natural name order), or an image file.
             fps: overrides the file's rate (required for nothing; folders and images,
                 which store none, default to 8.0).
+            allow_damaged: use a video whose frames the decoder reports damaged, with a
+                :class:`~motionkit.io.video_damage.DamagedVideoWarning` naming them, instead of
+                raising (see :func:`motionkit.io.video.iter_frames`).
 
         Raises:
-            MediaReadError: missing, truncated, corrupt or empty source (names the file).
+            MediaReadError: missing, truncated, corrupt or empty source (names the file); a
+                damaged video (names the frames) when reading its frames.
 
         Example:
             >>> clip = Clip.read("walk.mp4")  # doctest: +SKIP
@@ -123,7 +127,7 @@ class Clip(ClipEdits, ClipOutput):
         rate = fps if fps is not None else (info.fps or 8.0)
         if info.codec == "image":
             return cls._of_array(load_image(info.path)[None], rate)
-        return cls.from_frames(lambda: _video.iter_frames(info.path, info), info.frames, info.size, rate)
+        return cls.from_frames(lambda: _video.iter_frames(info.path, info, allow_damaged=allow_damaged), info.frames, info.size, rate)
 
     @classmethod
     def from_image(cls, image: ImageLike, frames: int = 1, fps: float = 8.0) -> Clip:

@@ -1,7 +1,12 @@
 """Motion fields on disk: motionkit's ``.npz`` and Middlebury ``.flo`` (one frame per file).
 
-``.npz`` holds ``flow`` (``float32 (T, 2, H, W)`` pixels), ``format_version`` and, optionally,
-``metadata`` (a JSON object as a string). Reading back gives exactly the saved numbers.
+``.npz`` (format version 2, written by :func:`save_npz`) holds ``format_version``, a
+``header`` (JSON: ``frames``, ``height``, ``width``, ``dtype``, ``reference``), ``metadata``
+(a JSON object) and one compressed member per frame, ``frame_000000.npy`` ... each
+``(2, H, W)`` pixels in ``float32`` (exact) or ``float16`` (half the size; every value within
+``|v| / 2048`` px). One member per frame lets a reader stream the field (:func:`open_npz`,
+``MotionField.load(path, lazy=True)``) and a writer save a lazy field without holding it.
+Version 1 (one ``flow`` member, ``float32 (T, 2, H, W)``) still loads, exactly.
 
 ``.flo`` (Middlebury, Baker et al. 2011) is little-endian: the float32 magic ``202021.25``
 (the bytes ``PIEH``), int32 width, int32 height, then ``H * W`` pairs of float32 ``(u, v)``
@@ -15,21 +20,28 @@ Every write is atomic (:mod:`motionkit.io.atomic`); every unreadable or malforme
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
 import re
 import zipfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from motionkit.errors import InvalidInputError, MediaWriteError, MotionFileError, MotionkitError
+from motionkit.errors import (
+    InvalidInputError,
+    MediaWriteError,
+    MotionFileError,
+    MotionkitError,
+)
 from motionkit.io.atomic import atomic_dir, atomic_path
 from motionkit.limits import MAX_FIELD_BYTES
 
-FORMAT_VERSION = 1
+#: The format :func:`save_npz` writes; :func:`open_npz` reads this one and every earlier one.
+FORMAT_VERSION = 2
 FLO_MAGIC = 202021.25
 _FLO_HEADER = np.dtype([("magic", "<f4"), ("width", "<i4"), ("height", "<i4")])
 _MAX_FLO_SIDE = 1 << 16  # larger headers are corrupt files, not images
@@ -47,32 +59,103 @@ def writing(path: Path) -> Iterator[None]:
         raise MediaWriteError(f"cannot write {path}: {exc.strerror or exc}") from exc
 
 
-def save_npz(path: str | os.PathLike, flow: np.ndarray, metadata: dict[str, Any] | None = None) -> Path:
-    """Write ``flow`` (``(T, 2, H, W)``) and optional JSON-serialisable ``metadata`` to ``path``.
+def flow_dtype(dtype: Any) -> np.dtype:
+    """The storage dtype named by ``dtype``: float32 (exact) or float16 (half the size).
+
+    Accepts ``"float32"``/``"float16"`` (``"half"``), numpy or torch dtypes.
+
+    Raises:
+        InvalidInputError: any other dtype.
+    """
+    name = str(dtype).replace("torch.", "")
+    name = {"half": "float16", "float": "float32", "single": "float32"}.get(name, name)
+    if name not in ("float32", "float16"):
+        raise InvalidInputError(f"motion fields are saved as float32 or float16, got dtype {dtype!r}")
+    return np.dtype(f"<f{2 if name == 'float16' else 4}")
+
+
+def _metadata_json(metadata: dict[str, Any] | None) -> str:
+    if metadata is not None and not isinstance(metadata, dict):
+        raise InvalidInputError(f"metadata must be a dict, got {type(metadata).__name__}")
+    try:
+        return json.dumps(metadata if metadata is not None else {}, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise InvalidInputError(f"metadata must be a JSON-serialisable dict of finite values ({exc})") from exc
+
+
+def _write_member(archive: zipfile.ZipFile, name: str, array: np.ndarray) -> None:
+    with archive.open(name, "w", force_zip64=True) as f:
+        np.lib.format.write_array(f, np.asarray(array), allow_pickle=False)
+
+
+def _frame_name(t: int) -> str:
+    return f"frame_{t:06d}.npy"
+
+
+def save_npz(
+    path: str | os.PathLike,
+    flow: np.ndarray | Iterable[np.ndarray],
+    metadata: dict[str, Any] | None = None,
+    *,
+    dtype: Any = "float32",
+    reference: int = 0,
+) -> Path:
+    """Write a field as a format-version-2 ``.npz``: one compressed member per frame, atomically.
+
+    Args:
+        path: the target (any suffix).
+        flow: ``(T, 2, H, W)`` pixels, or an iterable of ``(2, H, W)`` frames (streamed: one
+            frame in memory at a time).
+        metadata: a JSON-serialisable dict stored beside the field.
+        dtype: ``"float32"`` (exact) or ``"float16"`` (under half the size; each value
+            rounded to 11 significant bits, i.e. within ``|v| / 2048`` px, 0.031 px at 64 px,
+            and within 3e-8 px near zero).
+        reference: the field's reference frame index (stored for readers; 0 today).
+
+    Raises:
+        InvalidInputError: bad metadata or dtype, frames of mixed shapes, or a value beyond
+            float16's range (65504 px) when ``dtype="float16"``.
+        MediaWriteError: the folder is missing or not writable.
 
     Example:
         >>> save_npz("wave.npz", np.zeros((2, 2, 4, 4), np.float32), {"prompt": "waves"})  # doctest: +SKIP
     """
     path = Path(path)
-    if metadata is not None and not isinstance(metadata, dict):
-        raise InvalidInputError(f"metadata must be a dict, got {type(metadata).__name__}")
-    try:
-        meta = json.dumps(metadata if metadata is not None else {}, allow_nan=False)
-    except (TypeError, ValueError) as exc:
-        raise InvalidInputError(f"metadata must be a JSON-serialisable dict of finite values ({exc})") from exc
+    meta = _metadata_json(metadata)
+    store = flow_dtype(dtype)
     with writing(path), atomic_path(path) as tmp:
-        with open(tmp, "wb") as f:  # a file object, so numpy does not append its own ".npz"
-            np.savez_compressed(
-                f,
-                flow=np.ascontiguousarray(flow, dtype=np.float32),
-                format_version=np.int64(FORMAT_VERSION),
-                metadata=np.array(meta),
-            )
+        # A file object, so numpy's writer never appends its own ".npz" to the name.
+        with open(tmp, "wb") as f, zipfile.ZipFile(f, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+            shape = None
+            count = 0
+            for frame in flow:
+                frame = np.asarray(frame, dtype=np.float32)
+                if shape is None:
+                    shape = frame.shape
+                    if frame.ndim != 3 or frame.shape[0] != 2:
+                        raise InvalidInputError(f"a motion field frame is (2, H, W) pixels, got {frame.shape}")
+                elif frame.shape != shape:
+                    raise InvalidInputError(f"frame {count} is {frame.shape}, frame 0 was {shape}; one field has one size")
+                if store.itemsize == 2:
+                    peak = float(np.abs(frame).max(initial=0.0))
+                    if not peak <= float(np.finfo(np.float16).max):
+                        raise InvalidInputError(
+                            f"frame {count} moves {peak:.6g} px, beyond float16's range (65504); save it as float32"
+                        )
+                _write_member(archive, _frame_name(count), frame.astype(store))
+                count += 1
+            if shape is None:
+                raise InvalidInputError("a motion field needs at least one frame, got none")
+            header = {"frames": count, "height": shape[1], "width": shape[2], "dtype": store.name, "reference": int(reference)}
+            _write_member(archive, "format_version.npy", np.int64(FORMAT_VERSION))
+            _write_member(archive, "header.npy", np.array(json.dumps(header)))
+            _write_member(archive, "metadata.npy", np.array(meta))
     return path
 
 
-def _read_member(archive: zipfile.ZipFile, name: str, path: Path, *, max_bytes: int) -> np.ndarray:
-    """One ``.npy`` member of an ``.npz``, its header checked before any data is allocated."""
+@contextlib.contextmanager
+def _member(archive: zipfile.ZipFile, name: str, path: Path, *, max_bytes: int) -> Iterator[tuple[Any, tuple, np.dtype, bool]]:
+    """Open one ``.npy`` member, its header checked before any data is read: ``(file, shape, dtype, fortran)``."""
     info = archive.getinfo(name)
     with archive.open(info) as f:
         version = np.lib.format.read_magic(f)
@@ -89,56 +172,161 @@ def _read_member(archive: zipfile.ZipFile, name: str, path: Path, *, max_bytes: 
             raise MotionFileError(f"{path}: member {name!r} declares {shape} {dtype} ({nbytes / 2**30:.3g} GiB), more than a motion file may hold")
         if info.file_size != f.tell() + nbytes:
             raise MotionFileError(f"{path}: member {name!r} holds {info.file_size - f.tell()} bytes of data, its header declares {nbytes}")
-        data = f.read(nbytes)
+        yield f, tuple(shape), dtype, fortran
+
+
+def _read_exact(f: Any, nbytes: int, name: str, path: Path) -> bytes:
+    data = f.read(nbytes)
     if len(data) != nbytes:
         raise MotionFileError(f"{path}: member {name!r} is truncated")
+    return data
+
+
+def _read_member(archive: zipfile.ZipFile, name: str, path: Path, *, max_bytes: int) -> np.ndarray:
+    """One ``.npy`` member of an ``.npz``, its header checked before any data is allocated."""
+    with _member(archive, name, path, max_bytes=max_bytes) as (f, shape, dtype, fortran):
+        nbytes = int(np.prod(shape, dtype=object)) * dtype.itemsize
+        data = _read_exact(f, nbytes, name, path)
     return np.frombuffer(data, dtype=dtype).reshape(shape, order="F" if fortran else "C")
 
 
-def load_npz(path: str | os.PathLike) -> tuple[np.ndarray, dict[str, Any]]:
-    """Read a field saved by :func:`save_npz`: ``(flow float32 (T, 2, H, W), metadata dict)``.
+@dataclasses.dataclass(frozen=True)
+class NpzField:
+    """What :func:`open_npz` learns from a motion file's headers, without reading its frames.
 
-    The archive is checked before anything large is allocated: a member whose header declares
-    more than :data:`MAX_FIELD_BYTES` or more data than the file holds is refused.
-
-    Raises:
-        MotionFileError: missing, not an ``.npz``, corrupt, without ``flow`` and
-            ``format_version``, the wrong dtype or shape, or a newer format version.
+    Attributes:
+        path: the file.
+        version: its format version (1: one ``flow`` member; 2: one member per frame).
+        frames: T.
+        size: ``(H, W)`` pixels.
+        dtype: the stored dtype (``float32`` or ``float16``); frames are read back as float32.
+        reference: the reference frame index stored with the field (0 for version 1).
+        metadata: the stored JSON object.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise MotionFileError(f"motion file {path} does not exist (expected an .npz written by MotionField.save)")
+
+    path: Path
+    version: int
+    frames: int
+    size: tuple[int, int]
+    dtype: np.dtype
+    reference: int
+    metadata: dict[str, Any]
+
+    def iter_frames(self) -> Iterator[np.ndarray]:
+        """Yield the frames as ``float32 (2, H, W)`` pixels, one member (or one slice) at a time."""
+        with _reading(self.path), zipfile.ZipFile(self.path) as archive:
+            if self.version == 1:
+                with _member(archive, "flow.npy", self.path, max_bytes=MAX_FIELD_BYTES) as (f, shape, dtype, fortran):
+                    if fortran:  # not written by motionkit; frames are not contiguous
+                        yield from np.asarray(_read_member(archive, "flow.npy", self.path, max_bytes=MAX_FIELD_BYTES), np.float32)
+                        return
+                    step = int(np.prod(shape[1:])) * dtype.itemsize
+                    for _ in range(shape[0]):
+                        frame = np.frombuffer(_read_exact(f, step, "flow.npy", self.path), dtype=dtype).reshape(shape[1:])
+                        yield frame.astype(np.float32)
+                return
+            expected = (2, *self.size)
+            for t in range(self.frames):
+                name = _frame_name(t)
+                frame = _read_member(archive, name, self.path, max_bytes=MAX_FIELD_BYTES)
+                if frame.shape != expected or frame.dtype != self.dtype:
+                    raise MotionFileError(f"{self.path}: member {name!r} is {frame.dtype} {frame.shape}, the header says {self.dtype} {expected}")
+                yield frame.astype(np.float32)
+
+
+@contextlib.contextmanager
+def _reading(path: Path) -> Iterator[None]:
     try:
-        with zipfile.ZipFile(path) as archive:
-            names = set(archive.namelist())
-            if not {"flow.npy", "format_version.npy"} <= names:
-                raise MotionFileError(f"{path} is an .npz without 'flow' and 'format_version'; was it written by MotionField.save?")
-            version = _read_member(archive, "format_version.npy", path, max_bytes=64)
-            if version.shape != () or version.dtype.kind not in "iu":
-                raise MotionFileError(f"{path}: 'format_version' must be one integer, found {version.dtype} {version.shape}")
-            if int(version) > FORMAT_VERSION:
-                raise MotionFileError(f"{path} has format version {int(version)}; this motionkit reads up to {FORMAT_VERSION}, upgrade it")
-            flow = _read_member(archive, "flow.npy", path, max_bytes=MAX_FIELD_BYTES)
-            meta = _read_member(archive, "metadata.npy", path, max_bytes=1 << 24) if "metadata.npy" in names else None
+        yield
     except MotionFileError:
         raise
     except Exception as exc:
         # Arbitrary bytes can fail inside zipfile, zlib or numpy in many ways (bad offsets,
         # reserved deflate blocks, unparsable headers); each means "not a valid motion file".
         raise MotionFileError(f"{path} is not a readable .npz motion file ({type(exc).__name__}: {exc})") from exc
-    if flow.dtype != np.dtype("<f4") or flow.ndim != 4 or flow.shape[1] != 2:
-        raise MotionFileError(f"{path}: 'flow' must be float32 (T, 2, H, W), found {flow.dtype} {flow.shape}")
-    metadata: dict[str, Any] = {}
-    if meta is not None:
-        if meta.shape != () or meta.dtype.kind != "U":
-            raise MotionFileError(f"{path}: metadata must be one JSON string, found {meta.dtype} {meta.shape}")
-        try:
-            metadata = json.loads(str(meta[()]))
-        except (ValueError, RecursionError) as exc:
-            raise MotionFileError(f"{path}: metadata is not a JSON string ({exc})") from exc
-        if not isinstance(metadata, dict):
-            raise MotionFileError(f"{path}: metadata must be a JSON object, found {type(metadata).__name__}")
-    return np.array(flow), metadata
+
+
+def _json_member(archive: zipfile.ZipFile, name: str, path: Path) -> Any:
+    value = _read_member(archive, name, path, max_bytes=1 << 24)
+    if value.shape != () or value.dtype.kind != "U":
+        raise MotionFileError(f"{path}: {name[:-4]} must be one JSON string, found {value.dtype} {value.shape}")
+    try:
+        out = json.loads(str(value[()]))
+    except (ValueError, RecursionError) as exc:
+        raise MotionFileError(f"{path}: {name[:-4]} is not a JSON string ({exc})") from exc
+    if not isinstance(out, dict):
+        raise MotionFileError(f"{path}: {name[:-4]} must be a JSON object, found {type(out).__name__}")
+    return out
+
+
+def _v2_header(archive: zipfile.ZipFile, names: set[str], path: Path) -> tuple[int, tuple[int, int], np.dtype, int]:
+    if "header.npy" not in names:
+        raise MotionFileError(f"{path} has format version 2 but no 'header'; it is damaged")
+    header = _json_member(archive, "header.npy", path)
+    try:
+        frames, size = int(header["frames"]), (int(header["height"]), int(header["width"]))
+        dtype, reference = flow_dtype(header["dtype"]), int(header.get("reference", 0))
+    except (KeyError, TypeError, ValueError, InvalidInputError) as exc:
+        raise MotionFileError(f"{path}: its header {header} is not a motion field's ({exc})") from None
+    if frames < 1 or min(size) < 1:
+        raise MotionFileError(f"{path}: its header declares {frames} frames of {size[0]}x{size[1]}")
+    limits_bytes = frames * 2 * size[0] * size[1] * 4
+    if limits_bytes > MAX_FIELD_BYTES:
+        raise MotionFileError(f"{path}: its header declares {frames} frames of {size[0]}x{size[1]} ({limits_bytes / 2**30:.3g} GiB), more than a motion file may hold")
+    missing = [t for t in range(frames) if _frame_name(t) not in names]
+    if missing:
+        raise MotionFileError(f"{path}: frames {missing[:5]}{'...' if len(missing) > 5 else ''} of {frames} are missing; the file is damaged")
+    return frames, size, dtype, reference
+
+
+def open_npz(path: str | os.PathLike) -> NpzField:
+    """Read a motion file's headers (version 1 or 2) and check them; frames are read later.
+
+    Raises:
+        MotionFileError: missing, not an ``.npz``, corrupt, without ``format_version`` (and
+            ``flow`` or per-frame members), a wrong dtype or shape, or a newer format version.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise MotionFileError(f"motion file {path} does not exist (expected an .npz written by MotionField.save)")
+    with _reading(path), zipfile.ZipFile(path) as archive:
+        names = set(archive.namelist())
+        if "format_version.npy" not in names or not ({"flow.npy", "header.npy", "frame_000000.npy"} & names):
+            raise MotionFileError(f"{path} is an .npz without 'flow' and 'format_version'; was it written by MotionField.save?")
+        version = _read_member(archive, "format_version.npy", path, max_bytes=64)
+        if version.shape != () or version.dtype.kind not in "iu":
+            raise MotionFileError(f"{path}: 'format_version' must be one integer, found {version.dtype} {version.shape}")
+        version = int(version)
+        if version > FORMAT_VERSION:
+            raise MotionFileError(f"{path} has format version {version}; this motionkit reads up to {FORMAT_VERSION}, upgrade it")
+        if version >= 2:
+            frames, size, dtype, reference = _v2_header(archive, names, path)
+        else:
+            if "flow.npy" not in names:
+                raise MotionFileError(f"{path} is an .npz without 'flow' and 'format_version'; was it written by MotionField.save?")
+            with _member(archive, "flow.npy", path, max_bytes=MAX_FIELD_BYTES) as (_, shape, dtype, _):
+                pass
+            if dtype != np.dtype("<f4") or len(shape) != 4 or shape[1] != 2 or min(shape) < 1:
+                raise MotionFileError(f"{path}: 'flow' must be float32 (T, 2, H, W), found {dtype} {shape}")
+            frames, size, reference = shape[0], (shape[2], shape[3]), 0
+        metadata = _json_member(archive, "metadata.npy", path) if "metadata.npy" in names else {}
+    return NpzField(path, version, frames, size, dtype, reference, metadata)
+
+
+def load_npz(path: str | os.PathLike) -> tuple[np.ndarray, dict[str, Any]]:
+    """Read a field saved by :func:`save_npz` (or a version-1 file): ``(flow float32 (T, 2, H, W), metadata)``.
+
+    The archive is checked before anything large is allocated: a member whose header declares
+    more than :data:`MAX_FIELD_BYTES` or more data than the file holds is refused.
+
+    Raises:
+        MotionFileError: see :func:`open_npz`; also a member that is truncated or corrupt.
+    """
+    field = open_npz(path)
+    flow = np.empty((field.frames, 2, *field.size), np.float32)
+    for t, frame in enumerate(field.iter_frames()):
+        flow[t] = frame
+    return flow, field.metadata
 
 
 def write_flo(path: str | os.PathLike, flow: np.ndarray) -> Path:

@@ -21,11 +21,13 @@ Example:
 """
 
 from motionkit.io.preview import html_preview
+from motionkit.io.video_damage import DamagedVideoWarning
 from motionkit.io.video_reader import VideoInfo, ffmpeg_exe, frame_files, iter_frames, probe
 from motionkit.io.video_writer import VIDEO_FORMATS, VideoWriter, is_folder_target
 
 __all__ = [
     "VIDEO_FORMATS",
+    "DamagedVideoWarning",
     "VideoInfo",
     "VideoWriter",
     "ffmpeg_exe",

@@ -9,11 +9,12 @@ name, numbers in natural order) or a single image file (one frame). Any failure 
 
 from __future__ import annotations
 
-import logging
 import math
 import os
 import re
 import subprocess
+import threading
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +23,7 @@ import numpy as np
 
 from motionkit.errors import MediaReadError, ShapeMismatchError
 from motionkit.io.image import IMAGE_SUFFIXES, check_size, load_image, read_image_size
+from motionkit.io.video_damage import DamagedVideoWarning, DecodeLog
 
 _PROBE_TIMEOUT_S = 120.0
 
@@ -49,6 +51,12 @@ class VideoInfo:
         frames: exact number of frames.
         codec: ffmpeg's codec name (``"h264"``, ``"gif"``, ...), ``"frames"`` for a folder,
             ``"image"`` for a still image.
+        coded_size: ``(H, W)`` the decoder gives when it differs from ``size``: a file
+            motionkit padded to even sides, whose true size its comment tag records
+            (the reader crops the padding off); ``None`` otherwise.
+        stated_frames: the frame count the container's header states (Matroska's
+            ``NUMBER_OF_FRAMES`` tag), ``None`` where it states none (mp4's count is its index,
+            which ``frames`` already is).
     """
 
     path: Path
@@ -56,6 +64,8 @@ class VideoInfo:
     size: tuple[int, int]
     frames: int
     codec: str
+    coded_size: tuple[int, int] | None = None
+    stated_frames: int | None = None
 
     @property
     def duration(self) -> float | None:
@@ -104,6 +114,10 @@ def ffmpeg_reason(log: str) -> str:
 _STREAM = re.compile(r"Stream #\d+:\d+.*?: Video: (\w+)(.*)")
 _SIZE = re.compile(r"[ ,](\d{1,5})x(\d{1,5})[ ,\[]")
 _RATE = re.compile(r"([\d.]+)(k?) (fps|tbr)\b")
+#: The comment tag :class:`~motionkit.io.video_writer.VideoWriter` writes on a padded video.
+TRUE_SIZE_TAG = "motionkit frame {width}x{height}"
+_TRUE_SIZE = re.compile(r"comment\s*:\s*motionkit frame (\d{1,5})x(\d{1,5})\b", re.IGNORECASE)
+_STATED = re.compile(r"NUMBER_OF_FRAMES(?:-\w+)?\s*:\s*(\d+)")
 
 
 def _parse_rate(match_value: str, kilo: str) -> float:
@@ -149,7 +163,16 @@ def _probe_video(path: Path) -> VideoInfo:
         seconds = int(duration.group(1)) * 3600 + int(duration.group(2)) * 60 + float(duration.group(3)) if duration else 0.0
         fps = frames / seconds if seconds > 0 else None
     check_size(height, width, what=f"video {path}")
-    return VideoInfo(path=path, fps=fps, size=(height, width), frames=frames, codec=codec)
+    coded_size = None
+    tagged = _TRUE_SIZE.search(header)
+    if tagged:
+        true_w, true_h = int(tagged.group(1)), int(tagged.group(2))
+        # Only the padding we add (to even sides) is cropped; a file resized since keeps its size.
+        if (true_h, true_w) != (height, width) and (height, width) == (true_h + true_h % 2, true_w + true_w % 2):
+            coded_size, (height, width) = (height, width), (true_h, true_w)
+    stated = _STATED.search(header)
+    return VideoInfo(path=path, fps=fps, size=(height, width), frames=frames, codec=codec, coded_size=coded_size,
+                     stated_frames=int(stated.group(1)) if stated else None)
 
 
 def probe(path: str | os.PathLike) -> VideoInfo:
@@ -180,50 +203,130 @@ def probe(path: str | os.PathLike) -> VideoInfo:
     return _probe_video(path)
 
 
-class _RotationNoticeFilter(logging.Filter):
-    """Drops imageio-ffmpeg's warning that a rotated video decodes with swapped sides:
-    :func:`probe` already reports the decoded size, so the notice is noise for our users."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return not record.getMessage().startswith("The frame size for reading")
-
-
-def _iter_video(info: VideoInfo) -> Iterator[np.ndarray]:
-    import imageio_ffmpeg
-
-    ffmpeg_logger = logging.getLogger("imageio_ffmpeg")
-    if not any(isinstance(f, _RotationNoticeFilter) for f in ffmpeg_logger.filters):
-        ffmpeg_logger.addFilter(_RotationNoticeFilter())
-
-    path = info.path
-    height, width = info.size
+def _decode_command(info: VideoInfo) -> list[str]:
     # Passthrough: every decoded frame exactly once. The raw pipe muxer otherwise makes the
     # stream constant-rate, duplicating frames of variable-rate (phone) videos, so the count
     # would no longer match probe's. The map picks the stream probe counted (ffmpeg's own
-    # choice is the largest one, which can be a cover picture).
-    reader = imageio_ffmpeg.read_frames(str(path), output_params=["-map", "0:v:0", "-fps_mode", "passthrough"])
+    # choice is the largest one, which can be a cover picture). -debug_ts and the level prefix
+    # are what video_damage reads to tell which frames the decoder flagged. Slice threads, not
+    # frame threads: with frame threading H.264 conceals damage without flagging the frame
+    # (measured with the bundled ffmpeg 9), so damaged B-frames would pass unnamed.
+    return [ffmpeg_exe(), "-hide_banner", "-nostdin", "-nostats", "-loglevel", "level+info", "-debug_ts",
+            "-thread_type", "slice", "-i", str(info.path), "-map", "0:v:0", "-fps_mode", "passthrough", "-an", "-sn", "-dn",
+            "-f", "rawvideo", "-pix_fmt", "rgb24", "-"]
+
+
+def _drain(stream, log: DecodeLog) -> None:
     try:
-        try:
-            meta = next(reader)
-        except (OSError, RuntimeError, StopIteration) as exc:
-            raise MediaReadError(f"cannot read video {path}: {ffmpeg_reason(str(exc))}") from None
-        if tuple(meta["size"]) != (width, height):
-            decoded = f"{meta['size'][1]}x{meta['size'][0]}"
-            raise MediaReadError(f"cannot read video {path}: decoder gives {decoded} frames, header said {height}x{width}")
-        produced = 0
-        while produced < info.frames:
-            try:
-                raw = next(reader)
-            except StopIteration:
-                raise MediaReadError(
-                    f"cannot read video {path}: it ended after {produced} of {info.frames} frames; the file is truncated or corrupt"
-                ) from None
-            except (OSError, RuntimeError) as exc:
-                raise MediaReadError(f"cannot read video {path}: frame {produced} is unreadable ({ffmpeg_reason(str(exc))})") from None
-            produced += 1
-            yield np.frombuffer(raw, dtype=np.uint8).reshape(height, width, 3)
+        for raw in iter(stream.readline, b""):
+            log.feed(raw.decode("utf-8", errors="replace").rstrip("\r\n"))
     finally:
-        reader.close()  # stops ffmpeg even when the caller leaves early
+        log.end()  # ffmpeg ended: nobody waits for a line any more
+
+
+def _read_exact(stream, nbytes: int) -> bytes | None:
+    """``nbytes`` from the pipe, or ``None`` at its end (a partial frame counts as the end)."""
+    chunks, need = [], nbytes
+    while need:
+        chunk = stream.read(need)
+        if not chunk:
+            return None
+        chunks.append(chunk)
+        need -= len(chunk)
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+def _iter_video(info: VideoInfo, allow_damaged: bool = False) -> Iterator[np.ndarray]:
+    path = info.path
+    height, width = info.size
+    coded = info.coded_size or info.size  # what the decoder gives: our odd-size files are padded
+    if info.stated_frames is not None and info.stated_frames != info.frames:
+        _damaged(path, f"its container states {info.stated_frames} frames but holds {info.frames}", allow_damaged)
+    log = DecodeLog()
+    try:
+        proc = subprocess.Popen(_decode_command(info), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    except OSError as exc:
+        raise MediaReadError(f"cannot read video {path}: could not start ffmpeg ({exc})") from None
+    reader = threading.Thread(target=_drain, args=(proc.stderr, log), daemon=True)
+    reader.start()
+
+    def finish() -> None:
+        # Read to the end (frames the caller does not need are dropped), so the log is whole.
+        while proc.stdout.read(1 << 16):
+            pass
+        proc.wait()
+        reader.join()
+
+    def check_all() -> None:
+        # Before the last frame is yielded: a consumer that stops at the count never asks again.
+        finish()
+        damage = log.damage(info.frames)
+        if damage:
+            _damaged(path, damage.describe(), allow_damaged)
+
+    def frame_of(raw: bytes) -> np.ndarray:
+        frame = np.frombuffer(raw, dtype=np.uint8).reshape(coded[0], coded[1], 3)
+        return frame if coded == (height, width) else frame[:height, :width]
+
+    try:
+        size = log.wait_size(_PROBE_TIMEOUT_S)
+        if size is None:
+            finish()
+            raise MediaReadError(f"cannot read video {path}: {ffmpeg_reason(chr(10).join(log.tail))}")
+        if size != coded:
+            raise MediaReadError(f"cannot read video {path}: decoder gives {size[0]}x{size[1]} frames, header said {coded[0]}x{coded[1]}")
+        nbytes = coded[0] * coded[1] * 3
+        stored, output, last, aligned = 0, 0, None, allow_damaged
+        while stored < info.frames:
+            raw = _read_exact(proc.stdout, nbytes)
+            if not allow_damaged and log.flagged:
+                # Damage seen: read on to where it ends (the next key frame), then say which frames.
+                while not log.closed():
+                    if _read_exact(proc.stdout, nbytes) is None:
+                        finish()
+                        break
+                _damaged(path, log.damage().describe(), False)
+            if raw is None:
+                check_all()  # raises unless damage is allowed
+                if last is None:
+                    raise MediaReadError(f"cannot read video {path}: no frame of it could be decoded")
+                for _ in range(info.frames - stored):  # stand-ins keep the clip's length
+                    yield last
+                return
+            frame = frame_of(raw)
+            if aligned:
+                # A frame the decoder lost is stood in for by the one before, in its place. Its
+                # log line precedes it on stderr; if it never comes (another ffmpeg's log
+                # format), stop aligning rather than wait at every frame.
+                target = log.stored_index(output, timeout=30.0)
+                aligned = target is not None
+                while target is not None and stored < min(target, info.frames - 1):
+                    yield last if last is not None else frame
+                    stored += 1
+            output += 1
+            if stored == info.frames - 1:
+                check_all()
+            yield frame
+            last = frame
+            stored += 1
+    finally:
+        if proc.poll() is None:
+            proc.kill()  # the caller left early: stop ffmpeg
+        proc.wait()
+        reader.join(timeout=5)
+        for stream in (proc.stdout, proc.stderr):
+            stream.close()
+
+
+def _damaged(path: Path, what: str, allow: bool) -> None:
+    """Raise for damage, or warn when the caller accepts damaged videos."""
+    if allow:
+        warnings.warn(f"video {path}: {what}; used as decoded (allow_damaged)", DamagedVideoWarning, stacklevel=4)
+        return
+    raise MediaReadError(
+        f"cannot read video {path}: {what}. Re-encode or re-download it, or pass allow_damaged=True "
+        "(--allow-damaged) to use it anyway"
+    )
 
 
 def _iter_folder(info: VideoInfo) -> Iterator[np.ndarray]:
@@ -240,15 +343,25 @@ def _iter_folder(info: VideoInfo) -> Iterator[np.ndarray]:
         yield frame
 
 
-def iter_frames(path: str | os.PathLike, info: VideoInfo | None = None) -> Iterator[np.ndarray]:
+def iter_frames(path: str | os.PathLike, info: VideoInfo | None = None, *, allow_damaged: bool = False) -> Iterator[np.ndarray]:
     """Yield the frames of a video file, frame folder or image as ``uint8 (H, W, 3)``, one at a time.
 
     Exactly ``info.frames`` frames are yielded (``info`` defaults to :func:`probe`'s); a
     source that ends early raises instead of silently giving a shorter clip. Closing the
     iterator early stops ffmpeg.
 
+    Damage: frames the decoder flags as corrupt (it conceals lost blocks and carries on), the
+    frames predicted from them up to the next key frame, stored frames it cannot decode at
+    all, and a count that differs from the one the container states raise a
+    :class:`MediaReadError` naming the frames (``"frames 59-119 are damaged"``), at the latest
+    before the last frame is yielded. With ``allow_damaged=True`` they are used as decoded and
+    a :class:`~motionkit.io.video_damage.DamagedVideoWarning` names them instead; frames that
+    could not be decoded at all are then stood in for by the last good one, so the clip keeps
+    its length.
+
     Raises:
-        MediaReadError: unreadable, truncated or corrupt source (names the file).
+        MediaReadError: unreadable, truncated, corrupt or damaged source (names the file and,
+            for damage, the frames).
         ShapeMismatchError: a frame folder mixes image sizes.
 
     Example:
@@ -260,4 +373,4 @@ def iter_frames(path: str | os.PathLike, info: VideoInfo | None = None) -> Itera
         return _iter_folder(info)
     if info.codec == "image":
         return iter([load_image(info.path)])
-    return _iter_video(info)
+    return _iter_video(info, allow_damaged)

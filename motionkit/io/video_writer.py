@@ -21,7 +21,7 @@ import numpy as np
 from motionkit.errors import InvalidInputError, MediaWriteError, ShapeMismatchError
 from motionkit.io.atomic import atomic_dir, atomic_path
 from motionkit.io.image import IMAGE_SUFFIXES, check_size, load_image
-from motionkit.io.video_reader import ffmpeg_exe, ffmpeg_reason
+from motionkit.io.video_reader import TRUE_SIZE_TAG, ffmpeg_exe, ffmpeg_reason
 
 #: Suffixes written by :class:`VideoWriter` -> (ffmpeg muxer, default encoder).
 VIDEO_FORMATS: dict[str, tuple[str, str]] = {
@@ -50,14 +50,11 @@ def is_folder_target(path: str | os.PathLike) -> bool:
 
 
 def _even_sides(frame: np.ndarray) -> np.ndarray:
-    """Drop the last row/column of an odd side (pad a 1 px side to 2) for yuv420p encoders."""
+    """Pad an odd height or width by one row/column (a copy of the last) for yuv420p encoders."""
     height, width = frame.shape[:2]
     if height % 2 == 0 and width % 2 == 0:
         return frame
-    if height == 1 or width == 1:
-        frame = np.pad(frame, ((0, int(height == 1)), (0, int(width == 1)), (0, 0)), mode="edge")
-        height, width = frame.shape[:2]
-    return frame[: height - height % 2, : width - width % 2]
+    return np.pad(frame, ((0, height % 2), (0, width % 2), (0, 0)), mode="edge")
 
 
 def _quality_to_crf(quality: float, best: float, worst: float) -> int:
@@ -74,10 +71,12 @@ class VideoWriter:
     existing folder is replaced only when it holds nothing but such frames).
 
     H.264 and VP9 in ``yuv420p`` need even sides: a frame with an odd height or width is
-    **cropped by one pixel** (its last row/column) before encoding, so a 451 px wide clip
-    reads back 450 px wide; the pixels kept are the original ones, none is invented. (A side
-    of 1 px is padded to 2 instead.) GIF and PNG folders keep odd sizes. GIF stores frame
-    delays in 1/100 s, so fps that do not divide 100 are approximated by players.
+    **padded by one pixel** (a copy of its last row/column) and the true size is written in
+    the file's comment tag (``motionkit frame 451x300``); motionkit's reader
+    (:func:`~motionkit.io.video.probe`, :meth:`~motionkit.Clip.read`) crops the padding off,
+    so a 451 px wide clip reads back 451 px wide. Other players show the extra column. GIF and
+    PNG folders keep odd sizes as they are. GIF stores frame delays in 1/100 s, so fps that do
+    not divide 100 are approximated by players.
 
     Frames go to a temporary file in the target's folder; the target is replaced only when
     the ``with`` block ends without an exception. An exception or ``KeyboardInterrupt``
@@ -246,6 +245,9 @@ class VideoWriter:
         rate = str(Fraction(self.fps).limit_denominator(1001))
         cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y",
                "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{width}x{height}", "-r", rate, "-i", "-", "-an"]
+        if (height, width) != self.size:
+            # Padded to even sides: record the true size so our reader crops the padding off.
+            cmd += ["-metadata", "comment=" + TRUE_SIZE_TAG.format(width=self.size[1], height=self.size[0])]
         if fmt == "gif":
             # A palette per frame keeps memory flat (a global palette needs every frame first).
             cmd += ["-vf", "split[a][b];[a]palettegen=stats_mode=single[p];[b][p]paletteuse=new=1", "-loop", "0"]

@@ -43,20 +43,48 @@ def test_mp4_round_trip_keeps_count_size_fps_and_pixels(tmp_path, cat_photo):
     assert [int(np.argmin(row)) for row in errors] == list(range(8))
 
 
-@pytest.mark.parametrize("suffix", [".mp4", ".webm"])
-def test_odd_sizes_are_cropped_by_one_pixel_for_yuv420p(tmp_path, cat_photo, suffix):
+@pytest.mark.parametrize("suffix", [".mp4", ".webm", ".mov", ".mkv", ".avi", ".m4v"])
+def test_odd_sizes_come_back_whole(tmp_path, cat_photo, suffix):
+    """yuv420p needs even sides: the writer pads, records the true size, and the reader crops back."""
     frames = moving_crops(cat_photo, frames=3, height=33, width=47)
     path = tmp_path / f"odd{suffix}"
     write(path, frames)
+    info = probe(path)
+    assert info.size == (33, 47) and info.coded_size == (34, 48)
     back = np.stack(list(iter_frames(path)))
-    assert back.shape == (3, 32, 46, 3)
-    assert psnr(back, frames[:, :32, :46]) > 30.0  # the kept pixels are the original ones
+    assert back.shape == (3, 33, 47, 3)
+    assert psnr(back, frames) > 30.0
+    # The last column and row are the photo's own, not lost and not replaced.
+    assert psnr(back[:, :, -1], frames[:, :, -1]) > 26.0 and psnr(back[:, -1], frames[:, -1]) > 26.0
 
 
-def test_one_pixel_sides_are_padded_not_cropped_away(tmp_path):
+def test_a_real_451px_photo_and_a_301x199_clip_keep_every_column(tmp_path, cat_photo):
+    import motionkit as mk
+
+    assert cat_photo.shape[:2] == (300, 451)
+    mk.Clip.from_image(cat_photo, frames=2).write(tmp_path / "cat.mp4")
+    assert mk.Clip.read(tmp_path / "cat.mp4").size == (300, 451)
+    crop = moving_crops(cat_photo, frames=3, height=199, width=301)
+    mk.Clip.from_array(crop, fps=8).write(tmp_path / "crop.mp4")
+    back = mk.Clip.read(tmp_path / "crop.mp4")
+    assert back.size == (199, 301) and psnr(back.to_numpy(), crop) > 30.0
+
+
+def test_one_pixel_sides_are_padded_and_cropped_back(tmp_path):
     line = np.arange(9 * 3, dtype=np.uint8).reshape(1, 9, 3) * 9
     write(tmp_path / "line.mp4", [line] * 2)
-    assert probe(tmp_path / "line.mp4").size == (2, 8)
+    assert probe(tmp_path / "line.mp4").size == (1, 9)
+    assert np.stack(list(iter_frames(tmp_path / "line.mp4"))).shape == (2, 1, 9, 3)
+
+
+def test_a_size_tag_that_does_not_match_the_padding_is_ignored(tmp_path, cat_photo):
+    """A file rescaled by another tool keeps its decoded size even if it still carries our tag."""
+    frames = moving_crops(cat_photo, frames=2, height=64, width=80)
+    path = tmp_path / "tagged.mp4"
+    subprocess.run([ffmpeg_exe(), "-v", "error", "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", "80x64", "-i", "-",
+                    "-metadata", "comment=motionkit frame 41x33", "-pix_fmt", "yuv420p", str(path)],
+                   input=frames.tobytes(), check=True)
+    assert probe(path).size == (64, 80) and probe(path).coded_size is None
 
 
 def test_fractional_fps_survives(tmp_path):

@@ -9,6 +9,7 @@ from typing import Optional
 import typer
 
 import motionkit as mk
+from motionkit.cli.commands.motion import MotionDtypeOption
 from motionkit.cli.options import (
     ModelOption, PromptOption, SeedOption, StepsOption, check, learned_options, route, say,
 )
@@ -36,6 +37,7 @@ def animate(
     steps: Optional[int] = StepsOption,
     motion_preview: Optional[Path] = typer.Option(None, "--motion-preview", help="Also write the motion as a colour-coded video."),
     save_motion: Optional[Path] = typer.Option(None, "--save-motion", help="Also save the motion field (.npz) to edit and `motionkit render` later."),
+    motion_dtype: str = MotionDtypeOption,
     # -- the motion document ------------------------------------------------------------------
     spec: Optional[Path] = typer.Option(None, "--spec", help="A motion spec (JSON); the flags above add to it, --frames/--fps override it."),
     save_spec: Optional[Path] = typer.Option(None, "--save-spec", help="Write the spec the flags describe; without -o nothing is rendered."),
@@ -85,7 +87,7 @@ def animate(
         # Called between the two stages: save the field before the (slow) rendering starts.
         predicted.append(motion)
         if save_motion is not None:
-            motion.save(save_motion)
+            motion.save(save_motion, dtype=motion_dtype)
             say(f"wrote {save_motion}")
         say(f"predicted motion ({motion.frames} frames); rendering ...")
         return motion

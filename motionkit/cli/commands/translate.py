@@ -9,6 +9,7 @@ from typing import Optional
 import typer
 
 import motionkit as mk
+from motionkit.cli.commands.motion import AllowDamagedOption
 from motionkit.cli.options import (
     EstimatorOption, ModelOption, OutOption, PromptOption, RendererOption, SeedOption, StepsOption, learned_options,
     route, say,
@@ -27,11 +28,13 @@ def translate(
     prompt: Optional[str] = PromptOption,
     seed: Optional[int] = SeedOption,
     steps: Optional[int] = StepsOption,
+    allow_damaged: bool = AllowDamagedOption,
 ) -> None:
     """Carry an edit of a video's first frame through the whole video, along the video's motion."""
     started = time.perf_counter()
     options = route(learned_options(model, seed, steps, prompt), renderer=renderer)["renderer"]
-    clip = mk.translate(video, edited_first_frame, estimator=estimator, renderer=renderer, renderer_options=options)
+    source = mk.Clip.read(video, allow_damaged=True) if allow_damaged else video
+    clip = mk.translate(source, edited_first_frame, estimator=estimator, renderer=renderer, renderer_options=options)
     clip.write(output, progress=True)
     say(f"wrote {output} ({len(clip)} frames, {time.perf_counter() - started:.1f} s)")
 
