@@ -162,7 +162,8 @@ class FieldConstructors:
         Args:
             trajectories: dragged (or pinned) points, see :class:`~motionkit.Trajectory`.
             size: ``(H, W)`` when no ``image`` is given.
-            image: optional reference image; its edges guide the densification.
+            image: optional reference image; its edges guide the densification and its objects
+                move as a whole (without one the field is the smooth ``mode="elastic"`` one).
             frames: T (default: the trajectories' length).
             mask: motion brush, 1 where things may move.
             options: passed to the predictor's constructor.
@@ -186,5 +187,7 @@ class FieldConstructors:
             size = parse_size(size, "motion field")
         if mask is not None and not isinstance(mask, RegionMask):
             mask = RegionMask(mask)
+        if tensor is None:
+            options = {"mode": "elastic", **options}  # objects are found in the image: without one, a smooth field
         predictor = registry.create("predictor", "sparse", **options)
         return predictor.predict(tensor, list(trajectories), mask, frames=frames, size=size)
