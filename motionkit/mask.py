@@ -17,7 +17,7 @@ from __future__ import annotations
 import base64
 import os
 import zlib
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any, Literal
 
 import cv2
@@ -224,6 +224,37 @@ class RegionMask:
             1.0
         """
         return self._morph(px, cv2.erode)
+
+    def swept(self, flows: Iterable[torch.Tensor]) -> RegionMask:
+        """This mask together with everywhere its content travels: the mask a renderer must keep open.
+
+        An object moved as a whole leaves the brush it was painted in; a renderer that keeps
+        everything outside the brush unchanged would cut it off at the brush's edge. For each
+        ``(2, H, W)`` frame of displacements (pixels), the pixels where a pixel inside the mask
+        (value > 0) lands are added at 1 (with their neighbours, so a fractional landing is covered).
+
+        Example:
+            >>> import torch
+            >>> mask = RegionMask.from_polygon([(2, 2), (4, 2), (4, 4), (2, 4)], size=(8, 12))
+            >>> flow = torch.zeros(2, 8, 12); flow[0] = 5.0                  # everything 5 px right
+            >>> bool(mask.swept([flow]).values[3, 8]), bool(mask.values[3, 8])
+            (True, False)
+        """
+        h, w = self.size
+        inside = self._values.numpy() > 0
+        ys, xs = np.nonzero(inside)
+        reached = np.zeros((h, w), dtype=np.uint8)
+        for flow in flows:
+            flow = torch.as_tensor(flow).detach().cpu().numpy()
+            if flow.shape != (2, h, w):
+                raise ShapeMismatchError(f"a flow frame is (2, {h}, {w}) for this mask, got {flow.shape}")
+            x, y = xs + flow[0, ys, xs], ys + flow[1, ys, xs]
+            ok = np.isfinite(x) & np.isfinite(y)
+            x, y = np.rint(x[ok]).astype(np.int64), np.rint(y[ok]).astype(np.int64)
+            keep = (x >= 0) & (x < w) & (y >= 0) & (y < h)
+            reached[y[keep], x[keep]] = 1
+        reached = cv2.dilate(reached, np.ones((3, 3), np.uint8))
+        return RegionMask(np.maximum(self._values.numpy(), reached.astype(np.float32)))
 
     def resize(self, size: tuple[int, int]) -> RegionMask:
         """Bilinear resampling to ``size = (H', W')`` (antialiased when shrinking).

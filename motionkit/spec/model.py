@@ -334,9 +334,16 @@ class MotionSpec(Part):
 
         return None if self.camera is None else camera_motion(self.camera, self.frames, size, depth, depth_kind)
 
-    def render_mask(self, size: tuple[int, int]) -> RegionMask | None:
-        """The mask a renderer keeps still: the region mask, or None when a camera moves every pixel."""
-        return None if self.camera is not None else self.mask_at(size)
+    def render_mask(self, size: tuple[int, int], motion: MotionField | None = None) -> RegionMask | None:
+        """The mask a renderer keeps still outside: the region mask, or None when a camera moves every pixel.
+
+        Given the compiled ``motion`` (in memory), the mask is widened to where its content
+        travels (:meth:`RegionMask.swept`), so an object dragged past its brush is not cut off.
+        """
+        mask = None if self.camera is not None else self.mask_at(size)
+        if mask is None or motion is None or motion.is_lazy:
+            return mask
+        return mask.swept(motion.iter_frames())
 
     def validate_for(self, backend: str = "classical", size: tuple[int, int] | None = None) -> list[SpecWarning]:
         """What may go wrong rendering this spec with ``backend``, each with its place in the document.

@@ -218,7 +218,9 @@ def animate(
       backend shares (for ``motion-i2v``: weights, device, dtype, seed, steps, guidance,
       resolution ... and ``prompt``); ``renderer_options`` wins where both set one.
     - **A camera move turns off the render mask.** The camera moves every pixel, so the brush
-      no longer marks what stays put; it still limits the object motion.
+      no longer marks what stays put; it still limits the object motion. Without one, the
+      render mask is the brush swept along the motion (:meth:`RegionMask.swept`): what the
+      brush and the content it moves never reach stays bit for bit.
 
     Args:
         image, trajectories, brush, camera, frames, prompt: as in :func:`predict_motion`.
@@ -270,5 +272,11 @@ def animate(
     if motion_edit is not None:
         motion = motion_edit(motion)
     warn_if_still(motion)
-    return render(image_t, motion, brush=None if camera is not None else mask, renderer=render_with, fps=fps,
+    # The render keeps still what the brush and the content it moves never reach, so an object
+    # dragged past its (loosely painted) brush is not cut off at the brush's edge.
+    if camera is not None:
+        mask = None
+    elif mask is not None and not motion.is_lazy:
+        mask = mask.swept(motion.iter_frames())
+    return render(image_t, motion, brush=mask, renderer=render_with, fps=fps,
                   prompt=render_prompt)

@@ -159,7 +159,7 @@ def run_job(job: JobBase, output: str | os.PathLike, *, progress: bool = False) 
         from motionkit.io.image import image_to_tensor
 
         size = tuple(image_to_tensor(job.image).shape[1:])
-        clip = render(job.image, motion, brush=spec.render_mask(size), renderer=renderer,
+        clip = render(job.image, motion, brush=spec.render_mask(size, motion), renderer=renderer,
                       fps=spec.fps if fps is None else fps, **renderer_options)
         clip.write(target, progress=progress)
     elif isinstance(job, RenderJob):

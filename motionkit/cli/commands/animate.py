@@ -94,7 +94,7 @@ def animate(
 
     # Nothing is printed before the verb starts: a bad input or missing weights stays one line.
     motion = keep(shot.compile(image, predictor=pair.predictor, depth=depth, **options["predictor"]))
-    clip = mk.render(image, motion, brush=shot.render_mask(size), renderer=render_component, fps=shot.fps,
+    clip = mk.render(image, motion, brush=shot.render_mask(size, motion), renderer=render_component, fps=shot.fps,
                      prompt=render_prompt)
     clip.write(output, progress=True)
     say(f"wrote {output} ({len(clip)} frames, {time.perf_counter() - started:.1f} s)")
