@@ -2,8 +2,8 @@
 
 A learned renderer (``motion-i2v``, a plugin's diffusers backbone) is told the same things:
 which weights (``model``), in which precision and where (``dtype``, ``device``,
-``cpu_offload``, ``vae_tiling``), how to sample (``steps``, ``guidance``,
-``negative_prompt``), from which randomness (``seed``, ``generator``) and whether to show
+``cpu_offload``, ``vae_tiling``), how to sample (``steps``, ``guidance``; text
+belongs to the backbones that read it), from which randomness (``seed``, ``generator``) and whether to show
 progress (``progress``, ``callback``). :class:`LearnedOptions` holds exactly these, checked
 and normalised once; a plugin subclasses it to add its own fields and gets the same
 machinery: :meth:`OptionTable.build` (an options object + keywords, unknown names refused with
@@ -173,7 +173,7 @@ class LearnedOptions(OptionTable):
             (an environment variable, then a folder under ``~/.cache/motionkit``). ``weights=`` is
             accepted as the same option (the CLI's ``--model``/``--weights``).
         dtype: network precision, ``"float32"``, ``"float16"``/``"fp16"`` or ``"bfloat16"``/``"bf16"``;
-            None: float16 on CUDA... as the component documents (VAEs may stay float32).
+            None: float16 on CUDA, float32 elsewhere (VAEs may stay float32).
         device: where the networks run (default CUDA when available, else the CPU).
         cpu_offload: keep networks on the CPU, moving each to ``device`` only while it runs.
         vae_tiling: encode and decode with a tiled VAE (large frames, less memory).
@@ -181,7 +181,6 @@ class LearnedOptions(OptionTable):
         generator: draw from this generator instead of ``seed`` (its state advances across calls).
         steps: denoising steps of the full schedule (None: the model's own default).
         guidance: classifier-free guidance scale (<= 1 turns it off; None: the model's default).
-        negative_prompt: text to steer away from (None: the model's default, often empty).
         progress: show the denoising progress bar.
         callback: ``callback(step, total, latents)`` after every denoising step.
     """
@@ -195,7 +194,6 @@ class LearnedOptions(OptionTable):
     generator: torch.Generator | None = option(None)
     steps: int | None = option(None, shared=True)
     guidance: float | None = option(None, shared=True)
-    negative_prompt: str | None = option(None, shared=True)
     progress: bool = option(False, shared=True)
     callback: Callback | None = option(None)
 
