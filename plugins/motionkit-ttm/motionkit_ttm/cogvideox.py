@@ -122,7 +122,8 @@ class CogVideoXTTMRenderer(TTMRenderer):
             prediction = unguided + float(o.guidance) * (guided - unguided)
         if type(scheduler).__name__ == "CogVideoXDPMScheduler":
             back = scheduler.timesteps[index - 1] if index > self.options.outside_start else None
-            latents, state["previous"] = scheduler.step(prediction, state["previous"], t, back, latents, return_dict=False)
+            latents, state["previous"] = scheduler.step(prediction, state["previous"], t, back, latents,
+                                                       generator=state.get("generator"), return_dict=False)
             return latents
         return scheduler.step(prediction, t, latents, return_dict=False)[0]
 

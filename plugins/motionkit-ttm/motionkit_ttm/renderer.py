@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import os
+import re
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -93,6 +94,7 @@ class Run:
         noise: the one noise draw every noising used.
         timesteps: the schedule's timesteps.
         experts: per step, which network ran (``"transformer"``, ``"transformer_2"``, ``"unet"``).
+        latents: the clean latents the run ended with (before decoding).
     """
 
     fit: Fit
@@ -102,6 +104,7 @@ class Run:
     noise: torch.Tensor
     timesteps: torch.Tensor
     experts: list[str]
+    latents: torch.Tensor | None = None
 
 
 class TTMRenderer(mk.Renderer):
@@ -170,7 +173,7 @@ class TTMRenderer(mk.Renderer):
         local = folder.is_dir()
         if local and not (folder / "model_index.json").is_file():
             raise WeightsNotFoundError(f"no {self.NAME} weights in {folder} (expected {folder / 'model_index.json'}); {how}")
-        if not local and (os.sep in source or source.startswith(".") or source.count("/") != 1):
+        if not local and not re.fullmatch(r"[\w.-]+/[\w.-]+", source) or source.startswith((".", "~")):
             raise WeightsNotFoundError(f"no {self.NAME} weights at {source} (no such folder); {how}")
         try:
             with _quiet_loading():
@@ -187,6 +190,7 @@ class TTMRenderer(mk.Renderer):
         o = self.options
         for name, module in list(vars(pipeline).items()):
             if isinstance(module, torch.nn.Module):
+                module.eval()  # inference: no dropout (a pipeline built by hand starts in training mode)
                 wanted = torch.float32 if name == "vae" else self.dtype
                 if next(module.parameters(), torch.empty(0, dtype=wanted)).dtype != wanted:
                     module.to(dtype=wanted)
@@ -281,6 +285,7 @@ class TTMRenderer(mk.Renderer):
         masks = (resize_frames(masks[:, None], fit.work_size)[:, 0] > 0.25).float()
         generator = o.torch_generator()
         state = self.prepare(resize_frames(image[None], fit.work_size)[0], fit, generator)
+        state["generator"] = generator
         clean = self.encode(preview, generator)
         imposed = self.layout_mask(latent_mask(masks, self.temporal_factor(), self.spatial_factor())).to(clean.device)
         timesteps = self.set_timesteps(fit)
@@ -297,7 +302,7 @@ class TTMRenderer(mk.Renderer):
         with self.pipeline.progress_bar(total=total - clock.outside_start) as bar:
             out = denoise(self.pipeline.scheduler, clock, clean, imposed, noise,
                           lambda x, i, t: self.step(state, x, i, t), record=record, progress=lambda _: bar.update())
-        self.last_run = Run(fit, clock, clean, imposed, noise, timesteps.detach().cpu(), experts)
+        self.last_run = Run(fit, clock, clean, imposed, noise, timesteps.detach().cpu(), experts, out)
         frames = resize_frames(self.decode(out, state)[: fit.frames], fit.size)
         if o.composite and mask is not None:
             keep = torch.as_tensor(mask.values, dtype=torch.float32).cpu()

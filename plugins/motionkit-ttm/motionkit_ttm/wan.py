@@ -118,6 +118,7 @@ class WanTTMRenderer(TTMRenderer):
         state["first_frame_mask"] = made[2] if self.expanded else None
         boundary = pipe.config.boundary_ratio
         state["boundary"] = None if boundary is None else boundary * pipe.scheduler.config.num_train_timesteps
+        self.last_prepared = state
         return state
 
     def encode(self, frames: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
@@ -151,6 +152,13 @@ class WanTTMRenderer(TTMRenderer):
             unguided = net(encoder_hidden_states=state["negative"], **common)[0].float()
             prediction = unguided + scale * (prediction - unguided)
         return pipe.scheduler.step(prediction, t, latents, return_dict=False)[0]
+
+    def decode_latents_first(self, latents: torch.Tensor) -> torch.Tensor:
+        """The first latent frame the decoder sees: the image latent in the TI2V layout, else the sampler's."""
+        if self.expanded:
+            first = self.last_prepared["first_frame_mask"]
+            latents = (1 - first) * self.last_prepared["condition"] + first * latents
+        return latents[:, :, :1]
 
     def decode(self, latents: torch.Tensor, state: dict[str, Any]) -> torch.Tensor:
         if self.expanded:

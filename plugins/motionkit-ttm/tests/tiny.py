@@ -33,14 +33,16 @@ def tiny_wan(expanded: bool = False, two_experts: bool = False):
     from diffusers import AutoencoderKLWan, UniPCMultistepScheduler, WanImageToVideoPipeline, WanTransformer3DModel
 
     torch.manual_seed(0)
-    vae = AutoencoderKLWan(base_dim=3, z_dim=16, dim_mult=[1, 1, 1, 1], num_res_blocks=1, temperal_downsample=[False, True, True])
+    # latents_std ~ the random encoder's spread, so normalised latents are about unit size (as real ones are)
+    vae = AutoencoderKLWan(base_dim=16, z_dim=16, dim_mult=[1, 1, 1, 1], num_res_blocks=1, temperal_downsample=[False, True, True],
+                           latents_mean=[0.0] * 16, latents_std=[0.1] * 16)
 
     def transformer():
         return WanTransformer3DModel(patch_size=(1, 2, 2), num_attention_heads=2, attention_head_dim=8,
                                      in_channels=16 if expanded else 36, out_channels=16, text_dim=16, freq_dim=16,
                                      ffn_dim=16, num_layers=2, rope_max_seq_len=32)
 
-    scheduler = UniPCMultistepScheduler(prediction_type="flow_prediction", use_flow_sigmas=True, flow_shift=5.0)
+    scheduler = UniPCMultistepScheduler(prediction_type="flow_prediction", use_flow_sigmas=True, flow_shift=1.0)
     return WanImageToVideoPipeline(
         tokenizer=tiny_tokenizer(), text_encoder=tiny_t5(umt5=True), vae=vae, scheduler=scheduler,
         transformer=transformer(), transformer_2=transformer() if two_experts else None,
