@@ -26,12 +26,12 @@ class CogVideoXOptions(TextTTMOptions):
     """:class:`~motionkit_ttm.renderer.TextTTMOptions` plus CogVideoX's.
 
     Attributes:
-        text_tokens: prompt tokens the T5 encoder sees (CogVideoX: 226).
+        text_tokens: prompt tokens the T5 encoder sees (None: the transformer's ``max_text_seq_length``, 226).
     """
 
     OWNER: ClassVar[str] = "ttm-cogvideox"
 
-    text_tokens: int = option(226)
+    text_tokens: int | None = option(None)
 
 
 class CogVideoXTTMRenderer(TTMRenderer):
@@ -86,7 +86,8 @@ class CogVideoXTTMRenderer(TTMRenderer):
     def prepare(self, image: torch.Tensor, fit: Fit, generator: torch.Generator) -> dict[str, Any]:
         pipe, o, device = self.pipeline, self.options, self.device
         positive, negative = pipe.encode_prompt(prompt=o.prompt, negative_prompt=o.negative_prompt, do_classifier_free_guidance=self.guidance_on(),
-                                                num_videos_per_prompt=1, max_sequence_length=int(o.text_tokens), device=device)
+                                                num_videos_per_prompt=1, max_sequence_length=int(o.text_tokens or pipe.transformer.config.max_text_seq_length),
+                                                device=device)
         embeds = torch.cat([negative, positive]) if self.guidance_on() else positive
         h, w = fit.work_size
         pixels = (image[None, :, None] * 2 - 1).to(device)
