@@ -31,6 +31,7 @@ import torch.nn.functional as F
 
 import motionkit as mk
 from motionkit.errors import InvalidInputError, ShapeMismatchError, WeightsNotFoundError
+from motionkit.learned import LearnedOptions
 
 if TYPE_CHECKING:
     from motionkit import Clip, MotionField, RegionMask
@@ -169,6 +170,10 @@ class AnimateDiffRefineRenderer(mk.WindowRenderer):
         device, dtype: default CUDA/float16 when available, else CPU/float32 (a given
             ``pipeline`` keeps its own dtype unless ``dtype`` is passed).
         progress: show diffusers' progress bar.
+        weights: the same as ``model`` (the name the CLI's ``--model`` and motion-i2v use).
+        guidance: the same as ``guidance_scale`` (the shared learned option's name).
+        options: a :class:`~motionkit.LearnedOptions` (model, device, dtype, steps, seed, guidance,
+            progress); keywords given explicitly win.
 
     Raises:
         WeightsNotFoundError: no model folder (the message names the folder it looked for).
@@ -197,9 +202,24 @@ class AnimateDiffRefineRenderer(mk.WindowRenderer):
         preview: str = "warp",
         preview_options: dict[str, Any] | None = None,
         device: str | torch.device | None = None,
-        dtype: torch.dtype | None = None,
+        dtype: torch.dtype | str | None = None,
         progress: bool = False,
+        weights: str | os.PathLike | None = None,
+        guidance: float | None = None,
+        options: LearnedOptions | None = None,
     ) -> None:
+        if options is not None:  # the shared learned options; explicit keywords above keep priority where set
+            model = model if model is not None else options.model
+            device = device if device is not None else options.device
+            dtype = dtype if dtype is not None else options.dtype
+            steps = options.steps if options.steps is not None and steps == 25 else steps
+            seed = options.seed if options.seed is not None and seed == 0 else seed
+            guidance = guidance if guidance is not None else options.guidance
+            progress = progress or options.progress
+        model = model if model is not None else weights  # the CLI's --model arrives as weights=
+        guidance_scale = float(guidance) if guidance is not None else guidance_scale
+        if isinstance(dtype, str):
+            dtype = LearnedOptions(dtype=dtype, device="cpu").dtype
         if not 0.0 < strength <= 1.0:
             raise InvalidInputError(f"strength must be in (0, 1], got {strength}; 0.3-0.5 keeps the warp preview's layout")
         if int(steps) != steps or steps < 1:
@@ -313,3 +333,18 @@ class AnimateDiffRefineRenderer(mk.WindowRenderer):
         if self.keep_first_frame:
             frames[0] = still
         return frames
+
+
+class HandOnPredictor(mk.MotionPredictor):
+    """``animatediff-sparse``: the classical ``sparse`` predictor, taking (and leaving to the renderer) the
+    learned options its backend shares, so ``animate --renderer animatediff-refine --model ...`` routes them."""
+
+    def __init__(self, **options: Any) -> None:
+        from motionkit_animatediff import SHARED
+
+        self.handed_on = {k: options.pop(k) for k in list(options) if k in SHARED}
+        self.sparse = mk.MotionPredictor.get("sparse", **options)
+
+    def predict(self, image, trajectories=(), mask=None, *, frames=None, size=None, prompt=None):
+        """As ``sparse``'s :meth:`~motionkit.MotionPredictor.predict`."""
+        return self.sparse.predict(image, trajectories, mask, frames=frames, size=size, prompt=prompt)

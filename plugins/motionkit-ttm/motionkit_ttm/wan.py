@@ -23,6 +23,8 @@ preview). ``last_run.experts`` lists the network of every step.
 
 from __future__ import annotations
 
+import dataclasses
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import torch
@@ -30,7 +32,10 @@ import torch
 from motionkit.learned import option
 from motionkit_ttm.fit import Fit
 from motionkit_ttm.renderer import TextTTMOptions, TTMRenderer
-from dataclasses import dataclass
+
+
+#: Default working area of the TI2V-5B layout (704 x 1280, its 720p size).
+TI2V_AREA = 704 * 1280
 
 
 @dataclass(frozen=True)
@@ -53,7 +58,7 @@ class WanTTMRenderer(TTMRenderer):
 
     Defaults: 50 steps, guidance 5.0, ``outside_start`` 3 and ``inside_start`` 7 (TTM's
     cut-and-drag setting for Wan 2.2 I2V-A14B; 2 and 5 for camera moves), about 480 x 832
-    pixels, frames ``4k + 1``, sides multiples of 16 (32 for TI2V-5B).
+    pixels (704 x 1280 for TI2V-5B), frames ``4k + 1``, sides multiples of 16 (32 for TI2V-5B).
 
     Example:
         >>> import motionkit as mk
@@ -73,6 +78,9 @@ class WanTTMRenderer(TTMRenderer):
     @WanOptions.keywords("renderer", skip=("model",))
     def __init__(self, model: Any = None, *, pipeline: Any = None, options: Any = None, **keywords: Any) -> None:
         super().__init__(model, pipeline=pipeline, options=options, **keywords)
+        area_given = keywords.get("area") is not None or (options is not None and getattr(options, "area", None) is not None)
+        if self.expanded and not area_given:  # TI2V-5B is a 720p model
+            self.options = dataclasses.replace(self.options, area=TI2V_AREA)
 
     @property
     def expanded(self) -> bool:

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 import torch
 
-sys.path.insert(0, str(Path(__file__).parent))  # tests/tiny.py
+from motionkit_ttm.tiny import tiny_cogvideox, tiny_ltx, tiny_svd, tiny_wan
 
-from tiny import tiny_cogvideox, tiny_ltx, tiny_svd, tiny_wan  # noqa: E402
+sys.path.insert(0, str(Path(__file__).parent))  # the tests import conftest's helpers
 
 #: Backbone case -> (registry name, builder, options that keep the run tiny and fast).
 CASES = {

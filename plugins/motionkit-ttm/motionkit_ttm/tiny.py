@@ -1,4 +1,14 @@
-"""Tiny, randomly initialised diffusers components for each backbone (the diffusers test style)."""
+"""Tiny, randomly initialised diffusers pipelines for each backbone (the diffusers test style).
+
+For tests and tutorials: each builds in well under a second and renders a few 32 x 32 frames
+on the CPU in seconds. Random weights make random-looking videos; what they show is that the
+code path runs and where the motion goes in the latents. Text encoders get a letter-level
+tokenizer built here (no tokenizer can be downloaded).
+
+Example:
+    >>> import motionkit as mk
+    >>> wan = mk.Renderer.get("ttm-wan", pipeline=tiny_wan(expanded=True), device="cpu", steps=4, text_tokens=16)  # doctest: +SKIP
+"""
 
 from __future__ import annotations
 
