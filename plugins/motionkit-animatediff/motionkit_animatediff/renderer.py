@@ -36,6 +36,8 @@ from motionkit.learned import LearnedOptions
 if TYPE_CHECKING:
     from motionkit import Clip, MotionField, RegionMask
 
+#: The long side ``long_side="auto"`` shrinks larger frames to (what SD-1.5 is trained at).
+AUTO_LONG_SIDE = 512
 #: Environment variable naming the model folder when ``model=`` is not given.
 MODEL_ENV = "MOTIONKIT_ANIMATEDIFF_MODEL"
 #: Where the model folder is looked for when neither ``model=`` nor the variable is set.
@@ -159,7 +161,8 @@ class AnimateDiffRefineRenderer(mk.WindowRenderer):
         steps: denoising steps of the full schedule (about ``steps * strength`` are run).
         guidance_scale: classifier-free guidance (<= 1 turns it off).
         long_side: the frames are refined at this long side in pixels (rounded to multiples
-            of 8) and resized back; ``None`` keeps the clip's size. SD-1.5 works best at 512.
+            of 8) and resized back; ``None`` keeps the clip's size; ``"auto"`` (default) shrinks
+            frames larger than 512 (SD-1.5 works best there) and keeps smaller ones.
         seed: noise seed; the same seed and inputs give the same frames.
         keep_first_frame: frame 0 of the output is the input image exactly (the renderer contract).
         window: frames the motion modules see at once, at least 3 (default 16, what AnimateDiff
@@ -194,7 +197,7 @@ class AnimateDiffRefineRenderer(mk.WindowRenderer):
         strength: float = 0.4,
         steps: int = 25,
         guidance_scale: float = 7.5,
-        long_side: int | None = 512,
+        long_side: int | None | str = "auto",
         seed: int = 0,
         keep_first_frame: bool = True,
         window: int | None = None,
@@ -226,8 +229,8 @@ class AnimateDiffRefineRenderer(mk.WindowRenderer):
             raise InvalidInputError(f"steps must be a positive integer, got {steps!r}")
         if int(steps * strength) < 1:
             raise InvalidInputError(f"steps * strength must be at least 1 (one denoising step), got {steps} * {strength}")
-        if long_side is not None and (int(long_side) != long_side or long_side < 8):
-            raise InvalidInputError(f"long_side must be an integer >= 8 or None, got {long_side!r}")
+        if long_side != "auto" and long_side is not None and (not isinstance(long_side, (int, float)) or int(long_side) != long_side or long_side < 8):
+            raise InvalidInputError(f"long_side must be an integer >= 8, None or 'auto', got {long_side!r}")
         self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
         self.prompt, self.negative_prompt = prompt, negative_prompt
         self.strength, self.steps, self.guidance_scale = float(strength), int(steps), float(guidance_scale)
@@ -276,7 +279,10 @@ class AnimateDiffRefineRenderer(mk.WindowRenderer):
         if frames.dim() != 4 or frames.shape[1] != 3:
             raise ShapeMismatchError(f"frames must be (T, 3, H, W) in [0, 1], got {tuple(frames.shape)}")
         size = tuple(frames.shape[-2:])
-        height, width = work_size(size, self.long_side)
+        long_side = self.long_side
+        if long_side == "auto":  # SD-1.5's 512, shrinking large frames, never enlarging small ones
+            long_side = None if max(size) <= AUTO_LONG_SIDE else AUTO_LONG_SIDE
+        height, width = work_size(size, long_side)
         video = _resize(frames, (height, width)).to(self.device, self.dtype)
         generator = torch.Generator(device="cpu").manual_seed(self.seed)
         long_clip = frames.shape[0] > self.window

@@ -157,3 +157,24 @@ def test_missing_weights_are_one_line_naming_the_folder_or_id(tmp_path, monkeypa
 def test_loads_a_local_diffusers_folder(saved_wan, photo):
     loaded = mk.Renderer.get("ttm-wan", model=saved_wan, device="cpu", steps=4, text_tokens=16)
     assert len(loaded.render(photo, drag(5))) == 5
+
+
+def test_video_to_video_carries_an_edited_first_frame_with_the_source_motion(monkeypatch, photo):
+    from motionkit import registry
+    from motionkit_ttm import register
+
+    from conftest import CASES, FAST, pipeline_for
+
+    monkeypatch.setattr(registry, "_components", {k: dict(v) for k, v in registry._components.items()})
+    monkeypatch.setattr(registry, "_origin", dict(registry._origin))
+    monkeypatch.setattr(registry, "_plugins", None)
+    register(registry.register)  # as the installed entry point does
+    video = mk.Renderer.get("warp").render(photo, mk.MotionField.camera(pan=(3.0, 0.0), frames=5, size=(32, 32)))
+    edited = 1.0 - photo  # a "painted" first frame
+    options = {"pipeline": pipeline_for("wan-ti2v"), **FAST, **CASES["wan-ti2v"][2], "keep_first_frame": True}
+    out = mk.translate(video, edited, renderer="ttm-wan", renderer_options=options)
+    assert len(out) == 5 and out.size == (32, 32)
+    np.testing.assert_array_equal(out.frame(0), mk.Clip.from_array(edited[None]).frame(0))
+    # the translate path and the direct path see the same motion: the estimated field, rendered the same way
+    drags = mk.animate(photo, [mk.Trajectory.line((16, 16), (20, 16), frames=5)], renderer="ttm-wan", renderer_options=options)
+    assert len(drags) == 5
