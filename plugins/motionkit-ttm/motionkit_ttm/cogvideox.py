@@ -85,9 +85,10 @@ class CogVideoXTTMRenderer(TTMRenderer):
 
     def prepare(self, image: torch.Tensor, fit: Fit, generator: torch.Generator) -> dict[str, Any]:
         pipe, o, device = self.pipeline, self.options, self.device
-        positive, negative = pipe.encode_prompt(prompt=o.prompt, negative_prompt=o.negative_prompt, do_classifier_free_guidance=self.guidance_on(),
-                                                num_videos_per_prompt=1, max_sequence_length=int(o.text_tokens or pipe.transformer.config.max_text_seq_length),
-                                                device=device)
+        tokens = int(o.text_tokens or pipe.transformer.config.max_text_seq_length)
+        positive, negative = pipe.encode_prompt(prompt=o.prompt, negative_prompt=o.negative_prompt,
+                                                do_classifier_free_guidance=self.guidance_on(), num_videos_per_prompt=1,
+                                                max_sequence_length=tokens, device=device)
         embeds = torch.cat([negative, positive]) if self.guidance_on() else positive
         h, w = fit.work_size
         pixels = (image[None, :, None] * 2 - 1).to(device)

@@ -173,7 +173,7 @@ class TTMRenderer(mk.Renderer):
         local = folder.is_dir()
         if local and not (folder / "model_index.json").is_file():
             raise WeightsNotFoundError(f"no {self.NAME} weights in {folder} (expected {folder / 'model_index.json'}); {how}")
-        if not local and not re.fullmatch(r"[\w.-]+/[\w.-]+", source) or source.startswith((".", "~")):
+        if not local and (not re.fullmatch(r"[\w.-]+/[\w.-]+", source) or source.startswith((".", "~"))):
             raise WeightsNotFoundError(f"no {self.NAME} weights at {source} (no such folder); {how}")
         try:
             with _quiet_loading():
@@ -208,7 +208,10 @@ class TTMRenderer(mk.Renderer):
         """How ``frames`` frames at ``size`` are fitted to this backbone (see :mod:`.fit`)."""
         o = self.options
         multiple = self.size_multiple()
-        work = fit_size(tuple(o.resolution), None, multiple) if o.resolution is not None else fit_size(size, min(int(o.area), size[0] * size[1]) if o.area else None, multiple)
+        if o.resolution is not None:
+            work = fit_size(tuple(o.resolution), None, multiple)
+        else:  # about the model's area, never enlarged
+            work = fit_size(size, min(int(o.area), size[0] * size[1]) if o.area else None, multiple)
         work_frames = fit_frames(frames, self.FRAME_STEP, max_frames=self.MAX_FRAMES)
         latent = (work_frames - 1) // self.temporal_factor() + 1
         rule = f"frames {self.FRAME_STEP}k+1, sides multiples of {multiple}" if self.FRAME_STEP > 1 else f"sides multiples of {multiple}"

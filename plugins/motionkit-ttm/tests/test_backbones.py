@@ -154,9 +154,11 @@ def test_missing_weights_are_one_line_naming_the_folder_or_id(tmp_path, monkeypa
     assert "\n" not in str(caught.value)
 
 
-def test_loads_a_local_diffusers_folder(saved_wan, photo):
+def test_loads_a_local_diffusers_folder(saved_wan, photo, monkeypatch):
     loaded = mk.Renderer.get("ttm-wan", model=saved_wan, device="cpu", steps=4, text_tokens=16)
     assert len(loaded.render(photo, drag(5))) == 5
+    monkeypatch.chdir(saved_wan.parent)  # a relative "./folder" is a folder, not a hub id
+    assert mk.Renderer.get("ttm-wan", model=f"./{saved_wan.name}", device="cpu", steps=4).pipeline is not None
 
 
 def test_video_to_video_carries_an_edited_first_frame_with_the_source_motion(monkeypatch, photo):
