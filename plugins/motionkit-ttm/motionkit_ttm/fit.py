@@ -87,11 +87,12 @@ def resize_frames(frames: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
     return F.interpolate(frames, size=size, mode="bilinear", align_corners=False, antialias=True).clamp_(0.0, 1.0)
 
 
-def moving_region(flow: torch.Tensor, *, threshold: float = 0.5, dilate: int = 3) -> torch.Tensor:
-    """Where a field moves: ``float32 (H, W)`` 1 where any frame's displacement exceeds ``threshold`` px,
+def moving_region(flow: torch.Tensor, *, threshold: float = 0.5, relative: float = 0.1, dilate: int = 3) -> torch.Tensor:
+    """Where a field moves: ``float32 (H, W)`` 1 where any frame's displacement exceeds ``threshold`` px and
+    ``relative`` times the field's largest displacement (a smooth drag's faint tail is not "moving"),
     grown by ``dilate`` px (a square structuring element), in the reference frame's coordinates."""
     speed = flow.float().norm(dim=1).amax(dim=0)  # (H, W), px
-    region = (speed > threshold).float()
+    region = (speed > max(float(threshold), float(relative) * float(speed.max()))).float()
     if dilate > 0:
         region = F.max_pool2d(region[None, None], 2 * dilate + 1, stride=1, padding=dilate)[0, 0]
     return region

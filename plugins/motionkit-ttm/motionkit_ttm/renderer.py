@@ -43,6 +43,7 @@ class TTMOptions(LearnedOptions):
             (never enlarged: a smaller image runs at its own size, rounded to the multiple).
         resolution: working ``(H, W)`` instead (rounded to the backbone's multiple).
         mask_threshold: px of displacement above which a pixel counts as moving (mask from the motion).
+        mask_relative: ... and above this fraction of the field's largest displacement.
         mask_dilation: px the moving region is grown by (mask from the motion, at the input size).
         preview, preview_options: the registered renderer making the warp preview, and its options.
         keep_first_frame: frame 0 of the output is the input image exactly.
@@ -54,6 +55,7 @@ class TTMOptions(LearnedOptions):
     area: int | None = option(None)
     resolution: tuple[int, int] | None = option(None)
     mask_threshold: float = option(0.5)
+    mask_relative: float = option(0.1)
     mask_dilation: int = option(3)
     preview: str = option("warp")
     preview_options: dict[str, Any] | None = option(None)
@@ -263,7 +265,8 @@ class TTMRenderer(mk.Renderer):
         if mask is not None:
             region = torch.as_tensor(mask.values, dtype=torch.float32).cpu()
         else:
-            region = moving_region(motion.flow, threshold=float(o.mask_threshold), dilate=int(o.mask_dilation))
+            region = moving_region(motion.flow, threshold=float(o.mask_threshold), relative=float(o.mask_relative),
+                                   dilate=int(o.mask_dilation))
         moved = self.preview.render(region[None].expand(3, -1, -1).contiguous(), motion).to_tensor()[:, 0]
         return (moved > 0.5).float()
 
