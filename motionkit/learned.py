@@ -143,14 +143,19 @@ class OptionTable:
         return dataclasses.replace(options, **keywords) if keywords else options
 
     @classmethod
-    def keywords(cls, role: str, *, skip: tuple[str, ...] = ()) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    def keywords(cls, role: str, *, skip: tuple[str, ...] = (), aliases: bool = False) -> Callable[[Callable[..., None]], Callable[..., None]]:
         """Decorate ``__init__(self, <fixed parameters>, **keywords)`` so its signature lists ``role``'s options.
 
-        The options become keyword-only parameters (``skip``: those already among the fixed ones).
+        The options become keyword-only parameters (``skip``: those already among the fixed ones);
+        with ``aliases`` the other names of :attr:`ALIASES` are listed too (default None), so that a
+        caller reading signatures (the option rule, the CLI's ``--model`` arriving as ``weights``) sees them.
         """
         defaults = {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
         extra = [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=defaults[name].default,
                                    annotation=defaults[name].type) for name in cls.names(role) if name not in skip]
+        if aliases:
+            extra += [inspect.Parameter(alias, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=defaults[target].type)
+                      for alias, target in cls.ALIASES.items() if target in cls.names(role)]
 
         def sign(init: Callable[..., None]) -> Callable[..., None]:
             fixed = list(inspect.signature(init).parameters.values())[:-1]  # all but **keywords

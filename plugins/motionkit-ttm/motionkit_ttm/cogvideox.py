@@ -55,7 +55,7 @@ class CogVideoXTTMRenderer(TTMRenderer):
                                           "area": 480 * 720, "negative_prompt": ""}
     FRAME_STEP = 4
 
-    @CogVideoXOptions.keywords("renderer", skip=("model",))
+    @CogVideoXOptions.keywords("renderer", skip=("model",), aliases=True)
     def __init__(self, model: Any = None, *, pipeline: Any = None, options: Any = None, **keywords: Any) -> None:
         super().__init__(model, pipeline=pipeline, options=options, **keywords)
         if self.pipeline.transformer.config.patch_size_t is not None:

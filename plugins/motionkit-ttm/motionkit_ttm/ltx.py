@@ -62,7 +62,7 @@ class LTXTTMRenderer(TTMRenderer):
                                           "area": 512 * 768, "negative_prompt": ""}
     FRAME_STEP = 8
 
-    @LTXOptions.keywords("renderer", skip=("model",))
+    @LTXOptions.keywords("renderer", skip=("model",), aliases=True)
     def __init__(self, model: Any = None, *, pipeline: Any = None, options: Any = None, **keywords: Any) -> None:
         super().__init__(model, pipeline=pipeline, options=options, **keywords)
         self.FRAME_STEP = int(self.pipeline.vae_temporal_compression_ratio)

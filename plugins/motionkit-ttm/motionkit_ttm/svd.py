@@ -62,7 +62,7 @@ class SVDTTMRenderer(TTMRenderer):
     DEFAULTS: ClassVar[dict[str, Any]] = {"steps": 50, "guidance": 3.0, "outside_start": 16, "inside_start": 21, "area": 576 * 1024}
     FRAME_STEP = 1
 
-    @SVDOptions.keywords("renderer", skip=("model",))
+    @SVDOptions.keywords("renderer", skip=("model",), aliases=True)
     def __init__(self, model: Any = None, *, pipeline: Any = None, options: Any = None, **keywords: Any) -> None:
         super().__init__(model, pipeline=pipeline, options=options, **keywords)
 

@@ -75,7 +75,7 @@ class WanTTMRenderer(TTMRenderer):
                                           "area": 480 * 832, "negative_prompt": ""}
     FRAME_STEP = 4
 
-    @WanOptions.keywords("renderer", skip=("model",))
+    @WanOptions.keywords("renderer", skip=("model",), aliases=True)
     def __init__(self, model: Any = None, *, pipeline: Any = None, options: Any = None, **keywords: Any) -> None:
         super().__init__(model, pipeline=pipeline, options=options, **keywords)
         area_given = keywords.get("area") is not None or (options is not None and getattr(options, "area", None) is not None)

@@ -125,7 +125,9 @@ def test_svd_takes_no_prompt_and_the_text_backbones_do():
     from motionkit_ttm.wan import WanTTMRenderer
 
     assert "prompt" not in inspect.signature(SVDTTMRenderer.__init__).parameters
-    assert {"prompt", "negative_prompt", "steps", "model", "dtype"} <= set(inspect.signature(WanTTMRenderer.__init__).parameters)
+    # what a signature-reading option rule sees; weights= is how the CLI's --model arrives
+    assert {"prompt", "negative_prompt", "steps", "model", "weights", "dtype"} <= set(inspect.signature(WanTTMRenderer.__init__).parameters)
+    assert {"model", "weights", "seed", "steps"} <= set(inspect.signature(SVDTTMRenderer.__init__).parameters)
     with pytest.raises(InvalidInputError, match="ttm-svd renderer has no option 'prompt'"):
         make("svd", prompt="a fish")
 
