@@ -183,3 +183,12 @@ def test_video_to_video_carries_an_edited_first_frame_with_the_source_motion(mon
     # the translate path and the direct path see the same motion: the estimated field, rendered the same way
     drags = mk.animate(photo, [mk.Trajectory.line((16, 16), (20, 16), frames=5)], renderer="ttm-wan", renderer_options=options)
     assert len(drags) == 5
+
+
+def test_options_arrive_as_json_values_as_a_motion_spec_s_backend_hints_hold_them(photo):
+    import json
+
+    hints = json.loads('{"steps": 6, "outside_start": 1, "inside_start": 3, "resolution": [32, 48], "dtype": "float32", "seed": 4}')
+    renderer = make("svd", **hints)
+    clip = renderer.render(photo, drag(5))
+    assert renderer.last_run.fit.work_size == (32, 48) and renderer.dtype == torch.float32 and clip.size == (32, 32)
