@@ -40,6 +40,7 @@ _LAZY = {
     "RegionMask": "motionkit.mask",
     "ObjectRegion": "motionkit.mask",
     "MotionSpec": "motionkit.spec",
+    "LearnedOptions": "motionkit.learned",
     "animate": "motionkit.verbs.image_to_video",
     "translate": "motionkit.verbs.video_to_video",
     "predict_motion": "motionkit.verbs.image_to_video",
@@ -75,6 +76,7 @@ __all__ = [
     "WindowRenderer",
     "MotionPredictor",
     "FlowEstimator",
+    "LearnedOptions",
     "animate",
     "translate",
     "predict_motion",
@@ -101,6 +103,7 @@ __all__ = [
 
 if TYPE_CHECKING:
     from motionkit.demo import run_demo
+    from motionkit.learned import LearnedOptions
     from motionkit.models.motion_i2v.convert import convert_official
     from motionkit.training import TASKS as TRAINING_TASKS
     from motionkit.training import TrainConfig, train

@@ -1,5 +1,10 @@
 """The options of the learned Motion-I2V components, declared once.
 
+Built on the shared table machinery of :mod:`motionkit.learned` (:func:`~motionkit.learned.option`,
+:class:`~motionkit.learned.OptionTable`), the same that :class:`~motionkit.learned.LearnedOptions`,
+the options every learned renderer shares, uses; :meth:`MotionI2VOptions.learned` gives that common
+view (``weights`` is its ``model``), and ``model=`` is accepted here as another name for ``weights``.
+
 :class:`MotionI2VOptions` is the one list of what :class:`~.components.MotionI2VPredictor`
 (stage 1) and :class:`~.components.MotionI2VRenderer` (stage 2) can be told: sampling,
 randomness, resolution, windows, precision, placement, progress. Each field says which of the
@@ -19,16 +24,16 @@ Example:
 from __future__ import annotations
 
 import dataclasses
-import inspect
 import os
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
 import numpy as np
 import torch
 
 from motionkit.errors import InvalidInputError
+from motionkit.learned import LearnedOptions, OptionTable, option
 from motionkit.pipelines.motion_i2v.conditioning import OFFICIAL_AREA, OFFICIAL_NEGATIVE_PROMPT, make_generator, working_size
 from motionkit.pipelines.motion_i2v.flowgen import OFFICIAL_STRIDE_STEP, Sampling
 from motionkit.pipelines.motion_i2v.weights import resolve_device, resolve_dtype
@@ -41,11 +46,11 @@ _BOTH: tuple[Role, ...] = ("predictor", "renderer")
 
 def _option(default: Any, *, used_by: tuple[Role, ...] = _BOTH, shared: bool = False) -> Any:
     """A field: ``used_by`` names the components that take it; ``shared`` ones pass predictor -> renderer."""
-    return field(default=default, metadata={"used_by": used_by, "shared": shared})
+    return option(default, used_by=used_by, shared=shared)
 
 
 @dataclass(frozen=True)
-class MotionI2VOptions:
+class MotionI2VOptions(OptionTable):
     """Every option of the Motion-I2V predictor and renderer (official defaults).
 
     Values are checked and normalised on construction: ``dtype`` becomes a ``torch.dtype``,
@@ -106,6 +111,9 @@ class MotionI2VOptions:
 
     #: Options the predictor hands on to the renderer when both run as one backend.
     SHARED: ClassVar[tuple[str, ...]]
+    ROLES: ClassVar[tuple[str, ...]] = _BOTH
+    OWNER: ClassVar[str] = "motion-i2v"
+    ALIASES: ClassVar[Mapping[str, str]] = {"model": "weights"}
 
     def __post_init__(self) -> None:
         if int(self.steps) < 1:
@@ -126,45 +134,15 @@ class MotionI2VOptions:
             object.__setattr__(self, name, value)  # frozen: normalise once, here
 
     @classmethod
-    def names(cls, role: Role) -> tuple[str, ...]:
-        """The options the ``"predictor"`` or the ``"renderer"`` takes, in declaration order."""
-        return tuple(f.name for f in dataclasses.fields(cls) if role in f.metadata["used_by"])
-
-    @classmethod
-    def build(cls, role: Role, options: MotionI2VOptions | None = None, keywords: Mapping[str, Any] | None = None) -> MotionI2VOptions:
-        """``options`` (default: all defaults) with ``keywords`` applied, refusing names ``role`` does not take.
-
-        Raises:
-            InvalidInputError: a keyword is not an option of ``role`` (the message lists those that are).
-        """
-        keywords = dict(keywords or {})
-        unknown = sorted(set(keywords) - set(cls.names(role)))
-        if unknown:
-            other = "renderer" if role == "predictor" else "predictor"
-            theirs = [n for n in unknown if n in cls.names(other)]
-            hint = f" ({', '.join(theirs)}: an option of the {other})" if theirs else ""
-            raise InvalidInputError(
-                f"the motion-i2v {role} has no option {', '.join(map(repr, unknown))}{hint}; "
-                f"its options are: {', '.join(cls.names(role))}"
-            )
-        if options is None:
-            return cls(**keywords)
-        return dataclasses.replace(options, **keywords) if keywords else options
-
-    @classmethod
-    def keywords(cls, role: Role) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    def keywords(cls, role: str, *, skip: tuple[str, ...] = ("weights",)) -> Callable[[Callable[..., None]], Callable[..., None]]:
         """Decorate a component's ``__init__(self, weights=None, *, pipeline=None, options=None, **keywords)``
         so that its signature (``help()``, ``inspect.signature``, IDEs) lists ``role``'s options."""
-        defaults = {f.name: f for f in dataclasses.fields(cls)}
-        options = [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=defaults[name].default,
-                                     annotation=defaults[name].type) for name in cls.names(role) if name != "weights"]
+        return super().keywords(role, skip=skip)
 
-        def sign(init: Callable[..., None]) -> Callable[..., None]:
-            fixed = list(inspect.signature(init).parameters.values())[:-1]  # all but **keywords
-            init.__signature__ = inspect.Signature(fixed + options)  # type: ignore[attr-defined]
-            return init
-
-        return sign
+    def learned(self) -> LearnedOptions:
+        """These options as the :class:`~motionkit.learned.LearnedOptions` every learned renderer shares."""
+        common = {name: getattr(self, name) for name in LearnedOptions.names() if name != "model" and hasattr(self, name)}
+        return LearnedOptions(model=self.weights, **common)
 
     def sampling(self) -> Sampling:
         """The :class:`~.flowgen.Sampling` of one call, with a generator seeded as configured."""
@@ -176,4 +154,4 @@ class MotionI2VOptions:
         )
 
 
-MotionI2VOptions.SHARED = tuple(f.name for f in dataclasses.fields(MotionI2VOptions) if f.metadata["shared"])
+MotionI2VOptions.SHARED = MotionI2VOptions.shared()

@@ -31,10 +31,13 @@ import torch.nn.functional as F
 
 import motionkit as mk
 from motionkit.errors import InvalidInputError, ShapeMismatchError, WeightsNotFoundError
+from motionkit.learned import LearnedOptions
 
 if TYPE_CHECKING:
     from motionkit import Clip, MotionField, RegionMask
 
+#: The long side ``long_side="auto"`` shrinks larger frames to (what SD-1.5 is trained at).
+AUTO_LONG_SIDE = 512
 #: Environment variable naming the model folder when ``model=`` is not given.
 MODEL_ENV = "MOTIONKIT_ANIMATEDIFF_MODEL"
 #: Where the model folder is looked for when neither ``model=`` nor the variable is set.
@@ -158,7 +161,8 @@ class AnimateDiffRefineRenderer(mk.WindowRenderer):
         steps: denoising steps of the full schedule (about ``steps * strength`` are run).
         guidance_scale: classifier-free guidance (<= 1 turns it off).
         long_side: the frames are refined at this long side in pixels (rounded to multiples
-            of 8) and resized back; ``None`` keeps the clip's size. SD-1.5 works best at 512.
+            of 8) and resized back; ``None`` keeps the clip's size; ``"auto"`` (default) shrinks
+            frames larger than 512 (SD-1.5 works best there) and keeps smaller ones.
         seed: noise seed; the same seed and inputs give the same frames.
         keep_first_frame: frame 0 of the output is the input image exactly (the renderer contract).
         window: frames the motion modules see at once, at least 3 (default 16, what AnimateDiff
@@ -169,6 +173,10 @@ class AnimateDiffRefineRenderer(mk.WindowRenderer):
         device, dtype: default CUDA/float16 when available, else CPU/float32 (a given
             ``pipeline`` keeps its own dtype unless ``dtype`` is passed).
         progress: show diffusers' progress bar.
+        weights: the same as ``model`` (the name the CLI's ``--model`` and motion-i2v use).
+        guidance: the same as ``guidance_scale`` (the shared learned option's name).
+        options: a :class:`~motionkit.LearnedOptions` (model, device, dtype, steps, seed, guidance,
+            progress); keywords given explicitly win.
 
     Raises:
         WeightsNotFoundError: no model folder (the message names the folder it looked for).
@@ -189,7 +197,7 @@ class AnimateDiffRefineRenderer(mk.WindowRenderer):
         strength: float = 0.4,
         steps: int = 25,
         guidance_scale: float = 7.5,
-        long_side: int | None = 512,
+        long_side: int | None | str = "auto",
         seed: int = 0,
         keep_first_frame: bool = True,
         window: int | None = None,
@@ -197,17 +205,32 @@ class AnimateDiffRefineRenderer(mk.WindowRenderer):
         preview: str = "warp",
         preview_options: dict[str, Any] | None = None,
         device: str | torch.device | None = None,
-        dtype: torch.dtype | None = None,
+        dtype: torch.dtype | str | None = None,
         progress: bool = False,
+        weights: str | os.PathLike | None = None,
+        guidance: float | None = None,
+        options: LearnedOptions | None = None,
     ) -> None:
+        if options is not None:  # the shared learned options; explicit keywords above keep priority where set
+            model = model if model is not None else options.model
+            device = device if device is not None else options.device
+            dtype = dtype if dtype is not None else options.dtype
+            steps = options.steps if options.steps is not None and steps == 25 else steps
+            seed = options.seed if options.seed is not None and seed == 0 else seed
+            guidance = guidance if guidance is not None else options.guidance
+            progress = progress or options.progress
+        model = model if model is not None else weights  # the CLI's --model arrives as weights=
+        guidance_scale = float(guidance) if guidance is not None else guidance_scale
+        if isinstance(dtype, str):
+            dtype = LearnedOptions(dtype=dtype, device="cpu").dtype
         if not 0.0 < strength <= 1.0:
             raise InvalidInputError(f"strength must be in (0, 1], got {strength}; 0.3-0.5 keeps the warp preview's layout")
         if int(steps) != steps or steps < 1:
             raise InvalidInputError(f"steps must be a positive integer, got {steps!r}")
         if int(steps * strength) < 1:
             raise InvalidInputError(f"steps * strength must be at least 1 (one denoising step), got {steps} * {strength}")
-        if long_side is not None and (int(long_side) != long_side or long_side < 8):
-            raise InvalidInputError(f"long_side must be an integer >= 8 or None, got {long_side!r}")
+        if long_side != "auto" and long_side is not None and (not isinstance(long_side, (int, float)) or int(long_side) != long_side or long_side < 8):
+            raise InvalidInputError(f"long_side must be an integer >= 8, None or 'auto', got {long_side!r}")
         self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
         self.prompt, self.negative_prompt = prompt, negative_prompt
         self.strength, self.steps, self.guidance_scale = float(strength), int(steps), float(guidance_scale)
@@ -256,7 +279,10 @@ class AnimateDiffRefineRenderer(mk.WindowRenderer):
         if frames.dim() != 4 or frames.shape[1] != 3:
             raise ShapeMismatchError(f"frames must be (T, 3, H, W) in [0, 1], got {tuple(frames.shape)}")
         size = tuple(frames.shape[-2:])
-        height, width = work_size(size, self.long_side)
+        long_side = self.long_side
+        if long_side == "auto":  # SD-1.5's 512, shrinking large frames, never enlarging small ones
+            long_side = None if max(size) <= AUTO_LONG_SIDE else AUTO_LONG_SIDE
+        height, width = work_size(size, long_side)
         video = _resize(frames, (height, width)).to(self.device, self.dtype)
         generator = torch.Generator(device="cpu").manual_seed(self.seed)
         long_clip = frames.shape[0] > self.window
@@ -313,3 +339,18 @@ class AnimateDiffRefineRenderer(mk.WindowRenderer):
         if self.keep_first_frame:
             frames[0] = still
         return frames
+
+
+class HandOnPredictor(mk.MotionPredictor):
+    """``animatediff-sparse``: the classical ``sparse`` predictor, taking (and leaving to the renderer) the
+    learned options its backend shares, so ``animate --renderer animatediff-refine --model ...`` routes them."""
+
+    def __init__(self, **options: Any) -> None:
+        from motionkit_animatediff import SHARED
+
+        self.handed_on = {k: options.pop(k) for k in list(options) if k in SHARED}
+        self.sparse = mk.MotionPredictor.get("sparse", **options)
+
+    def predict(self, image, trajectories=(), mask=None, *, frames=None, size=None, prompt=None):
+        """As ``sparse``'s :meth:`~motionkit.MotionPredictor.predict`."""
+        return self.sparse.predict(image, trajectories, mask, frames=frames, size=size, prompt=prompt)

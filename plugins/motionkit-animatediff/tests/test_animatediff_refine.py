@@ -226,3 +226,27 @@ def test_streamed_windows_keep_the_brush(pipeline, photo):
     still = mk.Clip.from_array(photo[None]).frame(0)
     for t in range(6):
         np.testing.assert_array_equal(clip.frame(t)[:, :16], still[:, :16])
+
+
+@pytest.mark.skipif(
+    not any(ep.value == "motionkit_animatediff:register" for ep in entry_points(group="motionkit.plugins")),
+    reason="package not installed (pip install -e plugins/motionkit-animatediff)",
+)
+def test_runs_end_to_end_through_the_cli(saved_model, tmp_path):
+    from motionkit.cli import main
+
+    from skimage import data
+
+    still = tmp_path / "cat.png"
+    mk.Clip.from_array(data.chelsea()[120:248:8, 180:308:8][None].copy()).write(still)  # 16 x 16
+    out = tmp_path / "refined.mp4"
+    status = main(["animate", str(still), "--drag", "4,4:8,4", "--frames", "4", "--renderer", RENDERER_NAME,
+                   "--model", str(saved_model), "--steps", "3", "--seed", "2", "--prompt", "a cat", "-o", str(out)])
+    assert status == 0
+    clip = mk.Clip.read(out)
+    assert len(clip) == 4 and clip.size == (16, 16)
+
+
+def test_takes_the_shared_learned_options_object(pipeline):
+    made = AnimateDiffRefineRenderer(pipeline=pipeline, options=mk.LearnedOptions(device="cpu", steps=4, guidance=3.0, seed=5))
+    assert (made.steps, made.guidance_scale, made.seed, made.device.type) == (4, 3.0, 5, "cpu")
