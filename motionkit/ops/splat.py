@@ -6,6 +6,11 @@ Motion-I2V (Niklaus & Liu, 2020). Each source pixel ``(x, y)`` lands at
 corners outside the image are dropped independently (no clamping) and pixels whose target is
 not finite contribute nothing. The Motion-I2V stage-2 network and the classical ``warp``
 renderer share this code.
+
+On the CPU the scatter runs in compiled kernels (:mod:`motionkit.ops.splat_kernels`, numba),
+wrapped in a :class:`torch.autograd.Function` with its own backward kernel; on other devices
+(CUDA) and where numba is missing it runs as torch ``scatter_add`` (:func:`splat_sum_torch`,
+the reference the kernels are tested against). Both give the same values to float rounding.
 """
 
 from __future__ import annotations
@@ -16,6 +21,11 @@ import torch
 
 from motionkit.errors import InvalidInputError, ShapeMismatchError
 from motionkit.ops.grid import pixel_grid
+
+try:  # numba is a dependency; a broken install still splats, in torch
+    from motionkit.ops import splat_kernels as _kernels
+except ImportError:  # pragma: no cover - exercised only without numba
+    _kernels = None
 
 SplatMode = Literal["sum", "avg", "softmax"]
 
@@ -40,6 +50,41 @@ def splat_sum(values: torch.Tensor, flow: torch.Tensor) -> torch.Tensor:
         >>> f = torch.zeros(1, 2, 3, 3); f[0, 0] = 0.5   # half a pixel right
         >>> splat_sum(v, f)[0, 0, 1, 1:].tolist()
         [0.5, 0.5]
+    """
+    _check(values, flow)
+    dtype = torch.promote_types(values.dtype, torch.float32)
+    if _use_kernels(values, flow, dtype):
+        return _SplatSum.apply(values.to(dtype), flow.to(dtype))
+    return splat_sum_torch(values, flow)
+
+
+_KERNEL_DTYPES = (torch.float32, torch.float64)
+
+
+class _SplatSum(torch.autograd.Function):
+    """``splat_sum`` on CPU tensors through the compiled forward and backward kernels."""
+
+    @staticmethod
+    def forward(ctx, values: torch.Tensor, flow: torch.Tensor) -> torch.Tensor:
+        v = values.detach().contiguous()
+        f = flow.detach().contiguous()
+        ctx.save_for_backward(v, f)
+        return torch.from_numpy(_kernels.splat_forward(v.numpy(), f.numpy()))
+
+    @staticmethod
+    @torch.autograd.function.once_differentiable
+    def backward(ctx, grad: torch.Tensor) -> tuple[torch.Tensor | None, torch.Tensor | None]:
+        v, f = ctx.saved_tensors
+        want_values, want_flow = ctx.needs_input_grad[:2]
+        g = grad.detach().to(v.dtype).contiguous()
+        gv, gf = _kernels.splat_backward(g.numpy(), v.numpy(), f.numpy(), bool(want_values), bool(want_flow))
+        return (None if gv is None else torch.from_numpy(gv)), (None if gf is None else torch.from_numpy(gf))
+
+
+def splat_sum_torch(values: torch.Tensor, flow: torch.Tensor) -> torch.Tensor:
+    """:func:`splat_sum` in plain torch (``scatter_add``): any device, autograd through torch.
+
+    What CUDA tensors run, and the reference the compiled CPU kernels are tested against.
     """
     _check(values, flow)
     n, c, h, w = values.shape
@@ -109,6 +154,7 @@ def splat(
         return out
 
     ones = torch.ones_like(values[:, :1])
+    importance = None
     if mode == "softmax":
         if metric is None:
             raise InvalidInputError("splat mode 'softmax' needs a metric of shape (N, 1, H, W)")
@@ -117,12 +163,55 @@ def splat(
         # Subtracting the per-image maximum leaves the ratio unchanged and keeps exp() finite.
         metric = metric - metric.amax(dim=(1, 2, 3), keepdim=True).detach()
         importance = torch.exp(metric)
+    dtype = torch.promote_types(values.dtype, torch.float32)
+    if _use_kernels(values, flow, dtype) and (importance is None or importance.device.type == "cpu"):
+        out, weight = _SplatNormalised.apply(
+            values.to(dtype), flow.to(dtype), None if importance is None else importance.to(dtype)
+        )
+        return (out, weight) if return_weight else out
+    if importance is not None:
         values = values * importance
         ones = importance
-    summed = splat_sum(torch.cat([values, ones], dim=1), flow)
+    summed = splat_sum_torch(torch.cat([values, ones], dim=1), flow)
     weight = summed[:, -1:]
     out = summed[:, :-1] / (weight + NORMALISE_EPS)
     return (out, weight) if return_weight else out
+
+
+class _SplatNormalised(torch.autograd.Function):
+    """``S(i v) / (S(i) + eps)`` and ``S(i)`` on CPU tensors in one compiled pass (``i`` = 1 when ``None``)."""
+
+    @staticmethod
+    def forward(ctx, values: torch.Tensor, flow: torch.Tensor, importance: torch.Tensor | None):
+        v, f = values.detach().contiguous(), flow.detach().contiguous()
+        i = None if importance is None else importance.detach().contiguous()
+        out, den = _kernels.splat_normalised(v.numpy(), f.numpy(), None if i is None else i.numpy(), NORMALISE_EPS)
+        out, den = torch.from_numpy(out), torch.from_numpy(den)
+        ctx.weighted = i is not None
+        ctx.save_for_backward(v, f, *( (i,) if i is not None else ()), out, den)
+        return out, den
+
+    @staticmethod
+    @torch.autograd.function.once_differentiable
+    def backward(ctx, grad_out: torch.Tensor | None, grad_den: torch.Tensor | None):
+        saved = ctx.saved_tensors
+        if ctx.weighted:
+            v, f, i, out, den = saved
+        else:
+            (v, f, out, den), i = saved, None
+        want = tuple(bool(x) for x in ctx.needs_input_grad[:3])
+        go = torch.zeros_like(out) if grad_out is None else grad_out.detach().to(v.dtype).contiguous()
+        gd = None if grad_den is None else grad_den.detach().to(v.dtype).contiguous().numpy()
+        grads = _kernels.splat_normalised_backward(
+            go.numpy(), gd, out.numpy(), den.numpy(), NORMALISE_EPS, v.numpy(), f.numpy(),
+            None if i is None else i.numpy(), want,
+        )
+        return tuple(None if g is None else torch.from_numpy(g) for g in grads)
+
+
+def _use_kernels(values: torch.Tensor, flow: torch.Tensor, dtype: torch.dtype) -> bool:
+    """The compiled kernels apply: numba present, CPU tensors, float32 or float64 arithmetic."""
+    return _kernels is not None and values.device.type == "cpu" and flow.device.type == "cpu" and dtype in _KERNEL_DTYPES
 
 
 def _check(values: torch.Tensor, flow: torch.Tensor) -> None:
