@@ -54,31 +54,43 @@ def splat_sum(values: torch.Tensor, flow: torch.Tensor) -> torch.Tensor:
     _check(values, flow)
     dtype = torch.promote_types(values.dtype, torch.float32)
     if _use_kernels(values, flow, dtype):
-        return _SplatSum.apply(values.to(dtype), flow.to(dtype))
+        return _KernelSplat.apply(values.to(dtype), flow.to(dtype), None, False)[0]
     return splat_sum_torch(values, flow)
 
 
 _KERNEL_DTYPES = (torch.float32, torch.float64)
 
 
-class _SplatSum(torch.autograd.Function):
-    """``splat_sum`` on CPU tensors through the compiled forward and backward kernels."""
+class _KernelSplat(torch.autograd.Function):
+    """The compiled CPU splat: ``(S(i v) [/ (S(i) + eps)], S(i))``, ``i`` = 1 when ``importance`` is ``None``."""
 
     @staticmethod
-    def forward(ctx, values: torch.Tensor, flow: torch.Tensor) -> torch.Tensor:
-        v = values.detach().contiguous()
-        f = flow.detach().contiguous()
-        ctx.save_for_backward(v, f)
-        return torch.from_numpy(_kernels.splat_forward(v.numpy(), f.numpy()))
+    def forward(ctx, values: torch.Tensor, flow: torch.Tensor, importance: torch.Tensor | None, normalised: bool):
+        v, f = values.detach().contiguous(), flow.detach().contiguous()
+        i = None if importance is None else importance.detach().contiguous()
+        out, den = _kernels.splat(v.numpy(), f.numpy(), None if i is None else i.numpy(), normalised, NORMALISE_EPS)
+        out, den = torch.from_numpy(out), torch.from_numpy(den)
+        ctx.weighted, ctx.normalised = i is not None, normalised
+        ctx.save_for_backward(v, f, out, den, *((i,) if i is not None else ()))
+        return out, den
 
     @staticmethod
     @torch.autograd.function.once_differentiable
-    def backward(ctx, grad: torch.Tensor) -> tuple[torch.Tensor | None, torch.Tensor | None]:
-        v, f = ctx.saved_tensors
-        want_values, want_flow = ctx.needs_input_grad[:2]
-        g = grad.detach().to(v.dtype).contiguous()
-        gv, gf = _kernels.splat_backward(g.numpy(), v.numpy(), f.numpy(), bool(want_values), bool(want_flow))
-        return (None if gv is None else torch.from_numpy(gv)), (None if gf is None else torch.from_numpy(gf))
+    def backward(ctx, grad_out: torch.Tensor | None, grad_den: torch.Tensor | None):
+        v, f, out, den, *rest = ctx.saved_tensors
+        i = rest[0] if ctx.weighted else None
+        go = torch.zeros_like(out) if grad_out is None else grad_out.detach().to(v.dtype).contiguous()
+        gd = None if grad_den is None else grad_den.detach().to(v.dtype).contiguous().numpy()
+        grads = _kernels.splat_backward(
+            go.numpy(), gd, out.numpy(), den.numpy(), ctx.normalised, NORMALISE_EPS, v.numpy(), f.numpy(),
+            None if i is None else i.numpy(), tuple(bool(x) for x in ctx.needs_input_grad[:3]),
+        )
+        return (*(None if g is None else torch.from_numpy(g) for g in grads), None)
+
+
+def _use_kernels(values: torch.Tensor, flow: torch.Tensor, dtype: torch.dtype) -> bool:
+    """The compiled kernels apply: numba present, CPU tensors, float32 or float64 arithmetic."""
+    return _kernels is not None and values.device.type == "cpu" and flow.device.type == "cpu" and dtype in _KERNEL_DTYPES
 
 
 def splat_sum_torch(values: torch.Tensor, flow: torch.Tensor) -> torch.Tensor:
@@ -148,6 +160,10 @@ def splat(
         raise InvalidInputError(f"splat mode must be 'sum', 'avg' or 'softmax', got {mode!r}")
     _check(values, flow)
     if mode == "sum":
+        dtype = torch.promote_types(values.dtype, torch.float32)
+        if _use_kernels(values, flow, dtype):
+            out, weight = _KernelSplat.apply(values.to(dtype), flow.to(dtype), None, False)
+            return (out, weight) if return_weight else out
         out = splat_sum(values, flow)
         if return_weight:
             return out, splat_sum(torch.ones_like(values[:, :1]), flow)
@@ -165,9 +181,7 @@ def splat(
         importance = torch.exp(metric)
     dtype = torch.promote_types(values.dtype, torch.float32)
     if _use_kernels(values, flow, dtype) and (importance is None or importance.device.type == "cpu"):
-        out, weight = _SplatNormalised.apply(
-            values.to(dtype), flow.to(dtype), None if importance is None else importance.to(dtype)
-        )
+        out, weight = _KernelSplat.apply(values.to(dtype), flow.to(dtype), None if importance is None else importance.to(dtype), True)
         return (out, weight) if return_weight else out
     if importance is not None:
         values = values * importance
@@ -176,42 +190,6 @@ def splat(
     weight = summed[:, -1:]
     out = summed[:, :-1] / (weight + NORMALISE_EPS)
     return (out, weight) if return_weight else out
-
-
-class _SplatNormalised(torch.autograd.Function):
-    """``S(i v) / (S(i) + eps)`` and ``S(i)`` on CPU tensors in one compiled pass (``i`` = 1 when ``None``)."""
-
-    @staticmethod
-    def forward(ctx, values: torch.Tensor, flow: torch.Tensor, importance: torch.Tensor | None):
-        v, f = values.detach().contiguous(), flow.detach().contiguous()
-        i = None if importance is None else importance.detach().contiguous()
-        out, den = _kernels.splat_normalised(v.numpy(), f.numpy(), None if i is None else i.numpy(), NORMALISE_EPS)
-        out, den = torch.from_numpy(out), torch.from_numpy(den)
-        ctx.weighted = i is not None
-        ctx.save_for_backward(v, f, *( (i,) if i is not None else ()), out, den)
-        return out, den
-
-    @staticmethod
-    @torch.autograd.function.once_differentiable
-    def backward(ctx, grad_out: torch.Tensor | None, grad_den: torch.Tensor | None):
-        saved = ctx.saved_tensors
-        if ctx.weighted:
-            v, f, i, out, den = saved
-        else:
-            (v, f, out, den), i = saved, None
-        want = tuple(bool(x) for x in ctx.needs_input_grad[:3])
-        go = torch.zeros_like(out) if grad_out is None else grad_out.detach().to(v.dtype).contiguous()
-        gd = None if grad_den is None else grad_den.detach().to(v.dtype).contiguous().numpy()
-        grads = _kernels.splat_normalised_backward(
-            go.numpy(), gd, out.numpy(), den.numpy(), NORMALISE_EPS, v.numpy(), f.numpy(),
-            None if i is None else i.numpy(), want,
-        )
-        return tuple(None if g is None else torch.from_numpy(g) for g in grads)
-
-
-def _use_kernels(values: torch.Tensor, flow: torch.Tensor, dtype: torch.dtype) -> bool:
-    """The compiled kernels apply: numba present, CPU tensors, float32 or float64 arithmetic."""
-    return _kernels is not None and values.device.type == "cpu" and flow.device.type == "cpu" and dtype in _KERNEL_DTYPES
 
 
 def _check(values: torch.Tensor, flow: torch.Tensor) -> None:
