@@ -52,6 +52,11 @@ from motionkit.errors import InvalidInputError, ShapeMismatchError
 from motionkit.ops.grid import remap_grid
 from motionkit.ops.inpaint import push_pull_numpy
 
+try:  # the compiled inversion; the numpy/OpenCV code below where numba is missing
+    from motionkit.ops import inverse_kernels as _kernels
+except ImportError:  # pragma: no cover
+    _kernels = None
+
 #: Splat weight below which a target pixel counts as a hole.
 HOLE_WEIGHT = 0.05
 #: Inverse-map error (pixels) below which no Newton refinement is spent on a pixel.
@@ -182,6 +187,13 @@ def warp_frame(
 def splat_inverse_numpy(flow: np.ndarray, metric: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """:func:`splat_inverse` on numpy: ``float32 (2, H, W)`` (and ``(H, W)``) in, ``float32`` out."""
     _, h, w = flow.shape
+    if metric is None:
+        importance = None
+    else:
+        # exp of the metric relative to its maximum; floored so float32 keeps every weight > 0.
+        importance = np.exp(np.maximum(metric.ravel() - metric.max(), -60.0)).astype(np.float32)
+    if _kernels is not None:  # one compiled pass, the same sums as the bincounts below
+        return _kernels.splat_inverse(np.ascontiguousarray(flow, np.float32), importance)
     grid = remap_grid(h, w)
     ys, xs = grid[..., 1], grid[..., 0]
     tx = (xs + flow[0]).ravel()
@@ -190,11 +202,8 @@ def splat_inverse_numpy(flow: np.ndarray, metric: np.ndarray | None = None) -> t
     tx, ty = np.where(finite, tx, -2.0), np.where(finite, ty, -2.0)
     x0, y0 = np.floor(tx), np.floor(ty)
     ax, ay = tx - x0, ty - y0
-    if metric is None:
+    if importance is None:
         importance = np.ones(h * w, np.float32)
-    else:
-        # exp of the metric relative to its maximum; floored so float32 keeps every weight > 0.
-        importance = np.exp(np.maximum(metric.ravel() - metric.max(), -60.0)).astype(np.float32)
     corner_index, corner_weight = [], []
     for cx, cy, wgt in ((x0, y0, (1 - ax) * (1 - ay)), (x0 + 1, y0, ax * (1 - ay)), (x0, y0 + 1, (1 - ax) * ay), (x0 + 1, y0 + 1, ax * ay)):
         inside = (cx >= 0) & (cx < w) & (cy >= 0) & (cy < h)
@@ -252,15 +261,27 @@ def _source_map_numpy(flow: np.ndarray, *, splat: Splat, sharpness: float, work_
         inv, cover = splat_inverse_numpy(np.ascontiguousarray(small.transpose(2, 0, 1)), small_metric)
         # Soft confidence: a target grazed by one stretched source must not become a speckle.
         inv = push_pull_numpy(inv.transpose(1, 2, 0), np.clip(cover, 0.0, 1.0))
+        if _kernels is not None:  # upsampling, refinement, source map and unseen mask in one compiled pass
+            return _refine_compiled(flow, inv, cover)
         inv = cv2.resize(inv, (w, h), interpolation=cv2.INTER_LINEAR) * np.array([w / sw, h / sh], np.float32)
         cover = cv2.resize(cover, (w, h), interpolation=cv2.INTER_LINEAR)
     else:
         inv, cover = splat_inverse_numpy(flow, metric)
         inv = push_pull_numpy(inv.transpose(1, 2, 0), np.clip(cover, 0.0, 1.0))
+    if _kernels is not None:
+        return _refine_compiled(flow, inv, cover)
     grid = remap_grid(h, w)
     src = grid + _refine_inverse(flow, inv, grid)
     outside = (src[..., 0] < -0.5) | (src[..., 0] > w - 0.5) | (src[..., 1] < -0.5) | (src[..., 1] > h - 0.5)
     return src, (cover <= HOLE_WEIGHT) | outside
+
+
+def _refine_compiled(flow: np.ndarray, inv: np.ndarray, cover: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The end of :func:`_source_map_numpy` in one compiled pass (:func:`motionkit.ops.inverse_kernels.refine_inverse`)."""
+    return _kernels.refine_inverse(
+        np.ascontiguousarray(flow, np.float32), np.ascontiguousarray(inv, np.float32), np.ascontiguousarray(cover, np.float32),
+        accuracy=ACCURACY, hole_weight=HOLE_WEIGHT,
+    )
 
 
 def warp_frame_numpy(
