@@ -53,7 +53,7 @@ from motionkit.ops.grid import remap_grid
 from motionkit.ops.inpaint import push_pull_numpy
 
 try:  # the compiled inversion; the numpy/OpenCV code below where numba is missing
-    from motionkit.ops import inverse_kernels as _kernels
+    from motionkit.ops import _inverse_kernels as _kernels
 except ImportError:  # pragma: no cover
     _kernels = None
 
@@ -277,7 +277,7 @@ def _source_map_numpy(flow: np.ndarray, *, splat: Splat, sharpness: float, work_
 
 
 def _refine_compiled(flow: np.ndarray, inv: np.ndarray, cover: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The end of :func:`_source_map_numpy` in one compiled pass (:func:`motionkit.ops.inverse_kernels.refine_inverse`)."""
+    """The end of :func:`_source_map_numpy` in one compiled pass (:func:`motionkit.ops._inverse_kernels.refine_inverse`)."""
     return _kernels.refine_inverse(
         np.ascontiguousarray(flow, np.float32), np.ascontiguousarray(inv, np.float32), np.ascontiguousarray(cover, np.float32),
         accuracy=ACCURACY, hole_weight=HOLE_WEIGHT,

@@ -7,7 +7,7 @@ corners outside the image are dropped independently (no clamping) and pixels who
 not finite contribute nothing. The Motion-I2V stage-2 network and the classical ``warp``
 renderer share this code.
 
-On the CPU the scatter runs in compiled kernels (:mod:`motionkit.ops.splat_kernels`, numba),
+On the CPU the scatter runs in compiled kernels (:mod:`motionkit.ops._splat_kernels`, numba),
 wrapped in a :class:`torch.autograd.Function` with its own backward kernel; on other devices
 (CUDA) and where numba is missing it runs as torch ``scatter_add`` (:func:`splat_sum_torch`,
 the reference the kernels are tested against). Both give the same values to float rounding.
@@ -23,7 +23,7 @@ from motionkit.errors import InvalidInputError, ShapeMismatchError
 from motionkit.ops.grid import pixel_grid
 
 try:  # numba is a dependency; a broken install still splats, in torch
-    from motionkit.ops import splat_kernels as _kernels
+    from motionkit.ops import _splat_kernels as _kernels
 except ImportError:  # pragma: no cover - exercised only without numba
     _kernels = None
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from motionkit.ops.kernel_threads import run_jobs, thread_count
+from motionkit.ops._kernel_threads import run_jobs, thread_count
 
 
 @njit(cache=True, nogil=True, error_model="numpy")

@@ -1,6 +1,6 @@
 """Running compiled kernels on several cores: a shared pool of Python threads.
 
-The numba kernels of :mod:`motionkit.ops.splat_kernels` and :mod:`motionkit.ops.inverse_kernels`
+The numba kernels of :mod:`motionkit.ops._splat_kernels` and :mod:`motionkit.ops._inverse_kernels`
 release the GIL (``nogil``), so plain Python threads run them truly in parallel. This is
 used instead of numba's own ``parallel=True`` threading layers on purpose: its OpenMP layer
 is a second OpenMP runtime beside torch's, whose threads spin between calls and, on a busy
@@ -21,6 +21,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 _lock = threading.Lock()
 _pool: ThreadPoolExecutor | None = None
+#: Held while a call shares its jobs out; a call made meanwhile (from another thread, e.g.
+#: frames rendered in parallel) runs its jobs itself: the cores are busy already.
+_sharing = threading.Lock()
 
 
 def thread_count() -> int:
@@ -38,13 +41,21 @@ def run_jobs(jobs: Sequence[Callable[[], None]]) -> None:
     """Run independent ``jobs`` (each writes its own output) on up to :func:`thread_count` threads.
 
     Jobs are dealt round-robin into one batch per thread; the calling thread runs one batch
-    itself. Returns when all are done; the first exception of a job is raised.
+    itself. While another thread's call is sharing its jobs out, a call runs its own jobs
+    itself (the cores are taken). Returns when all are done; the first exception is raised.
     """
     threads = min(len(jobs), thread_count())
-    if threads <= 1:
+    if threads <= 1 or not _sharing.acquire(blocking=False):
         for job in jobs:
             job()
         return
+    try:
+        _share(jobs, threads)
+    finally:
+        _sharing.release()
+
+
+def _share(jobs: Sequence[Callable[[], None]], threads: int) -> None:
     batches = [jobs[k::threads] for k in range(threads)]
 
     def run(batch: Sequence[Callable[[], None]]) -> None:

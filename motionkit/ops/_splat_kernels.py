@@ -12,7 +12,7 @@ follows :func:`motionkit.ops.splat.splat_sum_torch` operation for operation: the
 ``x + dx`` is formed in the input's precision, corners outside the image are dropped one by
 one, and a source whose target is not finite contributes nothing.
 
-Parallelism (see :mod:`motionkit.ops.kernel_threads`): the images of a batch are shared out
+Parallelism (see :mod:`motionkit.ops._kernel_threads`): the images of a batch are shared out
 over threads; a batch smaller than the thread count is cut into bands of source rows, each
 band splatting into its own buffer (bands may reach the same target pixel, so they cannot
 share one), and the buffers are summed. The backward pass is a gather (each source pixel
@@ -27,7 +27,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from motionkit.ops.kernel_threads import run_jobs, thread_count
+from motionkit.ops._kernel_threads import run_jobs, thread_count
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
