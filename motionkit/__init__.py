@@ -32,6 +32,8 @@ _LAZY = {
     "translate": "motionkit.verbs.video_to_video",
     "predict_motion": "motionkit.verbs.image_to_video",
     "render": "motionkit.verbs.image_to_video",
+    "preview": "motionkit.verbs.preview",
+    "Previewer": "motionkit.verbs.preview",
     "estimate_motion": "motionkit.verbs.video_to_video",
     # Verbs of the tooling around the model, for the CLI and scripts alike ("module:attribute").
     "convert_official": "motionkit.models.motion_i2v.convert",
@@ -56,6 +58,8 @@ __all__ = [
     "translate",
     "predict_motion",
     "render",
+    "preview",
+    "Previewer",
     "estimate_motion",
     "convert_official",
     "train",
@@ -72,6 +76,7 @@ if TYPE_CHECKING:
     from motionkit.training import TASKS as TRAINING_TASKS
     from motionkit.training import TrainConfig, train
     from motionkit.verbs.image_to_video import animate, predict_motion, render
+    from motionkit.verbs.preview import Previewer, preview
     from motionkit.verbs.video_to_video import estimate_motion, translate
     from motionkit.clip import Clip
     from motionkit.mask import ObjectRegion, RegionMask
