@@ -213,3 +213,47 @@ def refine_inverse(
         for k in range(bands)
     ])
     return src, unseen
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _box(flow, k, sharpness, want_metric, row0, row1, small, metric):
+    _, sh, sw = small.shape
+    norm = 1.0 / (k * k)
+    for by in range(row0, row1):
+        for bx in range(sw):
+            sx = 0.0
+            sy = 0.0
+            sm = 0.0
+            for y in range(by * k, by * k + k):
+                for x in range(bx * k, bx * k + k):
+                    fx = flow[0, y, x]
+                    fy = flow[1, y, x]
+                    sx += fx
+                    sy += fy
+                    if want_metric:
+                        sm += np.sqrt(np.float64(fx) * fx + np.float64(fy) * fy)
+            # The mean of the block (cv2.INTER_AREA at an integer factor), vectors in the small grid's pixels.
+            small[0, by, bx] = sx * norm / k
+            small[1, by, bx] = sy * norm / k
+            if want_metric:
+                metric[by, bx] = sm * norm * sharpness
+
+
+def box_downscale(flow: np.ndarray, factor: int, metric_scale: float | None) -> tuple[np.ndarray, np.ndarray | None]:
+    """Shrink ``flow (2, H, W)`` by an integer ``factor`` (block means, as ``cv2.INTER_AREA``), in one pass.
+
+    Returns ``(small float32 (2, H/f, W/f)`` with vectors divided by ``factor``, and the block
+    means of ``|flow| * metric_scale`` (``None`` when ``metric_scale`` is ``None``)).
+    """
+    flow = np.ascontiguousarray(flow, np.float32)
+    _, h, w = flow.shape
+    sh, sw = h // factor, w // factor
+    small = np.empty((2, sh, sw), np.float32)
+    want = metric_scale is not None
+    metric = np.empty((sh, sw), np.float32) if want else np.empty((1, 1), np.float32)
+    bands = min(thread_count(), max(1, sh // 16))
+    run_jobs([
+        (lambda k=k: _box(flow, factor, float(metric_scale or 0.0), want, (sh * k) // bands, (sh * (k + 1)) // bands, small, metric))
+        for k in range(bands)
+    ])
+    return small, (metric if want else None)

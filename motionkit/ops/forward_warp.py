@@ -251,17 +251,22 @@ def _same_field(cached: np.ndarray, flow: np.ndarray) -> bool:
 
 def _source_map_numpy(flow: np.ndarray, *, splat: Splat, sharpness: float, work_size: int) -> tuple[np.ndarray, np.ndarray]:
     _, h, w = flow.shape
-    metric = None if splat == "avg" else np.hypot(flow[0], flow[1]) * sharpness
     scale = max(h, w) / work_size
+    sw, sh = max(1, round(w / scale)), max(1, round(h / scale))
+    if scale > 1 and _kernels is not None and w % sw == 0 and h % sh == 0 and w // sw == h // sh:
+        # Compiled: block-mean downscale with its metric in one pass (512 -> 256, 720p -> 256 x 144)
+        small, small_metric = _kernels.box_downscale(flow, w // sw, None if splat == "avg" else float(sharpness))
+        inv, cover = splat_inverse_numpy(small, small_metric)
+        return _refine_compiled(flow, push_pull_numpy(inv.transpose(1, 2, 0), np.clip(cover, 0.0, 1.0)), cover)
+    metric = None if splat == "avg" else np.hypot(flow[0], flow[1]) * sharpness
     if scale > 1:
-        sw, sh = max(1, round(w / scale)), max(1, round(h / scale))
         small = cv2.resize(flow.transpose(1, 2, 0), (sw, sh), interpolation=cv2.INTER_AREA)
         small *= np.array([sw / w, sh / h], np.float32)
         small_metric = None if metric is None else cv2.resize(metric, (sw, sh), interpolation=cv2.INTER_AREA)
         inv, cover = splat_inverse_numpy(np.ascontiguousarray(small.transpose(2, 0, 1)), small_metric)
         # Soft confidence: a target grazed by one stretched source must not become a speckle.
         inv = push_pull_numpy(inv.transpose(1, 2, 0), np.clip(cover, 0.0, 1.0))
-        if _kernels is not None:  # upsampling, refinement, source map and unseen mask in one compiled pass
+        if _kernels is not None:
             return _refine_compiled(flow, inv, cover)
         inv = cv2.resize(inv, (w, h), interpolation=cv2.INTER_LINEAR) * np.array([w / sw, h / sh], np.float32)
         cover = cv2.resize(cover, (w, h), interpolation=cv2.INTER_LINEAR)
@@ -277,11 +282,9 @@ def _source_map_numpy(flow: np.ndarray, *, splat: Splat, sharpness: float, work_
 
 
 def _refine_compiled(flow: np.ndarray, inv: np.ndarray, cover: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The end of :func:`_source_map_numpy` in one compiled pass (:func:`motionkit.ops._inverse_kernels.refine_inverse`)."""
-    return _kernels.refine_inverse(
-        np.ascontiguousarray(flow, np.float32), np.ascontiguousarray(inv, np.float32), np.ascontiguousarray(cover, np.float32),
-        accuracy=ACCURACY, hole_weight=HOLE_WEIGHT,
-    )
+    """Upsampling, Newton refinement, source map and unseen mask in one compiled pass (``_inverse_kernels``)."""
+    as32 = [np.ascontiguousarray(a, np.float32) for a in (flow, inv, cover)]
+    return _kernels.refine_inverse(*as32, accuracy=ACCURACY, hole_weight=HOLE_WEIGHT)
 
 
 def warp_frame_numpy(

@@ -71,3 +71,19 @@ def test_compiled_warp_moves_the_photo_like_the_numpy_path(scene):
     forward_warp._last_map.key = None
     assert np.abs(out - ref).mean() < 1e-4 and np.percentile(np.abs(out - ref), 99.9) < 0.02
     assert (unseen != ref_unseen).mean() < 1e-3
+
+
+@pytest.mark.parametrize("factor", [2, 5])
+def test_block_downscale_is_opencv_area_resize(scene, factor):
+    import cv2
+
+    from motionkit.ops import _inverse_kernels
+
+    _, flows = scene
+    flow = np.ascontiguousarray(flows[5][:, : 320 // factor * factor, : 384 // factor * factor])
+    h, w = flow.shape[1:]
+    small, metric = _inverse_kernels.box_downscale(flow, factor, 2.0)
+    ref = cv2.resize(flow.transpose(1, 2, 0), (w // factor, h // factor), interpolation=cv2.INTER_AREA) / factor
+    ref_metric = cv2.resize(np.hypot(flow[0], flow[1]) * 2.0, (w // factor, h // factor), interpolation=cv2.INTER_AREA)
+    np.testing.assert_allclose(small, ref.transpose(2, 0, 1), atol=1e-5)
+    np.testing.assert_allclose(metric, ref_metric, atol=1e-4)
