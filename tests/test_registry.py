@@ -10,6 +10,7 @@ import pytest
 
 from motionkit import registry
 from motionkit.errors import InvalidInputError, PluginLoadError, UnknownComponentError
+UnusedOptionError = Exception
 
 
 def test_builtins_are_listed_by_kind(fresh_registry):
@@ -128,3 +129,112 @@ def test_bad_backends_are_refused_with_what_was_expected(fresh_registry):
     with pytest.raises(InvalidInputError, match="unknown component kind"):
         fresh_registry.create("backend", "classical")  # a backend is data, not a component to build
     assert "b" not in fresh_registry.available()["backend"]
+
+
+# -- the option rule ------------------------------------------------------------------------
+
+class _PromptRenderer:
+    """A plugin-style renderer that reads a prompt (like Time-to-Move on Wan); nothing else is declared."""
+
+    def __init__(self, prompt: str = "", strength: float = 0.5):
+        self.prompt, self.strength = prompt, strength
+
+    def render(self, image, motion, mask=None, *, fps=8.0):
+        return "rendered"
+
+
+class _ImageOnlyRenderer:
+    """Like SVD: no prompt anywhere in its signatures."""
+
+    def __init__(self, steps: int = 25):
+        self.steps = steps
+
+    def render(self, image, motion, mask=None, *, fps=8.0):
+        return "rendered"
+
+
+class _PerCallPredictor:
+    """A predictor whose prompt is given per call, not to the constructor."""
+
+    def __init__(self, seed: int = 0):
+        self.seed = seed
+
+    def predict(self, image, trajectories=(), mask=None, *, frames=None, size=None, prompt=None):
+        return prompt
+
+
+@pytest.fixture
+def plugged(fresh_registry):
+    fresh_registry.register("renderer", "ttm-like", _PromptRenderer)
+    fresh_registry.register("renderer", "svd-like", _ImageOnlyRenderer)
+    fresh_registry.register("predictor", "per-call", _PerCallPredictor)
+    return fresh_registry
+
+
+def test_what_a_component_uses_is_read_from_its_signatures(plugged):
+    warp = plugged.accepts("renderer", "warp")
+    assert warp.options == {"splat", "fill", "sharpness", "work_size"} and warp.call == frozenset()
+    learned = plugged.accepts("renderer", "motion-i2v")
+    assert {"weights", "seed", "steps", "prompt"} <= learned.options and learned.call == {"prompt"}
+    assert not plugged.accepts("predictor", "sparse").uses("prompt")  # the classical predictor reads no prompt
+    assert plugged.accepts("predictor", "motion-i2v").uses("prompt")
+    assert plugged.accepts("renderer", "ttm-like").options == {"prompt", "strength"}
+    assert plugged.accepts("predictor", "per-call").call == {"prompt"}
+    ready = plugged.accepts("renderer", _PromptRenderer())  # a built component takes no constructor options
+    assert ready.options == frozenset() and ready.name == "_PromptRenderer"
+
+
+def test_an_option_no_chosen_component_uses_names_it_and_who_would(plugged):
+    with pytest.raises(UnusedOptionError) as caught:
+        plugged.check_options({"prompt": "a cat"}, predictor="sparse", renderer="warp")
+    message = str(caught.value)
+    assert message.startswith("option 'prompt' is used by none of predictor 'sparse' + renderer 'warp'")
+    assert "predictor 'motion-i2v' (backend 'motion-i2v')" in message and "renderer 'ttm-like'" in message
+    assert "renderer 'motion-i2v'" in message and "svd-like" not in message
+    assert caught.value.options == ("prompt",) and caught.value.chosen == {"predictor": "sparse", "renderer": "warp"}
+    assert isinstance(caught.value, InvalidInputError)  # callers catching ValueError keep working
+    with pytest.raises(UnusedOptionError, match="option --prompt is used by none of .* renderer 'svd-like'"):
+        plugged.check_options(["prompt"], labels={"prompt": "--prompt"}, predictor="sparse", renderer="svd-like")
+    with pytest.raises(UnusedOptionError, match="options 'seed', 'nonsense' are used by none.*no registered component uses 'nonsense'"):
+        plugged.check_options(["seed", "nonsense"], renderer="warp")
+
+
+def test_a_plugin_component_that_declares_an_option_is_allowed_it(plugged):
+    plugged.check_options({"prompt": "a cat"}, predictor="sparse", renderer="ttm-like")
+    plugged.check_options({"prompt": "a cat"}, predictor="per-call", renderer="warp")
+    plugged.check_options({"strength": 0.3}, renderer="ttm-like")
+
+
+def test_defaults_are_never_an_error(plugged):
+    # None means "not given": the CLI's and verbs' unset options, whatever the pipeline.
+    plugged.check_options({"prompt": None, "seed": None, "steps": None}, predictor="sparse", renderer="warp")
+    assert plugged.create("renderer", "ttm-like").prompt == ""  # its own default prompt is fine
+
+
+def test_create_refuses_a_constructor_option_the_component_does_not_take(plugged):
+    from motionkit import Renderer
+
+    with pytest.raises(UnusedOptionError) as caught:
+        Renderer.get("warp", prompt="a cat")
+    message = str(caught.value)
+    assert "renderer 'warp' takes no option 'prompt' (its options: fill, sharpness, splat, work_size)" in message
+    assert "renderer 'motion-i2v'" in message and "renderer 'ttm-like'" in message
+    with pytest.raises(UnusedOptionError, match="argument of predict\\(\\) per call"):
+        plugged.create("predictor", "per-call", prompt="x")  # it takes the prompt, but per call
+    assert plugged.create("renderer", "warp", fill="stretch").fill == "stretch"
+
+
+def test_an_open_factory_is_not_second_guessed(fresh_registry):
+    fresh_registry.register("renderer", "open", lambda **options: options)
+    assert fresh_registry.accepts("renderer", "open").any_option
+    fresh_registry.check_options(["anything"], renderer="open")
+    assert fresh_registry.create("renderer", "open", anything=1) == {"anything": 1}
+
+
+def test_route_options_hands_each_option_to_the_components_that_take_it(plugged):
+    routed = plugged.route_options({"seed": 3, "steps": None}, predictor="motion-i2v", renderer="warp")
+    assert routed == {"predictor": {"seed": 3}, "renderer": {}}
+    routed = plugged.route_options({"prompt": "p", "strength": 0.2}, predictor="sparse", renderer="ttm-like")
+    assert routed == {"predictor": {}, "renderer": {"prompt": "p", "strength": 0.2}}
+    with pytest.raises(UnusedOptionError, match="option --seed"):
+        plugged.route_options({"seed": 3}, labels={"seed": "--seed"}, predictor="sparse", renderer="warp")

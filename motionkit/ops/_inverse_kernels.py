@@ -217,7 +217,7 @@ def refine_inverse(
 
 @njit(cache=True, nogil=True, error_model="numpy")
 def _box(flow, k, sharpness, want_metric, row0, row1, small, metric):
-    _, sh, sw = small.shape
+    sw = small.shape[2]
     norm = 1.0 / (k * k)
     for by in range(row0, row1):
         for bx in range(sw):

@@ -184,7 +184,7 @@ def splat_backward(
     """
     want_values, want_flow, want_importance = want
     want_importance = want_importance and importance is not None
-    n, c, h, w = values.shape
+    n, _, h, w = values.shape
     xs, ys = _coordinates(h, w, values.dtype)
     dummy = np.empty((1, 1, 1, 1), values.dtype)
     weighted = importance is not None

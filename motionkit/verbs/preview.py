@@ -24,8 +24,8 @@ import hashlib
 import os
 import threading
 from collections import OrderedDict
-from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Iterable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 import cv2
@@ -33,13 +33,19 @@ import numpy as np
 import torch
 
 from motionkit import registry
-from motionkit.errors import InvalidInputError
 from motionkit.components import FrameRenderer
+from motionkit.errors import InvalidInputError
 from motionkit.io.h264_stream import StandbyEncoders
+from motionkit.limits import check_frames
 from motionkit.ops._kernel_threads import thread_count
 from motionkit.pixels import to_uint8
-from motionkit.limits import check_frames
-from motionkit.verbs.image_to_video import CameraLike, ImageLike, _image_tensor, as_brush_mask, predict_motion
+from motionkit.verbs.image_to_video import (
+    CameraLike,
+    ImageLike,
+    _image_tensor,
+    as_brush_mask,
+    predict_motion,
+)
 
 if TYPE_CHECKING:
     from motionkit.mask import RegionMask

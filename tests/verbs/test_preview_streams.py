@@ -44,8 +44,7 @@ def test_closing_a_prefetch_early_closes_its_source():
 
     def source():
         try:
-            for i in range(1000):
-                yield i
+            yield from range(1000)
         finally:
             closed.set()
 
@@ -72,19 +71,17 @@ def test_write_behind_consumes_in_order_in_the_background_and_reports_errors():
     def fails(item):
         raise OSError("disk full")
 
-    with pytest.raises(OSError, match="disk full"):
-        with write_behind(fails, depth=1) as put:
-            for i in range(10):
-                put(i)
-                time.sleep(0.01)
+    with pytest.raises(OSError, match="disk full"), write_behind(fails, depth=1) as put:
+        for i in range(10):
+            put(i)
+            time.sleep(0.01)
 
 
 def test_depths_must_be_positive():
     with pytest.raises(InvalidInputError):
         prefetch(iter([]), depth=0)
-    with pytest.raises(InvalidInputError):
-        with write_behind(print, depth=0):
-            pass
+    with pytest.raises(InvalidInputError), write_behind(print, depth=0):
+        pass
 
 
 def test_standby_hands_over_a_started_encoder_and_keeps_one_ready():
