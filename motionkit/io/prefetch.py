@@ -44,6 +44,32 @@ class _Failure:
         self.exc = exc
 
 
+def _produce(source: Iterable[T], items: queue.Queue, slots: threading.Semaphore, stop: threading.Event) -> None:
+    """The background half of :class:`Prefetched`: make items while slots are free, until stopped."""
+
+    def take_slot() -> bool:
+        while not stop.is_set():
+            if slots.acquire(timeout=0.05):
+                return not stop.is_set()
+        return False
+
+    iterator = iter(source)
+    try:
+        while take_slot():
+            try:
+                item = next(iterator)
+            except StopIteration:
+                items.put(_END)
+                return
+            items.put(item)
+    except BaseException as exc:  # handed to the consumer, raised there
+        items.put(_Failure(exc))
+    finally:
+        close = getattr(iterator, "close", None)
+        if close is not None:
+            close()  # in this thread, which runs the generator: releases decoders at once
+
+
 class Prefetched(Iterator[T]):
     """The iterator :func:`prefetch` returns; :meth:`close` stops the background thread early."""
 
@@ -54,31 +80,12 @@ class Prefetched(Iterator[T]):
         self._slots = threading.Semaphore(depth)
         self._stop = threading.Event()
         self._done = False
-        self._thread = threading.Thread(target=self._run, args=(source,), name=name, daemon=True)
+        # The thread holds the queue, slots and flag but not this object, so a dropped
+        # iterator is collected and its __del__ stops the thread.
+        self._thread = threading.Thread(
+            target=_produce, args=(source, self._queue, self._slots, self._stop), name=name, daemon=True
+        )
         self._thread.start()
-
-    def _run(self, source: Iterable[T]) -> None:
-        iterator = iter(source)
-        try:
-            while self._take_slot():
-                try:
-                    item = next(iterator)
-                except StopIteration:
-                    self._queue.put(_END)
-                    return
-                self._queue.put(item)
-        except BaseException as exc:  # handed to the consumer, raised there
-            self._queue.put(_Failure(exc))
-        finally:
-            close = getattr(iterator, "close", None)
-            if close is not None:
-                close()  # in this thread, which runs the generator: releases decoders at once
-
-    def _take_slot(self) -> bool:
-        while not self._stop.is_set():
-            if self._slots.acquire(timeout=0.05):
-                return not self._stop.is_set()
-        return False
 
     def __next__(self) -> T:
         if self._done:

@@ -97,3 +97,24 @@ def test_standby_hands_over_a_started_encoder_and_keeps_one_ready():
     finally:
         standby.close()
     assert not standby._ready
+
+
+def test_a_dropped_prefetch_stops_its_thread_and_closes_its_source():
+    import gc
+
+    closed = threading.Event()
+
+    def source():
+        try:
+            yield from range(1000)
+        finally:
+            closed.set()
+
+    it = prefetch(source(), depth=2)
+    assert next(it) == 0
+    thread = it._thread
+    del it
+    gc.collect()
+    assert closed.wait(2.0)
+    thread.join(2.0)
+    assert not thread.is_alive()
