@@ -106,7 +106,7 @@ def _lookup(flow, x, y, out):
             out[3 + 2 * ch] += wk * (flow[ch, yd, cx] - flow[ch, yu, cx]) * sy
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def _value(flow, x, y):
     """Bilinear ``(fx, fy)`` at ``(x, y)``, border replicated (no Jacobian: the cheap test)."""
     _, h, w = flow.shape
@@ -143,12 +143,17 @@ def _refine(flow, inv, cover, accuracy, hole_weight, steps, row0, row1, src, uns
     sh, sw = cover.shape
     scale_x, scale_y = sw / w, sh / h
     look = np.empty(6)
+    # The columns' upsampling taps are the same on every row: computed once.
+    col_i = np.empty(w, np.int64)
+    col_a = np.empty(w)
+    for x in range(w):
+        col_i[x], col_a[x] = _resize_coordinate(x, scale_x, sw)
     for y in range(row0, row1):
         iy, ay = _resize_coordinate(y, scale_y, sh)
         iy1 = min(iy + 1, sh - 1)
         for x in range(w):
             # The reduced-resolution inverse and coverage, upsampled as cv2.resize does.
-            ix, ax = _resize_coordinate(x, scale_x, sw)
+            ix, ax = col_i[x], col_a[x]
             ix1 = min(ix + 1, sw - 1)
             w00, w01, w10, w11 = (1 - ax) * (1 - ay), ax * (1 - ay), (1 - ax) * ay, ax * ay
             gx = (w00 * inv[iy, ix, 0] + w01 * inv[iy, ix1, 0] + w10 * inv[iy1, ix, 0] + w11 * inv[iy1, ix1, 0]) / scale_x
