@@ -21,6 +21,7 @@ Example:
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 import threading
 from collections import OrderedDict
@@ -67,7 +68,11 @@ def preview_size(size: tuple[int, int], long_side: int) -> tuple[int, int]:
     """
     h, w = size
     scale = min(1.0, long_side / max(h, w))
-    return max(2, int(round(h * scale / 2)) * 2), max(2, int(round(w * scale / 2)) * 2)
+
+    def even(side: int) -> int:  # nearest even size, never above the image's own (even) side
+        return max(2, min(int(math.floor(side * scale / 2 + 0.5)) * 2, side // 2 * 2))
+
+    return even(h), even(w)
 
 
 class Previewer:

@@ -107,3 +107,9 @@ def test_h264_stream_refuses_odd_sides_bad_frames_and_empty_output():
         stream.write(np.zeros((16, 18, 3), np.uint8))
     with pytest.raises(MediaWriteError, match="no frame"):
         stream.finish()
+
+
+def test_preview_size_is_even_and_never_larger_than_the_image():
+    assert preview_module.preview_size((101, 99), 256) == (100, 98)  # odd sides are cut, not padded up
+    assert preview_module.preview_size((150, 226), 96) == (64, 96)
+    assert preview_module.preview_size((720, 1280), 256) == (144, 256)
