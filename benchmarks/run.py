@@ -64,7 +64,24 @@ def markdown(rows: list[Row], info: dict[str, Any], mode: str, command: str) -> 
             f"| {r.operation} | {r.implementation} | {r.size} | {_fmt(r.throughput)} {r.unit} | {r.baseline or '-'} | "
             f"{_fmt(r.baseline_throughput)} {r.unit if r.baseline_throughput else ''} | {ratio} | {r.target or '-'} | {met} | {r.notes} |"
         )
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines + ["", *targets_summary(rows)]) + "\n"
+
+
+def targets_summary(rows: list[Row]) -> list[str]:
+    """One line per row with a target: the target and whether this run met it."""
+    lines = ["## Targets", ""]
+    for r in rows:
+        if not r.target:
+            continue
+        if r.skipped:
+            verdict = "not measured (skipped)"
+        elif r.met is None:
+            verdict = "not checked (quick mode)"
+        else:
+            verdict = "met" if r.met else "**missed**"
+        ratio = "" if r.ratio is None or r.skipped else f" (ratio {r.ratio:.2f}x)"
+        lines.append(f"- {r.operation}: {r.target} -> {verdict}{ratio}")
+    return lines
 
 
 def _write(path: Path, text: str) -> None:

@@ -45,6 +45,8 @@ _LAZY = {
     "translate": "motionkit.verbs.video_to_video",
     "predict_motion": "motionkit.verbs.image_to_video",
     "render": "motionkit.verbs.image_to_video",
+    "preview": "motionkit.verbs.preview",
+    "Previewer": "motionkit.verbs.preview",
     "estimate_motion": "motionkit.verbs.video_to_video",
     "check_output": "motionkit.verbs.outputs",
     "parse_job": "motionkit.verbs.jobs",
@@ -81,6 +83,8 @@ __all__ = [
     "translate",
     "predict_motion",
     "render",
+    "preview",
+    "Previewer",
     "estimate_motion",
     "check_output",
     "parse_job",
@@ -110,6 +114,7 @@ if TYPE_CHECKING:
     from motionkit.verbs.image_to_video import animate, predict_motion, render
     from motionkit.verbs.jobs import AnimateJob, CheckJob, RenderJob, TranslateJob, parse_job, run_job
     from motionkit.verbs.outputs import check_output
+    from motionkit.verbs.preview import Previewer, preview
     from motionkit.verbs.video_to_video import estimate_motion, translate
     from motionkit.verbs.check import check
     from motionkit.spec.manifest import RunManifest

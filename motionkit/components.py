@@ -20,10 +20,44 @@ only inside the base methods, so ``import motionkit`` stays free of torch.
 
 from __future__ import annotations
 
+import threading
+import weakref
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from motionkit import registry
+from motionkit.io.prefetch import prefetch
+
+#: Flow frames a streaming estimator computes ahead of its consumer (see :mod:`motionkit.io.prefetch`).
+FLOW_AHEAD = 1
+
+_turns: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_turns_lock = threading.Lock()
+
+
+def _taking_turns(owner: object, iterator: Iterator[Any]) -> Iterator[Any]:
+    """``iterator``'s items, each produced while holding ``owner``'s lock (one per owner)."""
+    with _turns_lock:
+        try:
+            lock = _turns.setdefault(owner, threading.Lock())
+        except TypeError:  # not weakly referenceable: one shared lock
+            lock = _turns_lock_shared
+    try:
+        while True:
+            with lock:
+                item = next(iterator, _NO_ITEM)
+            if item is _NO_ITEM:
+                return
+            yield item
+    finally:
+        close = getattr(iterator, "close", None)
+        if close is not None:
+            with lock:
+                close()
+
+
+_NO_ITEM = object()
+_turns_lock_shared = threading.Lock()
 
 if TYPE_CHECKING:
     import numpy as np
@@ -283,7 +317,11 @@ class FlowEstimator(_Component):
 
         if type(self).iter_flows is FlowEstimator.iter_flows:
             raise NotImplementedError(f"{type(self).__name__} must implement estimate(clip) or iter_flows(frames)")
-        return MotionField.from_frames(lambda: self.iter_flows(clip.iter_frames()), len(clip), clip.size)
+        # Flow t + 1 is estimated in a background thread while the caller uses flow t; passes
+        # over one estimator take turns frame by frame (an OpenCV flow object is not thread-safe).
+        return MotionField.from_frames(
+            lambda: prefetch(_taking_turns(self, self.iter_flows(clip.iter_frames())), FLOW_AHEAD), len(clip), clip.size
+        )
 
     def iter_flows(self, frames: Iterator[np.ndarray]) -> Iterator[torch.Tensor]:
         """Stream version of :meth:`estimate`: ``uint8 (H, W, 3)`` frames in, ``float32 (2, H, W)`` tensors out, frame 0 (zero) first.

@@ -38,7 +38,11 @@ from motionkit.clip.output import ClipOutput
 from motionkit.errors import InvalidInputError
 from motionkit.io import video as _video
 from motionkit.io.image import ImageLike, check_size, load_image
+from motionkit.io.prefetch import prefetch
 from motionkit.pixels import to_uint8
+
+#: Frames a file-backed clip decodes ahead of its reader (see :mod:`motionkit.io.prefetch`).
+READ_AHEAD = 3
 
 if TYPE_CHECKING:
     from motionkit.motion import MotionField
@@ -127,7 +131,9 @@ class Clip(ClipEdits, ClipOutput):
         rate = fps if fps is not None else (info.fps or 8.0)
         if info.codec == "image":
             return cls._of_array(load_image(info.path)[None], rate)
-        return cls.from_frames(lambda: _video.iter_frames(info.path, info, allow_damaged=allow_damaged), info.frames, info.size, rate)
+        # Decoded a few frames ahead in a background thread, so ffmpeg decodes while the caller computes.
+        return cls.from_frames(lambda: prefetch(_video.iter_frames(info.path, info, allow_damaged=allow_damaged), READ_AHEAD),
+                               info.frames, info.size, rate)
 
     @classmethod
     def from_image(cls, image: ImageLike, frames: int = 1, fps: float = 8.0) -> Clip:

@@ -16,9 +16,13 @@ from motionkit.clip.checks import check_fps
 from motionkit.errors import InvalidInputError
 from motionkit.io import video as _video
 from motionkit.io.image import IMAGE_SUFFIXES, save_image
+from motionkit.io.prefetch import write_behind
 
 if TYPE_CHECKING:
     from motionkit.clip import Clip
+
+#: Frames :meth:`ClipOutput.write` lets wait for the encoder (a few frames of memory).
+WRITE_AHEAD = 2
 
 
 class ClipOutput:
@@ -92,12 +96,17 @@ class ClipOutput:
 
         # The bar starts once the output is open, and closes (ending its line) however the
         # loop ends, so an error message never lands on the bar's line.
+        def encode(frame: np.ndarray) -> None:
+            writer.write(frame)
+            bar.update()
+
+        # The frames are made here while a background thread hands the previous ones to the
+        # encoder (write_behind), so a lazy clip's chain never waits on the encoder's pipe.
         with _video.VideoWriter(path, fps=rate, size=self._size, quality=quality) as writer, tqdm(
             total=self._count, desc=f"writing {Path(path).name}", unit="frame", disable=not progress
-        ) as bar:
+        ) as bar, write_behind(encode, depth=WRITE_AHEAD) as put:
             for frame in self.iter_frames():
-                writer.write(frame)
-                bar.update()
+                put(frame)
 
     def to_moviepy(self) -> Any:
         """This clip as a moviepy (v2) ``VideoClip`` (frames fetched on demand; a lazy clip

@@ -64,12 +64,7 @@ from motionkit.ops.plate import (
     torn,
 )
 
-#: Splat weight below which a target pixel counts as a hole.
-HOLE_WEIGHT = 0.05
-#: Inverse-map error (pixels) below which no Newton refinement is spent on a pixel.
-ACCURACY = 0.05
-#: Inverse-map error (pixels) above which a refined pixel counts as unseen (no source lands there).
-UNRESOLVED = 1.0
+from motionkit.ops._inverse_refine import HOLE_WEIGHT, _kernels, _refine_compiled, _refine_inverse
 
 Splat = Literal["softmax", "avg"]
 Fill = Literal["background", "stretch"]
@@ -201,6 +196,13 @@ def splat_inverse_numpy(
     ``skip`` (``bool (H, W)``) marks source pixels not splatted at all (torn ones, :func:`motionkit.ops.plate.torn`).
     """
     _, h, w = flow.shape
+    if metric is None:
+        importance = None
+    else:
+        # exp of the metric relative to its maximum; floored so float32 keeps every weight > 0.
+        importance = np.exp(np.maximum(metric.ravel() - metric.max(), -60.0)).astype(np.float32)
+    if _kernels is not None and (skip is None or not skip.any()):  # one compiled pass, the same sums as below
+        return _kernels.splat_inverse(np.ascontiguousarray(flow, np.float32), importance)
     grid = remap_grid(h, w)
     ys, xs = grid[..., 1], grid[..., 0]
     tx = (xs + flow[0]).ravel()
@@ -211,11 +213,8 @@ def splat_inverse_numpy(
     tx, ty = np.where(finite, tx, -2.0), np.where(finite, ty, -2.0)
     x0, y0 = np.floor(tx), np.floor(ty)
     ax, ay = tx - x0, ty - y0
-    if metric is None:
+    if importance is None:
         importance = np.ones(h * w, np.float32)
-    else:
-        # exp of the metric relative to its maximum; floored so float32 keeps every weight > 0.
-        importance = np.exp(np.maximum(metric.ravel() - metric.max(), -60.0)).astype(np.float32)
     corner_index, corner_weight = [], []
     for cx, cy, wgt in ((x0, y0, (1 - ax) * (1 - ay)), (x0 + 1, y0, ax * (1 - ay)), (x0, y0 + 1, (1 - ax) * ay), (x0 + 1, y0 + 1, ax * ay)):
         inside = (cx >= 0) & (cx < w) & (cy >= 0) & (cy < h)
@@ -263,10 +262,15 @@ def _same_field(cached: np.ndarray, flow: np.ndarray) -> bool:
 
 def _source_map_numpy(flow: np.ndarray, *, splat: Splat, sharpness: float, work_size: int) -> tuple[np.ndarray, np.ndarray]:
     _, h, w = flow.shape
-    metric = None if splat == "avg" else np.hypot(flow[0], flow[1]) * sharpness
     scale = max(h, w) / work_size
+    sw, sh = max(1, round(w / scale)), max(1, round(h / scale))
+    if scale > 1 and _kernels is not None and w % sw == 0 and h % sh == 0 and w // sw == h // sh:
+        # Compiled: block-mean downscale with its metric in one pass (512 -> 256, 720p -> 256 x 144)
+        small, small_metric = _kernels.box_downscale(flow, w // sw, None if splat == "avg" else float(sharpness))
+        inv, cover = splat_inverse_numpy(small, small_metric, skip=torn(small))
+        return _refine_compiled(flow, push_pull_numpy(inv.transpose(1, 2, 0), np.clip(cover, 0.0, 1.0)), cover)
+    metric = None if splat == "avg" else np.hypot(flow[0], flow[1]) * sharpness
     if scale > 1:
-        sw, sh = max(1, round(w / scale)), max(1, round(h / scale))
         small = cv2.resize(flow.transpose(1, 2, 0), (sw, sh), interpolation=cv2.INTER_AREA)
         small *= np.array([sw / w, sh / h], np.float32)
         small_metric = None if metric is None else cv2.resize(metric, (sw, sh), interpolation=cv2.INTER_AREA)
@@ -274,11 +278,15 @@ def _source_map_numpy(flow: np.ndarray, *, splat: Splat, sharpness: float, work_
         inv, cover = splat_inverse_numpy(small, small_metric, skip=torn(small))
         # Soft confidence: a target grazed by one stretched source must not become a speckle.
         inv = push_pull_numpy(inv.transpose(1, 2, 0), np.clip(cover, 0.0, 1.0))
+        if _kernels is not None:
+            return _refine_compiled(flow, inv, cover)
         inv = cv2.resize(inv, (w, h), interpolation=cv2.INTER_LINEAR) * np.array([w / sw, h / sh], np.float32)
         cover = cv2.resize(cover, (w, h), interpolation=cv2.INTER_LINEAR)
     else:
         inv, cover = splat_inverse_numpy(flow, metric, skip=torn(flow))
         inv = push_pull_numpy(inv.transpose(1, 2, 0), np.clip(cover, 0.0, 1.0))
+    if _kernels is not None:
+        return _refine_compiled(flow, inv, cover)
     grid = remap_grid(h, w)
     refined, unresolved = _refine_inverse(flow, inv, grid)
     src = grid + refined
@@ -329,57 +337,6 @@ def warp_frame_numpy(
         out = np.where((mask > 0)[..., None], out, image)
         unseen = unseen & (mask > 0)
     return out, np.array(unseen)  # a writable copy: the map's own array is kept for reuse
-
-
-def _refine_inverse(flow: np.ndarray, inv: np.ndarray, grid: np.ndarray, steps: int = 2) -> tuple[np.ndarray, np.ndarray]:
-    """Newton steps on ``q + g(q) = p`` with ``g = -f(p)``, at full resolution.
-
-    The residual is ``r = g + f(q + g)`` and a step is ``g <- g - (I + Df)^-1 r`` with the
-    field's Jacobian ``Df`` looked up at the source. Only pixels whose residual exceeds ``ACCURACY``
-    are iterated (as a flat list, so smooth or static areas cost nothing), and a step is kept
-    only where it shrinks the residual (folds and disocclusions have no exact inverse).
-
-    Returns the refined inverse and ``unresolved (H, W) bool``: pixels still off by more than
-    :data:`UNRESOLVED` px. No input pixel lands there (the coarse inverse smeared an object's
-    motion over the place it left), so they are unseen, not a speckle of the object.
-    """
-    forward = np.ascontiguousarray(flow.transpose(1, 2, 0))
-    src = grid + inv
-    res = (inv + cv2.remap(forward, src[..., 0], src[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)).reshape(-1, 2)
-    active = np.flatnonzero(res[:, 0] ** 2 + res[:, 1] ** 2 > ACCURACY**2)
-    unresolved = np.zeros(inv.shape[:2], bool)
-    if active.size == 0:
-        return inv, unresolved
-    d_fx_dy, d_fx_dx = np.gradient(flow[0])
-    d_fy_dy, d_fy_dx = np.gradient(flow[1])
-    table = np.dstack([flow[0], flow[1], d_fx_dx, d_fx_dy, d_fy_dx, d_fy_dy]).astype(np.float32)
-
-    def lookup(q: np.ndarray, g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        # remap wants a 2-D map under 32767 a side: lay the point list out in rows of 1024.
-        n = len(q)
-        src = np.zeros((-(-n // 1024) * 1024, 2), np.float32)
-        src[:n] = q + g
-        src = src.reshape(-1, 1024, 2)
-        looked = cv2.remap(table, src[..., 0], src[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-        looked = looked.reshape(-1, 6)[:n]
-        return g + looked[:, :2], looked[:, 2:]
-
-    flat_inv = inv.reshape(-1, 2)
-    q, g = grid.reshape(-1, 2)[active], flat_inv[active]
-    res, jac = lookup(q, g)
-    for _ in range(steps):
-        a, b, c, d = 1.0 + jac[:, 0], jac[:, 1], jac[:, 2], 1.0 + jac[:, 3]
-        det = a * d - b * c
-        ok = det > 0.05
-        det = np.where(ok, det, 1.0)
-        step = g - np.stack([(d * res[:, 0] - b * res[:, 1]) / det, (a * res[:, 1] - c * res[:, 0]) / det], axis=1)
-        step_res, step_jac = lookup(q, step)
-        keep = (ok & ((step_res**2).sum(1) < (res**2).sum(1)))[:, None]
-        g, res, jac = np.where(keep, step, g), np.where(keep, step_res, res), np.where(keep, step_jac, jac)
-    out = flat_inv.copy()
-    out[active] = g
-    unresolved.ravel()[active[(res**2).sum(1) > UNRESOLVED**2]] = True
-    return out.reshape(inv.shape), unresolved
 
 
 def _check_flow(flow: torch.Tensor) -> None:

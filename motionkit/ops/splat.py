@@ -6,6 +6,11 @@ Motion-I2V (Niklaus & Liu, 2020). Each source pixel ``(x, y)`` lands at
 corners outside the image are dropped independently (no clamping) and pixels whose target is
 not finite contribute nothing. The Motion-I2V stage-2 network and the classical ``warp``
 renderer share this code.
+
+On the CPU the scatter runs in compiled kernels (:mod:`motionkit.ops._splat_kernels`, numba),
+wrapped in a :class:`torch.autograd.Function` with its own backward kernel; on other devices
+(CUDA) and where numba is missing it runs as torch ``scatter_add`` (:func:`splat_sum_torch`,
+the reference the kernels are tested against). Both give the same values to float rounding.
 """
 
 from __future__ import annotations
@@ -16,6 +21,11 @@ import torch
 
 from motionkit.errors import InvalidInputError, ShapeMismatchError
 from motionkit.ops.grid import pixel_grid
+
+try:  # numba is a dependency; a broken install still splats, in torch
+    from motionkit.ops import _splat_kernels as _kernels
+except ImportError:  # pragma: no cover - exercised only without numba
+    _kernels = None
 
 SplatMode = Literal["sum", "avg", "softmax"]
 
@@ -40,6 +50,53 @@ def splat_sum(values: torch.Tensor, flow: torch.Tensor) -> torch.Tensor:
         >>> f = torch.zeros(1, 2, 3, 3); f[0, 0] = 0.5   # half a pixel right
         >>> splat_sum(v, f)[0, 0, 1, 1:].tolist()
         [0.5, 0.5]
+    """
+    _check(values, flow)
+    dtype = torch.promote_types(values.dtype, torch.float32)
+    if _use_kernels(values, flow, dtype):
+        return _KernelSplat.apply(values.to(dtype), flow.to(dtype), None, False)[0]
+    return splat_sum_torch(values, flow)
+
+
+_KERNEL_DTYPES = (torch.float32, torch.float64)
+
+
+class _KernelSplat(torch.autograd.Function):
+    """The compiled CPU splat: ``(S(i v) [/ (S(i) + eps)], S(i))``, ``i`` = 1 when ``importance`` is ``None``."""
+
+    @staticmethod
+    def forward(ctx, values: torch.Tensor, flow: torch.Tensor, importance: torch.Tensor | None, normalised: bool):
+        v, f = values.detach().contiguous(), flow.detach().contiguous()
+        i = None if importance is None else importance.detach().contiguous()
+        out, den = _kernels.splat(v.numpy(), f.numpy(), None if i is None else i.numpy(), normalised, NORMALISE_EPS)
+        out, den = torch.from_numpy(out), torch.from_numpy(den)
+        ctx.weighted, ctx.normalised = i is not None, normalised
+        ctx.save_for_backward(v, f, out, den, *((i,) if i is not None else ()))
+        return out, den
+
+    @staticmethod
+    @torch.autograd.function.once_differentiable
+    def backward(ctx, grad_out: torch.Tensor | None, grad_den: torch.Tensor | None):
+        v, f, out, den, *rest = ctx.saved_tensors
+        i = rest[0] if ctx.weighted else None
+        go = torch.zeros_like(out) if grad_out is None else grad_out.detach().to(v.dtype).contiguous()
+        gd = None if grad_den is None else grad_den.detach().to(v.dtype).contiguous().numpy()
+        grads = _kernels.splat_backward(
+            go.numpy(), gd, out.numpy(), den.numpy(), ctx.normalised, NORMALISE_EPS, v.numpy(), f.numpy(),
+            None if i is None else i.numpy(), tuple(bool(x) for x in ctx.needs_input_grad[:3]),
+        )
+        return (*(None if g is None else torch.from_numpy(g) for g in grads), None)
+
+
+def _use_kernels(values: torch.Tensor, flow: torch.Tensor, dtype: torch.dtype) -> bool:
+    """The compiled kernels apply: numba present, CPU tensors, float32 or float64 arithmetic."""
+    return _kernels is not None and values.device.type == "cpu" and flow.device.type == "cpu" and dtype in _KERNEL_DTYPES
+
+
+def splat_sum_torch(values: torch.Tensor, flow: torch.Tensor) -> torch.Tensor:
+    """:func:`splat_sum` in plain torch (``scatter_add``): any device, autograd through torch.
+
+    What CUDA tensors run, and the reference the compiled CPU kernels are tested against.
     """
     _check(values, flow)
     n, c, h, w = values.shape
@@ -103,12 +160,17 @@ def splat(
         raise InvalidInputError(f"splat mode must be 'sum', 'avg' or 'softmax', got {mode!r}")
     _check(values, flow)
     if mode == "sum":
+        dtype = torch.promote_types(values.dtype, torch.float32)
+        if _use_kernels(values, flow, dtype):
+            out, weight = _KernelSplat.apply(values.to(dtype), flow.to(dtype), None, False)
+            return (out, weight) if return_weight else out
         out = splat_sum(values, flow)
         if return_weight:
             return out, splat_sum(torch.ones_like(values[:, :1]), flow)
         return out
 
     ones = torch.ones_like(values[:, :1])
+    importance = None
     if mode == "softmax":
         if metric is None:
             raise InvalidInputError("splat mode 'softmax' needs a metric of shape (N, 1, H, W)")
@@ -117,9 +179,14 @@ def splat(
         # Subtracting the per-image maximum leaves the ratio unchanged and keeps exp() finite.
         metric = metric - metric.amax(dim=(1, 2, 3), keepdim=True).detach()
         importance = torch.exp(metric)
+    dtype = torch.promote_types(values.dtype, torch.float32)
+    if _use_kernels(values, flow, dtype) and (importance is None or importance.device.type == "cpu"):
+        out, weight = _KernelSplat.apply(values.to(dtype), flow.to(dtype), None if importance is None else importance.to(dtype), True)
+        return (out, weight) if return_weight else out
+    if importance is not None:
         values = values * importance
         ones = importance
-    summed = splat_sum(torch.cat([values, ones], dim=1), flow)
+    summed = splat_sum_torch(torch.cat([values, ones], dim=1), flow)
     weight = summed[:, -1:]
     out = summed[:, :-1] / (weight + NORMALISE_EPS)
     return (out, weight) if return_weight else out

@@ -1,0 +1,76 @@
+"""Running compiled kernels on several cores: a shared pool of Python threads.
+
+The numba kernels of :mod:`motionkit.ops._splat_kernels` and :mod:`motionkit.ops._inverse_kernels`
+release the GIL (``nogil``), so plain Python threads run them truly in parallel. This is
+used instead of numba's own ``parallel=True`` threading layers on purpose: its OpenMP layer
+is a second OpenMP runtime beside torch's, whose threads spin between calls and, on a busy
+machine, took the cores OpenCV and torch were waiting for (a renderer frame ran 3x slower
+after a parallel splat); its workqueue layer must not be entered from two threads at once,
+which the pipelined video-to-video path does. A thread pool has neither problem.
+
+The number of threads is torch's (``torch.set_num_threads``), so one setting governs every
+numeric library motionkit drives.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+
+_lock = threading.Lock()
+_pool: ThreadPoolExecutor | None = None
+#: Held while a call shares its jobs out; a call made meanwhile (from another thread, e.g.
+#: frames rendered in parallel) runs its jobs itself: the cores are busy already.
+_sharing = threading.Lock()
+
+
+def thread_count() -> int:
+    """Threads a kernel call may use: torch's setting, at most the usable cores."""
+    import torch
+
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(torch.get_num_threads(), cores))
+
+
+def run_jobs(jobs: Sequence[Callable[[], None]]) -> None:
+    """Run independent ``jobs`` (each writes its own output) on up to :func:`thread_count` threads.
+
+    Jobs are dealt round-robin into one batch per thread; the calling thread runs one batch
+    itself. While another thread's call is sharing its jobs out, a call runs its own jobs
+    itself (the cores are taken). Returns when all are done; the first exception is raised.
+    """
+    threads = min(len(jobs), thread_count())
+    if threads <= 1 or not _sharing.acquire(blocking=False):
+        for job in jobs:
+            job()
+        return
+    try:
+        _share(jobs, threads)
+    finally:
+        _sharing.release()
+
+
+def _share(jobs: Sequence[Callable[[], None]], threads: int) -> None:
+    batches = [jobs[k::threads] for k in range(threads)]
+
+    def run(batch: Sequence[Callable[[], None]]) -> None:
+        for job in batch:
+            job()
+
+    futures = [_executor().submit(run, batch) for batch in batches[1:]]
+    run(batches[0])
+    for future in futures:
+        future.result()
+
+
+def _executor() -> ThreadPoolExecutor:
+    global _pool
+    with _lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(max_workers=max(1, (os.cpu_count() or 2) - 1), thread_name_prefix="motionkit-kernel")
+        return _pool
