@@ -8,6 +8,7 @@ errors map to 400 (bad input), 404 (unknown asset or job), 413 (too large), 415 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hmac
 import json
 from importlib import resources
@@ -112,7 +113,12 @@ def create_app(data: str | Path = "motionkit-data", *, token: str | None = None,
     book.recover()
     pool = WorkerPool(book, workers, queue, runner)
 
-    app = FastAPI(title="motionkit", version=motionkit.__version__,
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI):
+        yield
+        pool.close()
+
+    app = FastAPI(title="motionkit", version=motionkit.__version__, lifespan=lifespan,
                   description="Image-to-video with explicit motion: uploads, live previews, jobs.")
     app.state.assets, app.state.book, app.state.pool = assets, book, pool
     app.add_middleware(BodyLimit, json_bytes=MAX_JSON_BYTES, upload_bytes=assets.max_bytes + 64 * 1024)
@@ -143,10 +149,6 @@ def create_app(data: str | Path = "motionkit-data", *, token: str | None = None,
     async def _invalid(request: Request, error: RequestValidationError) -> JSONResponse:
         problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors())
         return _error(422, f"invalid request: {problems}")
-
-    @app.on_event("shutdown")
-    def _close() -> None:
-        pool.close()
 
     @app.get("/api/health")
     def health() -> dict[str, str]:
