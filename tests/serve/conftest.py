@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import socket
 import threading
+import time
 from pathlib import Path
 
 import cv2
@@ -79,3 +81,25 @@ def asset(client, photo_png) -> str:
     response = client.post("/api/assets", files={"file": ("cat.png", photo_png, "image/png")})
     assert response.status_code == 200, response.text
     return response.json()["id"]
+
+
+@pytest.fixture
+def server(tmp_path):
+    """``(url, token)`` of a service running in this process until the test ends."""
+    from motionkit.serve import create_app
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    app = create_app(tmp_path / "data", token="t0ken")
+    uvicorn = pytest.importorskip("uvicorn")
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert time.monotonic() < deadline, "the server did not start"
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}", "t0ken"
+    server.should_exit = True
+    thread.join(10)

@@ -2,38 +2,11 @@
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
-
 import pytest
 
 from motionkit.client import Client, ServiceError
 from tests.serve.conftest import drag_spec
 from tests.serve.videos import find_patch, frames_of
-
-uvicorn = pytest.importorskip("uvicorn")
-
-
-@pytest.fixture
-def server(tmp_path):
-    """``(url, token)`` of a service running in this process until the test ends."""
-    from motionkit.serve import create_app
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    app = create_app(tmp_path / "data", token="t0ken")
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "the server did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}", "t0ken"
-    server.should_exit = True
-    thread.join(10)
 
 
 def test_upload_submit_wait_download(server, tmp_path, photo_png):
