@@ -14,7 +14,7 @@ from typing import Any
 
 from motionkit.errors import InvalidInputError
 
-__all__ = ["create_app", "run", "LOCAL_HOSTS"]
+__all__ = ["LOCAL_HOSTS", "create_app", "run"]
 
 #: Hosts the service may bind without a token.
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})

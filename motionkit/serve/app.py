@@ -22,12 +22,25 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException
 
-from motionkit.errors import InvalidInputError, MediaReadError, MotionkitError, TooLargeError
+from motionkit.errors import (
+    InvalidInputError,
+    MediaReadError,
+    MotionkitError,
+    TooLargeError,
+)
+from motionkit.serve import preview as previews
 from motionkit.serve.assets import AssetStore, UnknownAssetError
 from motionkit.serve.components import component_listing
-from motionkit.serve.jobs import TERMINAL, JobBook, QueueFullError, Runner, UnknownJobError, WorkerPool, default_runner
+from motionkit.serve.jobs import (
+    TERMINAL,
+    JobBook,
+    QueueFullError,
+    Runner,
+    UnknownJobError,
+    WorkerPool,
+    default_runner,
+)
 from motionkit.serve.limits import BodyLimit
-from motionkit.serve import preview as previews
 from motionkit.spec import MotionSpec
 
 #: The largest JSON body (a spec with painted masks fits) and the most tracks a spec may have.

@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import functools
 from importlib import metadata
 from typing import Any
 
 from motionkit import registry
 
 
+@functools.lru_cache(maxsize=1)
+def _owners() -> dict[str, list[str]]:
+    """Top-level module -> distributions providing it (scanning them all takes a second: once)."""
+    return dict(metadata.packages_distributions())
+
+
 def _distribution(value: str) -> tuple[str | None, str | None]:
     """``(package, version)`` of the distribution an entry point ``module:attribute`` lives in."""
     top = value.split(":", 1)[0].split(".", 1)[0]
-    names = metadata.packages_distributions().get(top, [])
+    names = _owners().get(top, [])
     if not names:
         return None, None
     try:

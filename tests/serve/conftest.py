@@ -9,17 +9,16 @@ import time
 from pathlib import Path
 
 import cv2
-import numpy as np
 import pytest
 
 pytest.importorskip("fastapi")
 pytest.importorskip("httpx")
 
-from fastapi.testclient import TestClient  # noqa: E402
+from fastapi.testclient import TestClient
 
-import motionkit  # noqa: E402
-from motionkit.serve import create_app  # noqa: E402
-from motionkit.verbs.jobs import run_job  # noqa: E402
+import motionkit
+from motionkit.serve import create_app
+from motionkit.verbs.jobs import run_job
 
 CHELSEA = Path(motionkit.__file__).parent / "assets" / "chelsea.png"
 #: The photo's small copy: (H, W) = (64, 96).

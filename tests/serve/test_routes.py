@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.serve.conftest import SMALL, drag_spec
+from tests.serve.conftest import drag_spec
 from tests.serve.videos import find_patch, frames_of
 
 
@@ -19,6 +19,9 @@ def test_components_list_the_registry_with_packages(client):
     sparse = [row for row in rows if (row["kind"], row["name"]) == ("predictor", "sparse")]
     assert sparse and sparse[0]["package"] == "motionkit" and sparse[0]["status"] == "loaded"
     assert {"kind", "name", "origin", "package", "version", "status", "error"} == set(rows[0])
+    for row in rows:  # an installed plugin's components name the distribution they came from
+        if row["origin"] != "motionkit" and row["status"] == "loaded":
+            assert row["package"] and row["version"], row
 
 
 def test_upload_names_the_asset_itself(client, photo_png):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -14,7 +13,7 @@ def serve(
     workers: int = typer.Option(1, min=1, help="Jobs run at once (the worker pool's size)."),
     queue: int = typer.Option(8, min=1, help="Pending jobs accepted; one more answers 429."),
     data: Path = typer.Option(Path("motionkit-data"), help="Folder of job records (SQLite), uploads and results."),
-    token: Optional[str] = typer.Option(None, help="Bearer token every route but /api/health requires."),
+    token: str | None = typer.Option(None, help="Bearer token every route but /api/health requires."),
     max_upload_mb: float = typer.Option(200.0, min=0.001, help="Largest upload, megabytes."),
 ) -> None:
     """Serve the HTTP API and the browser motion editor at http://HOST:PORT/.
