@@ -114,3 +114,34 @@ def test_draw_a_drag_preview_render_and_download(server, browser, tmp_path):
     assert abs(found[0] - drawn_end[0]) <= 3 and abs(found[1] - drawn_end[1]) <= 3, (found, drawn_end)
     cv2.imwrite(str(look / "4-first-last.png"), cv2.cvtColor(cv2.hconcat([frames[0], frames[-1]]), cv2.COLOR_RGB2BGR))
     (look / "drag.json").write_text(json.dumps({"start": drawn_start, "end": drawn_end, "found": found}))
+
+
+def test_import_a_spec_with_a_camera_and_move_the_sliders(server, browser, tmp_path):
+    from selenium.webdriver.common.by import By
+
+    look = Path(os.environ.get("MOTIONKIT_LOOK", tmp_path)) / "serve"
+    look.mkdir(parents=True, exist_ok=True)
+    url, token = server
+    browser.get(f"{url}/?token={token}")
+    browser.find_element(By.ID, "open").send_keys(str(CHELSEA))
+    until(lambda: "Opened" in browser.find_element(By.ID, "status").text, what="the upload")
+    doc = {"spec_version": 1, "frames": 8, "fps": 8, "reference_size": [300, 451],
+           "trajectories": [{"keyframes": [{"t": 0, "u": 0.3, "v": 0.4}, {"t": 7, "u": 0.4, "v": 0.45}]},
+                            {"keyframes": [{"t": 0, "u": 0.8, "v": 0.8}]}],
+           "camera": {"keyframes": [{"t": 7, "zoom": 1.1, "orbit": 2.0}], "field_of_view": 40.0}}
+    path = tmp_path / "shot.json"
+    path.write_text(json.dumps(doc))
+    browser.find_element(By.ID, "import").send_keys(str(path))
+    until(lambda: browser.execute_script("return window.motionkitEditor.state.tracks.length") == 2, what="the import")
+    assert float(browser.find_element(By.ID, "cam-zoom").get_attribute("value")) == 1.1
+    browser.execute_script("const s = document.getElementById('cam-pan-u'); s.value = '0.05';"
+                           "s.dispatchEvent(new Event('input')); s.dispatchEvent(new Event('change'));")
+    exported = browser.execute_script("return window.motionkitEditor.spec()")
+    # the sliders' keys change, what the editor does not draw (orbit, field of view, the pin) rides along
+    key = exported["camera"]["keyframes"][-1]
+    assert key["zoom"] == 1.1 and key["pan"] == [0.05, 0] and key["orbit"] == 2.0 and key["t"] == 7
+    assert exported["camera"]["field_of_view"] == 40.0 and len(exported["trajectories"][1]["keyframes"]) == 1
+    until(lambda: browser.execute_script(
+        "const v = document.getElementById('preview'); return v.readyState >= 2 && v.dataset.spec.includes('0.05')"),
+        what="the preview of the moved camera")
+    browser.save_screenshot(str(look / "5-imported-camera.png"))

@@ -14,6 +14,7 @@ const state = {
   tracks: [],           // [{points: [{x, y}] in image pixels, easing}]; one point = a pin
   frames: 16,
   fps: 8,
+  camera: { pan: [0, 0], zoom: 1, rotate: 0 },   // the camera at the last frame (from rest at frame 0)
   extra: {},            // parts of an imported spec the editor does not draw (brushes, camera, ...), kept on export
   selected: -1,
   tool: "drag",
@@ -59,14 +60,32 @@ function spec() {
       ? [{ t: 0, ...uv(track.points[0]) }]
       : track.points.map((p, i) => ({ t: (i * last) / (track.points.length - 1), ...uv(p), easing: track.easing })),
   }));
-  return { ...state.extra, spec_version: 1, frames: state.frames, fps: state.fps, reference_size: [H, W], trajectories };
+  const doc = { ...state.extra, spec_version: 1, frames: state.frames, fps: state.fps, reference_size: [H, W], trajectories };
+  if (cameraMoves()) {
+    const { keys = {}, ...path } = state.extra.cameraPath || {};
+    doc.camera = { ...path, keyframes: [{ ...keys, t: last, pan: state.camera.pan, zoom: state.camera.zoom, rotate: state.camera.rotate }] };
+  }
+  delete doc.cameraPath;
+  return doc;
 }
+
+const cameraMoves = () => state.camera.pan[0] !== 0 || state.camera.pan[1] !== 0 || state.camera.zoom !== 1 || state.camera.rotate !== 0;
 
 function loadSpec(doc) {
   const W = state.image.naturalWidth, H = state.image.naturalHeight;
   const { spec_version, frames, fps, reference_size, trajectories = [], ...extra } = doc;
   if (spec_version !== 1) throw new Error(`spec_version ${spec_version} is not one this editor reads`);
-  state.frames = frames; state.fps = fps ?? 8; state.extra = extra;
+  state.frames = frames; state.fps = fps ?? 8;
+  state.camera = { pan: [0, 0], zoom: 1, rotate: 0 };
+  if (extra.camera) {
+    // the sliders show the path's last key; its other moves and settings ride along unchanged
+    const { keyframes, ...path } = extra.camera;
+    const { t, pan = [0, 0], zoom = 1, rotate = 0, ...keys } = keyframes[keyframes.length - 1];
+    state.camera = { pan, zoom, rotate };
+    extra.cameraPath = { ...path, keys };
+    delete extra.camera;
+  }
+  state.extra = extra;
   state.tracks = trajectories.map((track) => ({
     points: track.keyframes.map((k) => ({ x: k.u * W - 0.5, y: k.v * H - 0.5 })),
     easing: track.keyframes[0].easing || "linear",
@@ -76,7 +95,7 @@ function loadSpec(doc) {
 
 // -- history ------------------------------------------------------------------------------------
 
-const snapshot = () => JSON.stringify({ tracks: state.tracks, frames: state.frames, fps: state.fps, extra: state.extra });
+const snapshot = () => JSON.stringify({ tracks: state.tracks, frames: state.frames, fps: state.fps, camera: state.camera, extra: state.extra });
 
 function commit() {
   history = history.slice(0, at + 1);
@@ -149,6 +168,7 @@ function draw(pending = null) {
 
 function changed() {
   $("frames").value = state.frames; $("fps").value = state.fps;
+  showCamera();
   const track = state.tracks[state.selected];
   $("easing").disabled = !track || track.points.length === 1;
   if (track) $("easing").value = track.easing;
@@ -234,7 +254,7 @@ function schedulePreview() {
 }
 
 async function requestPreview() {
-  if (!state.asset || !state.tracks.length) return;
+  if (!state.asset || !(state.tracks.length || cameraMoves())) return;
   if (inFlight) { again = true; return; }
   inFlight = true;
   const asked = snapshot(), started = performance.now();
@@ -296,7 +316,7 @@ async function openImage(file) {
     const image = new Image();
     image.src = URL.createObjectURL(file);
     await image.decode();
-    Object.assign(state, { asset: id, image, tracks: [], selected: -1, extra: {} });
+    Object.assign(state, { asset: id, image, tracks: [], selected: -1, extra: {}, camera: { pan: [0, 0], zoom: 1, rotate: 0 } });
     fit();
     history = []; at = -1; commit();
     $("render").disabled = false;
@@ -326,6 +346,26 @@ $("frames").addEventListener("change", (e) => { state.frames = Math.max(2, Math.
 $("fps").addEventListener("change", (e) => { state.fps = Math.max(1, Number(e.target.value) || 8); commit(); });
 $("long-side").addEventListener("change", schedulePreview);
 $("easing").addEventListener("change", (e) => { if (state.selected >= 0) { state.tracks[state.selected].easing = e.target.value; commit(); } });
+const cameraInputs = { "cam-pan-u": ["pan", 0], "cam-pan-v": ["pan", 1], "cam-zoom": ["zoom"], "cam-rotate": ["rotate"] };
+
+function showCamera() {
+  for (const [id, [name, i]] of Object.entries(cameraInputs)) {
+    const value = i === undefined ? state.camera[name] : state.camera[name][i];
+    $(id).value = value; $(`${id}-value`).textContent = Number(value).toFixed(name === "rotate" ? 1 : 2);
+  }
+}
+
+for (const [id, [name, i]] of Object.entries(cameraInputs)) {
+  $(id).addEventListener("input", (e) => {
+    const value = Number(e.target.value);
+    if (i === undefined) state.camera[name] = value; else state.camera[name] = state.camera[name].map((v, k) => (k === i ? value : v));
+    showCamera();
+    schedulePreview();
+  });
+  $(id).addEventListener("change", commit);
+  $(id).addEventListener("dblclick", () => { state.camera = { pan: [0, 0], zoom: 1, rotate: 0 }; commit(); });
+}
+
 $("undo").addEventListener("click", () => restore(at - 1));
 $("redo").addEventListener("click", () => restore(at + 1));
 $("delete").addEventListener("click", deleteSelected);
