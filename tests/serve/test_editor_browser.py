@@ -116,8 +116,11 @@ def test_draw_a_drag_preview_render_and_download(server, browser, tmp_path):
     (look / "drag.json").write_text(json.dumps({"start": drawn_start, "end": drawn_end, "found": found}))
 
 
-def test_import_a_spec_with_a_camera_and_move_the_sliders(server, browser, tmp_path):
+def test_import_a_spec_with_a_camera_and_move_the_sliders(server, browser, tmp_path, monkeypatch):
     from selenium.webdriver.common.by import By
+
+    from motionkit import registry
+    from tests.serve.test_routes import _Grouping
 
     look = Path(os.environ.get("MOTIONKIT_LOOK", tmp_path)) / "serve"
     look.mkdir(parents=True, exist_ok=True)
@@ -145,3 +148,9 @@ def test_import_a_spec_with_a_camera_and_move_the_sliders(server, browser, tmp_p
         "const v = document.getElementById('preview'); return v.readyState >= 2 && v.dataset.spec.includes('0.05')"),
         what="the preview of the moved camera")
     browser.save_screenshot(str(look / "5-imported-camera.png"))
+
+    # the object regions overlay (the server's predictor swapped for one with regions)
+    monkeypatch.setattr(registry, "create", lambda kind, name, **options: _Grouping())
+    browser.find_element(By.ID, "show-regions").click()
+    until(lambda: "region 1: tracks 1" in browser.find_element(By.ID, "regions-info").text, what="the regions")
+    browser.save_screenshot(str(look / "6-regions-overlay.png"))

@@ -102,3 +102,30 @@ def test_json_bodies_are_bounded(client, asset):
 def test_unknown_routes_answer_json(client):
     answer = client.get("/api/nothing-here")
     assert answer.status_code == 404 and "error" in answer.json()
+
+
+class _Grouping:
+    """A predictor whose ``regions`` puts track 0 in a disc around its start (the interface I1 shape)."""
+
+    def regions(self, image, trajectories, mask=None, *, objects=None):
+        from motionkit import ObjectRegion, RegionMask
+
+        height, width = image.shape[:2]
+        x, y = (float(c) for c in trajectories[0].points[0])
+        return [ObjectRegion(RegionMask.from_strokes([(x, y)], radius=6, size=(height, width)), [0])]
+
+
+def test_regions_come_back_as_masks_at_preview_size(client, asset, monkeypatch):
+    import json as json_module
+
+    from motionkit import RegionMask, registry
+
+    monkeypatch.setattr(registry, "create", lambda kind, name, **options: _Grouping())
+    answer = client.post("/api/regions", json={"asset": asset, "spec": drag_spec((40, 30)), "long_side": 48})
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert body["size"] == [32, 48] and body["regions"][0]["tracks"] == [0]
+    encoded = body["regions"][0]["region"]["mask"]
+    document = {"format": "motionkit.mask", "version": 1, **encoded}
+    values = RegionMask.from_json(json_module.dumps(document)).numpy()
+    assert values.shape == (32, 48) and values[15, 20] > 0.9 and values[2, 45] == 0  # around (40, 30) / 2

@@ -162,6 +162,7 @@ function draw(pending = null) {
     ctx.shadowColor = "rgba(0,0,0,.8)"; ctx.shadowBlur = 3;
     track.points.length === 1 ? pin(track.points[0], "#4fc3f7") : arrow(track.points, colour, i === state.selected ? 3.5 : 2.5);
   });
+  for (const layer of regionLayers) ctx.drawImage(layer, 0, 0, canvas.width, canvas.height);
   if (pending) arrow(pending, "rgba(255,176,0,.6)", 2);
   ctx.shadowBlur = 0;
 }
@@ -267,12 +268,49 @@ async function requestPreview() {
     $("preview").dataset.spec = asked;
     $("latency").textContent = `preview in ${Math.round(performance.now() - started)} ms`;
     status("Preview up to date.");
+    if ($("show-regions").checked) requestRegions();
   } catch (error) {
     status(`Preview: ${error.message}`, true);
   } finally {
     inFlight = false;
     if (again || asked !== snapshot()) { again = false; requestPreview(); }
   }
+}
+
+// -- object regions: the densifier's grouping of the tracks, drawn over the picture -------------
+
+let regionLayers = [];
+const REGION_COLOURS = [[255, 176, 0], [79, 195, 247], [129, 199, 132], [240, 98, 146], [186, 104, 200], [255, 241, 118]];
+
+async function decodeMask(mask) {
+  // {size: [h, w], encoding: "zlib-float32-le", data: base64} -> Float32Array of h * w values in [0, 1]
+  const bytes = Uint8Array.from(atob(mask.data), (c) => c.charCodeAt(0));
+  const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("deflate"));
+  return new Float32Array(await new Response(stream).arrayBuffer());
+}
+
+async function requestRegions() {
+  if (!$("show-regions").checked || !state.asset || !state.tracks.length) { regionLayers = []; draw(); return; }
+  try {
+    const answer = await (await postJSON("/api/regions", { asset: state.asset, spec: spec(), long_side: 256 })).json();
+    const layers = [];
+    for (const [i, found] of answer.regions.entries()) {
+      const { size: [h, w] } = found.region.mask;
+      const values = await decodeMask(found.region.mask);
+      const layer = new OffscreenCanvas(w, h);
+      const pixels = new ImageData(w, h);
+      const [r, g, b] = REGION_COLOURS[i % REGION_COLOURS.length];
+      values.forEach((v, k) => pixels.data.set([r, g, b, Math.round(110 * v)], 4 * k));
+      layer.getContext("2d").putImageData(pixels, 0, 0);
+      layers.push(layer);
+    }
+    regionLayers = layers;
+    $("regions-info").textContent = answer.regions.map((found, i) => `region ${i + 1}: tracks ${found.tracks.map((t) => t + 1).join(", ")}`).join("; ");
+  } catch (error) {
+    regionLayers = [];
+    $("regions-info").textContent = `regions: ${error.message}`;
+  }
+  draw();
 }
 
 // -- render -------------------------------------------------------------------------------------
@@ -345,6 +383,7 @@ $("export").addEventListener("click", () => {
 $("frames").addEventListener("change", (e) => { state.frames = Math.max(2, Math.min(64, Number(e.target.value) || 16)); commit(); });
 $("fps").addEventListener("change", (e) => { state.fps = Math.max(1, Number(e.target.value) || 8); commit(); });
 $("long-side").addEventListener("change", schedulePreview);
+$("show-regions").addEventListener("change", requestRegions);
 $("easing").addEventListener("change", (e) => { if (state.selected >= 0) { state.tracks[state.selected].easing = e.target.value; commit(); } });
 const cameraInputs = { "cam-pan-u": ["pan", 0], "cam-pan-v": ["pan", 1], "cam-zoom": ["zoom"], "cam-rotate": ["rotate"] };
 
