@@ -13,7 +13,7 @@ import hmac
 import json
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, File, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
@@ -174,7 +174,7 @@ def create_app(data: str | Path = "motionkit-data", *, token: str | None = None,
         return component_listing()
 
     @app.post("/api/assets", dependencies=guarded)
-    async def upload(file: UploadFile = File(...)) -> dict[str, Any]:
+    async def upload(file: Annotated[UploadFile, File()]) -> dict[str, Any]:
         """Store an image or video (form field ``file``); the server names it: ``{"id", "kind"}``."""
         data = await file.read(assets.max_bytes + 1)
         asset = assets.add(data)
