@@ -72,8 +72,17 @@ def preview_mp4(path: Path, spec: MotionSpec, long_side: int = 256) -> bytes:
     _check_frames(spec)
     image = small_image(path, long_side)
     motion = spec.compile(image)
-    clip = render(image, motion, brush=spec.render_mask(image.shape[:2]), fps=spec.fps)
+    clip = render(image, motion, brush=_render_mask(spec, image.shape[:2], motion), fps=spec.fps)
     return _encode(clip)
+
+
+def _render_mask(spec: MotionSpec, size: tuple[int, int], motion: Any) -> Any:
+    """The spec's render mask as ``run_job`` makes it (swept along ``motion`` where the spec can)."""
+    import inspect
+
+    if len(inspect.signature(spec.render_mask).parameters) >= 2:
+        return spec.render_mask(size, motion)
+    return spec.render_mask(size)
 
 
 def motion_preview_mp4(path: Path, spec: MotionSpec, long_side: int = 256) -> bytes:
@@ -103,8 +112,11 @@ def object_regions(path: Path, spec: MotionSpec, long_side: int = 256) -> list[d
     predictor = create("predictor", "sparse")
     if not hasattr(predictor, "regions"):
         raise NotImplementedError("SparsePredictor.regions (the object regions, interface I1) is not in this motionkit yet")
+    from motionkit.io.image import image_to_tensor
+
     image = small_image(path, long_side)
     size = image.shape[:2]
-    found = predictor.regions(image, spec.trajectories_at(size), spec.mask_at(size), objects=spec.objects_at(size) or None)
+    found = predictor.regions(image_to_tensor(image), spec.trajectories_at(size), spec.mask_at(size),
+                              objects=spec.objects_at(size) or None)
     return [{"tracks": list(region.tracks), "region": Region.from_mask(region.mask).model_dump(mode="json")}
             for region in found]

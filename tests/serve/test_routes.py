@@ -110,7 +110,7 @@ class _Grouping:
     def regions(self, image, trajectories, mask=None, *, objects=None):
         from motionkit import ObjectRegion, RegionMask
 
-        height, width = image.shape[:2]
+        height, width = image.shape[-2:]  # (3, H, W), as the predictor takes it
         x, y = (float(c) for c in trajectories[0].points[0])
         return [ObjectRegion(RegionMask.from_strokes([(x, y)], radius=6, size=(height, width)), [0])]
 
