@@ -169,3 +169,22 @@ def test_the_cli_has_serve():
 
     answer = CliRunner().invoke(app, ["serve", "--help"])
     assert answer.exit_code == 0 and "--token" in answer.output and "--max-upload-mb" in answer.output
+
+
+def test_a_translate_job_carries_the_edit(client, asset, photo_png):
+    import cv2
+    import numpy as np
+
+    first = wait(client, client.post("/api/jobs", json={"kind": "animate", "asset": asset, "spec": drag_spec()}).json()["id"])
+    video = client.get(f"/api/jobs/{first['id']}/result").content
+    video_id = client.post("/api/assets", files={"file": ("walk.mp4", video, "video/mp4")}).json()["id"]
+    frame0 = frames_of(video)[0].copy()
+    frame0[2:12, 2:12] = (255, 0, 255)  # a magenta square painted on frame 0, away from the drag
+    edited = cv2.imencode(".png", np.ascontiguousarray(frame0[..., ::-1]))[1].tobytes()
+    edited_id = client.post("/api/assets", files={"file": ("edit.png", edited, "image/png")}).json()["id"]
+    job = client.post("/api/jobs", json={"kind": "translate", "video": video_id, "edited": edited_id}).json()
+    record = wait(client, job["id"])
+    assert record["state"] == "done", record
+    out = frames_of(client.get(f"/api/jobs/{job['id']}/result").content)
+    patch = out[-1, 4:10, 4:10].astype(int)
+    assert patch[..., 0].mean() > 180 and patch[..., 1].mean() < 90 and patch[..., 2].mean() > 180
