@@ -8,8 +8,9 @@ from pathlib import Path
 import motionkit
 
 CLI = Path(motionkit.__file__).parent / "cli"
-#: What a CLI module may import from motionkit: the front door, the CLI's own modules, the errors.
-ALLOWED = ("motionkit", "motionkit.errors")
+#: What a CLI module may import from motionkit: the front door, the CLI's own modules, the errors,
+#: and the service's public module (its optional dependencies stay out of ``import motionkit``).
+ALLOWED = ("motionkit", "motionkit.errors", "motionkit.serve")
 
 
 def motionkit_imports(path: Path) -> list[tuple[int, str]]:
