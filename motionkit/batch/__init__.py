@@ -15,4 +15,4 @@ from motionkit.batch.jobsfile import BadLine, read_jobs
 from motionkit.batch.records import JobManifest
 from motionkit.batch.runner import KIND_RESOURCES, Summary, resources, run
 
-__all__ = ["run", "Summary", "read_jobs", "BadLine", "JobManifest", "resources", "KIND_RESOURCES"]
+__all__ = ["KIND_RESOURCES", "BadLine", "JobManifest", "Summary", "read_jobs", "resources", "run"]

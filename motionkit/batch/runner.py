@@ -17,7 +17,7 @@ from typing import Any
 
 from motionkit.batch.jobsfile import BadLine, check_id, read_jobs
 from motionkit.batch.records import STATUS, is_complete, read_status, write_json
-from motionkit.errors import InvalidInputError, MotionkitError
+from motionkit.errors import InvalidInputError, MotionkitError, PluginLoadError
 from motionkit.verbs.jobs import JobBase, parse_job
 
 #: What a job of each kind asks Ray for, before the learned-backend GPU (see :func:`resources`).
@@ -85,7 +85,10 @@ def _entries(jobs: str | os.PathLike | Iterable[JobBase | Mapping[str, Any]]) ->
 
 def _connect(ray_address: str | None, local: int | None) -> bool:
     """Join ``ray_address``, or start a local Ray of ``local`` CPUs; True when this call started it."""
-    import ray
+    try:
+        import ray
+    except ImportError:
+        raise PluginLoadError("batch runs need Ray, which is not installed: pip install 'motionkit[batch]'") from None
 
     if ray.is_initialized():
         return False
@@ -124,6 +127,7 @@ def run(jobs: str | os.PathLike | Iterable[JobBase | Mapping[str, Any]], out: st
     Raises:
         InvalidInputError: ``local`` is below 1, or two jobs share an id.
         MediaReadError: the JOBS file cannot be read.
+        PluginLoadError: Ray is not installed.
     """
     if local is not None and local < 1:
         raise InvalidInputError(f"local must be at least 1 worker, got {local}")
@@ -159,11 +163,11 @@ def run(jobs: str | os.PathLike | Iterable[JobBase | Mapping[str, Any]], out: st
 
 def _run_on_ray(pending: list[JobBase], root: Path, summary: Summary, bar: Any, *, ray_address: str | None,
                 local: int | None, max_retries: int, overrides: Mapping[str, Mapping[str, float]] | None) -> None:
-    import ray
-
     from motionkit.batch.worker import execute
 
     started_here = _connect(ray_address, local)
+    import ray
+
     task = ray.remote(execute)
     faults = _faults()
     try:

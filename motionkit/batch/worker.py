@@ -19,7 +19,15 @@ import time
 from pathlib import Path
 from typing import Any
 
-from motionkit.batch.records import STATUS, describe, fingerprint, read_status, stale_temporaries, write_json, write_manifest
+from motionkit.batch.records import (
+    STATUS,
+    describe,
+    fingerprint,
+    read_status,
+    stale_temporaries,
+    write_json,
+    write_manifest,
+)
 from motionkit.verbs.jobs import parse_job, run_job
 
 #: Exit status of an attempt killed by fault injection (as a SIGKILL'd process reports).

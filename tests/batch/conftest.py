@@ -10,7 +10,7 @@ import pytest
 
 ray = pytest.importorskip("ray", reason="batch runs need Ray: pip install 'motionkit[batch]'")
 
-import motionkit as mk  # noqa: E402
+import motionkit as mk
 
 
 @pytest.fixture(scope="package")

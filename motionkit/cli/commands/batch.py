@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -18,8 +17,8 @@ SOME_FAILED = 1
 def batch(
     jobs: Path = typer.Argument(..., help="The JOBS file: one JSON job a line (kind, inputs as the CLI names them, options, id)."),
     out: Path = typer.Option(..., "-o", "--out", help="Output folder: OUTDIR/<id>/output.mp4 (report.json for check), manifest.json, status.json."),
-    ray: Optional[str] = typer.Option(None, "--ray", help="Join this Ray cluster ('auto' or an address) instead of a local Ray."),
-    local: Optional[int] = typer.Option(None, "--local", min=1, help="Start a local Ray of N CPUs for the run (default: the machine's CPU count)."),
+    ray: str | None = typer.Option(None, "--ray", help="Join this Ray cluster ('auto' or an address) instead of a local Ray."),
+    local: int | None = typer.Option(None, "--local", min=1, help="Start a local Ray of N CPUs for the run (default: the machine's CPU count)."),
     retries: int = typer.Option(3, "--retries", min=0, help="How many times a job whose worker died is re-run."),
 ) -> None:
     """Run every job of JOBS, skipping the ones whose outputs are complete and verified; exit 1 if any failed."""
