@@ -170,18 +170,28 @@ def _run_on_ray(pending: list[JobBase], root: Path, summary: Summary, bar: Any, 
 
     task = ray.remote(execute)
     faults = _faults()
+    # A bounded window of tasks in flight: a million-job file never becomes a million refs at once.
+    window = max(1, 4 * int(ray.cluster_resources().get("CPU", 1)))
+    queue = iter(pending)
+    refs: dict[Any, JobBase] = {}
+
+    def submit() -> None:
+        job = next(queue, None)
+        if job is None:
+            return
+        declared = resources(job, overrides)
+        ref = task.options(max_retries=max_retries, **declared).remote(
+            job.model_dump_json(), str(root / job.id), threads=max(1, int(declared.get("num_cpus", 1))),
+            fault=faults.get(job.id))
+        refs[ref] = job
+
     try:
-        refs = {}
-        for job in pending:
-            declared = resources(job, overrides)
-            ref = task.options(max_retries=max_retries, **declared).remote(
-                job.model_dump_json(), str(root / job.id), threads=max(1, int(declared.get("num_cpus", 1))),
-                fault=faults.get(job.id))
-            refs[ref] = job
-        waiting = list(refs)
-        while waiting:
-            ready, waiting = ray.wait(waiting, num_returns=1)
-            job = refs[ready[0]]
+        for _ in range(window):
+            submit()
+        while refs:
+            ready, _ = ray.wait(list(refs), num_returns=1)
+            job = refs.pop(ready[0])
+            submit()
             try:
                 record = ray.get(ready[0])
             except ray.exceptions.RayError as error:  # the worker died on every attempt
