@@ -105,6 +105,22 @@ def is_complete(job: JobBase, folder: Path) -> bool:
         return False
 
 
+def is_complete_url(job: JobBase, url: str) -> bool:
+    """:func:`is_complete` for an output folder on object storage (``url`` = ``OUT/<id>``)."""
+    from motionkit.batch.storage import join, read_json_url, sha256_url
+
+    status = read_json_url(join(url, STATUS))
+    manifest = read_json_url(join(url, MANIFEST))
+    if status is None or manifest is None or status.get("state") != "done":
+        return False
+    recorded = (manifest.get("output") or {}).get("sha256")
+    try:
+        same_job = status.get("fingerprint") == fingerprint(job)
+    except (OSError, MotionkitError):
+        return False
+    return same_job and recorded is not None and sha256_url(join(url, job.output_name)) == recorded
+
+
 def describe(error: BaseException) -> str:
     """The message a failed job's status carries: a motionkit error's own message, else its type too."""
     if isinstance(error, MotionkitError):
@@ -117,4 +133,4 @@ def stale_temporaries(folder: Path) -> list[Path]:
     return sorted(p for p in folder.glob(".*") if p.name not in (".", ".."))
 
 
-__all__ = ["JobManifest", "fingerprint", "is_complete", "read_status", "write_json", "write_manifest"]
+__all__ = ["JobManifest", "fingerprint", "is_complete", "is_complete_url", "read_status", "write_json", "write_manifest"]

@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from motionkit.batch.jobsfile import BadLine, check_id, read_jobs
-from motionkit.batch.records import STATUS, is_complete, read_status, write_json
+from motionkit.batch.records import STATUS, is_complete, is_complete_url, read_status, write_json
+from motionkit.batch.storage import is_url, join, local_path, write_json_url
 from motionkit.errors import InvalidInputError, MotionkitError, PluginLoadError
 from motionkit.verbs.jobs import JobBase, parse_job
 
@@ -99,6 +100,11 @@ def _connect(ray_address: str | None, local: int | None) -> bool:
     return True
 
 
+def _folder(root: Path | str, job_id: str) -> str:
+    """The output folder (path or URL) of job ``job_id``."""
+    return str(root / job_id) if isinstance(root, Path) else join(root, job_id)
+
+
 def _faults() -> dict[str, str]:
     value = os.environ.get(FAULT_ENV, "")
     return dict(part.split("=", 1) for part in value.split(",") if "=" in part)
@@ -114,6 +120,7 @@ def run(jobs: str | os.PathLike | Iterable[JobBase | Mapping[str, Any]], out: st
             or mappings) whose relative paths are relative to the current folder.
         out: the output folder; each job writes ``out/<id>/output.mp4`` (``report.json`` for
             ``check``), ``manifest.json`` and ``status.json``; the batch writes ``out/summary.json``.
+            An fsspec URL (``s3://bucket/run``) uploads each finished file there instead.
         ray_address: a Ray cluster to join (``"auto"`` or ``"ray://host:10001"``); None starts a
             local Ray for the run (an already initialised Ray, e.g. a notebook's, is used as is).
         local: CPUs of the local Ray (default: the machine's CPU count).
@@ -133,14 +140,16 @@ def run(jobs: str | os.PathLike | Iterable[JobBase | Mapping[str, Any]], out: st
         raise InvalidInputError(f"local must be at least 1 worker, got {local}")
     started = time.perf_counter()
     entries = _entries(jobs)
-    root = Path(out)
-    root.mkdir(parents=True, exist_ok=True)
+    remote = is_url(out)
+    root = os.fspath(out).rstrip("/") if remote else local_path(out)
+    if not remote:
+        root.mkdir(parents=True, exist_ok=True)
     summary = Summary()
     pending: list[JobBase] = []
     for entry in entries:
         if isinstance(entry, BadLine):
             summary.failed.append({"id": entry.id, "error": entry.error})
-        elif is_complete(entry, root / entry.id):
+        elif (is_complete_url(entry, join(root, entry.id)) if remote else is_complete(entry, root / entry.id)):
             summary.skipped.append(entry.id)
         else:
             pending.append(entry)
@@ -157,11 +166,14 @@ def run(jobs: str | os.PathLike | Iterable[JobBase | Mapping[str, Any]], out: st
     summary.done.sort(key=order.__getitem__)
     summary.failed.sort(key=lambda f: order[f["id"]])
     summary.seconds = time.perf_counter() - started
-    write_json(root / "summary.json", summary.to_dict())
+    if remote:
+        write_json_url(join(root, "summary.json"), summary.to_dict())
+    else:
+        write_json(root / "summary.json", summary.to_dict())
     return summary
 
 
-def _run_on_ray(pending: list[JobBase], root: Path, summary: Summary, bar: Any, *, ray_address: str | None,
+def _run_on_ray(pending: list[JobBase], root: Path | str, summary: Summary, bar: Any, *, ray_address: str | None,
                 local: int | None, max_retries: int, overrides: Mapping[str, Mapping[str, float]] | None) -> None:
     from motionkit.batch.worker import execute
 
@@ -181,7 +193,7 @@ def _run_on_ray(pending: list[JobBase], root: Path, summary: Summary, bar: Any, 
             return
         declared = resources(job, overrides)
         ref = task.options(max_retries=max_retries, **declared).remote(
-            job.model_dump_json(), str(root / job.id), threads=max(1, int(declared.get("num_cpus", 1))),
+            job.model_dump_json(), _folder(root, job.id), threads=max(1, int(declared.get("num_cpus", 1))),
             fault=faults.get(job.id))
         refs[ref] = job
 
@@ -196,8 +208,12 @@ def _run_on_ray(pending: list[JobBase], root: Path, summary: Summary, bar: Any, 
                 record = ray.get(ready[0])
             except ray.exceptions.RayError as error:  # the worker died on every attempt
                 message = f"the worker running job {job.id} died {max_retries + 1} times: {type(error).__name__}"
-                record = {**(read_status(root / job.id) or {}), "id": job.id, "state": "failed", "error": message}
-                write_json(root / job.id / STATUS, record)
+                record = {"id": job.id, "kind": job.kind, "state": "failed", "error": message}
+                if isinstance(root, Path):
+                    record = {**(read_status(root / job.id) or {}), **record}
+                    write_json(root / job.id / STATUS, record)
+                else:
+                    write_json_url(join(root, job.id, STATUS), record)
             if record["state"] == "done":
                 summary.done.append(job.id)
             else:

@@ -61,7 +61,8 @@ def execute(job_json: str, folder: str, *, threads: int = 1, fault: str | None =
 
     Args:
         job_json: a resolved job (:meth:`~motionkit.verbs.jobs.JobBase.model_dump_json`).
-        folder: ``OUTDIR/<id>``, made if missing.
+        folder: ``OUTDIR/<id>``, made if missing; or an fsspec URL, where the finished files are
+            uploaded from a local staging folder (see :mod:`motionkit.batch.storage`).
         threads: torch threads for the job (its declared CPUs).
         fault: a marker file for fault injection (see the module's doc), or None.
 
@@ -69,8 +70,12 @@ def execute(job_json: str, folder: str, *, threads: int = 1, fault: str | None =
         The status record: ``id``, ``kind``, ``state`` (``done`` or ``failed``), ``error``,
         ``attempt`` (1 for the first try), ``seconds``, ``output`` and ``fingerprint``.
     """
+    from motionkit.batch.storage import is_url, local_path
+
+    if is_url(folder):
+        return _execute_and_publish(job_json, folder, threads=threads, fault=fault)
     job = parse_job(job_json)
-    where = Path(folder)
+    where = local_path(folder)
     where.mkdir(parents=True, exist_ok=True)
     for leftover in stale_temporaries(where):
         with contextlib.suppress(OSError):
@@ -96,4 +101,22 @@ def execute(job_json: str, folder: str, *, threads: int = 1, fault: str | None =
         finished.set()
     record["seconds"] = round(time.perf_counter() - started, 3)
     write_json(where / STATUS, record)
+    return record
+
+
+def _execute_and_publish(job_json: str, url: str, *, threads: int, fault: str | None) -> dict[str, Any]:
+    """:func:`execute` in a local staging folder, then one upload per finished file to ``url``."""
+    import shutil
+    import tempfile
+
+    from motionkit.batch.records import MANIFEST
+    from motionkit.batch.storage import publish
+
+    staging = Path(tempfile.mkdtemp(prefix="motionkit-batch-"))
+    try:
+        record = execute(job_json, str(staging), threads=threads, fault=fault)
+        names = [record["output"], MANIFEST] if record["state"] == "done" else []
+        publish(staging, url, [*names, STATUS])  # status last: it marks the job done
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
     return record
