@@ -16,7 +16,13 @@ from pathlib import Path
 from typing import Any
 
 from motionkit.batch.jobsfile import BadLine, check_id, read_jobs
-from motionkit.batch.records import STATUS, is_complete, is_complete_url, read_status, write_json
+from motionkit.batch.records import (
+    STATUS,
+    is_complete,
+    is_complete_url,
+    read_status,
+    write_json,
+)
 from motionkit.batch.storage import is_url, join, local_path, write_json_url
 from motionkit.errors import InvalidInputError, MotionkitError, PluginLoadError
 from motionkit.verbs.jobs import JobBase, parse_job
@@ -206,6 +212,9 @@ def _run_on_ray(pending: list[JobBase], root: Path | str, summary: Summary, bar:
             submit()
             try:
                 record = ray.get(ready[0])
+            except ray.exceptions.RayTaskError as error:  # raised outside the contained part (e.g. the folder)
+                message = f"job {job.id}: {getattr(error, 'cause', None) or error}"
+                record = {"id": job.id, "kind": job.kind, "state": "failed", "error": message}
             except ray.exceptions.RayError as error:  # the worker died on every attempt
                 message = f"the worker running job {job.id} died {max_retries + 1} times: {type(error).__name__}"
                 record = {"id": job.id, "kind": job.kind, "state": "failed", "error": message}

@@ -31,7 +31,7 @@ def is_url(out: str | os.PathLike) -> bool:
 def local_path(out: str | os.PathLike) -> Path:
     """``out`` as a local path (a ``file://`` URL loses its scheme)."""
     text = os.fspath(out)
-    return Path(text[len("file://"):] if text.startswith("file://") else text)
+    return Path(text.removeprefix("file://"))
 
 
 def _fs(url: str) -> tuple[Any, str]:
@@ -76,7 +76,7 @@ def read_json_url(url: str) -> dict[str, Any] | None:
     try:
         fs, path = _fs(url)
         data = json.loads(fs.cat_file(path))
-    except Exception:  # missing, unreachable or not JSON: the job is simply not complete
+    except Exception:  # noqa: BLE001 - missing, unreachable or not JSON: the job is simply not complete
         return None
     return data if isinstance(data, dict) else None
 
@@ -89,6 +89,6 @@ def sha256_url(url: str) -> str | None:
         with fs.open(path, "rb") as handle:
             for block in iter(lambda: handle.read(1 << 20), b""):
                 digest.update(block)
-    except Exception:
+    except Exception:  # noqa: BLE001 - any backend: unreadable means not verified
         return None
     return digest.hexdigest()

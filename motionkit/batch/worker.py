@@ -95,7 +95,7 @@ def execute(job_json: str, folder: str, *, threads: int = 1, fault: str | None =
             output = run_job(job, where / job.output_name)
         write_manifest(job, output, where)
         record["state"] = "done"
-    except Exception as error:  # contained: the batch goes on, the record says why
+    except Exception as error:  # noqa: BLE001 - contained: the batch goes on, the record says why
         record.update(state="failed", error=describe(error))
     finally:
         finished.set()

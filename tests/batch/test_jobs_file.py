@@ -7,7 +7,6 @@ import json
 import pytest
 
 import motionkit as mk
-
 from motionkit.batch import BadLine, Summary, read_jobs, resources
 from motionkit.errors import InvalidInputError
 from motionkit.verbs.jobs import parse_job

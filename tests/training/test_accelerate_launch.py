@@ -45,7 +45,7 @@ def test_two_cpu_processes_train_on_different_shards(make_networks, tmp_path):
                "-m", "motionkit", "train", "stage1", "--config", str(config), "--pretrained", str(weights)]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
            "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1", "ACCELERATE_USE_CPU": "1"}
-    done = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=240)
+    done = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=240, check=False)
     assert done.returncode == 0, done.stderr[-3000:]
     assert "to step 2" in done.stdout
     seen = {}
