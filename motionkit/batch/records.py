@@ -18,7 +18,7 @@ from typing import Any, Literal
 
 import pydantic
 
-from motionkit.errors import MotionkitError
+from motionkit.errors import MediaReadError, MotionkitError
 from motionkit.io.atomic import atomic_path
 from motionkit.spec.manifest import FileRecord, RunManifest, environment, file_sha256
 from motionkit.verbs.jobs import AnimateJob, JobBase
@@ -44,11 +44,14 @@ def fingerprint(job: JobBase) -> str:
     """SHA-256 of the resolved job's JSON and of each input file's contents (hex).
 
     Raises:
-        OSError: an input file cannot be read (the job is then not complete; running it reports why).
+        MediaReadError: an input file cannot be read, naming the job's field and the path.
     """
     digest = hashlib.sha256(job.model_dump_json(exclude={"id"}).encode())
     for name, path in sorted(job.inputs().items()):
-        digest.update(f"\0{name}\0".encode() + file_sha256(path).encode())
+        try:
+            digest.update(f"\0{name}\0".encode() + file_sha256(path).encode())
+        except OSError as exc:
+            raise MediaReadError(f"cannot read the job's {name} {path}: {exc.strerror or exc}") from None
     return digest.hexdigest()
 
 

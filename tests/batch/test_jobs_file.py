@@ -59,3 +59,12 @@ def test_the_summary_table_names_every_failure():
     assert "cannot read d.png" in table and "4 jobs in 2.5 s" in table and not summary.ok
     assert summary.to_dict() == {"done": ["a"], "skipped": ["b", "c"], "failed": [{"id": "d", "error": "cannot read d.png"}],
                                  "seconds": 2.5}
+
+
+def test_a_missing_input_is_named_with_its_field(tmp_path):
+    from motionkit.batch.records import fingerprint
+    from motionkit.errors import MediaReadError
+
+    job = parse_job({"kind": "check", "video": str(tmp_path / "gone.mp4"), "spec": str(tmp_path / "gone.json")})
+    with pytest.raises(MediaReadError, match="cannot read the job's spec .*gone.json: No such file"):
+        fingerprint(job)
