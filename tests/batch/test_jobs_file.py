@@ -68,3 +68,12 @@ def test_a_missing_input_is_named_with_its_field(tmp_path):
     job = parse_job({"kind": "check", "video": str(tmp_path / "gone.mp4"), "spec": str(tmp_path / "gone.json")})
     with pytest.raises(MediaReadError, match="cannot read the job's spec .*gone.json: No such file"):
         fingerprint(job)
+
+
+def test_the_command_refuses_a_cluster_and_a_local_ray_at_once(tmp_path, capsys):
+    from motionkit.cli import main
+
+    (tmp_path / "j.jsonl").write_text("\n")
+    assert main(["batch", str(tmp_path / "j.jsonl"), "-o", str(tmp_path / "out"), "--ray", "auto", "--local", "2"]) == 2
+    assert "--ray or --local" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists(), "nothing is written before the options are checked"
