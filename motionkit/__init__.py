@@ -56,6 +56,8 @@ _LAZY = {
     "TranslateJob": "motionkit.verbs.jobs",
     "CheckJob": "motionkit.verbs.jobs",
     "check": "motionkit.verbs.check",
+    "run_batch": "motionkit.batch:run",
+    "BatchSummary": "motionkit.batch:Summary",
     "AdherenceReport": "motionkit.spec.report",
     "RunManifest": "motionkit.spec.manifest",
     # Verbs of the tooling around the model, for the CLI and scripts alike ("module:attribute").
@@ -94,6 +96,8 @@ __all__ = [
     "TranslateJob",
     "CheckJob",
     "check",
+    "run_batch",
+    "BatchSummary",
     "AdherenceReport",
     "RunManifest",
     "convert_official",
@@ -117,6 +121,8 @@ if TYPE_CHECKING:
     from motionkit.verbs.preview import Previewer, preview
     from motionkit.verbs.video_to_video import estimate_motion, translate
     from motionkit.verbs.check import check
+    from motionkit.batch import Summary as BatchSummary
+    from motionkit.batch import run as run_batch
     from motionkit.spec.manifest import RunManifest
     from motionkit.spec.report import AdherenceReport
     from motionkit.clip import Clip

@@ -20,7 +20,7 @@ app = typer.Typer(
 )
 
 #: The command modules of ``motionkit.cli.commands``, in the order ``--help`` lists them.
-COMMANDS = ("animate", "translate", "motion", "render", "check", "spec", "rerun", "demo", "plugins", "serve", "convert_official", "train")
+COMMANDS = ("animate", "translate", "motion", "render", "check", "spec", "rerun", "batch", "demo", "plugins", "serve", "convert_official", "train")
 
 
 

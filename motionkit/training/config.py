@@ -105,6 +105,9 @@ class TrainConfig(BaseModel):
         seed: seeds the networks' initialisation, the data order and the noise.
         log_every: write a ``loss.jsonl`` line every that many steps.
         num_workers: data-loader worker processes (0 reads in the training process).
+        log_samples: every process appends ``{"step", "process", "videos"}`` to
+            ``samples-<process>.jsonl`` in ``output_dir``: the clips (file names) of its data
+            shard it trained on at each step (``accelerate launch`` runs shard the data).
 
     Example:
         >>> TrainConfig(task="stage2", output_dir="out", data={"folder": "videos"}).steps
@@ -133,6 +136,7 @@ class TrainConfig(BaseModel):
     seed: int = 42
     log_every: int = Field(1, ge=1)
     num_workers: int = 0
+    log_samples: bool = False
 
     @model_validator(mode="after")
     def _defaults(self) -> "TrainConfig":

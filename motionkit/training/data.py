@@ -137,4 +137,5 @@ class VideoCaptionDataset(Dataset):
             "flow": self._flow(video, indices, pixels),
             "stride": torch.from_numpy(indices - indices[0]),
             "text": self.caption(video),
+            "video": video.name,
         }

@@ -78,6 +78,7 @@ def set_trainable(module: torch.nn.Module, patterns: list[str]) -> list[torch.nn
 def _collate(items: list[dict[str, Any]]) -> dict[str, Any]:
     out = {k: torch.stack([it[k] for it in items]) for k in ("pixel_values", "flow", "stride")}
     out["text"] = [it["text"] for it in items]
+    out["video"] = [str(it.get("video", "")) for it in items]
     return out
 
 
@@ -183,6 +184,10 @@ def train(
             result.losses.append(value)
             if on_step is not None:
                 on_step(step, value)
+            if config.log_samples:  # every process: which clips (its shard of the data) it trained on
+                with (output_dir / f"samples-{accelerator.process_index}.jsonl").open("a") as fh:
+                    fh.write(json.dumps({"step": step, "process": accelerator.process_index,
+                                         "videos": list(batch.get("video", []))}) + "\n")
             if accelerator.is_main_process and step % config.log_every == 0:
                 with log.open("a") as fh:
                     fh.write(json.dumps({"step": step, "loss": value}) + "\n")

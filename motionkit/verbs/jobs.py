@@ -70,6 +70,10 @@ class AnimateJob(JobBase):
     """The motion document, inline or a path."""
     file_fields: ClassVar[tuple[str, ...]] = ("image", "spec")
 
+    def motion_spec(self) -> MotionSpec:
+        """The motion document: the inline one, or the one the ``spec`` path holds (loaded now)."""
+        return _spec(self.spec)
+
 
 class RenderJob(JobBase):
     """Render ``image`` along a saved field ``motion`` (``motionkit render IMAGE MOTION``)."""
