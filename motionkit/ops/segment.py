@@ -11,9 +11,11 @@ Method (GrabCut seeded by the geodesic distance, edges snapped at full resolutio
    crossing a colour edge is expensive) is under ``reach``; beyond ``3 * reach`` is sure
    background. The ball does not have to match the object: it only seeds the colour models.
    Its size is a guess (a quarter of the short side); when the cut comes out small (under 3 %
-   of the image: a part such as the cat's nose rather than its head) or floods most of it, larger
-   or smaller balls are tried and, of the cuts of a plausible size, the one whose outline lies
-   on the strongest edges (:func:`outline_contrast`) is kept.
+   of the image: a part such as the cat's nose rather than its head), larger balls whose inner
+   half is sure foreground are tried; a cut that floods (:func:`flooded`: over 75 % of the
+   image or along all four of its sides) is tried with a smaller ball, and never kept: when
+   every cut floods, the smallest is clipped to the first ball. Of the cuts of a plausible size,
+   the one whose outline lies on the strongest edges (:func:`outline_contrast`) is kept.
 2. **GrabCut** (Rother, Kolmogorov and Blake 2004, OpenCV's ``cv2.grabCut``): Gaussian mixture
    colour models of object and background plus a contrast-sensitive graph cut, iterated, on a
    crop around the trimap's uncertain part downscaled to :data:`WORK_SIZE` px. The region is
@@ -32,7 +34,9 @@ past its inner edges, and the geodesic seeding keeps the models local.
 Example:
     >>> import numpy as np
     >>> image = np.full((60, 80, 3), 0.8, np.float32); image[20:40, 20:50] = 0.2
-    >>> region = object_region(image, np.array([[35.0, 30.0]]))
+    >>> from motionkit.ops.densify import geodesic_distance
+    >>> distance = geodesic_distance(image, (35.0, 30.0), contrast_cost=15.0)
+    >>> region = object_region(image, np.array([[35.0, 30.0]]), geodesic=distance)
     >>> bool(region[30, 35]), bool(region[10, 70]), int(region.sum())
     (True, False, 600)
 """
