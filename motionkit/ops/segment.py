@@ -11,9 +11,11 @@ Method (GrabCut seeded by the geodesic distance, edges snapped at full resolutio
    crossing a colour edge is expensive) is under ``reach``; beyond ``3 * reach`` is sure
    background. The ball does not have to match the object: it only seeds the colour models.
    Its size is a guess (a quarter of the short side); when the cut comes out small (under 3 %
-   of the image: a part such as the cat's nose rather than its head) or floods most of it, larger
-   or smaller balls are tried and, of the cuts of a plausible size, the one whose outline lies
-   on the strongest edges (:func:`outline_contrast`) is kept.
+   of the image: a part such as the cat's nose rather than its head), larger balls whose inner
+   half is sure foreground are tried; a cut that floods (:func:`flooded`: over 75 % of the
+   image or along all four of its sides) is tried with a smaller ball, and never kept: when
+   every cut floods, the smallest is clipped to the first ball. Of the cuts of a plausible size,
+   the one whose outline lies on the strongest edges (:func:`outline_contrast`) is kept.
 2. **GrabCut** (Rother, Kolmogorov and Blake 2004, OpenCV's ``cv2.grabCut``): Gaussian mixture
    colour models of object and background plus a contrast-sensitive graph cut, iterated, on a
    crop around the trimap's uncertain part downscaled to :data:`WORK_SIZE` px. The region is
@@ -32,7 +34,9 @@ past its inner edges, and the geodesic seeding keeps the models local.
 Example:
     >>> import numpy as np
     >>> image = np.full((60, 80, 3), 0.8, np.float32); image[20:40, 20:50] = 0.2
-    >>> region = object_region(image, np.array([[35.0, 30.0]]))
+    >>> from motionkit.ops.densify import geodesic_distance
+    >>> distance = geodesic_distance(image, (35.0, 30.0), contrast_cost=15.0)
+    >>> region = object_region(image, np.array([[35.0, 30.0]]), geodesic=distance)
     >>> bool(region[30, 35]), bool(region[10, 70]), int(region.sum())
     (True, False, 600)
 """
@@ -58,7 +62,14 @@ LOOSE = 0.3
 SPECK = 0.02
 #: Without a brush, cuts smaller than this fraction of the image are likely a part of the
 #: object under the drag (an eye, a nose), larger than ``FLOOD`` likely the background too.
-SMALL, FLOOD = 0.03, 0.9
+SMALL, FLOOD = 0.03, 0.75
+#: A cut without a brush that covers more than this fraction of every side of the image is a flood.
+BORDER = 0.1
+#: Without a brush, pixels farther than this many ball radii (geodesic) from the drag are sure background.
+BACKGROUND = 3.0
+#: When a first cut came out small, the inner part of the larger balls (this fraction of their
+#: radius, geodesic) is sure foreground.
+CORE = 0.5
 
 
 def object_region(
@@ -102,30 +113,51 @@ def object_region(
     if geodesic is None or geodesic.shape != (h, w):
         raise InvalidInputError("without a brush, object_region needs the (H, W) geodesic distance from the seeds")
     if reach is not None:
-        return _region(image, seeds, None, (geodesic, float(reach)))
-    if reach is not None:
-        return _region(image, seeds, None, (geodesic, float(reach)))
-    # The object's size is unknown: start from a ball of a quarter of the short side. A cut that
-    # comes out small (the ball stopped at an inner edge: the cat's nose, not its head) is tried
-    # again with larger balls, one that floods most of the image (it leaked past the outline)
-    # with a smaller one; of the cuts of a plausible size the one whose outline lies on the
-    # strongest edges wins.
-    short = min(h, w)
-    cuts = [_region(image, seeds, None, (geodesic, REACH * short))]
-    if cuts[0].mean() > FLOOD:
-        cuts.append(_region(image, seeds, None, (geodesic, 0.6 * REACH * short)))
+        return _region(image, seeds, None, (geodesic, float(reach), 0.0, BACKGROUND))
+    return _search(image, seeds, geodesic)
+
+
+def _search(image: np.ndarray, seeds: np.ndarray, geodesic: np.ndarray) -> np.ndarray:
+    """The object under ``seeds`` without a brush: a few geodesic balls tried, a flood never kept.
+
+    The object's size is unknown: start from a ball of :data:`REACH` of the short side. A cut
+    that comes out small (the colour model locked onto a part with its own colour: the cat's
+    nose, not its head) is tried again with larger balls whose inner :data:`CORE` part is sure
+    foreground, so the colour model has to hold the part's surroundings too. A cut that floods
+    (:func:`flooded`) is tried with a smaller ball and a closer sure background. Of the cuts
+    of a plausible size the one whose outline lies on the strongest edges wins; when every cut
+    floods, the smallest is clipped to the first ball (the object is then at most the ball
+    around the drag, never the whole picture).
+    """
+    h, w = geodesic.shape
+    base = REACH * min(h, w)
+    cuts = [_region(image, seeds, None, (geodesic, base, 0.0, BACKGROUND))]
+    if flooded(cuts[0]):
+        cuts.append(_region(image, seeds, None, (geodesic, 0.6 * base, 0.0, 0.67 * BACKGROUND)))
     else:
         for grow in (1.6, 2.6):
             if cuts[-1].mean() >= SMALL:
                 break
-            cuts.append(_region(image, seeds, None, (geodesic, grow * REACH * short)))
-    if len(cuts) == 1:
-        return cuts[0]
-    plausible = [cut for cut in cuts if SMALL <= cut.mean() <= FLOOD]
+            cuts.append(_region(image, seeds, None, (geodesic, grow * base, CORE, BACKGROUND)))
+    plausible = [cut for cut in cuts if cut.mean() >= SMALL and not flooded(cut)]
     if plausible:
-        return max(plausible, key=lambda cut: outline_contrast(image, cut))
-    contained = [cut for cut in cuts if cut.mean() <= FLOOD]  # all small: the largest that did not flood
-    return max(contained, key=lambda cut: cut.sum()) if contained else min(cuts, key=lambda cut: cut.sum())
+        return plausible[0] if len(plausible) == 1 else max(plausible, key=lambda cut: outline_contrast(image, cut))
+    contained = [cut for cut in cuts if not flooded(cut)]  # all small: the largest that did not flood
+    if contained:
+        return max(contained, key=lambda cut: cut.sum())
+    smallest = min(cuts, key=lambda cut: cut.sum())
+    return _seeded_component(smallest & (geodesic < base), *_cells(seeds, h, w))
+
+
+def flooded(region: np.ndarray) -> bool:
+    """Whether a cut found without a brush has taken in the background: too large, or on all four borders.
+
+    A cut over :data:`FLOOD` of the image is the background as much as the object; so is one
+    that runs along every side of the picture (more than :data:`BORDER` of each side's length):
+    an object in a photo is framed by background somewhere, the background reaches every side.
+    """
+    sides = (region[0], region[-1], region[:, 0], region[:, -1])
+    return bool(region.mean() > FLOOD or min(float(side.mean()) for side in sides) > BORDER)
 
 
 def outline_contrast(image: np.ndarray, region: np.ndarray) -> float:
@@ -145,9 +177,16 @@ def outline_contrast(image: np.ndarray, region: np.ndarray) -> float:
 
 
 def _region(
-    image: np.ndarray, seeds: np.ndarray, inside: np.ndarray | None, ball: tuple[np.ndarray, float] | None
+    image: np.ndarray,
+    seeds: np.ndarray,
+    inside: np.ndarray | None,
+    ball: tuple[np.ndarray, float, float, float] | None,
 ) -> np.ndarray:
-    """One GrabCut: inside a brush (``inside``), or seeded by a geodesic ``ball`` (distance map, reach)."""
+    """One GrabCut: inside a brush (``inside``), or seeded by a geodesic ``ball``.
+
+    ``ball`` is (distance map, reach, core, far): probable foreground within ``reach`` px of
+    the seeds, sure foreground within ``core * reach``, sure background beyond ``far * reach``.
+    """
     h, w = image.shape[:2]
     sx, sy = _cells(seeds, h, w)
     if inside is not None:
@@ -158,10 +197,11 @@ def _region(
         trimap[inside] = cv2.GC_PR_FGD
         trimap[depth > max(8.0, LOOSE * float(depth.max()))] = cv2.GC_FGD
     else:
-        geodesic, reach = ball
+        geodesic, reach, core, far = ball
         trimap = np.full((h, w), cv2.GC_PR_BGD, np.uint8)
         trimap[geodesic < reach] = cv2.GC_PR_FGD
-        trimap[geodesic > 3 * reach] = cv2.GC_BGD
+        trimap[geodesic > far * reach] = cv2.GC_BGD
+        trimap[geodesic < core * reach] = cv2.GC_FGD
     core = max(1.5, 0.01 * min(h, w))
     for x, y in zip(sx, sy):
         cv2.circle(trimap, (int(x), int(y)), round(core), int(cv2.GC_FGD), -1)
