@@ -33,6 +33,7 @@ _LAZY = {
     "predict_motion": "motionkit.verbs.image_to_video",
     "render": "motionkit.verbs.image_to_video",
     "estimate_motion": "motionkit.verbs.video_to_video",
+    "SceneCutWarning": "motionkit.clip.translation",
     # Verbs of the tooling around the model, for the CLI and scripts alike ("module:attribute").
     "convert_official": "motionkit.models.motion_i2v.convert",
     "train": "motionkit.training",
@@ -57,6 +58,7 @@ __all__ = [
     "predict_motion",
     "render",
     "estimate_motion",
+    "SceneCutWarning",
     "convert_official",
     "train",
     "TrainConfig",
@@ -74,6 +76,7 @@ if TYPE_CHECKING:
     from motionkit.verbs.image_to_video import animate, predict_motion, render
     from motionkit.verbs.video_to_video import estimate_motion, translate
     from motionkit.clip import Clip
+    from motionkit.clip.translation import SceneCutWarning
     from motionkit.mask import ObjectRegion, RegionMask
     from motionkit.motion import MotionField
     from motionkit.trajectory import Trajectory

@@ -13,24 +13,173 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-from collections.abc import Iterator
+import warnings
+from collections import deque
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+import cv2
 import numpy as np
 import torch
 
-from motionkit.clip.translation import (
-    Keyframe, SharedPass, blend, carried, colour_mapped, rotate_to_reference, warn_cuts,
-)
 from motionkit.errors import ShapeMismatchError
 from motionkit.io.image import image_to_tensor
-from motionkit.ops.edit_model import apply_edit_model_numpy
+from motionkit.ops.colour import apply_colour_map_numpy, fit_colour_map_numpy, to_uint8
+from motionkit.ops.edit_model import apply_edit_model_numpy, fit_edit_model_numpy
+from motionkit.ops.forward_warp import warp_frame_numpy
 from motionkit.ops.scene_cuts import SceneCutDetector
 
 if TYPE_CHECKING:
     from motionkit.clip import Clip
     from motionkit.components import FlowEstimator, Renderer
+    from motionkit.motion import MotionField
+
+#: Mean RGB difference (in [0, 1]) between the moved source keyframe and the real frame above
+#: which the flow is not trusted.
+TOLERANCE = 0.08
+#: Weight a carry keeps where its motion is not trusted, so two untrusted carries still blend by time.
+_FLOOR = 0.05
+
+
+class SceneCutWarning(UserWarning):
+    """A translated video has scene cuts; no keyframe's edit is carried across one.
+
+    ``cuts`` holds the frames that start a new shot (0-based); ``uncovered`` the first frame
+    of each shot that has no keyframe (those shots are the source through the colour map).
+    """
+
+    def __init__(self, message: str, cuts: list[int], uncovered: list[int]) -> None:
+        super().__init__(message)
+        self.cuts, self.uncovered = list(cuts), list(uncovered)
+
+
+class SharedPass:
+    """One pass over a field's frames, read by the renderer and, a frame behind it, by the blend.
+
+    A lazy field would otherwise be estimated twice. The renderer's first pass taps the frames
+    into a queue that the blend empties; a renderer that reads no frames (it ignores the
+    motion or has not started) leaves the pass to the blend, and a second pass it asks for
+    is a fresh one.
+    """
+
+    def __init__(self, field: MotionField) -> None:
+        self._field = field
+        self._frames = field.iter_frames()
+        self._queue: deque[torch.Tensor] = deque()
+        self._handed = False
+
+    def for_renderer(self) -> Iterator[torch.Tensor]:
+        if self._handed:
+            return self._field.iter_frames()
+        self._handed = True
+        return self._tap()
+
+    def _tap(self) -> Iterator[torch.Tensor]:
+        for frame in self._frames:
+            self._queue.append(frame)
+            yield frame
+
+    def for_blend(self) -> Iterator[torch.Tensor]:
+        self._handed = True  # from here on the renderer gets fresh passes
+        while True:
+            if self._queue:
+                yield self._queue.popleft()
+                continue
+            frame = next(self._frames, None)
+            if frame is None:
+                return
+            yield frame
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self._frames.close()
+
+
+class Keyframe:
+    """A keyframe's source and edited frames (``float32 (H, W, 3)`` in [0, 1]) and the models fitted from them."""
+
+    def __init__(self, index: int, source: np.ndarray, edited: np.ndarray) -> None:
+        self.index = index
+        self.edited_uint8, self.source_uint8 = edited, source
+        self.source = source.astype(np.float32) / 255.0
+        self.edited = edited.astype(np.float32) / 255.0
+        self.colour_map = fit_colour_map_numpy(self.source, self.edited)
+        self.model = fit_edit_model_numpy(self.source, self.edited, ridge=1e-7)
+        # The source keyframe and the model's own prediction, moved together along each field frame.
+        self.guides = np.concatenate([self.source, apply_edit_model_numpy(self.model, self.source)], axis=2)
+
+
+def carried(
+    key: Keyframe, rendered: np.ndarray, flow: torch.Tensor, current: np.ndarray, predicted: np.ndarray, tolerance: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """One keyframe's estimate of frame ``t`` and the trust in it, ``(float32 (H, W, 3), float32 (H, W, 1))``.
+
+    ``rendered`` is the renderer's frame (``uint8``), ``flow`` the field frame it was moved
+    along, ``current`` the source frame ``t`` and ``predicted`` the keyframe model's
+    prediction for it (both ``float32`` in [0, 1]).
+    """
+    # Holes count as unseen whatever colour they get, so the cheaper rubber-sheet fill does.
+    moved, unseen = warp_frame_numpy(key.guides, flow.detach().cpu().numpy(), fill="stretch")
+    difference = cv2.GaussianBlur(np.abs(moved[..., :3] - current).mean(axis=2), (0, 0), 1.5)
+    distrust = (unseen | (difference > tolerance)).astype(np.float32)
+    # Grow by 2 px and feather, so the seam between the two sources falls on trusted pixels.
+    alpha = np.clip(cv2.GaussianBlur(cv2.dilate(distrust, np.ones((5, 5), np.uint8)), (0, 0), 1.5), 0.0, 1.0)[..., None]
+    trust = 1.0 - alpha
+    return predicted + trust * (rendered.astype(np.float32) / 255.0 - moved[..., 3:]), trust
+
+
+def blend(estimates: list[tuple[np.ndarray, np.ndarray, float]]) -> np.ndarray:
+    """Blend ``(estimate, trust, weight in time)`` of the carries reaching a frame into one ``uint8`` frame."""
+    if len(estimates) == 1:
+        return to_uint8(estimates[0][0])
+    total = np.zeros_like(estimates[0][0])
+    weights = np.zeros_like(estimates[0][1])
+    for estimate, trust, weight in estimates:
+        w = weight * (trust + _FLOOR)
+        total += w * estimate
+        weights += w
+    return to_uint8(total / np.maximum(weights, 1e-6))
+
+
+def colour_mapped(key: Keyframe, current: np.ndarray) -> np.ndarray:
+    """Frame ``t`` with no carried edit: the source through the keyframe's colour map, ``uint8``."""
+    return to_uint8(apply_colour_map_numpy(key.colour_map, current))
+
+
+def rotate_to_reference(frames: Callable[[], Iterator[torch.Tensor]]) -> Callable[[], Iterator[torch.Tensor]]:
+    """A pass ``[0, f_1, ..., f_n]`` (a keyframe first) as ``[f_1, ..., f_n, 0]``: the keyframe last, in time order."""
+
+    def rotated() -> Iterator[torch.Tensor]:
+        stream = frames()
+        try:
+            first = next(stream)
+            yield from stream
+            yield first
+        finally:
+            close = getattr(stream, "close", None)
+            if close is not None:
+                close()
+
+    return rotated
+
+
+def warn_cuts(cuts: list[int], uncovered: list[int]) -> None:
+    """Issue the :class:`SceneCutWarning` naming the cuts, and the shots no keyframe reaches."""
+    if not cuts:
+        return
+    named = ", ".join(str(c) for c in cuts)
+    if uncovered:
+        shots = ", ".join(str(c) for c in uncovered)
+        message = (
+            f"scene cuts at frames {named}: no keyframe in the shot(s) starting at frame(s) {shots}, so the edit is not "
+            "carried there (those frames are the source through the edit's colour map); add a keyframe in each shot, "
+            "or pass scene_cuts='carry' to carry the edit across cuts"
+        )
+    else:
+        message = f"scene cuts at frames {named}: each shot has a keyframe; no edit is carried across a cut"
+    warnings.warn(SceneCutWarning(message, cuts, uncovered), stacklevel=3)
+
 
 
 @dataclass
@@ -81,7 +230,7 @@ def survey(source: Clip, keys: list[int], detect: bool, threshold: float) -> tup
 def uncovered_shots(keys: list[int], count: int, cuts: list[int]) -> list[int]:
     """The first frame of each shot that holds no keyframe."""
     bounds = [0, *cuts, count]
-    return [s for s, e in zip(bounds, bounds[1:]) if not any(s <= k < e for k in keys)]
+    return [s for s, e in itertools.pairwise(bounds) if not any(s <= k < e for k in keys)]
 
 
 def stream(
@@ -172,4 +321,4 @@ def carry_frames(
         for carry in active:
             carry.stream.close()
         if online and cuts:
-            warn_cuts(cuts, cuts)
+            warn_cuts(cuts, list(cuts))
