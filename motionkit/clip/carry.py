@@ -104,10 +104,27 @@ class Keyframe:
         self.edited_uint8, self.source_uint8 = edited, source
         self.source = source.astype(np.float32) / 255.0
         self.edited = edited.astype(np.float32) / 255.0
-        self.colour_map = fit_colour_map_numpy(self.source, self.edited)
-        self.model = fit_edit_model_numpy(self.source, self.edited, ridge=1e-7)
+        self.colour_map = grade_of(self.source, self.edited)
+        self.model = fit_edit_model_numpy(self.source, self.edited)
         # The source keyframe and the model's own prediction, moved together along each field frame.
         self.guides = np.concatenate([self.source, apply_edit_model_numpy(self.model, self.source)], axis=2)
+
+
+def grade_of(source: np.ndarray, edited: np.ndarray, *, rounds: int = 2) -> np.ndarray:
+    """The global colour grade in an edit: a colour map fitted without the pixels it explains worst.
+
+    A local edit (a painted stroke, a pasted object) is no grade; fitted with all pixels it
+    bends the map (skin painted green turns a later shot's greens magenta). Each round refits
+    on the pixels whose residual is within the 80th percentile (at least 0.02), so strokes
+    covering up to a fifth of the frame drop out. ``float32 (H, W, 3)`` in [0, 1] in,
+    ``(10, 3)`` coefficients out.
+    """
+    coefficients = fit_colour_map_numpy(source, edited)
+    for _ in range(rounds):
+        residual = np.abs(apply_colour_map_numpy(coefficients, source) - edited).mean(axis=2)
+        keep = residual <= max(float(np.quantile(residual, 0.8)), 0.02)
+        coefficients = fit_colour_map_numpy(source[keep][:, None], edited[keep][:, None])
+    return coefficients
 
 
 def carried(

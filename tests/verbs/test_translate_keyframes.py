@@ -16,7 +16,8 @@ from helpers.real_clips import dis_remap, mean_psnr, psnr, real_clip, stylize
 
 import motionkit as mk
 from motionkit.errors import InvalidInputError, ShapeMismatchError
-from motionkit.ops.colour import apply_colour_map_numpy, fit_colour_map_numpy
+from motionkit.clip.carry import grade_of
+from motionkit.ops.colour import apply_colour_map_numpy
 
 
 def translated(frames: np.ndarray, edits, **options) -> list[np.ndarray]:
@@ -77,10 +78,11 @@ def test_a_scene_cut_warns_and_stops_carrying_the_edit(talking_head, one_torch_t
     assert len(out) == len(video)
     # Before the cut the paint rides along; after it the frames are the colour-mapped source.
     assert (np.abs(out[9].astype(int) - (0, 255, 0)).sum(axis=2) < 60).sum() > 0.5 * 30 * 50
-    graded = fit_colour_map_numpy(head[0] / np.float32(255), edited / np.float32(255))
+    graded = grade_of(head[0] / np.float32(255), edited / np.float32(255))
     for t in range(10, len(video)):
         expected = np.clip(np.rint(apply_colour_map_numpy(graded, video[t] / np.float32(255)) * 255), 0, 255)
         assert np.abs(out[t].astype(int) - expected).max() <= 1
+        assert (np.abs(out[t].astype(int) - (0, 255, 0)).sum(axis=2) < 60).mean() < 0.01  # no paint in the other shot
     # Asked to, it keeps carrying (the paint shows up in the other shot) and does not warn.
     with warnings.catch_warnings():
         warnings.simplefilter("error", mk.SceneCutWarning)
