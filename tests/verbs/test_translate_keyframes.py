@@ -15,8 +15,8 @@ import pytest
 from helpers.real_clips import dis_remap, mean_psnr, psnr, real_clip, stylize
 
 import motionkit as mk
-from motionkit.errors import InvalidInputError, ShapeMismatchError
 from motionkit.clip.carry import grade_of
+from motionkit.errors import InvalidInputError, ShapeMismatchError
 from motionkit.ops.colour import apply_colour_map_numpy
 
 
