@@ -101,3 +101,31 @@ def test_keyframes_are_checked(talking_head):
         clip.translate({0: video[0], 3: video[3]}, motion_edit=lambda f: f * 0.5)
     with pytest.raises(InvalidInputError, match="scene_cuts"):
         clip.translate(video[0], scene_cuts="never")
+
+
+@pytest.mark.slow
+def test_keyframed_translation_streams_in_flat_memory(tmp_path, coffee_photo, one_torch_thread):
+    import tracemalloc
+
+    photo = cv2.resize(coffee_photo, (160, 120), interpolation=cv2.INTER_AREA)
+
+    def pan(frames: int):
+        return lambda: (np.ascontiguousarray(np.roll(photo, t, axis=1)[12:108, 16:144]) for t in range(frames))
+
+    edited = np.ascontiguousarray(photo[12:108, 16:144, ::-1])
+
+    def peak(frames: int) -> int:
+        clip = mk.Clip.from_frames(pan(frames), frames, (96, 128), fps=24)
+        tracemalloc.start()
+        try:
+            for _ in clip.translate({0: edited, frames // 2: edited, frames - 1: edited}).iter_frames():
+                pass
+            return tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+
+    peak(4)  # lazy imports and caches first
+    short, long = peak(8), peak(32)
+    one_flow = 2 * 96 * 128 * 4
+    # Three keyframes, forward and backward carries: nothing is buffered per frame.
+    assert long - short < 10 * one_flow, (short / 2**20, long / 2**20)
