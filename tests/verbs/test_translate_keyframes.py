@@ -103,7 +103,6 @@ def test_keyframes_are_checked(talking_head):
         clip.translate(video[0], scene_cuts="never")
 
 
-@pytest.mark.slow
 def test_keyframed_translation_streams_in_flat_memory(tmp_path, coffee_photo, one_torch_thread):
     import tracemalloc
 
