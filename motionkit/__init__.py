@@ -60,6 +60,7 @@ _LAZY = {
     "BatchSummary": "motionkit.batch:Summary",
     "AdherenceReport": "motionkit.spec.report",
     "RunManifest": "motionkit.spec.manifest",
+    "SceneCutWarning": "motionkit.clip.translation",
     # Verbs of the tooling around the model, for the CLI and scripts alike ("module:attribute").
     "convert_official": "motionkit.models.motion_i2v.convert",
     "train": "motionkit.training",
@@ -100,6 +101,7 @@ __all__ = [
     "BatchSummary",
     "AdherenceReport",
     "RunManifest",
+    "SceneCutWarning",
     "convert_official",
     "train",
     "TrainConfig",
@@ -126,6 +128,7 @@ if TYPE_CHECKING:
     from motionkit.spec.manifest import RunManifest
     from motionkit.spec.report import AdherenceReport
     from motionkit.clip import Clip
+    from motionkit.clip.translation import SceneCutWarning
     from motionkit.mask import ObjectRegion, RegionMask
     from motionkit.motion import MotionField
     from motionkit.spec import MotionSpec

@@ -109,19 +109,23 @@ def iter_frame0_flows(frames: Iterable[np.ndarray], pair_flow: PairFlow, strateg
 
 
 class _OpenCVFlow(FlowEstimator):
-    """Shared streaming logic; subclasses provide ``_pair`` (a :data:`PairFlow`) and ``strategy``."""
+    """Shared streaming logic; subclasses provide ``_pair_flow()`` (a fresh :data:`PairFlow`) and ``strategy``."""
 
     strategy: Strategy
-    _pair: PairFlow
+
+    def _pair_flow(self) -> PairFlow:
+        raise NotImplementedError
 
     def iter_flows(self, frames: Iterable[np.ndarray]) -> Iterator[torch.Tensor]:
         """``uint8 (H, W, 3)`` frames in, ``float32 (2, H, W)`` tensors of ``F_0t`` in pixels out.
 
         The first item is zeros (frame 0); frame ``t`` is read only when flow ``t`` is asked
         for, so memory stays constant however long the stream is. The inherited
-        :meth:`~motionkit.FlowEstimator.estimate` wraps this in a lazy field.
+        :meth:`~motionkit.FlowEstimator.estimate` wraps this in a lazy field. Each pass has
+        its own solver, so passes may interleave (video-to-video runs two at once) and one
+        estimator may serve videos of different sizes.
         """
-        return (torch.from_numpy(flow) for flow in iter_frame0_flows(frames, self._pair, self.strategy))
+        return (torch.from_numpy(flow) for flow in iter_frame0_flows(frames, self._pair_flow(), self.strategy))
 
 
 class DISFlowEstimator(_OpenCVFlow):
@@ -142,15 +146,20 @@ class DISFlowEstimator(_OpenCVFlow):
         if strategy not in ("hybrid", "direct", "chained"):
             raise InvalidInputError(f"strategy must be 'hybrid', 'direct' or 'chained', got {strategy!r}")
         self.preset, self.strategy = preset, strategy
-        self._dis = cv2.DISOpticalFlow_create(_DIS_PRESETS[preset])
 
     def __repr__(self) -> str:
         return f"DISFlowEstimator(preset={self.preset!r}, strategy={self.strategy!r})"
 
-    def _pair(self, a: np.ndarray, b: np.ndarray, init: np.ndarray | None) -> np.ndarray:
-        # DIS starts from the flow passed in when it is float32 (H, W, 2), else from zero.
-        flow = init.copy() if init is not None else None
-        return self._dis.calc(a, b, flow)
+    def _pair_flow(self) -> PairFlow:
+        # One solver per pass: OpenCV's DIS keeps buffers of the last size it saw, and a solver
+        # given an initial flow at one size and then frames of another size crashes (OpenCV 5.0).
+        dis = cv2.DISOpticalFlow_create(_DIS_PRESETS[self.preset])
+
+        def pair(a: np.ndarray, b: np.ndarray, init: np.ndarray | None) -> np.ndarray:
+            # DIS starts from the flow passed in when it is float32 (H, W, 2), else from zero.
+            return dis.calc(a, b, init.copy() if init is not None else None)
+
+        return pair
 
 
 class FarnebackFlowEstimator(_OpenCVFlow):
@@ -186,6 +195,9 @@ class FarnebackFlowEstimator(_OpenCVFlow):
 
     def __repr__(self) -> str:
         return f"FarnebackFlowEstimator(winsize={self.winsize}, levels={self.levels}, strategy={self.strategy!r})"
+
+    def _pair_flow(self) -> PairFlow:
+        return self._pair
 
     def _pair(self, a: np.ndarray, b: np.ndarray, init: np.ndarray | None) -> np.ndarray:
         flags = cv2.OPTFLOW_USE_INITIAL_FLOW if init is not None else 0

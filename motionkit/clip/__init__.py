@@ -419,15 +419,16 @@ class Clip(ClipEdits, ClipOutput):
 
     def translate(
         self,
-        edited_first_frame: ImageLike,
+        edited_first_frame: ImageLike | Mapping[int, ImageLike],
         *,
         estimator: str = "dis",
         renderer: str = "warp",
         motion_edit: Callable[[MotionField], MotionField] | None = None,
         estimator_options: Mapping[str, Any] | None = None,
         renderer_options: Mapping[str, Any] | None = None,
+        scene_cuts: str = "stop",
     ) -> Clip:
-        """Video-to-video: render ``edited_first_frame`` along this clip's motion (see :func:`motionkit.translate`).
+        """Video-to-video: carry an edited frame 0, or ``{frame: edited}`` keyframes, along this clip's motion (see :func:`motionkit.translate`).
 
         Example:
             >>> Clip.read("walk.mp4").translate("frame0_painted.png", motion_edit=lambda f: f * 0.5)  # doctest: +SKIP
@@ -438,6 +439,7 @@ class Clip(ClipEdits, ClipOutput):
             registry.create("flow_estimator", estimator, **dict(estimator_options or {})),
             registry.create("renderer", renderer, **dict(renderer_options or {})),
             motion_edit=motion_edit,
+            scene_cuts=scene_cuts,
         )
 
 

@@ -5,6 +5,12 @@ reference image (frame 0), the displacement ``d`` such that the pixel's content 
 ``p + d`` in frame ``t`` (channel 0 = dx to the right, channel 1 = dy down, pixel centres at
 integers). Frame 0 is zero. This is Motion-I2V's ``f(0 -> t)``.
 
+The reference frame may be another one: ``MotionField(flow, reference=k)`` holds the
+displacements from frame ``k``'s pixels, and frame ``k`` is the zero one (video-to-video
+carries an edit of frame ``k`` backwards and forwards along such a field). The default, 0,
+is the meaning above everywhere; the per-frame algebra keeps the reference, and the
+operations that play time from frame 0 (``reverse``, ``loop``, smoothing in time) need it.
+
 A field is held in memory or is **lazy**: backed by a frame source (a flow estimator running
 over a video, a computation) and read one ``(2, H, W)`` frame at a time, like a lazy
 :class:`~motionkit.Clip`. The per-frame algebra (``*``, ``+``, ``-``, ``compose``, ``masked``,
@@ -48,6 +54,7 @@ from motionkit.io.image import parse_size
 from motionkit.motion.algebra import FieldAlgebra
 from motionkit.motion.constructors import FieldConstructors, as_float_tensor
 from motionkit.motion.files import FieldFilesAndPictures
+from motionkit.ops import field as field_ops
 
 #: Largest |frame 0| (pixels) accepted as "zero"; anything larger is a wrong reference frame.
 FRAME0_TOLERANCE = 1e-3
@@ -62,12 +69,20 @@ def _as_flow_tensor(flow: Any) -> torch.Tensor:
     return as_float_tensor(flow)
 
 
-def _check_frame0(first: float) -> None:
+def _check_frame0(first: float, reference: int = 0) -> None:
     if first > FRAME0_TOLERANCE:
         raise InvalidInputError(
-            f"frame 0 of a motion field must be zero (it is the reference), but moves up to {first:.3g} px; "
-            "pass displacements from frame 0 (subtract frame 0, or prepend a zero frame)"
+            f"frame {reference} of a motion field must be zero (it is the reference), but moves up to {first:.3g} px; "
+            f"pass displacements from frame {reference} (subtract frame {reference}, or insert a zero frame there)"
         )
+
+
+def _check_reference(reference: Any, count: int) -> int:
+    if isinstance(reference, bool) or not isinstance(reference, (int, np.integer)):
+        raise InvalidInputError(f"reference must be a frame index (an int), got {reference!r}")
+    if not 0 <= int(reference) < count:
+        raise InvalidInputError(f"reference frame {reference} is out of range for a field of {count} frames (0..{count - 1})")
+    return int(reference)
 
 
 class MotionField(FieldAlgebra, FieldConstructors, FieldFilesAndPictures):
@@ -77,23 +92,31 @@ class MotionField(FieldAlgebra, FieldConstructors, FieldFilesAndPictures):
         flow: a torch tensor, numpy array or another field, ``(T, 2, H, W)``; copied and
             converted to float32 (the caller's object is never modified or shared). For a
             lazy field use :meth:`from_frames`.
+        reference: the index of the reference frame, whose pixels the displacements start
+            from; that frame must be zero. Default 0 (frame 0, the usual meaning). Given a
+            field, its own reference is kept unless another is named.
 
     Raises:
         ShapeMismatchError: not ``(T, 2, H, W)`` with T, H, W >= 1.
         NonFiniteError: NaN or infinite values.
-        InvalidInputError: frame 0 is not zero (more than 1e-3 px): the field is not relative
-            to frame 0. Subtract it (``flow - flow[:1]``) if the first frame is the reference.
+        InvalidInputError: frame ``reference`` is not zero (more than 1e-3 px): the field is not
+            relative to it. Subtract it (``flow - flow[:1]``) if the first frame is the reference;
+            or ``reference`` is not a frame index.
 
     Example:
         >>> import torch
         >>> f = torch.zeros(4, 2, 32, 48); f[1:, 0] = torch.tensor([2.0, 4.0, 6.0]).view(3, 1, 1)
         >>> MotionField(f)
         MotionField(frames=4, size=(32, 48), max_magnitude=6.00 px)
+        >>> MotionField(f - f[3:], reference=3).reference   # the same motion, seen from frame 3
+        3
     """
 
-    __slots__ = ("_checks", "_count", "_flow", "_size", "_source")
+    __slots__ = ("_checks", "_count", "_flow", "_reference", "_size", "_source")
 
-    def __init__(self, flow: torch.Tensor | np.ndarray | MotionField) -> None:
+    def __init__(self, flow: torch.Tensor | np.ndarray | MotionField, reference: int | None = None) -> None:
+        if reference is None:
+            reference = flow.reference if isinstance(flow, MotionField) else 0
         tensor = _as_flow_tensor(flow)
         if tensor.dim() != 4 or tensor.shape[1] != 2 or min(tensor.shape) < 1:
             raise ShapeMismatchError(
@@ -102,41 +125,44 @@ class MotionField(FieldAlgebra, FieldConstructors, FieldFilesAndPictures):
             )
         if not torch.isfinite(tensor).all():
             raise NonFiniteError("motion field holds NaN or infinite values; clean or mask them before building a MotionField")
-        _check_frame0(tensor[0].abs().max().item())
-        tensor[0] = 0.0
-        self._set(tensor, None, tensor.shape[0], (tensor.shape[2], tensor.shape[3]))
+        reference = _check_reference(reference, tensor.shape[0])
+        _check_frame0(tensor[reference].abs().max().item(), reference)
+        tensor[reference] = 0.0
+        self._set(tensor, None, tensor.shape[0], (tensor.shape[2], tensor.shape[3]), reference=reference)
 
     def _set(self, flow: torch.Tensor | None, source: FlowSource | None, count: int, size: tuple[int, int],
-             checks: bool = False) -> None:
+             checks: bool = False, reference: int = 0) -> None:
         self._flow, self._source, self._count, self._size = flow, source, int(count), (int(size[0]), int(size[1]))
-        self._checks = checks
+        self._checks, self._reference = checks, int(reference)
 
     @classmethod
-    def _own(cls, tensor: torch.Tensor) -> MotionField:
+    def _own(cls, tensor: torch.Tensor, reference: int = 0) -> MotionField:
         """Wrap a float32 ``(T, 2, H, W)`` tensor that this module has just computed from valid
         fields: no copy and no re-validation, so edits of long fields do not hold two copies."""
         field = cls.__new__(cls)
-        tensor[0] = 0.0
-        field._set(tensor, None, tensor.shape[0], (tensor.shape[2], tensor.shape[3]))
+        tensor[reference] = 0.0
+        field._set(tensor, None, tensor.shape[0], (tensor.shape[2], tensor.shape[3]), reference=reference)
         return field
 
     @classmethod
-    def _lazy(cls, source: FlowSource, count: int, size: tuple[int, int], *, checks: bool = False) -> MotionField:
+    def _lazy(cls, source: FlowSource, count: int, size: tuple[int, int], *, checks: bool = False,
+              reference: int = 0) -> MotionField:
         """A lazy field over ``source``. Without ``checks`` its frames are trusted, as :meth:`_own`'s
         tensor is: this module computes them from frames a checked field has already yielded,
         so an edit of a lazy field does not validate every frame again at every layer."""
         field = cls.__new__(cls)
-        field._set(None, source, count, size, checks)
+        field._set(None, source, count, size, checks, reference)
         return field
 
     @classmethod
-    def from_frames(cls, source: FlowSource, count: int, size: tuple[int, int]) -> MotionField:
+    def from_frames(cls, source: FlowSource, count: int, size: tuple[int, int], *, reference: int = 0) -> MotionField:
         """A lazy field backed by ``source``, a zero-argument callable returning a fresh frame iterator.
 
         ``source()`` is called once per pass over the frames (:meth:`iter_frames`, rendering,
         :meth:`materialize`), never at construction. Each pass must yield at least ``count``
         frames, frame 0 first, each ``(2, H, W)`` pixels (a float tensor or array) of
         ``size = (H, W)``; they are checked as they are read (see :meth:`iter_frames`).
+        Frame ``reference`` (default 0) must be zero.
 
         Example:
             >>> import torch
@@ -149,9 +175,35 @@ class MotionField(FieldAlgebra, FieldConstructors, FieldFilesAndPictures):
             raise InvalidInputError(
                 f"source must be a zero-argument callable returning an iterator of (2, H, W) flows, got {type(source).__name__}"
             )
-        return cls._lazy(source, limits.check_frames(count, "count"), parse_size(size, "motion field"), checks=True)
+        count = limits.check_frames(count, "count")
+        return cls._lazy(source, count, parse_size(size, "motion field"), checks=True, reference=_check_reference(reference, count))
 
     # --- views -------------------------------------------------------------------------
+    @property
+    def reference(self) -> int:
+        """Index of the reference frame: displacements start from its pixels, and it is zero (usually 0)."""
+        return self._reference
+
+    def with_reference(self, reference: int) -> MotionField:
+        """The same motion seen from frame ``reference``: ``g_t(q) = f_t(p) - f_r(p)`` at ``q = p + f_r(p)``.
+
+        Each pixel ``q`` of frame ``r`` is traced back to the reference pixel ``p`` it shows (by
+        inverting frame ``r``, exact for smooth, fold-free motion) and its displacement to every
+        frame becomes relative to ``q``. Whole-field.
+
+        Example:
+            >>> pan = MotionField.camera(pan=(6, 0), frames=4, size=(8, 8))
+            >>> seen = pan.with_reference(3)
+            >>> seen.reference, round(seen.flow[0, 0, 4, 4].item(), 4)   # frame 0 is 6 px to the left of frame 3
+            (3, -6.0)
+        """
+        reference = _check_reference(reference, self._count)
+        whole = self._whole("with_reference()")
+        if reference == self._reference:
+            return self
+        seen = field_ops.compose(field_ops.invert(whole[reference : reference + 1]).expand_as(whole).contiguous(), whole)
+        return type(self)._own(seen, reference)
+
     @property
     def is_lazy(self) -> bool:
         """True when frames come from a source on demand rather than from memory."""
@@ -218,13 +270,13 @@ class MotionField(FieldAlgebra, FieldConstructors, FieldFilesAndPictures):
         """Yield every frame as ``float32 (2, H, W)`` pixels, frame 0 (zero) first; one pass.
 
         In-memory fields yield views (do not modify them in place). A lazy field's frames are
-        checked as they come: shape ``(2, H, W)``, finite values, frame 0 zero (within 1e-3 px;
-        it is yielded as exact zeros).
+        checked as they come: shape ``(2, H, W)``, finite values, the reference frame zero
+        (within 1e-3 px; it is yielded as exact zeros).
 
         Raises:
             ShapeMismatchError: a frame of another shape.
             NonFiniteError: a frame holding NaN or infinity.
-            InvalidInputError: frame 0 is not zero, or the source ends before ``frames`` frames.
+            InvalidInputError: the reference frame is not zero, or the source ends before ``frames`` frames.
 
         Example:
             >>> [f.abs().max().item() for f in MotionField.camera(pan=(2, 0), frames=3, size=(4, 4))]
@@ -256,8 +308,8 @@ class MotionField(FieldAlgebra, FieldConstructors, FieldFilesAndPictures):
         tensor = tensor.to(torch.float32)
         if not torch.isfinite(tensor).all():
             raise NonFiniteError(f"frame {index} of the field's source holds NaN or infinite values; clean or mask them")
-        if index == 0:
-            _check_frame0(tensor.abs().max().item())
+        if index == self._reference:
+            _check_frame0(tensor.abs().max().item(), index)
             return torch.zeros_like(tensor)
         return tensor
 
@@ -290,7 +342,8 @@ class MotionField(FieldAlgebra, FieldConstructors, FieldFilesAndPictures):
     def __getitem__(self, key: int | slice) -> torch.Tensor | MotionField:
         """``field[i]`` is :meth:`frame`; ``field[:n]`` and ``field[::k]`` are fields (lazy when this one is).
 
-        A slice must start at frame 0 (the reference) and step forwards.
+        A slice must keep the reference frame (usually: start at frame 0) and step forwards;
+        the result's reference is where that frame lands in it.
 
         Example:
             >>> f = MotionField.camera(pan=(6, 0), frames=7, size=(2, 2))
@@ -300,14 +353,17 @@ class MotionField(FieldAlgebra, FieldConstructors, FieldFilesAndPictures):
         if not isinstance(key, slice):
             return self.frame(key)
         indices = range(*key.indices(self._count))
-        if key.start not in (None, 0) or indices.step <= 0 or len(indices) == 0:
+        if indices.step <= 0 or len(indices) == 0 or self._reference not in indices:
             raise InvalidInputError(
-                f"slice {key} of a field must start at frame 0 (the reference) and step forwards, e.g. field[:n] or field[::k]"
+                f"slice {key} of a field must keep its reference frame {self._reference} and step forwards, "
+                "e.g. field[:n] or field[::k]"
             )
+        reference = indices.index(self._reference)
         if self._flow is not None:
-            return MotionField._own(self._flow[key].contiguous())
+            return MotionField._own(self._flow[key].contiguous(), reference)
         return MotionField._lazy(
-            lambda: itertools.islice(self.iter_frames(), 0, indices.stop, indices.step), len(indices), self._size
+            lambda: itertools.islice(self.iter_frames(), indices.start, indices.stop, indices.step), len(indices), self._size,
+            reference=reference,
         )
 
     def materialize(self) -> MotionField:
@@ -322,7 +378,7 @@ class MotionField(FieldAlgebra, FieldConstructors, FieldFilesAndPictures):
         if self._flow is not None:
             return self
         limits.check_field_bytes(self._count, self._size, limits.MAX_FIELD_BYTES)
-        return MotionField._own(self._read_all())
+        return MotionField._own(self._read_all(), self._reference)
 
     def to_tensor(self) -> torch.Tensor:
         """A new ``float32 (T, 2, H, W)`` tensor of the whole field (the caller owns it).
@@ -347,16 +403,17 @@ class MotionField(FieldAlgebra, FieldConstructors, FieldFilesAndPictures):
         return torch.linalg.vector_norm(self._whole("magnitude()"), dim=1)
 
     def __repr__(self) -> str:
+        seen = f", reference={self._reference}" if self._reference else ""
         if self._flow is None:  # computing the peak would run the whole source
-            return f"MotionField(frames={self._count}, size={self._size}, lazy=True)"
+            return f"MotionField(frames={self._count}, size={self._size}{seen}, lazy=True)"
         peak = self.magnitude().max().item()
-        return f"MotionField(frames={self.frames}, size={self.size}, max_magnitude={peak:.2f} px)"
+        return f"MotionField(frames={self.frames}, size={self.size}{seen}, max_magnitude={peak:.2f} px)"
 
     def __eq__(self, other: object) -> bool:
         """Exactly the same numbers and shape (whole-field: lazy fields are read in full)."""
         if not isinstance(other, MotionField):
             return NotImplemented
-        if (self._count, self._size) != (other._count, other._size):
+        if (self._count, self._size, self._reference) != (other._count, other._size, other._reference):
             return False
         mine = self._whole("==")
         return torch.equal(mine, other._whole("==").to(mine.device))
@@ -372,6 +429,6 @@ class MotionField(FieldAlgebra, FieldConstructors, FieldFilesAndPictures):
         """
         if not isinstance(other, MotionField):
             raise InvalidInputError(f"allclose needs another MotionField, got {type(other).__name__}")
-        if (self._count, self._size) != (other._count, other._size):
+        if (self._count, self._size, self._reference) != (other._count, other._size, other._reference):
             return False
         return torch.allclose(self._whole("allclose"), other._whole("allclose"), rtol=0.0, atol=atol)

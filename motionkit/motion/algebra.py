@@ -34,15 +34,17 @@ class FieldAlgebra:
     def _map(self, fn: Callable[[torch.Tensor], torch.Tensor], size: tuple[int, int] | None = None) -> MotionField:
         """``fn`` over ``(N, 2, H, W)`` frames: batched for an in-memory field, frame by frame for a lazy one."""
         if self._flow is not None:
-            return type(self)._own(fn(self._flow))
-        return type(self)._lazy(lambda: (fn(f[None])[0] for f in self.iter_frames()), self._count, size or self._size)
+            return type(self)._own(fn(self._flow), self._reference)
+        return type(self)._lazy(lambda: (fn(f[None])[0] for f in self.iter_frames()), self._count, size or self._size,
+                                reference=self._reference)
 
     def _zip(self, other: MotionField, fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) -> MotionField:
         """``fn(a, b)`` over matching frames of two fields; lazy if either is."""
         if self._flow is not None and other._flow is not None:
-            return type(self)._own(fn(self._flow, other._flow))
+            return type(self)._own(fn(self._flow, other._flow), self._reference)
         return type(self)._lazy(
-            lambda: (fn(a[None], b[None])[0] for a, b in zip(self.iter_frames(), other.iter_frames())), self._count, self._size
+            lambda: (fn(a[None], b[None])[0] for a, b in zip(self.iter_frames(), other.iter_frames())), self._count, self._size,
+            reference=self._reference,
         )
 
     # --- algebra -------------------------------------------------------------------------
@@ -53,6 +55,19 @@ class FieldAlgebra:
             raise ShapeMismatchError(
                 f"cannot {op} fields of shapes {(self._count, 2, *self._size)} and {(other._count, 2, *other._size)}; "
                 "resize one (MotionField.resize) or match the frame counts"
+            )
+        if other._reference != self._reference:
+            raise InvalidInputError(
+                f"cannot {op} a field seen from frame {self._reference} and one seen from frame {other._reference}; "
+                "bring one to the other's reference first (field.with_reference(k))"
+            )
+
+    def _need_reference0(self, op: str) -> None:
+        """Operations that play time from frame 0 need frame 0 as the reference."""
+        if self._reference != 0:
+            raise InvalidInputError(
+                f"{op} plays the motion from frame 0 but this field's reference is frame {self._reference}; "
+                "call field.with_reference(0) first"
             )
 
     def __add__(self, other: MotionField) -> MotionField:
@@ -105,8 +120,9 @@ class FieldAlgebra:
         if w.numel() != self.frames:
             raise ShapeMismatchError(f"per-frame weights must have one value per frame ({self.frames}), got {w.numel()}")
         if self._flow is not None:
-            return type(self)._own(self._flow * w.to(self._flow.device).view(-1, 1, 1, 1))
-        return type(self)._lazy(lambda: (f * w[t].item() for t, f in enumerate(self.iter_frames())), self._count, self._size)
+            return type(self)._own(self._flow * w.to(self._flow.device).view(-1, 1, 1, 1), self._reference)
+        return type(self)._lazy(lambda: (f * w[t].item() for t, f in enumerate(self.iter_frames())), self._count, self._size,
+                                reference=self._reference)
 
     __rmul__ = __mul__
 
@@ -173,6 +189,8 @@ class FieldAlgebra:
         if self._flow is None and temporal == 0.0:
             field_ops.smooth(torch.zeros(1, 2, 1, 1), spatial, 0.0)  # the same argument checks, up front
             return self._map(lambda f: field_ops.blur2d(f, spatial))
+        if temporal > 0.0:
+            self._need_reference0("smooth(temporal_sigma > 0)")
         return type(self)._own(field_ops.smooth(self._whole("smooth(temporal_sigma > 0)"), spatial, temporal))
 
     def reverse(self) -> MotionField:
@@ -189,6 +207,7 @@ class FieldAlgebra:
             >>> round(back.flow[2, 0, 4, 4].item(), 4)
             -6.0
         """
+        self._need_reference0("reverse()")
         return type(self)._own(field_ops.reverse(self._whole("reverse()")))
 
     def loop(self, closed: bool = False) -> MotionField:
@@ -200,4 +219,5 @@ class FieldAlgebra:
             >>> MotionField.zeros(4, (8, 8)).loop().frames, MotionField.zeros(4, (8, 8)).loop(closed=True).frames
             (6, 7)
         """
+        self._need_reference0("loop()")
         return type(self)._own(field_ops.ping_pong(self._whole("loop()"), closed=closed))

@@ -41,39 +41,48 @@ def estimate_motion(video: Clip | str, *, estimator: str = "dis", **options: Any
 
 def translate(
     video: Clip | str,
-    edited_first_frame: ImageLike,
+    edited_first_frame: ImageLike | Mapping[int, ImageLike],
     *,
     estimator: str = "dis",
     renderer: str = "warp",
     motion_edit: Callable[[MotionField], MotionField] | None = None,
     estimator_options: Mapping[str, Any] | None = None,
     renderer_options: Mapping[str, Any] | None = None,
+    scene_cuts: str = "stop",
 ) -> Clip:
-    """Video-to-video: render ``edited_first_frame`` along the motion of ``video``.
+    """Video-to-video: carry an edit of frame 0, or of a few keyframes, through ``video`` along its motion.
 
-    Edit frame 0 of a video in any tool, and this carries the edit through the whole video:
-    estimate the motion (``estimator``), optionally edit it (``motion_edit``, e.g.
-    ``lambda f: f * 0.5`` for half the motion), and render the edited frame along it
-    (``renderer``). With a streaming estimator and renderer (``dis`` + ``warp``) the result is
-    a *lazy* clip: frames are read, flowed, rendered and encoded one at a time when the clip
-    is iterated or written, so memory does not grow with the video's length. Without
-    ``motion_edit``, pixels that frame 0 does not show (or where the flow is untrusted) come
-    from the colour-mapped source frame (:mod:`motionkit.clip.translation`).
+    Edit frame 0 of a video in any tool (or several frames: ``{0: edited0, 60: edited60}``,
+    0-based frame indices), and this carries the edit through the whole video: estimate the
+    motion from each keyframe (``estimator``), optionally edit it (``motion_edit``, e.g.
+    ``lambda f: f * 0.5`` for half the motion; one keyframe at frame 0 only), and render the
+    edited keyframe along it (``renderer``), forwards and backwards; between two keyframes the
+    two carries blend by distance in time. With a streaming estimator and renderer
+    (``dis`` + ``warp``) the result is a *lazy* clip: frames are read, flowed, rendered and
+    encoded one at a time when the clip is iterated or written, so memory does not grow with
+    the video's length. Without ``motion_edit``, pixels the keyframes do not show (or where
+    the flow is untrusted) come from the source frame through an edit model fitted on the
+    keyframes (:mod:`motionkit.clip.translation`). An edit is not carried across a scene cut:
+    a shot with no keyframe is the source through the edit's colour map, and a
+    :class:`~motionkit.SceneCutWarning` names the cuts (``scene_cuts="carry"`` carries it on).
 
     Args:
         video: the source video (:class:`Clip` or path).
-        edited_first_frame: the edited frame 0, same size as the video.
+        edited_first_frame: the edited frame 0, same size as the video; or a mapping
+            ``{frame index: edited frame}`` of keyframes.
         estimator: registered flow estimator name (``"dis"``, ``"farneback"``, plugins).
         renderer: registered renderer name (``"warp"``, ``"motion-i2v"``, plugins).
         motion_edit: ``MotionField -> MotionField`` applied before rendering.
         estimator_options, renderer_options: constructor keyword arguments.
+        scene_cuts: ``"stop"`` (default) or ``"carry"``.
 
     Returns:
-        A :class:`Clip` with the source's frame count and fps; frame 0 is the edited frame.
+        A :class:`Clip` with the source's frame count and fps; the keyframes are the edited frames.
 
     Example:
         >>> out = translate("walk.mp4", "walk_frame0_painted.png", motion_edit=lambda f: f * 0.5)  # doctest: +SKIP
         >>> out.write("walk_painted_calmer.mp4")  # doctest: +SKIP
+        >>> translate("walk.mp4", {0: "walk_0.png", 60: "walk_60.png"}).write("walk_painted.mp4")  # doctest: +SKIP
     """
     return _clip(video).translate(
         edited_first_frame,
@@ -82,6 +91,7 @@ def translate(
         motion_edit=motion_edit,
         estimator_options=estimator_options,
         renderer_options=renderer_options,
+        scene_cuts=scene_cuts,
     )
 
 

@@ -1,0 +1,341 @@
+"""The streaming loop of :func:`motionkit.clip.translation.translate`: keyframes carried forwards and backwards.
+
+A *carry* moves one keyframe's edit over a run of frames: forwards over ``k+1..hi`` along a
+field estimated over frames ``k..hi`` (reference frame 0 of that run, the keyframe), or
+backwards over ``lo..k-1`` along a field estimated over ``k, lo, ..., k-1`` (the source is
+read again from ``lo``; the keyframe comes first so the estimator measures from it) and
+handed to the renderer in time order with the keyframe last as its reference. A carry ends
+at the next keyframe or at a scene cut; every frame is blended from the (at most two) carries
+that reach it, by ``1 / distance in time`` times the trust in each carry's motion there.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import warnings
+from collections import deque
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import cv2
+import numpy as np
+import torch
+
+from motionkit.errors import ShapeMismatchError
+from motionkit.io.image import image_to_tensor
+from motionkit.ops.colour import apply_colour_map_numpy, fit_colour_map_numpy, to_uint8
+from motionkit.ops.edit_model import apply_edit_model_numpy, fit_edit_model_numpy
+from motionkit.ops.forward_warp import warp_frame_numpy
+from motionkit.ops.scene_cuts import SceneCutDetector
+
+if TYPE_CHECKING:
+    from motionkit.clip import Clip
+    from motionkit.components import FlowEstimator, Renderer
+    from motionkit.motion import MotionField
+
+#: Mean RGB difference (in [0, 1]) between the moved source keyframe and the real frame above
+#: which the flow is not trusted.
+TOLERANCE = 0.08
+#: Weight a carry keeps where its motion is not trusted, so two untrusted carries still blend by time.
+_FLOOR = 0.05
+
+
+class SceneCutWarning(UserWarning):
+    """A translated video has scene cuts; no keyframe's edit is carried across one.
+
+    ``cuts`` holds the frames that start a new shot (0-based); ``uncovered`` the first frame
+    of each shot that has no keyframe (those shots are the source through the colour map).
+    """
+
+    def __init__(self, message: str, cuts: list[int], uncovered: list[int]) -> None:
+        super().__init__(message)
+        self.cuts, self.uncovered = list(cuts), list(uncovered)
+
+
+class SharedPass:
+    """One pass over a field's frames, read by the renderer and, a frame behind it, by the blend.
+
+    A lazy field would otherwise be estimated twice. The renderer's first pass taps the frames
+    into a queue that the blend empties; a renderer that reads no frames (it ignores the
+    motion or has not started) leaves the pass to the blend, and a second pass it asks for
+    is a fresh one.
+    """
+
+    def __init__(self, field: MotionField) -> None:
+        self._field = field
+        self._frames = field.iter_frames()
+        self._queue: deque[torch.Tensor] = deque()
+        self._handed = False
+
+    def for_renderer(self) -> Iterator[torch.Tensor]:
+        if self._handed:
+            return self._field.iter_frames()
+        self._handed = True
+        return self._tap()
+
+    def _tap(self) -> Iterator[torch.Tensor]:
+        for frame in self._frames:
+            self._queue.append(frame)
+            yield frame
+
+    def for_blend(self) -> Iterator[torch.Tensor]:
+        self._handed = True  # from here on the renderer gets fresh passes
+        while True:
+            if self._queue:
+                yield self._queue.popleft()
+                continue
+            frame = next(self._frames, None)
+            if frame is None:
+                return
+            yield frame
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self._frames.close()
+
+
+class Keyframe:
+    """A keyframe's source and edited frames (``float32 (H, W, 3)`` in [0, 1]) and the models fitted from them."""
+
+    def __init__(self, index: int, source: np.ndarray, edited: np.ndarray) -> None:
+        self.index = index
+        self.edited_uint8, self.source_uint8 = edited, source
+        self.source = source.astype(np.float32) / 255.0
+        self.edited = edited.astype(np.float32) / 255.0
+        self.colour_map = grade_of(self.source, self.edited)
+        self.model = fit_edit_model_numpy(self.source, self.edited)
+        # The source keyframe and the model's own prediction, moved together along each field frame.
+        self.guides = np.concatenate([self.source, apply_edit_model_numpy(self.model, self.source)], axis=2)
+
+
+def grade_of(source: np.ndarray, edited: np.ndarray, *, rounds: int = 2) -> np.ndarray:
+    """The global colour grade in an edit: a colour map fitted without the pixels it explains worst.
+
+    A local edit (a painted stroke, a pasted object) is no grade; fitted with all pixels it
+    bends the map (skin painted green turns a later shot's greens magenta). Each round refits
+    on the pixels whose residual is within the 80th percentile (at least 0.02), so strokes
+    covering up to a fifth of the frame drop out. ``float32 (H, W, 3)`` in [0, 1] in,
+    ``(10, 3)`` coefficients out.
+    """
+    coefficients = fit_colour_map_numpy(source, edited)
+    for _ in range(rounds):
+        residual = np.abs(apply_colour_map_numpy(coefficients, source) - edited).mean(axis=2)
+        keep = residual <= max(float(np.quantile(residual, 0.8)), 0.02)
+        coefficients = fit_colour_map_numpy(source[keep][:, None], edited[keep][:, None])
+    return coefficients
+
+
+def carried(
+    key: Keyframe, rendered: np.ndarray, flow: torch.Tensor, current: np.ndarray, predicted: np.ndarray, tolerance: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """One keyframe's estimate of frame ``t`` and the trust in it, ``(float32 (H, W, 3), float32 (H, W, 1))``.
+
+    ``rendered`` is the renderer's frame (``uint8``), ``flow`` the field frame it was moved
+    along, ``current`` the source frame ``t`` and ``predicted`` the keyframe model's
+    prediction for it (both ``float32`` in [0, 1]).
+    """
+    # Holes count as unseen whatever colour they get, so the cheaper rubber-sheet fill does.
+    moved, unseen = warp_frame_numpy(key.guides, flow.detach().cpu().numpy(), fill="stretch")
+    difference = cv2.GaussianBlur(np.abs(moved[..., :3] - current).mean(axis=2), (0, 0), 1.5)
+    distrust = (unseen | (difference > tolerance)).astype(np.float32)
+    # Grow by 2 px and feather, so the seam between the two sources falls on trusted pixels.
+    alpha = np.clip(cv2.GaussianBlur(cv2.dilate(distrust, np.ones((5, 5), np.uint8)), (0, 0), 1.5), 0.0, 1.0)[..., None]
+    trust = 1.0 - alpha
+    return predicted + trust * (rendered.astype(np.float32) / 255.0 - moved[..., 3:]), trust
+
+
+def blend(estimates: list[tuple[np.ndarray, np.ndarray, float]]) -> np.ndarray:
+    """Blend ``(estimate, trust, weight in time)`` of the carries reaching a frame into one ``uint8`` frame."""
+    if len(estimates) == 1:
+        return to_uint8(estimates[0][0])
+    total = np.zeros_like(estimates[0][0])
+    weights = np.zeros_like(estimates[0][1])
+    for estimate, trust, weight in estimates:
+        w = weight * (trust + _FLOOR)
+        total += w * estimate
+        weights += w
+    return to_uint8(total / np.maximum(weights, 1e-6))
+
+
+def colour_mapped(key: Keyframe, current: np.ndarray) -> np.ndarray:
+    """Frame ``t`` with no carried edit: the source through the keyframe's colour map, ``uint8``."""
+    return to_uint8(apply_colour_map_numpy(key.colour_map, current))
+
+
+def rotate_to_reference(frames: Callable[[], Iterator[torch.Tensor]]) -> Callable[[], Iterator[torch.Tensor]]:
+    """A pass ``[0, f_1, ..., f_n]`` (a keyframe first) as ``[f_1, ..., f_n, 0]``: the keyframe last, in time order."""
+
+    def rotated() -> Iterator[torch.Tensor]:
+        stream = frames()
+        try:
+            first = next(stream)
+            yield from stream
+            yield first
+        finally:
+            close = getattr(stream, "close", None)
+            if close is not None:
+                close()
+
+    return rotated
+
+
+def warn_cuts(cuts: list[int], uncovered: list[int]) -> None:
+    """Issue the :class:`SceneCutWarning` naming the cuts, and the shots no keyframe reaches."""
+    if not cuts:
+        return
+    named = ", ".join(str(c) for c in cuts)
+    if uncovered:
+        shots = ", ".join(str(c) for c in uncovered)
+        message = (
+            f"scene cuts at frames {named}: no keyframe in the shot(s) starting at frame(s) {shots}, so the edit is not "
+            "carried there (those frames are the source through the edit's colour map); add a keyframe in each shot, "
+            "or pass scene_cuts='carry' to carry the edit across cuts"
+        )
+    else:
+        message = f"scene cuts at frames {named}: each shot has a keyframe; no edit is carried across a cut"
+    warnings.warn(SceneCutWarning(message, cuts, uncovered), stacklevel=3)
+
+
+
+@dataclass
+class Carry:
+    """Keyframe ``key`` carried over frames ``lo..hi`` (inclusive), ``backward`` or forward."""
+
+    key: int
+    lo: int
+    hi: int
+    backward: bool
+    stream: Iterator[tuple[np.ndarray, torch.Tensor]] | None = field(default=None, repr=False)
+
+
+def plan(keys: list[int], count: int, cuts: list[int]) -> list[Carry]:
+    """The carries of ``keys`` over ``count`` frames when the shots start at frame 0 and at ``cuts``."""
+    starts = [0, *cuts]
+    carries = []
+    for i, k in enumerate(keys):
+        shot_start = max(s for s in starts if s <= k)
+        shot_end = min([c - 1 for c in cuts if c > k] + [count - 1])
+        after = keys[i + 1] - 1 if i + 1 < len(keys) else count - 1
+        before = keys[i - 1] + 1 if i > 0 else 0
+        if k + 1 <= min(after, shot_end):
+            carries.append(Carry(k, k + 1, min(after, shot_end), backward=False))
+        if max(before, shot_start) <= k - 1:
+            carries.append(Carry(k, max(before, shot_start), k - 1, backward=True))
+    return sorted(carries, key=lambda c: c.lo)
+
+
+def survey(source: Clip, keys: list[int], detect: bool, threshold: float) -> tuple[list[int], dict[int, np.ndarray]]:
+    """One pass over ``source``: the scene cuts (when ``detect``) and the source keyframes."""
+    detector = SceneCutDetector(threshold)
+    cuts, frames = [], {}
+    wanted = set(keys)
+    last = max(keys)
+    with contextlib.closing(source.iter_frames()) as stream:
+        for t, frame in enumerate(stream):
+            if t in wanted:
+                frames[t] = np.array(frame)
+            if detect:
+                if detector.is_cut(frame):
+                    cuts.append(t)
+            elif t >= last:
+                break
+    return cuts, frames
+
+
+def uncovered_shots(keys: list[int], count: int, cuts: list[int]) -> list[int]:
+    """The first frame of each shot that holds no keyframe."""
+    bounds = [0, *cuts, count]
+    return [s for s, e in itertools.pairwise(bounds) if not any(s <= k < e for k in keys)]
+
+
+def stream(
+    carry: Carry, key: Keyframe, source: Clip, estimator: FlowEstimator, renderer: Renderer
+) -> Iterator[tuple[np.ndarray, torch.Tensor]]:
+    """``(rendered uint8 (H, W, 3), flow (2, H, W))`` for each frame ``carry.lo..carry.hi`` in order."""
+    count = carry.hi - carry.lo + 2  # the run and the keyframe
+    size, fps = source.size, source.fps
+    if carry.backward:
+        run = type(source).from_frames(
+            lambda: itertools.chain([key.source_uint8], itertools.islice(source.iter_frames(), carry.lo, carry.key)), count, size, fps
+        )
+    else:
+        run = type(source).from_frames(lambda: itertools.islice(source.iter_frames(), carry.key, carry.hi + 1), count, size, fps)
+    estimated = estimator.estimate(run)
+    if carry.backward:
+        estimated = type(estimated).from_frames(rotate_to_reference(estimated.iter_frames), count, size, reference=count - 1)
+    shared = SharedPass(estimated)
+    motion = type(estimated).from_frames(shared.for_renderer, count, size, reference=estimated.reference)
+    rendered = renderer.render(image_to_tensor(key.edited_uint8), motion, fps=fps)
+    if tuple(rendered.size) != tuple(size) or len(rendered) != count:
+        raise ShapeMismatchError(f"the renderer returned {len(rendered)} frames of {rendered.size}, expected {count} of {size}")
+    with contextlib.closing(rendered.iter_frames()) as out, contextlib.closing(shared.for_blend()) as flows:
+        if not carry.backward:  # the keyframe itself comes first
+            next(out)
+            next(flows)
+        for _ in range(count - 1):
+            yield next(out), next(flows)
+    shared.close()
+
+
+def carry_frames(
+    source: Clip,
+    edits: dict[int, np.ndarray],
+    estimator: FlowEstimator,
+    renderer: Renderer,
+    *,
+    detect: bool,
+    threshold: float,
+    tolerance: float,
+) -> Iterator[np.ndarray]:
+    """The translated frames, ``uint8 (H, W, 3)``, one at a time."""
+    count, indices = len(source), list(edits)
+    online = indices == [0]  # one keyframe at frame 0: cuts are found while streaming
+    cuts: list[int] = []
+    keys: dict[int, Keyframe] = {}
+    if not online:
+        cuts, frames = survey(source, indices, detect, threshold)
+        keys = {k: Keyframe(k, frames[k], edits[k]) for k in indices}
+        warn_cuts(cuts, uncovered_shots(indices, count, cuts))
+    pending = plan(indices, count, cuts)
+    active: list[Carry] = []
+    detector = SceneCutDetector(threshold)
+    try:
+        with contextlib.closing(source.iter_frames()) as originals:
+            for t, frame in enumerate(originals):
+                if online:
+                    if t == 0:
+                        keys[0] = Keyframe(0, np.array(frame), edits[0])
+                    if detect and detector.is_cut(frame):
+                        cuts.append(t)
+                        for carry in active:  # nothing is carried across the cut
+                            carry.stream.close()
+                        active, pending = [], []
+                while pending and pending[0].lo == t:
+                    carry = pending.pop(0)
+                    carry.stream = stream(carry, keys[carry.key], source, estimator, renderer)
+                    active.append(carry)
+                if t in edits:
+                    yield edits[t]
+                    continue
+                current = frame.astype(np.float32) / 255.0
+                if not active:
+                    nearest = max((k for k in keys if k <= t), default=min(keys))
+                    yield colour_mapped(keys[nearest], current)
+                    continue
+                predicted = apply_edit_model_numpy([keys[c.key].model for c in active], current)
+                estimates = []
+                for carry, prediction in zip(active, predicted):
+                    rendered, flow = next(carry.stream)
+                    estimate, trust = carried(keys[carry.key], rendered, flow, current, prediction, tolerance)
+                    estimates.append((estimate, trust, 1.0 / abs(t - carry.key)))
+                yield blend(estimates)
+                for carry in [c for c in active if c.hi == t]:
+                    carry.stream.close()
+                    active.remove(carry)
+    finally:
+        for carry in active:
+            carry.stream.close()
+        if online and cuts:
+            warn_cuts(cuts, list(cuts))
