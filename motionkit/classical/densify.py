@@ -1,8 +1,12 @@
 """The ``sparse`` motion predictor: drags and pins -> a dense field, without weights.
 
-Two modes:
+Three modes:
 
-- ``"object"`` (default): a drag moves *the object under it* as a whole
+- ``"auto"`` (default): ``"object"`` when a brush or object regions say what the objects are,
+  ``"elastic"`` otherwise. Finding an object from the image's edges alone (no brush) works on
+  clear outlines (a cup on a table, a head against the sky) but still cuts through soft ones
+  (a cat's muzzle within its face), so it is asked for explicitly with ``mode="object"``.
+- ``"object"``: a drag moves *the object under it* as a whole
   (:mod:`motionkit.ops.objects`: the object is found by GrabCut seeded from the brush, or from
   the image's edges around the drag's start; inside it one drag translates, two give a
   similarity, three or more an as-rigid-as-possible deformation; the background stays still).
@@ -17,7 +21,7 @@ Example:
     >>> from motionkit.trajectory import Trajectory
     >>> image = torch.full((3, 64, 96), 0.9); image[:, 20:44, 30:60] = 0.1   # a dark box
     >>> drag = Trajectory.line((40, 30), (50, 26), frames=8)
-    >>> motion = SparsePredictor().predict(image, [drag, Trajectory([(10, 10)])])
+    >>> motion = SparsePredictor(mode="object").predict(image, [drag, Trajectory([(10, 10)])])
     >>> motion.flow.shape, motion.flow[7, :, 40, 32].tolist(), motion.flow[7, :, 55, 80].tolist()
     (torch.Size([8, 2, 64, 96]), [10.0, -4.0], [0.0, 0.0])
 """
@@ -43,7 +47,7 @@ if TYPE_CHECKING:
     from motionkit.trajectory import Trajectory
 
 DEFAULT_FRAMES = 16
-MODES = ("object", "elastic")
+MODES = ("auto", "object", "elastic")
 
 
 class SparsePredictor(MotionPredictor):
@@ -52,7 +56,8 @@ class SparsePredictor(MotionPredictor):
     Args:
         mode: ``"object"``: each drag moves the object under it as a whole (see
             :meth:`regions`); ``"elastic"``: a rubber sheet that fades with distance from the
-            drags, as before the object mode.
+            drags, as before the object mode; ``"auto"``: object mode where a brush or
+            ``objects`` are given, elastic otherwise.
         radius: elastic falloff radius in pixels (influence ``exp(-(d / radius)^2)``); default a
             quarter of the image's short side. In object mode it only scales ``edge_weight``.
         edge_aware: measure distances along the image, so colour edges separate regions
@@ -70,12 +75,12 @@ class SparsePredictor(MotionPredictor):
 
     Example:
         >>> SparsePredictor(radius=40.0)
-        SparsePredictor(mode='object', radius=40.0, edge_aware=True, edge_weight=1.0, feather=None)
+        SparsePredictor(mode='auto', radius=40.0, edge_aware=True, edge_weight=1.0, feather=None)
     """
 
     def __init__(
         self,
-        mode: Literal["object", "elastic"] = "object",
+        mode: Literal["auto", "object", "elastic"] = "auto",
         radius: float | None = None,
         edge_aware: bool = True,
         edge_weight: float = 1.0,
@@ -135,7 +140,7 @@ class SparsePredictor(MotionPredictor):
         image, (h, w), values, starts, displacements = self._inputs(image, trajectories, mask, frames, size)
         if starts is None:
             return MotionField(torch.zeros(displacements, 2, h, w))
-        if self.mode == "elastic":
+        if self._mode(values, objects) == "elastic":
             if objects is not None:
                 raise InvalidInputError("objects= is for mode='object'; the elastic densifier has no objects")
             guide = image if (self.edge_aware and image is not None) else None
@@ -170,25 +175,29 @@ class SparsePredictor(MotionPredictor):
         the tracks that move it (its drags and the pins lying on it); ``objects`` are returned
         as given (with the pins found on them). Correct a mask and pass the list back as
         ``predict(..., objects=...)``. Pins on no moving object are in no region. The elastic
-        mode has no objects: ``[]``.
+        mode (and ``auto`` without a brush or ``objects``) has no objects: ``[]``.
 
         Example:
             >>> import torch
             >>> from motionkit.trajectory import Trajectory
             >>> image = torch.full((3, 40, 60), 0.9); image[:, 10:30, 10:30] = 0.1
-            >>> [region] = SparsePredictor().regions(image, [Trajectory.line((20, 20), (25, 20))])
+            >>> [region] = SparsePredictor(mode="object").regions(image, [Trajectory.line((20, 20), (25, 20))])
             >>> region.tracks, float(region.mask.values.sum())
             ((0,), 400.0)
         """
         from motionkit.mask import ObjectRegion, RegionMask
 
-        if self.mode == "elastic":
-            return []
         image, (h, w), values, starts, displacements = self._inputs(image, trajectories, mask, None, None)
-        if starts is None:
+        if starts is None or self._mode(values, objects) == "elastic":
             return []
         found = self._objects(image, (h, w), values, starts, displacements, objects)
         return [ObjectRegion(RegionMask(torch.from_numpy(m.astype(np.float32))), tracks) for m, tracks in found]
+
+    def _mode(self, brush: Any, objects: Any) -> str:
+        """The mode of one call: ``auto`` is object mode when a brush or object regions are given."""
+        if self.mode != "auto":
+            return self.mode
+        return "object" if (brush is not None or objects) else "elastic"
 
     def _inputs(
         self, image: Any, trajectories: Sequence[Any], mask: Any, frames: int | None, size: tuple[int, int] | None

@@ -109,7 +109,9 @@ def object_regions(path: Path, spec: MotionSpec, long_side: int = 256) -> list[d
     from motionkit.registry import create
     from motionkit.spec import Region
 
-    predictor = create("predictor", "sparse")
+    # What object mode finds, also without a brush: the editor shows it, and regions put back
+    # into the spec as its objects are what the default (auto) mode then moves.
+    predictor = create("predictor", "sparse", mode="object")
     if not hasattr(predictor, "regions"):
         raise NotImplementedError("SparsePredictor.regions (the object regions, interface I1) is not in this motionkit yet")
     from motionkit.io.image import image_to_tensor

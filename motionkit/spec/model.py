@@ -193,10 +193,13 @@ class MotionSpec(Part):
                 frame ``k (T - 1) / (K - 1)`` along a smooth (pchip) path, as
                 :meth:`Trajectory.from_points`.
             pins: points that stay put.
-            brushes: parametric motion sources (direction, proximity, ambient noise), added to the
-            object motion inside their painted regions; the ``mask`` does not gate them.
-        mask: the region that may move, stored at its own size.
+            mask: the region that may move, stored at its own size.
             camera: ``{"pan": (dx, dy), "zoom": z, "rotate": deg}`` reached at the last frame.
+            prompt: the text prompt, for backends that read one.
+            hints: backend hints kept in the document.
+
+        Parametric brushes (direction, proximity, ambient noise) are added with
+        ``spec.with_changes(brushes=[...])``; the ``mask`` does not gate them.
         """
         h, w = (int(v) for v in size)
         frames = check_frames(frames)

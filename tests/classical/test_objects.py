@@ -95,7 +95,7 @@ def test_one_drag_moves_every_pixel_of_the_cup_and_nothing_else(cup, brush):
         loose = cv2.dilate(silhouette.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (51, 51)))
         mask = RegionMask(loose.astype(np.float32))
     drag = Trajectory.line((225.0, 195.0), (250.0, 180.0), frames=4)
-    flow = SparsePredictor().predict(image, [drag], mask).flow[-1].numpy()
+    flow = SparsePredictor(mode="object").predict(image, [drag], mask).flow[-1].numpy()
     expected = np.tile([25.0, -15.0], (int(silhouette.sum()), 1))
 
     for errors in (_errors(flow, silhouette, expected), _landing_errors(flow, silhouette, expected)):
@@ -119,7 +119,7 @@ def test_two_drags_turn_the_cup_about_its_centre(cup):
     centre = np.array(CENTRE)
     handles = [np.array([188.0, 180.0]), np.array([292.0, 180.0])]
     drags = [Trajectory.line(tuple(p), tuple(centre + rot @ (p - centre)), frames=3) for p in handles]
-    flow = SparsePredictor().predict(image, drags).flow[-1].numpy()
+    flow = SparsePredictor(mode="object").predict(image, drags).flow[-1].numpy()
     ys, xs = np.nonzero(silhouette)
     points = np.stack([xs, ys], 1).astype(np.float64)
     expected = (points - centre) @ rot.T + centre - points
@@ -141,7 +141,7 @@ def _bend(figure, objects):
     handles = [(np.array([110.0, 130.0]), False), (joint, True), (np.array([260.0, 105.0]), True)]
     drags = [Trajectory.line(tuple(p), tuple(target(p, on_arm)), frames=3) for p, on_arm in handles]
     regions = [ObjectRegion(RegionMask((body | arm).astype(np.float32)), [0, 1, 2])] if objects else None
-    flow = SparsePredictor().predict(image, drags, objects=regions).flow[-1].numpy()
+    flow = SparsePredictor(mode="object").predict(image, drags, objects=regions).flow[-1].numpy()
     results = {}
     xx = np.arange(320)[None]
     for name, part, on_arm in (("body", body & (xx < 145), False), ("arm", arm & (xx > 175), True)):
@@ -167,7 +167,7 @@ def test_regions_show_what_predict_moves_and_corrected_regions_are_used(cup):
     image, silhouette = cup
     drags = [Trajectory.line((225.0, 195.0), (250.0, 180.0), frames=3), Trajectory([(40.0, 40.0)]),
              Trajectory([(300.0, 165.0)])]  # a pin on the grass (in no object) and one on the cup
-    predictor = SparsePredictor()
+    predictor = SparsePredictor(mode="object")
     [region] = predictor.regions(image, drags)
     found = region.mask.values.numpy() > 0.5
     assert region.tracks == (0, 2)
@@ -189,10 +189,10 @@ def test_two_objects_move_each_with_its_own_drag_the_front_one_wins_where_they_o
     left[90:270, 60:255] = True  # overlaps the cup's left part
     drags = [Trajectory.line((225.0, 195.0), (225.0, 175.0), frames=3), Trajectory.line((90.0, 150.0), (80.0, 150.0), frames=3)]
     regions = [ObjectRegion(RegionMask(silhouette.astype(np.float32)), [0]), ObjectRegion(RegionMask(left.astype(np.float32)), [1])]
-    flow = SparsePredictor().predict(image, drags, objects=regions).flow[-1].numpy()
+    flow = SparsePredictor(mode="object").predict(image, drags, objects=regions).flow[-1].numpy()
     assert np.allclose(flow[:, 180, 195], [0.0, -20.0])  # in both: the cup (front) moves it
     assert np.allclose(flow[:, 150, 90], [-10.0, 0.0])
-    flow = SparsePredictor().predict(image, drags, objects=regions[::-1]).flow[-1].numpy()
+    flow = SparsePredictor(mode="object").predict(image, drags, objects=regions[::-1]).flow[-1].numpy()
     assert np.allclose(flow[:, 180, 195], [-10.0, 0.0])
 
 
@@ -200,7 +200,7 @@ def test_the_brush_still_bounds_the_motion_exactly(cup):
     image, silhouette = cup
     brush = np.zeros((360, 480), np.float32)
     brush[:, :240] = 1.0  # only the cup's left half may move
-    flow = SparsePredictor().predict(image, [Trajectory.line((225.0, 195.0), (245.0, 195.0), frames=3)], RegionMask(brush)).flow
+    flow = SparsePredictor(mode="object").predict(image, [Trajectory.line((225.0, 195.0), (245.0, 195.0), frames=3)], RegionMask(brush)).flow
     assert flow[:, :, brush == 0].abs().max() == 0.0
     assert np.allclose(flow[-1, 0].numpy()[silhouette & (brush > 0)], 20.0)
 
@@ -229,7 +229,7 @@ def test_changing_one_drag_redoes_only_that_drags_region(cup, monkeypatch):
     real = ops_objects.object_region
     monkeypatch.setattr(ops_objects, "object_region", lambda *a, **k: calls.append(a[1].tolist()) or real(*a, **k))
     clear()
-    predictor = SparsePredictor()
+    predictor = SparsePredictor(mode="object")
     cup_drag = Trajectory.line((112.0, 97.0), (125.0, 90.0), frames=3)
     predictor.predict(image, [cup_drag])
     predictor.predict(image, [Trajectory.line((112.0, 97.0), (130.0, 80.0), frames=3)])  # only the end moved
@@ -255,10 +255,22 @@ def test_bad_object_inputs_are_refused(cup):
     region = ObjectRegion(RegionMask(silhouette.astype(np.float32)), [3])
     drag = Trajectory.line((225.0, 195.0), (245.0, 195.0), frames=3)
     with pytest.raises(InvalidInputError, match="tracks \\[3\\]"):
-        SparsePredictor().predict(image, [drag], objects=[region])
+        SparsePredictor(mode="object").predict(image, [drag], objects=[region])
     with pytest.raises(InvalidInputError, match="mode='object'"):
         SparsePredictor(mode="elastic").predict(image, [drag], objects=[region])
     with pytest.raises(InvalidInputError, match="needs the image"):
-        SparsePredictor().predict(None, [drag], size=(360, 480))
+        SparsePredictor(mode="object").predict(None, [drag], size=(360, 480))
     with pytest.raises(InvalidInputError, match="mode must be"):
         SparsePredictor(mode="rubber")
+
+
+def test_auto_mode_moves_objects_where_a_brush_or_regions_say_what_they_are(cup):
+    image, silhouette = cup[0], cup[1]
+    drag = Trajectory.line((240.0, 180.0), (270.0, 180.0), frames=3)
+    brush = RegionMask(silhouette.astype(np.float32)).dilate(10)
+    auto, obj, elastic = SparsePredictor(), SparsePredictor(mode="object"), SparsePredictor(mode="elastic")
+    assert torch.equal(auto.predict(image, [drag]).flow, elastic.predict(image, [drag]).flow)
+    assert torch.equal(auto.predict(image, [drag], brush).flow, obj.predict(image, [drag], brush).flow)
+    region = [ObjectRegion(RegionMask(silhouette.astype(np.float32)), [0])]
+    assert torch.equal(auto.predict(image, [drag], objects=region).flow, obj.predict(image, [drag], objects=region).flow)
+    assert auto.regions(image, [drag]) == [] and len(auto.regions(image, [drag], brush)) == 1

@@ -25,19 +25,19 @@ def cat(cat_photo) -> torch.Tensor:
 
 def test_a_drag_on_the_nose_moves_the_head_and_leaves_the_room_still(cat):
     drag = Trajectory.line((132, 120), (150, 112), frames=6)
-    [region] = SparsePredictor().regions(cat, [drag])
+    [region] = SparsePredictor(mode="object").regions(cat, [drag])
     mask = region.mask.values.numpy() > 0.5
     assert 0.4 < mask.mean() < 0.75 and not flooded(mask)
     assert mask[45, 60] and mask[20, 100] and mask[120, 132]   # far eye, forehead, nose: the head
     assert mask[:, 205:].mean() < 0.05                         # the room on the right is not
-    flow = SparsePredictor().predict(cat, [drag]).flow.numpy()  # (T, 2, H, W)
+    flow = SparsePredictor(mode="object").predict(cat, [drag]).flow.numpy()  # (T, 2, H, W)
     assert np.abs(flow[:, :, :, 205:]).max() < 0.5
     assert flow[-1, :, 45, 60] == pytest.approx((18.0, -8.0), abs=0.5)  # the head moves as one piece
 
 
 def test_a_pin_on_the_head_turns_it_and_the_room_still_stays(cat):
     drag, pin = Trajectory.line((132, 120), (150, 112), frames=6), Trajectory.line((30, 125), (30, 125), frames=6)
-    flow = SparsePredictor().predict(cat, [drag, pin]).flow.numpy()
+    flow = SparsePredictor(mode="object").predict(cat, [drag, pin]).flow.numpy()
     assert flow[-1, :, 120, 132] == pytest.approx((18.0, -8.0), abs=1.0)
     assert np.abs(flow[-1, :, 125, 30]).max() < 0.5
     assert np.abs(flow[:, :, :, 205:]).max() < 0.5
