@@ -19,7 +19,8 @@ Method (chosen for exactness, no overshoot and edge awareness at a low, frame-in
    combination of the control points' displacements, equal to ``d_k`` at point ``k`` (flat
    around it, so the neighbourhood moves rigidly with the handle) and never overshooting.
    Pinned points take part with displacement zero.
-3. **Falloff.** The blend is multiplied by ``E(p) = 1 - prod_k (1 - exp(-(D_k / radius)^2))``
+3. **Falloff.** The blend is multiplied by ``E(p) = 1 - prod_k (1 - exp(-(D_k / r_k)^2))``,
+   ``r_k = max(radius, FOLD_FREE * |d_k|)`` (a drag longer than about 1.17 radii would fold the field)
    over the moving points: 1 at every dragged point, smoothly 0 far from all of them.
 4. **Brush.** The result is multiplied by the mask, feathered inwards (smoothstep over
    ``feather`` pixels from the brush edge), so motion is exactly zero where ``mask == 0`` and
@@ -58,6 +59,10 @@ from motionkit.ops.memo import MEMO, image_key
 
 #: Long side, in pixels, of the grid on which geodesic (edge-aware) distances are computed.
 WORK_SIZE = 160
+
+
+#: Each drag's falloff radius is at least this many times its length, so the field never folds.
+FOLD_FREE = 1.25
 
 
 def default_radius(size: tuple[int, int]) -> float:
@@ -305,7 +310,13 @@ def densify(
 
     inv = 1.0 / (dist * dist + 1e-6)
     blend = inv / inv.sum(axis=0, keepdims=True)  # (K, H, W) Shepard weights
-    falloff = np.exp(-((dist[moving] / radius) ** 2))
+    # A drag longer than about 1.17 radii would fold the field (x + f(x) turns back where the
+    # Gaussian falls off faster than the drag moves): the content would be rendered turned over
+    # in a torn smear. Each drag's falloff is widened to FOLD_FREE times its length, so what it
+    # drags moves on as a sheet and simply leaves the frame.
+    reach = np.hypot(disp_np[moving, :, 0], disp_np[moving, :, 1]).max(axis=1)
+    radii = np.maximum(radius, FOLD_FREE * reach).astype(np.float32)
+    falloff = np.exp(-((dist[moving] / radii[:, None, None]) ** 2))
     envelope = 1.0 - np.prod(1.0 - falloff, axis=0)
     weights = blend * envelope[None]
     if mask is not None:

@@ -27,8 +27,6 @@ def jacobian_determinant(flow: np.ndarray) -> np.ndarray:
     return (1 + dfx_dx) * (1 + dfy_dy) - dfx_dy * dfy_dx
 
 
-@pytest.mark.xfail(strict=True, reason="the elastic densifier folds long drags (owner: helper objects, ops/densify.py); "
-                   "see the module docstring for the cause and tests/verbs/test_leaving_the_frame.py for the check")
 def test_a_drag_out_of_the_frame_does_not_fold_the_field(cat_photo):
     drag = mk.Trajectory.line((265, 240), (700, 240), frames=8)  # the nose, dragged 250 px past the right edge
     motion = mk.predict_motion(cat_photo, [drag], frames=8, mode="elastic")
