@@ -28,7 +28,9 @@ from typing import Any
 
 import torch
 
-from motionkit.errors import InvalidInputError, PluginLoadError, WeightsNotFoundError
+# One reading of precisions and devices for every learned component, re-exported here.
+from motionkit.learned import DTYPES, resolve_device, resolve_dtype  # noqa: F401
+from motionkit.errors import PluginLoadError, WeightsNotFoundError
 
 ENV_VAR = "MOTIONKIT_MOTION_I2V_WEIGHTS"
 DEFAULT_FOLDER = Path("~/.cache/motionkit/motion-i2v")
@@ -38,37 +40,6 @@ STAGE1_PARTS = ("stage1_unet", "controlnet", "flow_vae", "image_vae", "text_enco
 STAGE2_PARTS = ("stage2_unet", "stage2_vae", "text_encoder", "tokenizer")
 #: The file whose presence marks a part as converted.
 _MARKER = {"tokenizer": "tokenizer_config.json", "text_encoder": "config.json"}
-
-DTYPES = {"float32": torch.float32, "fp32": torch.float32, "float16": torch.float16, "fp16": torch.float16,
-          "bfloat16": torch.bfloat16, "bf16": torch.bfloat16}
-
-
-def resolve_dtype(dtype: str | torch.dtype | None) -> torch.dtype:
-    """``"float16"``/``"fp16"``/``torch.float16``... -> a torch dtype (None -> float32, the official precision).
-
-    Example:
-        >>> resolve_dtype("bf16")
-        torch.bfloat16
-    """
-    if dtype is None:
-        return torch.float32
-    if isinstance(dtype, torch.dtype):
-        return dtype
-    if dtype in DTYPES:
-        return DTYPES[dtype]
-    raise InvalidInputError(f"unknown dtype {dtype!r}; expected one of {', '.join(DTYPES)}")
-
-
-def resolve_device(device: str | torch.device | None) -> torch.device:
-    """The device to run on: ``device`` if given, else CUDA when available, else the CPU.
-
-    Example:
-        >>> resolve_device("cpu")
-        device(type='cpu')
-    """
-    if device is not None:
-        return torch.device(device)
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
 def weights_folder(weights: str | os.PathLike | None = None) -> Path:
