@@ -29,7 +29,7 @@ def animate(
     camera: list[str] = typer.Option([], "--camera", help=f"Camera move: {CAMERA_FORM}. Repeatable."),
     frames: Optional[int] = typer.Option(None, "--frames", min=2, help="Frames of the video, the input included (default 16, or the spec's)."),
     fps: Optional[float] = typer.Option(None, "--fps", help="Frames per second of the output (default 8, or the spec's)."),
-    backend: str = typer.Option("classical", "--backend", help="classical (no weights), motion-i2v (learned; needs --model) or a plugin's."),
+    backend: Optional[str] = typer.Option(None, "--backend", help="classical (no weights), motion-i2v (learned; needs --model) or a plugin's (default: the spec's hint, else classical)."),
     renderer: Optional[str] = typer.Option(None, "--renderer", help="Any registered renderer, whatever the predictor (default: the backend's)."),
     model: Optional[Path] = ModelOption,
     prompt: Optional[str] = PromptOption,
@@ -50,16 +50,23 @@ def animate(
     # Everything that can be checked is checked before any work, so a typo fails at once:
     # the option strings, the options against the chosen components, every output path.
     drags, pins, camera_move = [parse_drag(d) for d in drag], [parse_point(p) for p in pin], parse_camera(camera)
-    pair = mk.registry.backend(backend)
-    render_with = renderer or pair.renderer
     for path in (output, motion_preview):
         if path is not None:  # the flags' --fps and --frames; a spec's own are checked below
             mk.check_output(path, fps=fps, frames=frames)
     shot, size = spec_from_flags(image, spec=spec, drags=drags, pins=pins, brush=brush, camera=camera_move,
                                  frames=frames, fps=fps, prompt=prompt)
-    # The option rule covers a prompt from the spec as well as the flag's.
+    # The spec's backend hints choose the backend and give options; the flags win over them.
+    hints = shot.hints
+    backend = backend or hints.backend or "classical"
+    pair = mk.registry.backend(backend)
+    render_with = renderer or pair.renderer
+    # The option rule covers a prompt from the spec and the hints' options as well as the flags.
     check(learned_options(model, seed, steps, shot.prompt), predictor=pair.predictor, renderer=render_with)
+    mk.registry.check_options(dict(hints.predictor_options), predictor=pair.predictor)
+    mk.registry.check_options(dict(hints.renderer_options), renderer=render_with)
     options = route(learned_options(model, seed, steps), predictor=pair.predictor, renderer=render_with)
+    options["predictor"] = {**hints.predictor_options, **options["predictor"]}
+    options["renderer"] = {**hints.renderer_options, **options["renderer"]}
     for path in (output, motion_preview):
         if path is not None and (fps is None or frames is None):
             mk.check_output(path, fps=shot.fps, frames=shot.frames)
