@@ -9,6 +9,8 @@ times; a job that fails on its input is not retried (the same input fails the sa
 from __future__ import annotations
 
 import os
+import signal
+import threading
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -183,6 +185,7 @@ def _run_on_ray(pending: list[JobBase], root: Path | str, summary: Summary, bar:
                 local: int | None, max_retries: int, overrides: Mapping[str, Mapping[str, float]] | None) -> None:
     from motionkit.batch.worker import execute
 
+    handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
     started_here = _connect(ray_address, local)
     import ray
 
@@ -231,3 +234,7 @@ def _run_on_ray(pending: list[JobBase], root: Path | str, summary: Summary, bar:
     finally:
         if started_here:
             ray.shutdown()
+            # Ray's driver installs its own SIGTERM/SIGINT handlers; give the caller theirs back.
+            for sig, handler in handlers.items():
+                if handler is not None and threading.current_thread() is threading.main_thread():
+                    signal.signal(sig, handler)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
+import time
 from pathlib import Path
 
 import numpy as np
@@ -13,15 +16,50 @@ ray = pytest.importorskip("ray", reason="batch runs need Ray: pip install 'motio
 import motionkit as mk
 
 
-@pytest.fixture(scope="package")
+@pytest.fixture(scope="module")
 def local_ray():
-    """A local Ray of 2 CPUs for the whole package (starting one takes ~20 s; do it once)."""
+    """A local Ray of 2 CPUs for a test module (starting one takes ~20 s). Module scope, not
+    package: tests/batch is no Python package, so a "package" fixture would live to the end of
+    the session and Ray's processes would outlast these tests."""
     # Workers import motionkit from this tree, as the test process does.
     root = str(Path(__file__).resolve().parents[2])
     os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))
+    handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
     yield ray
     ray.shutdown()
+    # Ray installs its own SIGTERM/SIGINT handlers in the driver and stops its processes
+    # asynchronously; later tests check that nothing of theirs is left in this process.
+    for sig, handler in handlers.items():
+        signal.signal(sig, handler)
+    _reap_children(timeout=30.0)
+
+
+def _children() -> list[int]:
+    """Pids of this process's running (not zombie) children."""
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            continue
+        rest = stat[stat.rindex(")") + 2 :].split()
+        if int(rest[1]) == os.getpid() and rest[0] != "Z":
+            found.append(int(pid))
+    return found
+
+
+def _reap_children(timeout: float) -> None:
+    """Wait for Ray's processes to exit after shutdown, then stop any left and collect them."""
+    deadline = time.monotonic() + timeout
+    while _children() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    for pid in _children():
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
+    with contextlib.suppress(ChildProcessError):
+        while os.waitpid(-1, os.WNOHANG) != (0, 0):  # collect the exited ones
+            pass
 
 
 @pytest.fixture(scope="package")
