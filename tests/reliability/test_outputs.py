@@ -33,9 +33,9 @@ import motionkit as mk
 from motionkit.errors import MediaWriteError, MotionkitError
 
 
-def live_children() -> list[str]:
-    """Command names of this process's child processes that are still running (zombies excluded)."""
-    out = []
+def _running_children() -> dict[int, str]:
+    """``{pid: command name}`` of this process's child processes still running (zombies excluded)."""
+    out = {}
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
             stat = Path(f"/proc/{pid}/stat").read_text()
@@ -43,8 +43,24 @@ def live_children() -> list[str]:
             continue
         name, rest = stat[stat.index("(") + 1 : stat.rindex(")")], stat[stat.rindex(")") + 2 :].split()
         if int(rest[1]) == os.getpid() and rest[0] != "Z":
-            out.append(name)
+            out[int(pid)] = name
     return out
+
+
+_before: dict[int, str] = {}
+
+
+@pytest.fixture(autouse=True)
+def _children_before():
+    """The children running before each test (e.g. an encoder a preview keeps warm) are not its own."""
+    _before.clear()
+    _before.update(_running_children())
+    yield
+
+
+def live_children() -> list[str]:
+    """Command names of the child processes this test started that are still running."""
+    return [name for pid, name in _running_children().items() if _before.get(pid) != name]
 
 
 def digest(path: Path) -> str:
