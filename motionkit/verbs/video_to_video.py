@@ -84,11 +84,6 @@ def translate(
         >>> out.write("walk_painted_calmer.mp4")  # doctest: +SKIP
         >>> translate("walk.mp4", {0: "walk_0.png", 60: "walk_60.png"}).write("walk_painted.mp4")  # doctest: +SKIP
     """
-    if renderer == "warp" and motion_edit is None and "fill" not in (renderer_options or {}):
-        # The pixels the edit does not show come from the source through the edit model, so the
-        # warp's texture fill of holes would be thrown away: its cheap stretch fill is enough,
-        # and no background plate grows with how far the video pans.
-        renderer_options = {**(renderer_options or {}), "fill": "stretch"}
     return _clip(video).translate(
         edited_first_frame,
         estimator=estimator,
