@@ -9,7 +9,7 @@ import numpy as np
 
 from motionkit.errors import InvalidInputError, ShapeMismatchError
 from motionkit.spec import timing
-from motionkit.spec.document import Keyframe, Track, to_uv
+from motionkit.spec.document import Keyframe, ObjectSpec, Region, Track, to_uv
 
 if TYPE_CHECKING:
     from motionkit.spec.model import MotionSpec
@@ -57,7 +57,26 @@ def import_tracks(cls: type[MotionSpec], path: str | os.PathLike, format: str, s
     tracks, visibility = module.read(path)
     if module.UNITS == "fraction":  # (u, v) -> pixels of size, pixel centres at integers
         tracks = tracks.astype(np.float64) * np.array([size[1], size[0]]) - 0.5
-    return tracks_to_spec(cls, tracks, size, visibility, fps)
+    spec = tracks_to_spec(cls, tracks, size, visibility, fps)
+    if hasattr(module, "read_boxes"):  # each box is the object its track moves
+        objects = [ObjectSpec(region=Region(polygons=[[to_uv(x, y, size) for x, y in ((x1, y1), (x2, y1), (x2, y2), (x1, y2))]]),
+                              tracks=[n]) for n, (x1, y1, x2, y2) in enumerate(module.read_boxes(path))]
+        spec = spec.with_changes(objects=objects)
+    return spec
+
+
+def track_boxes(spec: MotionSpec, size: tuple[int, int]) -> np.ndarray:
+    """``(N, 4)`` ``x1, y1, x2, y2`` pixels: the bounding box of the object each track moves (a 32 px square without one)."""
+    from motionkit.spec.regions import region_mask
+
+    starts = [t.start for t in spec.trajectories_at(size)]
+    boxes = np.array([[x - 16, y - 16, x + 16, y + 16] for x, y in starts], dtype=np.float64).reshape(-1, 4)
+    for obj in spec.objects:
+        ys, xs = np.nonzero(region_mask(obj.region, size).numpy() > 0.5)
+        if len(xs):
+            for n in obj.tracks:
+                boxes[n] = [xs.min(), ys.min(), xs.max(), ys.max()]
+    return boxes
 
 
 def export_tracks(spec: MotionSpec, path: str | os.PathLike, format: str, size: tuple[int, int] | None = None) -> None:
@@ -67,4 +86,7 @@ def export_tracks(spec: MotionSpec, path: str | os.PathLike, format: str, size: 
     tracks, visibility = spec_to_tracks(spec, size)
     if module.UNITS == "fraction":
         tracks = (tracks.astype(np.float64) + 0.5) / np.array([size[1], size[0]])
-    module.write(path, tracks, visibility)
+    if hasattr(module, "read_boxes"):
+        module.write(path, tracks, visibility, boxes=track_boxes(spec, size))
+    else:
+        module.write(path, tracks, visibility)

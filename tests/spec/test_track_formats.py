@@ -81,3 +81,23 @@ def test_tora_spreads_points_over_frames_as_its_sampler_does():
     assert frame_of_points(3, 7).tolist() == [0, 3, 6]          # 4 inserts over 2 segments: 2 + 2
     assert frame_of_points(3, 8).tolist() == [0, 4, 7]          # 5 inserts: the first segment gets the extra one
     assert frame_of_points(10, 4).tolist() == [0, -1, 1, -1, 2, -1, -1, -1, -1, 3]   # points[::2][:3] + the last
+
+
+def test_sg_i2v_round_trip_keeps_tracks_and_boxes(tmp_path):
+    # SG-I2V's examples/<id>/traj.npy: [N, 2 + F, 2] = box corners, then the box centre per frame.
+    folder = tmp_path / "111"
+    folder.mkdir()
+    frames = 14
+    t = np.linspace(0, 1, frames)[:, None]
+    centres = [np.array([300.0, 200.0]) + t * [80, -30], np.array([700.0, 400.0]) + t * [-50, 10]]
+    boxes = [[[250, 150], [350, 250]], [[650, 350], [750, 450]]]
+    data = np.stack([np.concatenate([np.array(b, float), c]) for b, c in zip(boxes, centres)]).astype(np.float32)
+    np.save(folder / "traj.npy", data)
+    spec = mk.MotionSpec.import_tracks(folder, "sg-i2v", size=(576, 1024))
+    assert spec.frames == 14 and [o.tracks for o in spec.objects] == [(0,), (1,)]
+    box = spec.objects_at((576, 1024))[0].mask.values
+    assert box[200, 300] == 1 and box[200, 400] == 0                      # the first box covers its centre only
+    spec.export_tracks(tmp_path / "out", "sg-i2v")
+    again = np.load(tmp_path / "out" / "traj.npy")
+    assert again.shape == data.shape and np.abs(again[:, 2:] - data[:, 2:]).max() < 0.5
+    assert np.abs(again[:, :2] - data[:, :2]).max() <= 1.0                # box corners to the pixel
