@@ -101,3 +101,17 @@ def test_sg_i2v_round_trip_keeps_tracks_and_boxes(tmp_path):
     again = np.load(tmp_path / "out" / "traj.npy")
     assert again.shape == data.shape and np.abs(again[:, 2:] - data[:, 2:]).max() < 0.5
     assert np.abs(again[:, :2] - data[:, :2]).max() <= 1.0                # box corners to the pixel
+
+
+def test_dragnuwa_drags_round_trip(tmp_path):
+    # The demo's tracking_points: drags of clicked integer points on the 576 x 320 frame; a lone click.
+    clicks = [[[100, 150], [140, 130], [180, 140]], [[400, 200]]]
+    (tmp_path / "drags.json").write_text(__import__("json").dumps(clicks))
+    spec = mk.MotionSpec.import_tracks(tmp_path / "drags.json", "dragnuwa")
+    assert spec.frames == 14 and spec.reference_size == (320, 576)
+    paths = spec.trajectories_at((320, 576))
+    assert paths[0].start == pytest.approx((100, 150)) and paths[0].end == pytest.approx((180, 140))
+    assert paths[0].points[13 // 2] != paths[0].points[0] and paths[1].is_pinned
+    spec.export_tracks(tmp_path / "out.json", "dragnuwa")
+    again = mk.MotionSpec.import_tracks(tmp_path / "out.json", "dragnuwa")
+    assert np.abs(again.to_tracks()[0] - spec.to_tracks()[0]).max() < 0.5
