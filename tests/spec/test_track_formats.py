@@ -115,3 +115,12 @@ def test_dragnuwa_drags_round_trip(tmp_path):
     spec.export_tracks(tmp_path / "out.json", "dragnuwa")
     again = mk.MotionSpec.import_tracks(tmp_path / "out.json", "dragnuwa")
     assert np.abs(again.to_tracks()[0] - spec.to_tracks()[0]).max() < 0.5
+
+
+def test_motion_i2v_drags_are_dragnuwa_lists_on_its_own_frame(tmp_path):
+    (tmp_path / "drags.json").write_text("[[[100, 150], [140, 130]], [[300, 200]]]")
+    spec = mk.MotionSpec.import_tracks(tmp_path / "drags.json", "motion-i2v")
+    assert spec.frames == 16 and spec.reference_size == (320, 512)
+    assert spec.trajectories_at((320, 512))[0].end == pytest.approx((140, 130))
+    spec.export_tracks(tmp_path / "out.json", "motion-i2v")
+    assert np.abs(mk.MotionSpec.import_tracks(tmp_path / "out.json", "motion-i2v").to_tracks()[0] - spec.to_tracks()[0]).max() < 0.5

@@ -13,7 +13,7 @@ from motionkit.errors import InvalidInputError
 
 spec_app = typer.Typer(help="The motion spec: its JSON Schema, and peers' track files in and out.", no_args_is_help=True,
                        rich_markup_mode=None)
-FORMAT_HELP = "Track format: wan-move, tora, sg-i2v or dragnuwa."
+FORMAT_HELP = "Track format: wan-move, tora, sg-i2v, dragnuwa or motion-i2v."
 
 
 def parse_size(text: str) -> tuple[int, int]:

@@ -8,10 +8,10 @@ the picture, and ``DEFAULT_SIZE`` / ``FRAMES`` are the project's own video size 
 
 from __future__ import annotations
 
-from motionkit.io.track_formats import dragnuwa, sg_i2v, tora, wan_move
+from motionkit.io.track_formats import dragnuwa, motion_i2v, sg_i2v, tora, wan_move
 
 #: Format name -> module with ``read(path)`` and ``write(path, tracks, visibility)`` (and, for
 #: formats that carry object boxes, ``read_boxes(path)`` and ``write(..., boxes=)``).
-FORMATS = {"wan-move": wan_move, "tora": tora, "sg-i2v": sg_i2v, "dragnuwa": dragnuwa}
+FORMATS = {"wan-move": wan_move, "tora": tora, "sg-i2v": sg_i2v, "dragnuwa": dragnuwa, "motion-i2v": motion_i2v}
 
-__all__ = ["FORMATS", "dragnuwa", "sg_i2v", "tora", "wan_move"]
+__all__ = ["FORMATS", "dragnuwa", "motion_i2v", "sg_i2v", "tora", "wan_move"]
