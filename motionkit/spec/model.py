@@ -243,11 +243,13 @@ class MotionSpec(Part):
 
     @classmethod
     def import_tracks(cls, path: str | os.PathLike, format: str, size: tuple[int, int] | None = None,
-                      fps: float = 8.0) -> MotionSpec:
-        """Read a peer's point-track file: ``format`` one of :data:`motionkit.io.track_formats.FORMATS` (``"wan-move"``, ``"tora"``).
+                      fps: float | None = None) -> MotionSpec:
+        """Read a peer's point-track file: ``format`` one of :data:`motionkit.io.track_formats.FORMATS`.
 
-        ``size`` is ``(H, W)`` of the picture the file's pixels belong to (the files do not say;
-        default: the project's own video size).
+        The formats: ``"wan-move"``, ``"ati"``, ``"tora"``, ``"sg-i2v"``, ``"dragnuwa"``,
+        ``"mofa-video"``, ``"motion-i2v"``. ``size`` is ``(H, W)`` of the picture the file's
+        pixels belong to (the files do not say; default: the project's own video size);
+        ``fps`` defaults to the project's frame rate where it fixes one (ATI: 16), else 8.
         """
         from motionkit.spec.interop import import_tracks
 
