@@ -22,8 +22,7 @@ from typing import Any, Literal
 
 import pydantic
 
-from motionkit.errors import MotionFileError
-from motionkit.spec.document import validating, validation_message
+from motionkit.spec.files import load_json, save_json
 from motionkit.spec.model import MotionSpec
 
 #: The libraries whose versions can change a render's pixels.
@@ -85,6 +84,7 @@ class RunManifest(pydantic.BaseModel):
         output: the rendered video (or frame folder).
         spec: the motion spec rendered (flags already folded in).
         backend, renderer: registered names.
+        predictor: the predictor named in place of the backend's (None: the backend's own).
         seed, steps: the learned backends' sampling settings (None: their defaults).
         weights: the weight files or folder used, hashed (None for the classical backend).
         depth: the depth map of the camera's 3D moves, hashed, if one was given.
@@ -100,6 +100,7 @@ class RunManifest(pydantic.BaseModel):
     spec: MotionSpec
     backend: str
     renderer: str
+    predictor: str | None = None
     seed: int | None = None
     steps: int | None = None
     weights: FileRecord | None = None
@@ -108,26 +109,12 @@ class RunManifest(pydantic.BaseModel):
 
     def save(self, path: str | os.PathLike) -> Path:
         """Write the manifest as JSON, atomically."""
-        from motionkit.io.atomic import atomic_path
-
-        path = Path(path)
-        with atomic_path(path) as tmp:
-            tmp.write_text(self.model_dump_json(indent=1) + "\n", encoding="utf-8")
-        return path
+        return save_json(self.model_dump_json(indent=1), path)
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> RunManifest:
         """Read a manifest; a malformed one raises :class:`MotionFileError` naming the problem's place."""
-        path = Path(path)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise MotionFileError(f"cannot read run manifest {path}: {exc}") from None
-        try:
-            with validating():
-                return cls.model_validate_json(text)
-        except pydantic.ValidationError as exc:
-            raise MotionFileError(f"{path} is not a motionkit run manifest: {validation_message(exc)}") from None
+        return load_json(path, "motionkit run manifest", cls.model_validate_json)
 
     @staticmethod
     def current_environment() -> dict[str, str]:
@@ -145,8 +132,22 @@ class RunManifest(pydantic.BaseModel):
 
     @classmethod
     def record(cls, *, image: Any, output: Any, spec: MotionSpec, backend: str, renderer: str, seed: int | None = None,
-               steps: int | None = None, weights: Any = None, depth: Any = None) -> RunManifest:
+               steps: int | None = None, weights: Any = None, depth: Any = None, predictor: str | None = None) -> RunManifest:
         """A manifest of a finished render, hashing its files now."""
+        if predictor == backend_predictor(backend):
+            predictor = None
         return cls(image=FileRecord.of(image), output=FileRecord.of(output), spec=spec, backend=backend, renderer=renderer,
+                   predictor=predictor,
                    seed=seed, steps=steps, weights=None if weights is None else FileRecord.of(weights),
                    depth=None if depth is None else FileRecord.of(depth), environment=environment())
+
+
+def backend_predictor(backend: str) -> str | None:
+    """The predictor of a registered backend (None for an unknown one)."""
+    from motionkit import registry
+    from motionkit.errors import MotionkitError
+
+    try:
+        return registry.backend(backend).predictor
+    except MotionkitError:
+        return None

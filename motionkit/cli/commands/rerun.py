@@ -36,6 +36,7 @@ def rerun(
     with tempfile.TemporaryDirectory(prefix="motionkit-rerun-") as folder:
         spec = run.spec.save(Path(folder) / "spec.json")
         argv = ["animate", run.image.path, "--spec", str(spec), "-o", str(target), "--backend", run.backend, "--renderer", run.renderer]
+        argv += ["--predictor", run.predictor] if run.predictor is not None else []
         argv += ["--seed", str(run.seed)] if run.seed is not None else []
         argv += ["--steps", str(run.steps)] if run.steps is not None else []
         argv += ["--model", run.weights.path] if run.weights is not None else []

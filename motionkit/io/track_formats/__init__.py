@@ -11,7 +11,15 @@ says so in ``FIXED_FRAMES``; ``FPS`` is its video's frame rate where the project
 
 from __future__ import annotations
 
-from motionkit.io.track_formats import ati, dragnuwa, mofa_video, motion_i2v, sg_i2v, tora, wan_move
+from motionkit.io.track_formats import (
+           ati,
+           dragnuwa,
+           mofa_video,
+           motion_i2v,
+           sg_i2v,
+           tora,
+           wan_move,
+)
 
 #: Format name -> module with ``read(path)`` and ``write(path, tracks, visibility)`` (and, for
 #: formats that carry object boxes, ``read_boxes(path)`` and ``write(..., boxes=)``).

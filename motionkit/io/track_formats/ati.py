@@ -33,6 +33,8 @@ from __future__ import annotations
 
 import io
 import os
+import pickle
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -84,7 +86,7 @@ def read(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
         raw = torch.load(path, map_location="cpu", weights_only=True)
         with np.load(io.BytesIO(raw), allow_pickle=False) as npz:
             array = np.asarray(npz["array"], dtype=np.float64)
-    except Exception as exc:  # torch.load and np.load raise many kinds for a file that is not one
+    except (OSError, EOFError, RuntimeError, ValueError, KeyError, TypeError, pickle.UnpicklingError, zipfile.BadZipFile) as exc:
         raise MotionFileError(f"cannot read ATI tracks {path}: a torch.save-d npz with an 'array' ({type(exc).__name__}: {exc})") from None
     if array.ndim == 4 and array.shape[2] == 1:
         array = array[:, :, 0]
