@@ -69,3 +69,9 @@ def test_animate_takes_3d_camera_moves_with_parallax():
     keyed = mk.predict_motion(image, camera={"keys": [{"t": 2, "orbit": 6.0}], "orbit": 0.0}, frames=5)
     there_and_back = keyed.flow[:, 0, 20, 5].abs()
     assert there_and_back[2] > 0.5 and there_and_back[4] < 1e-4                         # orbit out at frame 2, back by 4
+
+
+def test_an_unknown_camera_move_is_named_not_a_type_error():
+    image = np.full((20, 30, 3), 100, np.uint8)
+    with pytest.raises(mk.errors.InvalidInputError, match="tilt"):
+        mk.animate(image, camera={"tilt": 3}, frames=3)
