@@ -50,7 +50,7 @@ REACH = {
     "check": {
         "video": ("check", ["VIDEO"]), "spec": ("check", ["--spec"]), "estimator": ("check", ["--estimator"]),
         "overlay": ("check", ["--overlay"]), "refine": ("check", ["--refine", "--no-refine"]),
-        "options": ("check", ["--estimator-option"]),
+        "depth": ("check", ["--depth"]), "options": ("check", ["--estimator-option"]),
     },
 }
 
@@ -133,5 +133,5 @@ def test_renderer_options_reach_render_and_estimator_options_reach_check(tiny_im
         options = reachable("flow_estimator", estimator)
         assert main(["check", str(tmp_path / "o"), "--spec", str(spec), "--estimator", estimator, "--no-refine",
                      *[f for o in options for f in ("--estimator-option", f"{o}=1")]]) == 0
-        assert seen["check"]["refine"] is False and sorted(set(seen["check"]) - {"estimator", "overlay", "refine"}) == options
+        assert seen["check"]["refine"] is False and sorted(set(seen["check"]) - {"estimator", "overlay", "refine", "depth"}) == options
     assert main(["check", str(tmp_path / "o"), "--spec", str(spec), "--estimator-option", "guidance=1"]) == 1

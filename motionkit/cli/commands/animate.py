@@ -111,7 +111,7 @@ def animate(
         predicted[0].visualize(style="color", fps=shot.fps).write(motion_preview)
         say(f"wrote {motion_preview}")
     if report is not None:
-        write_report(output, shot, report)
+        write_report(output, shot, report, depth)
     if manifest is not None:
         mk.RunManifest.record(image=image, output=output, spec=shot, backend=backend, renderer=render_with, seed=seed,
                               steps=steps, weights=model, depth=depth, predictor=predict_with).save(manifest)
@@ -123,9 +123,9 @@ def option_labels(flag: str, given: dict) -> dict[str, str]:
     return {key: f"{flag} {key}" for key in given}
 
 
-def write_report(video: Path, shot: mk.MotionSpec, report: Path) -> None:
-    """Check ``video`` against ``shot``, write the report and show its table."""
-    adherence = mk.check(video, shot)
+def write_report(video: Path, shot: mk.MotionSpec, report: Path, depth: Optional[Path] = None) -> None:
+    """Check ``video`` against ``shot`` (``depth``: for its 3D camera moves), write the report and show its table."""
+    adherence = mk.check(video, shot, depth=depth)
     adherence.save(report)
     say(adherence.table())
     say(f"wrote {report}")

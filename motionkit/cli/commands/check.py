@@ -25,11 +25,12 @@ def check(
     estimator: str = EstimatorOption,
     estimator_option: list[str] = typer.Option([], "--estimator-option", help=f"An option of the flow estimator: {OPTION_FORM} Repeatable."),
     refine: bool = typer.Option(True, "--refine/--no-refine", help="Refine each tracked point with a small Lucas-Kanade step against frame 0 (default on)."),
+    depth: Optional[Path] = typer.Option(None, "--depth", help="The depth map the video was rendered with, to measure the spec's 3D camera moves (.npy depths or an image, white = near)."),
 ) -> None:
     """Re-track VIDEO and report, per track of the spec, the end-point error in pixels of the video."""
     options = parse_options(estimator_option, "--estimator-option")
     mk.registry.check_options(options, labels={k: f"--estimator-option {k}" for k in options}, flow_estimator=estimator)
-    adherence = mk.check(video, mk.MotionSpec.load(spec), estimator=estimator, overlay=overlay, refine=refine, **options)
+    adherence = mk.check(video, mk.MotionSpec.load(spec), estimator=estimator, overlay=overlay, refine=refine, depth=depth, **options)
     typer.echo(adherence.table())
     if report is not None:
         adherence.save(report)
