@@ -43,6 +43,17 @@ StepsOption = typer.Option(None, "--steps", min=1, help="Denoising steps (motion
 #: The flag that sets each option, for messages.
 FLAGS = {"weights": "--model", "seed": "--seed", "steps": "--steps", "prompt": "--prompt"}
 
+#: Component options whose values are live Python objects, so neither a flag nor a JSON document
+#: can carry them; what each does is reached from the command line another way. Every other
+#: option of every registered component is reached by ``--predictor-option`` /
+#: ``--renderer-option`` / ``--estimator-option KEY=VALUE`` (tests/cli/test_spec_reachability.py).
+PYTHON_ONLY = {
+    "callback": "a function called at each denoising step; the command line shows progress itself",
+    "generator": "a torch.Generator; --seed seeds the one the component makes",
+    "pipeline": "an already loaded pipeline object; --model names the weights to load",
+    "options": "an options object bundling the component's other options, each reachable on its own",
+}
+
 
 def learned_options(model: Optional[Path], seed: Optional[int], steps: Optional[int],
                     prompt: Optional[str] = None) -> dict[str, Any]:

@@ -28,8 +28,14 @@ def spec_from_flags(
     frames: Optional[int],
     fps: Optional[float],
     prompt: Optional[str],
+    options: Optional[dict[str, dict[str, Any]]] = None,
 ) -> tuple[mk.MotionSpec, tuple[int, int]]:
-    """The spec of the flags (added to the ``spec`` file when given) and the image's ``(H, W)``."""
+    """The spec of the flags (added to the ``spec`` file when given) and the image's ``(H, W)``.
+
+    ``options`` (``{"predictor": {...}, "renderer": {...}}``, from ``--predictor-option`` and
+    ``--renderer-option``) go into the spec's hints over the hinted ones, so a saved spec and a
+    run manifest keep them.
+    """
     size = mk.Clip.from_image(image).size
     mask = None
     if brush is not None:
@@ -46,6 +52,11 @@ def spec_from_flags(
     rate = fps if fps is not None else (base.fps if base is not None else DEFAULT_FPS)
     given = mk.MotionSpec.from_pixels(size, frames=count, fps=rate, drags=drags, pins=pins, mask=mask,
                                       camera=camera or None, prompt=prompt)
-    if base is None:
-        return given, size
-    return base.extended(given).with_changes(fps=rate), size
+    shot = given if base is None else base.extended(given).with_changes(fps=rate)
+    if options and any(options.values()):
+        hints = shot.hints
+        shot = shot.with_changes(hints=hints.model_copy(update={
+            "predictor_options": {**hints.predictor_options, **options.get("predictor", {})},
+            "renderer_options": {**hints.renderer_options, **options.get("renderer", {})},
+        }))
+    return shot, size

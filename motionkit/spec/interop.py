@@ -9,7 +9,7 @@ import numpy as np
 
 from motionkit.errors import InvalidInputError, ShapeMismatchError
 from motionkit.spec import timing
-from motionkit.spec.document import Keyframe, Track, to_uv
+from motionkit.spec.document import Keyframe, ObjectSpec, Region, Track, to_uv
 
 if TYPE_CHECKING:
     from motionkit.spec.model import MotionSpec
@@ -49,22 +49,72 @@ def spec_to_tracks(spec: MotionSpec, size: tuple[int, int]) -> tuple[np.ndarray,
     return tracks.astype(np.float32), spec.visibility().T.copy()
 
 
+def to_motionkit_pixels(tracks: np.ndarray, units: str, size: tuple[int, int]) -> np.ndarray:
+    """A format's ``tracks (T, N, 2)`` in its ``units`` -> motionkit's pixels of ``size = (H, W)`` (centres at integers)."""
+    tracks = np.asarray(tracks, dtype=np.float64)
+    if units == "fraction":  # (u, v) -> pixels
+        return tracks * np.array([size[1], size[0]]) - 0.5
+    if units == "corner-pixels":  # measured from the top-left corner: a centre is at +0.5
+        return tracks - 0.5
+    return tracks
+
+
+def from_motionkit_pixels(tracks: np.ndarray, units: str, size: tuple[int, int]) -> np.ndarray:
+    """The inverse of :func:`to_motionkit_pixels`."""
+    tracks = np.asarray(tracks, dtype=np.float64)
+    if units == "fraction":
+        return (tracks + 0.5) / np.array([size[1], size[0]])
+    if units == "corner-pixels":
+        return tracks + 0.5
+    return tracks
+
+
 def import_tracks(cls: type[MotionSpec], path: str | os.PathLike, format: str, size: tuple[int, int] | None = None,
-                  fps: float = 8.0) -> MotionSpec:
-    """Read a peer's track file (``format``, e.g. ``"wan-move"``) of an ``(H, W)`` picture (default: the project's own size)."""
+                  fps: float | None = None) -> MotionSpec:
+    """Read a peer's track file (``format``, e.g. ``"wan-move"``) of an ``(H, W)`` picture (default: the project's own size).
+
+    ``fps`` defaults to the project's own frame rate where it fixes one, else 8.
+    """
     module = _format(format)
     size = tuple(size or module.DEFAULT_SIZE)
     tracks, visibility = module.read(path)
-    if module.UNITS == "fraction":  # (u, v) -> pixels of size, pixel centres at integers
-        tracks = tracks.astype(np.float64) * np.array([size[1], size[0]]) - 0.5
-    return tracks_to_spec(cls, tracks, size, visibility, fps)
+    tracks = to_motionkit_pixels(tracks, module.UNITS, size)
+    spec = tracks_to_spec(cls, tracks, size, visibility, fps or getattr(module, "FPS", 8.0))
+    if hasattr(module, "read_boxes"):  # each box is the object its track moves
+        objects = [ObjectSpec(region=Region(polygons=[[to_uv(x, y, size) for x, y in ((x1, y1), (x2, y1), (x2, y2), (x1, y2))]]),
+                              tracks=[n]) for n, (x1, y1, x2, y2) in enumerate(module.read_boxes(path))]
+        spec = spec.with_changes(objects=objects)
+    return spec
+
+
+def track_boxes(spec: MotionSpec, size: tuple[int, int]) -> np.ndarray:
+    """``(N, 4)`` ``x1, y1, x2, y2`` pixels: the bounding box of the object each track moves (a 32 px square without one)."""
+    from motionkit.spec.regions import region_mask
+
+    starts = [t.start for t in spec.trajectories_at(size)]
+    boxes = np.array([[x - 16, y - 16, x + 16, y + 16] for x, y in starts], dtype=np.float64).reshape(-1, 4)
+    for obj in spec.objects:
+        ys, xs = np.nonzero(region_mask(obj.region, size).numpy() > 0.5)
+        if len(xs):
+            for n in obj.tracks:
+                boxes[n] = [xs.min(), ys.min(), xs.max(), ys.max()]
+    return boxes
 
 
 def export_tracks(spec: MotionSpec, path: str | os.PathLike, format: str, size: tuple[int, int] | None = None) -> None:
-    """Write the spec's trajectories as a peer's track file, in pixels of ``size`` (default the reference size)."""
+    """Write the spec's trajectories as a peer's track file, in pixels of ``size`` (default the reference size).
+
+    A format that holds one frame count only (ATI's 81) gets the shot resampled to it first
+    (:meth:`MotionSpec.with_frames`: the same paths, times scaled).
+    """
     module = _format(format)
     size = tuple(size or spec.reference_size)
+    fixed = getattr(module, "FIXED_FRAMES", None)
+    if fixed is not None and spec.frames != fixed:
+        spec = spec.with_frames(fixed)
     tracks, visibility = spec_to_tracks(spec, size)
-    if module.UNITS == "fraction":
-        tracks = (tracks.astype(np.float64) + 0.5) / np.array([size[1], size[0]])
-    module.write(path, tracks, visibility)
+    tracks = from_motionkit_pixels(tracks, module.UNITS, size)
+    if hasattr(module, "read_boxes"):
+        module.write(path, tracks, visibility, boxes=track_boxes(spec, size))
+    else:
+        module.write(path, tracks, visibility)

@@ -22,8 +22,7 @@ from typing import Any, Literal
 
 import pydantic
 
-from motionkit.errors import MotionFileError
-from motionkit.spec.document import validating, validation_message
+from motionkit.spec.files import load_json, save_json
 from motionkit.spec.model import MotionSpec
 
 #: The libraries whose versions can change a render's pixels.
@@ -80,11 +79,18 @@ class RunManifest(pydantic.BaseModel):
 
     Attributes:
         manifest_version: 1.
-        command: the command that rendered (``"animate"``).
+        command: the command that rendered: ``"animate"`` (an image along a spec) or ``"render"``
+            (an image along a saved motion field).
         image: the input image.
         output: the rendered video (or frame folder).
-        spec: the motion spec rendered (flags already folded in).
+        spec: the motion spec rendered (flags already folded in); for ``render``, the spec its
+            ``--spec`` named, if any.
+        motion: ``render``'s motion field file, hashed.
+        brush: ``render``'s mask image, hashed, if one was given (``animate``'s is in the spec).
+        fps: ``render``'s frame rate (``animate``'s is the spec's).
+        renderer_options: ``render``'s ``--renderer-option`` values (``animate``'s are in the spec's hints).
         backend, renderer: registered names.
+        predictor: the predictor named in place of the backend's (None: the backend's own).
         seed, steps: the learned backends' sampling settings (None: their defaults).
         weights: the weight files or folder used, hashed (None for the classical backend).
         depth: the depth map of the camera's 3D moves, hashed, if one was given.
@@ -94,40 +100,39 @@ class RunManifest(pydantic.BaseModel):
     model_config = pydantic.ConfigDict(frozen=True, extra="forbid")
 
     manifest_version: Literal[1] = 1
-    command: Literal["animate"] = "animate"
+    command: Literal["animate", "render"] = "animate"
     image: FileRecord
     output: FileRecord
-    spec: MotionSpec
+    spec: MotionSpec | None = None
+    motion: FileRecord | None = None
+    brush: FileRecord | None = None
+    fps: float | None = None
+    renderer_options: dict[str, pydantic.JsonValue] = pydantic.Field(default_factory=dict)
     backend: str
     renderer: str
+    predictor: str | None = None
     seed: int | None = None
     steps: int | None = None
     weights: FileRecord | None = None
     depth: FileRecord | None = None
     environment: dict[str, str]
 
+    @pydantic.model_validator(mode="after")
+    def _inputs_of_the_command(self) -> RunManifest:
+        if self.command == "animate" and self.spec is None:
+            raise ValueError("an animate manifest needs the spec it rendered")
+        if self.command == "render" and self.motion is None:
+            raise ValueError("a render manifest needs the motion field it rendered")
+        return self
+
     def save(self, path: str | os.PathLike) -> Path:
         """Write the manifest as JSON, atomically."""
-        from motionkit.io.atomic import atomic_path
-
-        path = Path(path)
-        with atomic_path(path) as tmp:
-            tmp.write_text(self.model_dump_json(indent=1) + "\n", encoding="utf-8")
-        return path
+        return save_json(self.model_dump_json(indent=1), path)
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> RunManifest:
         """Read a manifest; a malformed one raises :class:`MotionFileError` naming the problem's place."""
-        path = Path(path)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise MotionFileError(f"cannot read run manifest {path}: {exc}") from None
-        try:
-            with validating():
-                return cls.model_validate_json(text)
-        except pydantic.ValidationError as exc:
-            raise MotionFileError(f"{path} is not a motionkit run manifest: {validation_message(exc)}") from None
+        return load_json(path, "motionkit run manifest", cls.model_validate_json)
 
     @staticmethod
     def current_environment() -> dict[str, str]:
@@ -136,7 +141,8 @@ class RunManifest(pydantic.BaseModel):
 
     def changed_inputs(self) -> list[str]:
         """The recorded inputs (image, weights, depth map) whose contents are no longer what they were."""
-        records = {"image": self.image, "weights": self.weights, "depth": self.depth}
+        records = {"image": self.image, "motion field": self.motion, "brush": self.brush, "weights": self.weights,
+                   "depth": self.depth}
         return [f"{what} {record.path}" for what, record in records.items() if record is not None and not record.matches()]
 
     def same_output(self, path: str | os.PathLike) -> bool:
@@ -144,9 +150,26 @@ class RunManifest(pydantic.BaseModel):
         return Path(path).exists() and file_sha256(path) == self.output.sha256
 
     @classmethod
-    def record(cls, *, image: Any, output: Any, spec: MotionSpec, backend: str, renderer: str, seed: int | None = None,
-               steps: int | None = None, weights: Any = None, depth: Any = None) -> RunManifest:
+    def record(cls, *, image: Any, output: Any, spec: MotionSpec | None, backend: str, renderer: str, seed: int | None = None,
+               steps: int | None = None, weights: Any = None, depth: Any = None, predictor: str | None = None,
+               command: str = "animate", motion: Any = None, brush: Any = None, fps: float | None = None,
+               renderer_options: dict[str, Any] | None = None) -> RunManifest:
         """A manifest of a finished render, hashing its files now."""
+        if predictor == backend_predictor(backend):
+            predictor = None
         return cls(image=FileRecord.of(image), output=FileRecord.of(output), spec=spec, backend=backend, renderer=renderer,
+                   predictor=predictor, command=command, motion=None if motion is None else FileRecord.of(motion),
+                   brush=None if brush is None else FileRecord.of(brush), fps=fps, renderer_options=renderer_options or {},
                    seed=seed, steps=steps, weights=None if weights is None else FileRecord.of(weights),
                    depth=None if depth is None else FileRecord.of(depth), environment=environment())
+
+
+def backend_predictor(backend: str) -> str | None:
+    """The predictor of a registered backend (None for an unknown one)."""
+    from motionkit import registry
+    from motionkit.errors import MotionkitError
+
+    try:
+        return registry.backend(backend).predictor
+    except MotionkitError:
+        return None

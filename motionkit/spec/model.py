@@ -29,9 +29,19 @@ import pydantic
 from motionkit.errors import InvalidInputError, MotionFileError
 from motionkit.limits import check_frames
 from motionkit.spec import timing
+from motionkit.spec.camera_moves import camera_from_pixels
 from motionkit.spec.document import (
-    BackendHints, Brush, CameraKey, CameraPath, Keyframe, ObjectSpec, Part, Region, Track, check_finite, to_uv,
-    validating, validation_message,
+    BackendHints,
+    Brush,
+    CameraPath,
+    Keyframe,
+    ObjectSpec,
+    Part,
+    Region,
+    Track,
+    to_uv,
+    validating,
+    validation_message,
 )
 
 if TYPE_CHECKING:
@@ -146,25 +156,16 @@ class MotionSpec(Part):
 
     def save(self, path: str | os.PathLike) -> Path:
         """Write the spec as JSON to ``path``, atomically."""
-        from motionkit.io.atomic import atomic_path
+        from motionkit.spec.files import save_json
 
-        path = Path(path)
-        with atomic_path(path) as tmp:
-            tmp.write_text(self.to_json() + "\n", encoding="utf-8")
-        return path
+        return save_json(self.to_json(), path)
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> MotionSpec:
         """Read a spec file written by :meth:`save` (or by hand, or by another tool)."""
-        path = Path(path)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise MotionFileError(f"cannot read motion spec {path}: {exc}") from None
-        try:
-            return cls.from_json(text)
-        except MotionFileError as exc:
-            raise MotionFileError(f"{path}: {exc}") from None
+        from motionkit.spec.files import load_json
+
+        return load_json(path, "motion spec", cls.from_json)
 
     @classmethod
     def json_schema(cls) -> dict[str, Any]:
@@ -194,7 +195,10 @@ class MotionSpec(Part):
                 :meth:`Trajectory.from_points`.
             pins: points that stay put.
             mask: the region that may move, stored at its own size.
-            camera: ``{"pan": (dx, dy), "zoom": z, "rotate": deg}`` reached at the last frame.
+            camera: moves in pixels, ``{"pan": (dx, dy), "zoom": z, "rotate": deg, "orbit": deg,
+                "dolly": d, "truck": d, "pedestal": d}`` reached at the last frame, or keyed and
+                eased (``{"keys": [{"t": 8, "orbit": 10, "easing": "ease-in"}, ...]}``); see
+                :func:`~motionkit.spec.camera_moves.camera_from_pixels`.
             prompt: the text prompt, for backends that read one.
             hints: backend hints kept in the document.
 
@@ -243,11 +247,13 @@ class MotionSpec(Part):
 
     @classmethod
     def import_tracks(cls, path: str | os.PathLike, format: str, size: tuple[int, int] | None = None,
-                      fps: float = 8.0) -> MotionSpec:
-        """Read a peer's point-track file: ``format`` one of :data:`motionkit.io.track_formats.FORMATS` (``"wan-move"``, ``"tora"``).
+                      fps: float | None = None) -> MotionSpec:
+        """Read a peer's point-track file: ``format`` one of :data:`motionkit.io.track_formats.FORMATS`.
 
-        ``size`` is ``(H, W)`` of the picture the file's pixels belong to (the files do not say;
-        default: the project's own video size).
+        The formats: ``"wan-move"``, ``"ati"``, ``"tora"``, ``"sg-i2v"``, ``"dragnuwa"``,
+        ``"mofa-video"``, ``"motion-i2v"``. ``size`` is ``(H, W)`` of the picture the file's
+        pixels belong to (the files do not say; default: the project's own video size);
+        ``fps`` defaults to the project's frame rate where it fixes one (ATI: 16), else 8.
         """
         from motionkit.spec.interop import import_tracks
 
@@ -389,19 +395,3 @@ class MotionSpec(Part):
         from motionkit.spec.compile import compile_spec
 
         return compile_spec(self, image, predictor, options, depth, depth_kind)
-
-
-def camera_from_pixels(camera: Mapping[str, Any], frames: int, size: tuple[int, int]) -> CameraPath:
-    """``{"pan": (dx, dy), "zoom": z, "rotate": deg, "easing": ...}`` in pixels, reached at the last frame, as a path."""
-    h, w = size
-    known = {"pan", "zoom", "rotate", "easing", "center"}
-    unknown = sorted(set(camera) - known)
-    if unknown:
-        raise InvalidInputError(f"camera: unknown move(s) {unknown}; expected {sorted(known)}")
-    dx, dy = (float(v) for v in camera.get("pan", (0.0, 0.0)))
-    zoom, rotate = float(camera.get("zoom", 1.0)), float(camera.get("rotate", 0.0))
-    check_finite(dx, dy, zoom, rotate, what="camera pan, zoom and rotate")
-    start = CameraKey(t=0.0, easing=camera.get("easing", "linear"))
-    end = CameraKey(t=frames - 1.0, pan=(dx / w, dy / h), zoom=zoom, rotate=rotate)
-    center = camera.get("center")
-    return CameraPath(keyframes=[start, end], center=None if center is None else to_uv(*center, size))

@@ -149,8 +149,27 @@ def _still_in_the_scene(spec: MotionSpec, first: np.ndarray, place: tuple[int, i
     return ~moving
 
 
+class _CameraPlacer:
+    """Where the spec's camera puts scene points at frame ``t``: its similarity, or its field when it moves in 3D."""
+
+    def __init__(self, spec: MotionSpec, size: tuple[int, int], depth: Any):
+        self.poses, self.center = _camera_steps(spec, size)
+        moves_3d = spec.camera is not None and any(any(k.moves_3d) for k in spec.camera.keyframes)
+        # 3D moves depend on each point's depth: read the camera's own field (parallax from ``depth``).
+        self.field = spec.camera_at(size, depth).flow.numpy() if moves_3d else None
+
+    def __call__(self, points: np.ndarray, t: int) -> np.ndarray:
+        if self.field is not None:
+            return points + _bilinear(self.field[t], points)
+        pose = self.poses[t]
+        if pose == timing.CameraPose():
+            return points
+        return similarity_points(points, pose.pan, pose.zoom, pose.rotate, self.center)
+
+
 def check(video: str | os.PathLike | Clip, spec: MotionSpec | str | os.PathLike, *, estimator: str = "dis",
-          overlay: str | os.PathLike | None = None, refine: bool = True, **options: Any) -> AdherenceReport:
+          overlay: str | os.PathLike | None = None, refine: bool = True, depth: Any = None,
+          **options: Any) -> AdherenceReport:
     """Re-track ``video`` and measure how closely it followed ``spec``.
 
     Args:
@@ -160,6 +179,10 @@ def check(video: str | os.PathLike | Clip, spec: MotionSpec | str | os.PathLike,
         overlay: where to write a video of the requested (green) and achieved (red) tracks.
         refine: refine each track's position with :func:`refine_points` (a small-window
             Lucas-Kanade step against frame 0), since a dense estimator smooths a motion's peak.
+        depth: the depth map the video was rendered with, for a camera path with 3D moves
+            (orbit, dolly, truck, pedestal): where the camera takes each point then depends on
+            its depth, and the requested positions and the camera's error are read from the
+            camera's own field. Without one a 3D move is measured on a flat plane.
         **options: the estimator's constructor arguments.
 
     Returns:
@@ -180,11 +203,12 @@ def check(video: str | os.PathLike | Clip, spec: MotionSpec | str | os.PathLike,
     requested = np.stack([timing.track_positions(t, spec.frames, place) for t in spec.trajectories]) \
         if spec.trajectories else np.zeros((0, spec.frames, 2))
     visible = spec.visibility()
-    cameras, center = _camera_steps(spec, place)
+    placer = _CameraPlacer(spec, place, depth)
+    cameras, center = placer.poses, placer.center
     # A track says where the point is in the scene; the camera then films the scene.
-    for t, pose in enumerate(cameras):
-        if len(requested) and pose != timing.CameraPose():
-            requested[:, t] = similarity_points(requested[:, t], pose.pan, pose.zoom, pose.rotate, center)
+    for t in range(spec.frames):
+        if len(requested):
+            requested[:, t] = placer(requested[:, t], t)
     achieved = np.repeat(requested[:, :1], spec.frames, axis=1)
 
     step = max(1, min(h, w) // GRID)
@@ -208,8 +232,7 @@ def check(video: str | os.PathLike | Clip, spec: MotionSpec | str | os.PathLike,
             achieved[:, t] = refine_points(first, cv2.cvtColor(np.asarray(frame), cv2.COLOR_RGB2GRAY), requested[:, 0], guess) \
                 if refine else guess
         moved = grid + flow[:, grid[:, 1].astype(int), grid[:, 0].astype(int)].T
-        pose = cameras[t]
-        expected = similarity_points(grid, pose.pan, pose.zoom, pose.rotate, center)
+        expected = placer(grid, t)
         # Points the camera takes out of the picture cannot be seen: leave them out.
         seen = (expected[:, 0] >= 0) & (expected[:, 0] <= w - 1) & (expected[:, 1] >= 0) & (expected[:, 1] <= h - 1)
         background = (seen & still) if outside is None else (seen & still & outside)

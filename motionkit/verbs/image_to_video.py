@@ -14,6 +14,7 @@ Example:
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Union
 
@@ -30,12 +31,15 @@ if TYPE_CHECKING:
     from motionkit.components import MotionPredictor, Renderer
     from motionkit.mask import RegionMask
     from motionkit.motion import MotionField
+    from motionkit.spec.model import MotionSpec
     from motionkit.trajectory import Trajectory
 
 #: Anything :func:`motionkit.io.image.load_image` accepts: a path, a uint8/float array, a tensor.
 ImageLike = Any
-#: A camera move: a ready :class:`MotionField`, or keyword arguments of :meth:`MotionField.camera`
-#: such as ``{"pan": (20, 0), "zoom": 1.1, "rotate": 5}``.
+#: A camera move: a ready :class:`MotionField`, or moves in pixels reached at the last frame,
+#: ``{"pan": (20, 0), "zoom": 1.1, "rotate": 5}`` (:meth:`MotionField.camera`), with the 3D moves
+#: ``orbit``, ``dolly``, ``truck``, ``pedestal`` and keyed, eased moves of
+#: :func:`motionkit.spec.camera_moves.camera_from_pixels`.
 CameraLike = Union["MotionField", Mapping[str, Any], None]
 
 DEFAULT_FRAMES = 16
@@ -68,13 +72,22 @@ def as_brush_mask(brush: RegionMask | ImageLike | None, size: tuple[int, int]) -
     return mask
 
 
-def _camera_field(camera: CameraLike, frames: int, size: tuple[int, int]) -> MotionField | None:
+#: The moves :meth:`MotionField.camera` makes itself; others (3D moves, keys) go through the motion document's camera.
+_PLANE_MOVES = frozenset({"pan", "zoom", "rotate", "easing", "center"})
+
+
+def _camera_field(camera: CameraLike, frames: int, size: tuple[int, int], depth: Any = None) -> MotionField | None:
     from motionkit.motion import MotionField
 
     if camera is None:
         return None
     if isinstance(camera, MotionField):
         return camera
+    if isinstance(camera, Mapping) and (set(camera) - _PLANE_MOVES or depth is not None):
+        # orbit, dolly, truck, pedestal, keyed moves: the spec's camera layer (parallax from ``depth``).
+        from motionkit.spec.model import MotionSpec
+
+        return MotionSpec.from_pixels(size, frames=frames, camera=camera).camera_at(size, depth)
     if isinstance(camera, Mapping):
         return MotionField.camera(frames=frames, size=size, **camera)
     raise InvalidInputError(
@@ -91,6 +104,7 @@ def predict_motion(
     frames: int | None = None,
     predictor: str | MotionPredictor = "sparse",
     prompt: str | None = None,
+    depth: Any = None,
     **options: Any,
 ) -> MotionField:
     """Stage 1 alone: where every pixel of ``image`` goes, as a :class:`MotionField`.
@@ -107,6 +121,7 @@ def predict_motion(
             a ready predictor object (keeps loaded weights across calls; ``options`` must be empty).
         prompt: text prompt, for predictors that read one (``motion-i2v``); refused by one that
             does not (the option rule, :func:`motionkit.registry.check_options`).
+        depth: the scene's depth map for the camera's 3D moves (as :meth:`MotionSpec.compile`).
         **options: passed to the predictor's constructor (e.g. ``radius=80``, ``weights="..."``).
 
     Returns:
@@ -128,7 +143,7 @@ def predict_motion(
     component = _component("predictor", predictor, options)
     per_call = {"prompt": prompt} if prompt is not None else {}  # only predictors that take it get it
     motion = component.predict(image_t, trajectories, mask, frames=frames, size=size, **per_call)
-    cam = _camera_field(camera, motion.frames, size)
+    cam = _camera_field(camera, motion.frames, size, depth)
     # The object moves first, then the camera films the moved scene.
     return motion if cam is None else motion.compose(cam)
 
@@ -197,7 +212,7 @@ def animate(
     brush: RegionMask | ImageLike | None = None,
     camera: CameraLike = None,
     frames: int | None = None,
-    fps: float = DEFAULT_FPS,
+    fps: float | None = None,
     predictor: str | None = None,
     renderer: str | None = None,
     backend: str | None = None,
@@ -205,6 +220,8 @@ def animate(
     predictor_options: Mapping[str, Any] | None = None,
     renderer_options: Mapping[str, Any] | None = None,
     motion_edit: Callable[[MotionField], MotionField] | None = None,
+    spec: MotionSpec | str | os.PathLike | None = None,
+    depth: Any = None,
 ) -> Clip:
     """Animate one image: predict its motion, then render it into a :class:`Clip`.
 
@@ -224,7 +241,7 @@ def animate(
 
     Args:
         image, trajectories, brush, camera, frames, prompt: as in :func:`predict_motion`.
-        fps: frame rate of the returned clip.
+        fps: frame rate of the returned clip (default 8, or the spec's).
         backend: a registered backend: ``"classical"`` (``sparse`` + ``warp``, no weights; the
             default) or ``"motion-i2v"`` (the learned two-stage model), or a plugin's.
         predictor, renderer: registered component names replacing either half of the backend
@@ -232,6 +249,15 @@ def animate(
         predictor_options, renderer_options: keyword arguments of the two components.
         motion_edit: called with the predicted field before rendering; returns the field to
             render (the same one to only look at it, e.g. to save it).
+        spec: a :class:`MotionSpec` (or its file): the shot's tracks, objects, brushes, mask,
+            camera path, timing, prompt and backend hints, exactly as ``motionkit animate IMAGE
+            --spec SPEC`` renders it. The other
+            arguments then change it like the command line's flags: ``frames``/``fps``/``prompt``
+            override, ``trajectories`` are appended, ``brush`` is united with its mask, ``camera``
+            (moves, not a field) becomes its camera path, and ``predictor_options`` /
+            ``renderer_options`` go over its hinted ones.
+        depth: the scene's depth map for the camera's 3D moves (an ``(H, W)`` array or ``.npy``
+            of depths, larger = farther, or an image, white = near); without one, a flat plane.
 
     Returns:
         A :class:`Clip` of ``frames`` frames at the image's size; frame 0 is the image.
@@ -244,7 +270,13 @@ def animate(
 
     Example:
         >>> clip = animate("cat.png", [Trajectory.line((265, 240), (290, 228))], camera={"zoom": 1.05})  # doctest: +SKIP
+        >>> clip = animate("cat.png", spec="cat_spec.json", frames=24)  # doctest: +SKIP
     """
+    if spec is not None:
+        return _animate_spec(image, spec, trajectories=trajectories, brush=brush, camera=camera, frames=frames, fps=fps,
+                            predictor=predictor, renderer=renderer, backend=backend, prompt=prompt,
+                            predictor_options=predictor_options, renderer_options=renderer_options, depth=depth,
+                            motion_edit=motion_edit)
     pair = registry.backend(backend or DEFAULT_BACKEND)
     predictor, renderer = predictor or pair.predictor, renderer or pair.renderer
     registry.check_options({"prompt": prompt}, predictor=predictor, renderer=renderer)
@@ -268,7 +300,7 @@ def animate(
     predict_with = registry.create("predictor", predictor, **predictor_options)
     render_with = registry.create("renderer", renderer, **{**shared, **dict(renderer_options or {})})
     motion = predict_motion(image_t, trajectories, brush=mask, camera=camera, frames=frames, predictor=predict_with,
-                            prompt=predict_prompt)
+                            prompt=predict_prompt, depth=depth)
     if motion_edit is not None:
         motion = motion_edit(motion)
     warn_if_still(motion)
@@ -278,5 +310,69 @@ def animate(
         mask = None
     elif mask is not None and not motion.is_lazy:
         mask = mask.swept(motion.iter_frames())
-    return render(image_t, motion, brush=mask, renderer=render_with, fps=fps,
+    return render(image_t, motion, brush=mask, renderer=render_with, fps=DEFAULT_FPS if fps is None else fps,
+                  prompt=render_prompt)
+
+
+def _animate_spec(
+    image: Any,
+    spec: MotionSpec | str | os.PathLike,
+    *,
+    trajectories: Iterable[Trajectory] = (),
+    brush: Any = None,
+    camera: Mapping[str, Any] | None = None,
+    frames: int | None = None,
+    fps: float | None = None,
+    predictor: str | None = None,
+    renderer: str | None = None,
+    backend: str | None = None,
+    prompt: str | None = None,
+    predictor_options: Mapping[str, Any] | None = None,
+    renderer_options: Mapping[str, Any] | None = None,
+    depth: Any = None,
+    depth_kind: str | None = None,
+    motion_edit: Callable[[MotionField], MotionField] | None = None,
+) -> Clip:
+    """``animate(image, spec=...)``: what ``motionkit animate IMAGE --spec SPEC.json`` runs.
+
+    1. The backend is ``backend``, else the spec's ``hints.backend``, else ``"classical"``;
+       ``predictor`` / ``renderer`` replace its halves.
+    2. The options are the spec's hinted ones with the explicit ones over them; what a
+       registered pair shares goes from the predictor to the renderer too; every option and
+       the prompt are checked by the one option rule before any work.
+    3. The prompt (``prompt``, else the spec's) goes to each component that reads one.
+    4. The spec is compiled at the image's size (``depth`` for the 3D moves), ``motion_edit``
+       may change the field, and it is rendered under the spec's render mask at its frame rate.
+    """
+    from motionkit.spec.overrides import as_spec, spec_with_overrides
+
+    image_t = _image_tensor(image)
+    size = (int(image_t.shape[1]), int(image_t.shape[2]))
+    shot = spec_with_overrides(as_spec(spec), size, frames=frames, fps=fps, prompt=prompt, trajectories=trajectories,
+                               brush=as_brush_mask(brush, size), camera=camera)
+    hints = shot.hints
+    pair = registry.backend(backend or hints.backend or DEFAULT_BACKEND)
+    predict_with, render_with = predictor or pair.predictor, renderer or pair.renderer
+    registry.check_options({"prompt": shot.prompt}, predictor=predict_with, renderer=render_with)
+    predictor_kw = {**hints.predictor_options, **dict(predictor_options or {})}
+    renderer_kw = {**hints.renderer_options, **dict(renderer_options or {})}
+    registry.check_options(predictor_kw, predictor=predict_with)
+    registry.check_options(renderer_kw, renderer=render_with)
+    takes = registry.accepts("renderer", render_with)
+    shared = [k for k in registry.shared_options(predictor=predict_with, renderer=render_with)
+              if k in takes.options or takes.any_option]
+    renderer_kw = {**{k: v for k, v in predictor_kw.items() if k in shared}, **renderer_kw}
+    # The prompt goes to the renderer the way it reads one: its constructor, or render().
+    render_prompt = None
+    if shot.prompt is not None and "prompt" in takes.options:
+        renderer_kw.setdefault("prompt", shot.prompt)
+    elif shot.prompt is not None and "prompt" in takes.call:
+        render_prompt = shot.prompt
+    # Both components are made before any work, so missing weights fail at once.
+    predict_component = registry.create("predictor", predict_with, **predictor_kw)
+    render_component = registry.create("renderer", render_with, **renderer_kw)
+    motion = shot.compile(image_t, predictor=predict_component, depth=depth, depth_kind=depth_kind)
+    if motion_edit is not None:
+        motion = motion_edit(motion)
+    return render(image_t, motion, brush=shot.render_mask(size, motion), renderer=render_component, fps=shot.fps,
                   prompt=render_prompt)

@@ -105,3 +105,18 @@ def test_a_drag_under_a_camera_move_is_requested_where_the_camera_films_it(cat):
     assert drag.final_epe < 1.5
     assert drag.requested[0] > 146 + 4        # the end of the drag, zoomed away from the centre and panned
     assert report.camera.achieved_zoom == pytest.approx(1.06, abs=0.01)
+
+
+def test_a_3d_camera_move_is_measured_with_the_depth_it_was_rendered_with(cat):
+    # A near box (at the look-at distance) in front of a far room, trucked right: the room slides left less.
+    image = cv2.resize(cat, (120, 80), interpolation=cv2.INTER_AREA)
+    depth = np.full((80, 120), 4.0, np.float32)
+    depth[20:60, 35:85] = 1.0
+    spec = mk.MotionSpec.from_pixels((80, 120), frames=5, pins=[(60, 40), (12, 12)], camera={"truck": 0.06})
+    clip = mk.render(image, spec.compile(image, depth=depth), fps=8)
+    with_depth, flat = mk.check(clip, spec, depth=depth), mk.check(clip, spec)
+    near, far = with_depth.tracks
+    assert near.final_epe < 0.5 and far.final_epe < 0.5             # the camera's field says where each point goes
+    assert near.requested[0] - 60 < far.requested[0] - 12 - 2         # the near point moved left more than the far one
+    assert with_depth.camera.mean_epe < 0.3 < flat.camera.mean_epe    # on a flat plane the room's motion is not what was asked
+    assert flat.tracks[1].final_epe > 2 * far.final_epe + 1.0         # ... nor where the far point went

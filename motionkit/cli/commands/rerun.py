@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import tempfile
 from pathlib import Path
 from typing import Optional
@@ -18,7 +19,7 @@ DIFFERS = 3
 
 
 def rerun(
-    manifest: Path = typer.Argument(..., help="A run manifest written by `motionkit animate --manifest`."),
+    manifest: Path = typer.Argument(..., help="A run manifest written by `motionkit animate --manifest` or `motionkit render --manifest`."),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Where to render (default: the recorded output path)."),
 ) -> None:
     """Render MANIFEST's run again from its recorded inputs; exit 3 if the output is not the same bit for bit."""
@@ -34,12 +35,21 @@ def rerun(
         say(f"note: the environment differs from the recorded one ({'; '.join(drift)}); pixels may differ")
     target = output or Path(run.output.path)
     with tempfile.TemporaryDirectory(prefix="motionkit-rerun-") as folder:
-        spec = run.spec.save(Path(folder) / "spec.json")
-        argv = ["animate", run.image.path, "--spec", str(spec), "-o", str(target), "--backend", run.backend, "--renderer", run.renderer]
+        if run.command == "render":  # an image along a saved field, with render's own flags
+            argv = ["render", run.image.path, run.motion.path, "-o", str(target), "--renderer", run.renderer]
+            argv += ["--fps", repr(run.fps)] if run.fps is not None else []
+            argv += ["--brush", run.brush.path] if run.brush is not None else []
+            for key, value in run.renderer_options.items():
+                argv += ["--renderer-option", f"{key}={json.dumps(value)}"]
+        else:
+            spec = run.spec.save(Path(folder) / "spec.json")
+            argv = ["animate", run.image.path, "--spec", str(spec), "-o", str(target), "--backend", run.backend,
+                    "--renderer", run.renderer]
+            argv += ["--depth", run.depth.path] if run.depth is not None else []
+        argv += ["--predictor", run.predictor] if run.predictor is not None else []
         argv += ["--seed", str(run.seed)] if run.seed is not None else []
         argv += ["--steps", str(run.steps)] if run.steps is not None else []
         argv += ["--model", run.weights.path] if run.weights is not None else []
-        argv += ["--depth", run.depth.path] if run.depth is not None else []
         status = main(argv)
     if status != 0:
         raise typer.Exit(status)

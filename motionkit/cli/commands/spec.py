@@ -13,7 +13,7 @@ from motionkit.errors import InvalidInputError
 
 spec_app = typer.Typer(help="The motion spec: its JSON Schema, and peers' track files in and out.", no_args_is_help=True,
                        rich_markup_mode=None)
-FORMAT_HELP = "Track format: wan-move or tora."
+FORMAT_HELP = "Track format: wan-move, ati, tora, sg-i2v, dragnuwa, mofa-video or motion-i2v."
 
 
 def parse_size(text: str) -> tuple[int, int]:
@@ -33,7 +33,7 @@ def import_(
     format: str = typer.Option(..., "--format", help=FORMAT_HELP),
     size: Optional[str] = typer.Option(None, "--size", help="WxH: the size of the picture the file's pixels are of (default: the project's video size)."),
     output: Path = typer.Option(..., "--output", "-o", help="The spec (JSON) to write."),
-    fps: float = typer.Option(8.0, "--fps", help="Frames per second of the shot."),
+    fps: Optional[float] = typer.Option(None, "--fps", help="Frames per second of the shot (default: the project's own, e.g. ATI's 16, else 8)."),
 ) -> None:
     """Read a peer's point tracks into a motion spec."""
     spec = mk.MotionSpec.import_tracks(file, format, None if size is None else parse_size(size), fps=fps)
