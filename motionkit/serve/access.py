@@ -33,7 +33,7 @@ def _cookie(headers: list[tuple[bytes, bytes]]) -> str:
             jar = SimpleCookie()
             try:
                 jar.load(value.decode("latin-1"))
-            except Exception:  # noqa: BLE001 - a malformed cookie header is no token
+            except Exception:  # noqa: BLE001, S112 - a malformed cookie header is no token
                 continue
             if COOKIE in jar:
                 return jar[COOKIE].value
