@@ -14,7 +14,8 @@ export const brushColour = (brush) => BRUSH_COLOURS[(Number(brush.id.slice(1)) -
 export function fit() {
   const W = state.image.naturalWidth, H = state.image.naturalHeight;
   const room = canvas.parentElement.clientWidth - 24;
-  const height = Math.max(240, window.innerHeight - 330);
+  const below = document.getElementById("timeline").offsetHeight + 40;
+  const height = Math.max(240, window.innerHeight - canvas.parentElement.getBoundingClientRect().top - below - 24);
   view.scale = Math.min(room / W, height / H, 3);
   canvas.width = Math.round(W * view.scale);
   canvas.height = Math.round(H * view.scale);
@@ -81,11 +82,12 @@ function brushGlyph(brush) {
   ctx.strokeStyle = ctx.fillStyle = colour;
   ctx.lineWidth = 2.5;
   if (Math.hypot(dx, dy) > 0) {
+    // the travel of the brush's content over the shot
     const e = { x: c.x + dx * last() * view.scale, y: c.y + dy * last() * view.scale };
-    ctx.setLineDash([6, 4]);
+    ctx.lineWidth = 3;
     ctx.beginPath(); ctx.moveTo(c.x, c.y); ctx.lineTo(e.x, e.y); ctx.stroke();
-    ctx.setLineDash([]);
-    arrowHead(c, e, 11);
+    arrowHead(c, e, 12);
+    ctx.beginPath(); ctx.arc(c.x, c.y, 4, 0, 2 * Math.PI); ctx.fill();
   }
   const parts = [brush.name || `brush ${brush.id.slice(1)}`];
   if (brush.proximity) parts.push(`${brush.proximity > 0 ? "nearer" : "farther"} ${Math.abs(brush.proximity).toFixed(3)}`);

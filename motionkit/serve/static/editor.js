@@ -20,6 +20,7 @@ const ui = { tool: "drag", erase: false, size: 40 };
 
 export function status(text, isError = false) {
   $("status").textContent = text;
+  $("status").title = text;
   $("status").classList.toggle("error", isError);
 }
 

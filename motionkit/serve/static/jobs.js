@@ -11,6 +11,7 @@ let lastRender = null;   // {id, spec snapshot} of the newest finished render
 
 function status(text, isError = false) {
   $("status").textContent = text;
+  $("status").title = text;
   $("status").classList.toggle("error", isError);
 }
 
@@ -131,6 +132,7 @@ export function showReport(report, asked) {
   }
   $("report-notes").textContent = lines.join("\n");
   $("report").hidden = false;
+  $("report").scrollIntoView({ block: "nearest" });
   $("show-report").checked = true;
   view.reportShown = true;
   markStale();
