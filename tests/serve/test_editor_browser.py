@@ -174,6 +174,12 @@ def test_draw_a_drag_and_a_brush_time_it_render_check_and_download(server, brows
     body.send_keys(Keys.CONTROL, Keys.SHIFT, "z")
     until(lambda: browser.execute_script(easing) == "ease-out", what="redo")
 
+    # Escape steps the selection back: the keyframe, then the track
+    body.send_keys(Keys.ESCAPE)
+    assert browser.execute_script("const s = window.motionkitEditor.state; return [s.selected, s.key]") == [0, -1]
+    body.send_keys(Keys.ESCAPE)
+    assert browser.execute_script("return window.motionkitEditor.state.selected") == -1
+
     # render: the progress bar moves through the frames and ends done
     browser.find_element(By.ID, "render").click()
     seen = set()
@@ -278,7 +284,10 @@ def test_import_a_spec_with_a_camera_and_move_the_sliders(server, browser, tmp_p
     doc = {"spec_version": 1, "frames": 8, "fps": 8, "reference_size": [300, 451],
            "trajectories": [{"keyframes": [{"t": 0, "u": 0.3, "v": 0.4}, {"t": 7, "u": 0.4, "v": 0.45}]},
                             {"keyframes": [{"t": 0, "u": 0.8, "v": 0.8}]}],
-           "camera": {"keyframes": [{"t": 7, "zoom": 1.1, "orbit": 2.0}], "field_of_view": 40.0}}
+           "camera": {"keyframes": [{"t": 7, "zoom": 1.1, "orbit": 2.0}], "field_of_view": 40.0},
+           "brushes": [{"region": {"polygons": [[[0.0, 0.0], [0.3, 0.0], [0.3, 0.2], [0.0, 0.2]]]},
+                        "direction": [0.0, 1.0], "ambient": 1.5, "seed": 3}],
+           "mask": {"polygons": [[[0.1, 0.1], [0.9, 0.1], [0.9, 0.9], [0.1, 0.9]]]}}
     path = tmp_path / "shot.json"
     path.write_text(json.dumps(doc))
     browser.find_element(By.ID, "import").send_keys(str(path))
@@ -291,10 +300,24 @@ def test_import_a_spec_with_a_camera_and_move_the_sliders(server, browser, tmp_p
     key = exported["camera"]["keyframes"][-1]
     assert key["zoom"] == 1.1 and key["pan"] == [0.05, 0] and key["orbit"] == 2.0 and key["t"] == 7
     assert exported["camera"]["field_of_view"] == 40.0 and len(exported["trajectories"][1]["keyframes"]) == 1
+    # the imported polygons come back as painted masks, the brush's settings unchanged
+    brush = exported["brushes"][0]
+    assert brush["direction"] == [0, 1] and brush["ambient"] == 1.5 and brush["seed"] == 3
+    values = mask_values(brush["region"]["mask"])
+    h, w = values.shape
+    assert values[round(0.1 * h), round(0.15 * w)] == 1.0 and values[round(0.5 * h), round(0.5 * w)] == 0.0
+    gate = mask_values(exported["mask"]["mask"])
+    assert gate[h // 2, w // 2] == 1.0 and gate[2, 2] == 0.0
     until(lambda: browser.execute_script(
         "const v = document.getElementById('preview'); return v.readyState >= 2 && v.dataset.spec.includes('0.05')"),
         what="the preview of the moved camera")
     browser.save_screenshot(str(look / "8-imported-camera.png"))
+
+    # the motion's colours instead of the render
+    browser.find_element(By.ID, "show-motion").click()
+    until(lambda: browser.execute_script(
+        "const v = document.getElementById('preview'); return v.readyState >= 2 && v.dataset.route === '/api/motion-preview'"),
+        what="the motion colours")
 
     # the object regions overlay (the server's predictor swapped for one with regions)
     monkeypatch.setattr(registry, "create", lambda kind, name, **options: _Grouping())
