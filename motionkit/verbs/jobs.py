@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Annotated, Any, ClassVar, Literal, Union
+from typing import Annotated, Any, ClassVar, Literal
 
 import pydantic
 
@@ -106,7 +106,7 @@ class CheckJob(JobBase):
         return "report.json"
 
 
-Job = Annotated[Union[AnimateJob, RenderJob, TranslateJob, CheckJob], pydantic.Field(discriminator="kind")]
+Job = Annotated[AnimateJob | RenderJob | TranslateJob | CheckJob, pydantic.Field(discriminator="kind")]
 """Any job, told apart by its ``kind``."""
 
 _ADAPTER: pydantic.TypeAdapter = pydantic.TypeAdapter(Job)

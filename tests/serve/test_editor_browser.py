@@ -19,7 +19,6 @@ import numpy as np
 import pytest
 
 import motionkit
-
 from tests.serve.conftest import CHELSEA
 from tests.serve.videos import find_patch, frames_of
 
