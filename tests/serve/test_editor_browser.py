@@ -130,6 +130,16 @@ def test_draw_a_drag_and_a_brush_time_it_render_check_and_download(server, brows
     on = values[round(40 * h / 300), round(70 * w / 451)]
     off = values[round(150 * h / 300), round(300 * w / 451)]
     assert on > 0.9 and off == 0.0, (on, off)
+    # Shift-drag aims it: 30 px right and 15 px down over the 15 frames = (2, 1) px a frame
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    (ax, ay), (bx, by) = canvas_offset(browser, (70, 40)), canvas_offset(browser, (100, 55))
+    ActionChains(browser).key_down(Keys.SHIFT).move_to_element_with_offset(canvas, round(ax), round(ay)).click_and_hold() \
+        .move_to_element_with_offset(canvas, round((ax + bx) / 2), round((ay + by) / 2)) \
+        .move_to_element_with_offset(canvas, round(bx), round(by)).release().key_up(Keys.SHIFT).perform()
+    aimed = browser.execute_script("return window.motionkitEditor.spec().brushes[0].direction")
+    assert abs(aimed[0] - 2) < 0.2 and abs(aimed[1] - 1) < 0.2, aimed
+    assert len(browser.execute_script("return window.motionkitEditor.spec().brushes")) == 1
     browser.find_element(By.ID, "tool-drag").click()
     browser.save_screenshot(str(look / "1-drag-and-brush.png"))
 

@@ -22,8 +22,9 @@ export async function upload(file) {
 
 // Submit a job and follow its server-sent events: onProgress(fraction, record) as it runs.
 // Resolves with the final record when done; rejects with the server's reason otherwise.
-export async function runJob(job, onProgress) {
+export async function runJob(job, onProgress, onStart = () => {}) {
   const { id } = await (await postJSON("/api/jobs", job)).json();
+  onStart(id);
   return new Promise((resolve, reject) => {
     const events = new EventSource(`/api/jobs/${id}/events`);
     events.onmessage = (message) => {

@@ -86,6 +86,8 @@ canvas.addEventListener("pointerdown", (event) => {
     state.tracks.push(newPin(p));
     state.selected = state.tracks.length - 1; state.key = -1;
     committed();
+  } else if (ui.tool === "brush" && event.shiftKey && brushOf(state.layer)) {
+    gesture = { kind: "aim", start: p };   // Shift-drag: the brush's travel over the shot
   } else if (ui.tool === "brush") {
     const id = brushLayerForPainting();
     gesture = { kind: "paint", id, last: p, erase: ui.erase !== event.altKey };
@@ -100,7 +102,7 @@ canvas.addEventListener("pointermove", (event) => {
   const p = toImage(event);
   if (ui.tool === "brush") view.cursor = { ...p, size: ui.size, erase: ui.erase !== event.altKey };
   if (!gesture) { if (ui.tool === "brush") draw(); return; }
-  if (gesture.kind === "drag") { gesture.end = p; view.pending = [gesture.start, p]; draw(); }
+  if (gesture.kind === "drag" || gesture.kind === "aim") { gesture.end = p; view.pending = [gesture.start, p]; draw(); }
   else if (gesture.kind === "paint") {
     paint(layerOf(gesture.id), state.image.naturalWidth, gesture.last, p, ui.size, gesture.erase);
     gesture.last = p;
@@ -122,6 +124,11 @@ canvas.addEventListener("pointerup", async (event) => {
     if (Math.hypot(end.x - done.start.x, end.y - done.start.y) * view.scale < 4) { draw(); return; }
     state.tracks.push(newDrag(done.start, end));
     state.selected = state.tracks.length - 1; state.key = -1;
+    committed();
+  } else if (done.kind === "aim") {
+    const end = toImage(event);
+    const per = (d) => Number((d / last()).toFixed(3));
+    brushOf(state.layer).direction = [per(end.x - done.start.x), per(end.y - done.start.y)];
     committed();
   } else if (done.kind === "paint") {
     const encoded = await encode(layerOf(done.id));

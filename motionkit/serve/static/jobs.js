@@ -7,6 +7,7 @@ import { current, spec, state } from "./model.js";
 
 const $ = (id) => document.getElementById(id);
 let busy = false;
+let running = null;   // the id of the job being followed
 let lastRender = null;   // {id, spec snapshot} of the newest finished render
 
 function status(text, isError = false) {
@@ -28,7 +29,10 @@ async function withJob(label, job) {
   showProgress(label, 0);
   $("download").hidden = true;
   try {
-    const record = await runJob(job, (fraction) => showProgress(label, fraction));
+    const record = await runJob(job, (fraction) => showProgress(label, fraction), (id) => {
+      running = id;
+      $("cancel").hidden = false;
+    });
     showProgress(label, 1);
     return record;
   } catch (error) {
@@ -36,6 +40,8 @@ async function withJob(label, job) {
     $("progress-label").textContent = `${label} failed`;
     throw error;
   } finally {
+    running = null;
+    $("cancel").hidden = true;
     busy = false;
     updateButtons();
   }
@@ -147,6 +153,7 @@ export function markStale() {
 
 export function setup() {
   $("render").addEventListener("click", render);
+  $("cancel").addEventListener("click", () => { if (running) api(`/api/jobs/${running}`, { method: "DELETE" }); });
   $("check").addEventListener("click", check);
   $("translate").addEventListener("change", (event) => { if (event.target.files[0]) translate(event.target.files[0]); event.target.value = ""; });
   $("show-report").addEventListener("change", (event) => { view.reportShown = event.target.checked; draw(); });
