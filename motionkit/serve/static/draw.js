@@ -93,7 +93,7 @@ function brushGlyph(brush) {
   if (brush.proximity) parts.push(`${brush.proximity > 0 ? "nearer" : "farther"} ${Math.abs(brush.proximity).toFixed(3)}`);
   if (brush.ambient) parts.push(`~${brush.ambient.toFixed(1)} px`);
   ctx.font = "600 12px system-ui";
-  ctx.fillText(parts.join(" · "), c.x + 8, c.y + 16);
+  ctx.fillText(parts.join(" · "), c.x - 20, c.y + 24);
 }
 
 // The report overlay: each track's requested end (ring) and achieved end (cross), joined.

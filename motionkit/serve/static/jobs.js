@@ -22,12 +22,12 @@ function showProgress(label, fraction) {
   $("job-panel").dataset.state = fraction >= 1 ? "done" : "running";
 }
 
-async function withJob(label, job) {
+async function withJob(label, job, { keepDownload = false } = {}) {
   if (busy) throw new Error("a job is already running");
   busy = true;
   updateButtons();
   showProgress(label, 0);
-  $("download").hidden = true;
+  if (!keepDownload) $("download").hidden = true;
   try {
     const record = await runJob(job, (fraction) => showProgress(label, fraction), (id) => {
       running = id;
@@ -100,7 +100,7 @@ export async function check() {
       video = (await (await postJSON(`/api/jobs/${lastRender.id}/asset`, {})).json()).id;
     }
     status("Checking: re-tracking the video…");
-    const record = await withJob("Checking", { kind: "check", video, spec: spec() });
+    const record = await withJob("Checking", { kind: "check", video, spec: spec() }, { keepDownload: true });
     const report = await (await api(`/api/jobs/${record.id}/result`)).json();
     showReport(report, current());
     status(`Checked: worst final error ${Math.max(0, ...report.tracks.map((t) => t.final_epe)).toFixed(1)} px.`);
