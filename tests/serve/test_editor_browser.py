@@ -230,6 +230,10 @@ def test_draw_a_drag_and_a_brush_time_it_render_check_and_download(server, brows
     for frame in (frames[12], frames[-1]):
         found = find_patch(frames[0], frame, drawn_start, half=8)
         assert abs(found[0] - drawn_end[0]) <= 3 and abs(found[1] - drawn_end[1]) <= 3, (found, drawn_end)
+    # the brush moved the background it covers along its aimed direction over the 15 frames
+    found = find_patch(frames[0], frames[-1], (60, 40), half=10)
+    want = (60 + 15 * aimed[0], 40 + 15 * aimed[1])
+    assert abs(found[0] - want[0]) <= 4 and abs(found[1] - want[1]) <= 4, (found, want)
     cv2.imwrite(str(look / "5-first-last.png"), cv2.cvtColor(cv2.hconcat([frames[0], frames[-1]]), cv2.COLOR_RGB2BGR))
     (look / "drag.json").write_text(json.dumps({"start": drawn_start, "end": drawn_end, "progress_seen": sorted(seen)}))
 
