@@ -14,14 +14,17 @@ export function newLayer(h, w) {
   return layer;
 }
 
-// One stroke segment from a to b (image pixels) of a round brush `size` image pixels wide.
+// One stroke segment from a to b (image pixels) of a round, soft-edged brush about `size` image pixels wide.
 export function paint(layer, W, a, b, size, erase) {
   const k = layer.width / W;
   const g = layer.getContext("2d");
   g.save();
   g.globalCompositeOperation = erase ? "destination-out" : "source-over";
   g.strokeStyle = g.fillStyle = "#fff";
-  g.lineWidth = Math.max(1, size * k);
+  // a soft edge (a quarter of the radius), so what a brush moves fades out instead of tearing
+  g.lineWidth = Math.max(1, size * k * 0.8);
+  g.shadowColor = "#fff";
+  g.shadowBlur = Math.max(1, size * k * 0.12);
   g.lineCap = g.lineJoin = "round";
   g.beginPath();
   g.moveTo((a.x + 0.5) * k, (a.y + 0.5) * k);
