@@ -155,6 +155,7 @@ def test_draw_a_drag_and_a_brush_time_it_render_check_and_download(server, brows
     # a keyframe added at the playhead (frame 5), its point lifted 10 px, its segment eased out
     body = browser.find_element(By.TAG_NAME, "body")
     body.send_keys(Keys.HOME, *[Keys.ARROW_RIGHT] * 5)
+    assert browser.execute_script("return document.getElementById('preview').paused") is True
     assert browser.execute_script("return window.motionkitEditor.state.frame") == 5
     body.send_keys("k")
     keys = browser.execute_script("return window.motionkitEditor.state.tracks[0].keys")
@@ -170,11 +171,15 @@ def test_draw_a_drag_and_a_brush_time_it_render_check_and_download(server, brows
     assert abs((keyframes[1]["v"] * 300 - 0.5) - (middle[1] - 10)) < 1.5
     browser.find_element(By.ID, "tool-drag").click()
 
-    # the preview arrives and plays
+    # the preview arrives; scrubbing held it at the playhead, the play button plays it
     until(lambda: browser.execute_script("return document.getElementById('preview').readyState") >= 2,
           what="the preview video")
-    time.sleep(0.6)
-    assert browser.execute_script("return document.getElementById('preview').currentTime") > 0
+    if browser.execute_script("return document.getElementById('preview').paused"):
+        browser.find_element(By.ID, "play").click()
+    before = browser.execute_script("return document.getElementById('preview').currentTime")
+    until(lambda: browser.execute_script("return document.getElementById('preview').currentTime") != before,
+          what="the preview playing")
+    assert browser.execute_script("return document.getElementById('preview').paused") is False
 
     # undo takes the easing back, redo brings it again
     easing = "return window.motionkitEditor.state.tracks[0].keys[1].easing"

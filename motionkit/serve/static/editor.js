@@ -11,7 +11,7 @@ import {
   restore, retime, spec, state, last,
 } from "./model.js";
 import { setupPanels, showBrush, showCamera, showLayers } from "./panels.js";
-import { requestPreview, requestRegions, schedulePreview, setupPreview, syncVideo, togglePlay } from "./preview.js";
+import { requestPreview, requestRegions, schedulePreview, setupPreview, show, syncVideo, togglePlay } from "./preview.js";
 import * as timeline from "./timeline.js";
 
 const $ = (id) => document.getElementById(id);
@@ -240,7 +240,7 @@ async function open(file) {
     resetHistory();
     changed();
     if (state.video) {
-      $("preview").src = URL.createObjectURL(file);
+      show(URL.createObjectURL(file));
       $("preview-title").textContent = "The video (draw on its first frame)";
       status(`Opened the video ${file.name} (${info.size[1]} × ${info.size[0]}, ${info.frames} frames): draw what should move, then check it, or translate an edited frame 0.`);
     } else {

@@ -4,6 +4,7 @@
 import { api, postJSON, runJob, upload } from "./api.js";
 import { draw, view } from "./draw.js";
 import { current, spec, state } from "./model.js";
+import { show } from "./preview.js";
 
 const $ = (id) => document.getElementById(id);
 let busy = false;
@@ -84,7 +85,7 @@ export async function translate(file) {
     const record = await withJob("Translating", { kind: "translate", video: state.asset, edited: edited.id });
     offerDownload(record.id, "translated.mp4");
     const video = await (await api(`/api/jobs/${record.id}/result`)).blob();
-    $("preview").src = URL.createObjectURL(video);
+    show(URL.createObjectURL(video));
     $("preview-title").textContent = "Translated video";
     status("Translated: the edit is carried through the video (playing in the preview).");
   } catch (error) {

@@ -31,7 +31,7 @@ export async function requestPreview() {
     const blob = await answer.blob();
     if (shown) URL.revokeObjectURL(shown);
     shown = URL.createObjectURL(blob);
-    video.src = shown;
+    show(shown);
     video.dataset.spec = asked;
     video.dataset.route = route;
     $("preview-title").textContent = route === "/api/preview" ? "Preview" : "Preview: the motion's colours";
@@ -49,18 +49,28 @@ export async function requestPreview() {
 // -- the playhead and the video -------------------------------------------------------------------
 
 let following = false;
+let held = false;   // the user scrubbed or paused: a new preview waits at the playhead's frame
+
+const seek = () => { video.currentTime = Math.min(Math.max(0, video.duration - 1e-3), (state.frame + 0.5) / state.fps); };
+
+// Show a video (a preview, the opened video, a translation): it plays, unless the user holds a frame.
+export function show(url) {
+  video.src = url;
+  video.addEventListener("loadeddata", () => { if (held) seek(); else video.play().catch(() => {}); }, { once: true });
+}
 
 export function syncVideo() {
+  held = true;
   if (!video.src || !video.duration) return;
   video.pause();
   following = false;
   $("play").textContent = "▶";
-  video.currentTime = Math.min(video.duration - 1e-3, (state.frame + 0.5) / state.fps);
+  seek();
 }
 
 export function togglePlay() {
   if (!video.src) return;
-  if (video.paused) { video.play(); } else { video.pause(); }
+  if (video.paused) { held = false; video.play(); } else { held = true; video.pause(); }
 }
 
 function follow() {
