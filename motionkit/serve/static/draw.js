@@ -122,7 +122,10 @@ function reportOverlay() {
 export function draw() {
   ctx.clearRect(0, 0, canvas.width, canvas.height);
   if (!state.image) return;
-  ctx.drawImage(state.image, 0, 0, canvas.width, canvas.height);
+  // on a video, the stage shows the frame at the playhead (the picture itself at frame 0)
+  const source = document.getElementById("preview");
+  const frame = state.video && state.frame > 0 && source.dataset.kind === "source" && source.readyState >= 2;
+  ctx.drawImage(frame ? source : state.image, 0, 0, canvas.width, canvas.height);
   overlays();
   for (const layer of view.regionLayers) ctx.drawImage(layer, 0, 0, canvas.width, canvas.height);
   ctx.shadowColor = "rgba(0,0,0,.85)"; ctx.shadowBlur = 3;

@@ -232,7 +232,7 @@ async function open(file) {
       asset: asset.id, image, video: asset.kind === "video" ? info : null, tracks: [], brushes: [], mask: { encoded: null },
       selected: -1, key: -1, layer: null, frame: 0, extra: {}, camera: { pan: [0, 0], zoom: 1, rotate: 0 },
     });
-    if (state.video) { state.frames = Math.max(2, Math.min(64, info.frames)); state.fps = info.fps || 8; }
+    if (state.video) { state.frames = Math.max(2, Math.min(64, info.frames)); state.fps = info.fps || 8; $("preview-spec").checked = false; }
     document.body.classList.add("has-image");
     document.body.classList.toggle("video-mode", Boolean(state.video));
     document.dispatchEvent(new Event("motionkit:opened"));
@@ -240,7 +240,8 @@ async function open(file) {
     resetHistory();
     changed();
     if (state.video) {
-      show(URL.createObjectURL(file));
+      state.video.url = URL.createObjectURL(file);
+      show(state.video.url, "source");
       $("preview-title").textContent = "The video (draw on its first frame)";
       status(`Opened the video ${file.name} (${info.size[1]} × ${info.size[0]}, ${info.frames} frames): draw what should move, then check it, or translate an edited frame 0.`);
     } else {
@@ -301,8 +302,10 @@ document.addEventListener("keydown", (event) => {
   else if (event.key === "ArrowLeft" || event.key === "ArrowRight") {
     event.preventDefault();
     setFrame(Math.round(state.frame) + (event.key === "ArrowLeft" ? -1 : 1) * (event.shiftKey ? 5 : 1));
-  } else if (event.key === "Home") setFrame(0);
-  else if (event.key === "End") setFrame(last());
+  } else if (event.key === "Home" || event.key === "End") {
+    event.preventDefault();
+    setFrame(event.key === "Home" ? 0 : last());
+  }
   else if (event.key === "?") $("shortcuts").showModal();
   else if (key === "k") addKey();
   else if (key === "e") setErase(!ui.erase);

@@ -20,8 +20,11 @@ export function schedulePreview() {
 
 const hasMotion = () => state.tracks.length || state.brushes.some((b) => b.encoded && b.encoded.area > 0) || cameraMoves();
 
+// On a video, the video plays until "Spec on frame 0" asks for the spec's preview instead.
+const wanted = () => !state.video || $("preview-spec").checked || $("show-motion").checked;
+
 export async function requestPreview() {
-  if (!state.asset || !hasMotion()) return;
+  if (!state.asset || !hasMotion() || !wanted()) return;
   if (inFlight) { again = true; return; }
   inFlight = true;
   const asked = current(), started = performance.now();
@@ -54,8 +57,9 @@ let held = false;   // the user scrubbed or paused: a new preview waits at the p
 const seek = () => { video.currentTime = Math.min(Math.max(0, video.duration - 1e-3), (state.frame + 0.5) / state.fps); };
 
 // Show a video (a preview, the opened video, a translation): it plays, unless the user holds a frame.
-export function show(url) {
+export function show(url, kind = "preview") {
   video.src = url;
+  video.dataset.kind = kind;   // "source": the opened video itself, drawn on the stage as it plays
   video.addEventListener("loadeddata", () => { if (held) seek(); else video.play().catch(() => {}); }, { once: true });
 }
 
@@ -81,6 +85,7 @@ function follow() {
 }
 
 video.addEventListener("play", () => { following = true; $("play").textContent = "❚❚"; requestAnimationFrame(follow); });
+video.addEventListener("seeked", () => { if (video.dataset.kind === "source") draw(); });
 video.addEventListener("pause", () => { following = false; $("play").textContent = "▶"; });
 
 // -- object regions: the densifier's grouping of the tracks, drawn over the picture -------------
@@ -115,5 +120,9 @@ export function setupPreview(callbacks) {
   hooks = callbacks;
   $("long-side").addEventListener("change", schedulePreview);
   $("show-motion").addEventListener("change", schedulePreview);
+  $("preview-spec").addEventListener("change", () => {
+    if (wanted()) schedulePreview();
+    else if (state.video) { show(state.video.url, "source"); $("preview-title").textContent = "The video"; }
+  });
   $("show-regions").addEventListener("change", requestRegions);
 }
