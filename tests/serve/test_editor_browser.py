@@ -342,6 +342,19 @@ def test_import_a_spec_with_a_camera_and_move_the_sliders(server, browser, tmp_p
         what="the preview of the moved camera")
     browser.save_screenshot(str(look / "8-imported-camera.png"))
 
+    # keys: ? lists the shortcuts; Delete removes the pin picked on the timeline, Ctrl+Z brings it back
+    from selenium.webdriver.common.keys import Keys
+
+    body = browser.find_element(By.TAG_NAME, "body")
+    body.send_keys("?")
+    assert browser.execute_script("return document.getElementById('shortcuts').open") is True
+    browser.find_element(By.CSS_SELECTOR, "#shortcuts form button").click()
+    browser.find_elements(By.CSS_SELECTOR, ".tl-label")[1].click()
+    body.send_keys(Keys.DELETE)
+    assert browser.execute_script("return window.motionkitEditor.state.tracks.length") == 1
+    body.send_keys(Keys.CONTROL, "z")
+    until(lambda: browser.execute_script("return window.motionkitEditor.state.tracks.length") == 2, what="undo")
+
     # the motion's colours instead of the render
     browser.find_element(By.ID, "show-motion").click()
     until(lambda: browser.execute_script(
