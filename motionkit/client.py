@@ -82,6 +82,18 @@ class Client:
         answer = self._call("POST", "/api/assets", body, f"multipart/form-data; boundary={boundary}")
         return json.loads(answer)["id"]
 
+    def info(self, asset: str) -> dict[str, Any]:
+        """``{"id", "kind", "size": [H, W], "frames", "fps"}`` of an uploaded asset."""
+        return self._json("GET", f"/api/assets/{asset}")
+
+    def first_frame(self, asset: str) -> bytes:
+        """PNG bytes of a video asset's frame 0 (the picture a spec for it is drawn on), or of an image."""
+        return self._call("GET", f"/api/assets/{asset}/first-frame")
+
+    def keep(self, job: str) -> str:
+        """Keep a finished job's video as a new asset (to check or translate it); returns its id."""
+        return self._json("POST", f"/api/jobs/{job}/asset", {})["id"]
+
     def preview(self, asset: str, spec: Any, long_side: int = 256) -> bytes:
         """The mp4 bytes of a quick render of ``spec`` (a MotionSpec or its JSON) on ``asset``."""
         body = json.dumps({"asset": asset, "spec": _spec_json(spec), "long_side": long_side}).encode()

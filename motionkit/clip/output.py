@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -60,7 +60,8 @@ class ClipOutput:
 
         return cls.from_frames(frames, count, (height, width), rate)
 
-    def write(self, path: str | os.PathLike, *, fps: float | None = None, quality: float = 8, progress: bool = False) -> None:
+    def write(self, path: str | os.PathLike, *, fps: float | None = None, quality: float = 8,
+              progress: bool | Callable[[int, int | None], None] = False) -> None:
         """Encode the clip, streaming frame by frame, atomically.
 
         Args:
@@ -70,7 +71,10 @@ class ClipOutput:
             fps: overrides the clip's rate in the file.
             quality: 1 (smallest file) .. 10 (best); see :class:`~motionkit.io.video.VideoWriter`
                 (H.264/VP9 crop an odd side by one pixel: 451 px -> 450 px).
-            progress: show a tqdm progress bar.
+            progress: ``True`` shows a tqdm progress bar; a callable is called as
+                ``progress(done, total)`` after each frame is handed to the encoder (``done``
+                frames so far, ``total`` the clip's frame count, None when unknown), and once
+                with ``(0, total)`` before the first frame.
 
         Raises:
             MediaWriteError: unwritable folder, unknown suffix, encoder failure; an existing
@@ -91,20 +95,32 @@ class ClipOutput:
                     "(.mp4, .gif, ...) or a path without suffix for a folder of frames"
                 )
             save_image(path, self.frame(0))
+            if callable(progress):
+                progress(1, 1)
             return
         from tqdm.auto import tqdm
+
+        report = progress if callable(progress) else None
+        total = self._count if self._count else None
+        done = 0
 
         # The bar starts once the output is open, and closes (ending its line) however the
         # loop ends, so an error message never lands on the bar's line.
         def encode(frame: np.ndarray) -> None:
+            nonlocal done
             writer.write(frame)
             bar.update()
+            done += 1
+            if report is not None:
+                report(done, total)
 
         # The frames are made here while a background thread hands the previous ones to the
         # encoder (write_behind), so a lazy clip's chain never waits on the encoder's pipe.
         with _video.VideoWriter(path, fps=rate, size=self._size, quality=quality) as writer, tqdm(
-            total=self._count, desc=f"writing {Path(path).name}", unit="frame", disable=not progress
+            total=self._count, desc=f"writing {Path(path).name}", unit="frame", disable=progress is not True
         ) as bar, write_behind(encode, depth=WRITE_AHEAD) as put:
+            if report is not None:
+                report(0, total)
             for frame in self.iter_frames():
                 put(frame)
 

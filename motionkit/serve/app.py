@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hmac
 import json
 from importlib import resources
 from pathlib import Path
@@ -29,6 +28,7 @@ from motionkit.errors import (
     TooLargeError,
 )
 from motionkit.serve import preview as previews
+from motionkit.serve.access import PageGuard, matches, token_given
 from motionkit.serve.assets import AssetStore, UnknownAssetError
 from motionkit.serve.components import component_listing
 from motionkit.serve.jobs import (
@@ -110,8 +110,10 @@ def create_app(data: str | Path = "motionkit-data", *, token: str | None = None,
 
     Args:
         data: folder of the job records (``jobs.sqlite``), uploads (``assets/``) and outputs (``results/``).
-        token: when given, every route but ``/api/health`` needs ``Authorization: Bearer TOKEN``
-            (or ``?token=TOKEN``, for the browser's event streams and downloads).
+        token: when given, every route but ``/api/health`` needs ``Authorization: Bearer TOKEN``,
+            or the cookie that opening a page once as ``/?token=TOKEN`` sets (HttpOnly,
+            SameSite=Strict; see :mod:`motionkit.serve.access`); ``/api/`` routes also take
+            ``?token=TOKEN``. The editor's pages, ``/docs`` and ``/openapi.json`` are guarded too.
         workers: size of the job pool (threads).
         queue: pending jobs accepted; one more answers 429.
         max_upload_mb: the largest upload, megabytes.
@@ -135,13 +137,13 @@ def create_app(data: str | Path = "motionkit-data", *, token: str | None = None,
                   description="Image-to-video with explicit motion: uploads, live previews, jobs.")
     app.state.assets, app.state.book, app.state.pool = assets, book, pool
     app.add_middleware(BodyLimit, json_bytes=MAX_JSON_BYTES, upload_bytes=assets.max_bytes + 64 * 1024)
+    app.add_middleware(PageGuard, token=token)
 
     def authorised(request: Request) -> None:
         if token is None:
             return
-        given = request.headers.get("authorization", "")
-        given = given[7:] if given.lower().startswith("bearer ") else request.query_params.get("token", "")
-        if not hmac.compare_digest(given.encode(), token.encode()):
+        given = token_given(request.scope.get("headers", []), request.scope.get("query_string", b"").decode("latin-1"))
+        if not matches(given, token):
             raise HTTPException(401, "missing or wrong bearer token (Authorization: Bearer TOKEN)")
 
     guarded = [Depends(authorised)]
@@ -180,11 +182,29 @@ def create_app(data: str | Path = "motionkit-data", *, token: str | None = None,
         asset = assets.add(data)
         return {"id": asset, "kind": "image" if assets.is_image(asset) else "video"}
 
+    @app.get("/api/assets/{asset}", dependencies=guarded)
+    def asset_info(asset: str) -> dict[str, Any]:
+        """``{"id", "kind", "size": [H, W], "frames", "fps"}`` of an upload (an image is one frame)."""
+        return assets.info(asset)
+
+    @app.get("/api/assets/{asset}/first-frame", dependencies=guarded, response_class=Response)
+    def first_frame(asset: str) -> FileResponse:
+        """Frame 0 of a video (the picture the editor draws on), or the image itself, as PNG."""
+        return FileResponse(assets.first_frame(asset), media_type="image/png")
+
+    @app.post("/api/jobs/{job_id}/asset", dependencies=guarded)
+    def result_asset(job_id: str) -> dict[str, Any]:
+        """Keep a finished job's video as an asset (to check it, or translate it): ``{"id", "kind"}``."""
+        record = book.get(job_id)
+        path = book.output(job_id)
+        if record["state"] != "done" or path.suffix != ".mp4":
+            raise HTTPException(409, f"job {job_id} is {record['state']} and has no video to keep")
+        made = assets.add(path.read_bytes())
+        return {"id": made, "kind": "video"}
+
     def _image(asset: str) -> Path:
-        path = assets.path(asset)
-        if not assets.is_image(asset):
-            raise InvalidInputError(f"asset {asset!r} is a video; previews start from an image")
-        return path
+        """The picture a preview starts from: the image, or a video's frame 0."""
+        return assets.path(asset) if assets.is_image(asset) else assets.first_frame(asset)
 
     @app.post("/api/preview", dependencies=guarded, response_class=Response)
     def preview(body: PreviewRequest) -> Response:

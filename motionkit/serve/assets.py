@@ -93,3 +93,35 @@ class AssetStore:
     def is_image(self, asset: str) -> bool:
         """Whether ``asset`` is a still image (not a video)."""
         return asset.rsplit(".", 1)[-1] in IMAGE_KINDS
+
+    def first_frame(self, asset: str) -> Path:
+        """Frame 0 of ``asset`` as a PNG file (an image's own file when it is a PNG); made once, then kept.
+
+        Raises:
+            MediaReadError: the video has no frame that decodes.
+        """
+        path = self.path(asset)
+        if asset.endswith(".png"):
+            return path
+        frame = self.root / f"{asset}.frame0.png"  # never an asset id: :meth:`path` cannot reach it
+        if not frame.is_file():
+            import motionkit
+            from motionkit.io.image import save_image
+
+            save_image(frame, motionkit.Clip.read(path).frame(0))  # written atomically
+        return frame
+
+    def info(self, asset: str) -> dict[str, object]:
+        """``{"id", "kind", "size": [H, W], "frames", "fps"}``; ``fps`` is None for an image."""
+        import motionkit
+
+        path = self.path(asset)
+        if self.is_image(asset):
+            import cv2
+
+            picture = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+            if picture is None:
+                raise MediaReadError(f"asset {asset!r} no longer decodes as an image")
+            return {"id": asset, "kind": "image", "size": list(picture.shape[:2]), "frames": 1, "fps": None}
+        clip = motionkit.Clip.read(path)
+        return {"id": asset, "kind": "video", "size": list(clip.size), "frames": len(clip), "fps": clip.fps}

@@ -40,9 +40,8 @@ class UnknownJobError(InvalidInputError, KeyError):
 
 
 def default_runner(job: JobBase, output: Path, report: Callable[[float], None]) -> None:
-    """Run ``job`` through :func:`motionkit.run_job` (progress: started, then done)."""
-    report(0.05)
-    run_job(job, output)
+    """Run ``job`` through :func:`motionkit.run_job`, reporting its fraction done as it goes."""
+    run_job(job, output, progress=report)
 
 
 class JobBook:

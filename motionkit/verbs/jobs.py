@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Annotated, Any, ClassVar, Literal, Union
+from typing import Annotated, Any, ClassVar, Literal
 
 import pydantic
 
@@ -106,7 +106,7 @@ class CheckJob(JobBase):
         return "report.json"
 
 
-Job = Annotated[Union[AnimateJob, RenderJob, TranslateJob, CheckJob], pydantic.Field(discriminator="kind")]
+Job = Annotated[AnimateJob | RenderJob | TranslateJob | CheckJob, pydantic.Field(discriminator="kind")]
 """Any job, told apart by its ``kind``."""
 
 _ADAPTER: pydantic.TypeAdapter = pydantic.TypeAdapter(Job)
@@ -134,18 +134,57 @@ def _spec(value: MotionSpec | str) -> MotionSpec:
     return value if isinstance(value, MotionSpec) else MotionSpec.load(value)
 
 
-def run_job(job: JobBase, output: str | os.PathLike, *, progress: bool = False) -> Path:
+#: The share of an ``animate`` job's progress given to compiling the spec (the rest is the render).
+COMPILE_SHARE = 0.15
+
+
+class _Progress:
+    """A monotone fraction-done reporter in ``[0, 1]`` over a job's stages (never goes down)."""
+
+    def __init__(self, report: Callable[[float], None] | None) -> None:
+        self.report = report
+        self.last = 0.0
+
+    def __call__(self, fraction: float) -> None:
+        fraction = min(max(float(fraction), self.last), 1.0)
+        if self.report is not None and fraction > self.last:
+            self.last = fraction
+            self.report(fraction)
+
+    def frames(self, start: float, end: float) -> Callable[[int, int | None], None]:
+        """A :meth:`Clip.write` ``progress`` callable mapping frames written onto ``start .. end``."""
+        def written(done: int, total: int | None) -> None:
+            if total:
+                self(start + (end - start) * done / total)
+        return written
+
+
+def run_job(job: JobBase, output: str | os.PathLike, *, progress: bool | Callable[[float], None] = False) -> Path:
     """Run a resolved ``job`` (file inputs are paths) and write its main output to ``output``, atomically.
 
     The same verbs as the command line: ``animate`` compiles the spec against the image and
     renders it with the classical backend unless ``options`` names another; ``render`` renders a
     saved field; ``translate`` carries the edit; ``check`` writes the adherence report (JSON).
 
+    Args:
+        job: a job whose file inputs are paths (:meth:`JobBase.resolved`).
+        output: the main output's path.
+        progress: ``True`` shows tqdm bars; a callable receives the fraction done in ``[0, 1]``,
+            monotone: for ``animate`` the compile is the first ``COMPILE_SHARE``, then one step
+            per frame written; ``render`` and ``translate`` step per frame written; ``check``
+            reports 1 when its report is saved.
+
     Returns:
         ``output`` as a :class:`~pathlib.Path`.
 
     Raises:
         motionkit.errors.MotionkitError: whatever the verb raises for bad inputs.
+
+    Example:
+        >>> seen = []
+        >>> run_job(job, "out.mp4", progress=seen.append)  # doctest: +SKIP
+        >>> seen[-1]  # doctest: +SKIP
+        1.0
     """
     from motionkit.motion import MotionField
     from motionkit.verbs.check import check
@@ -154,25 +193,32 @@ def run_job(job: JobBase, output: str | os.PathLike, *, progress: bool = False) 
 
     target = Path(output)
     options = dict(job.options)
+    bar = progress is True
+    step = _Progress(progress if callable(progress) else None)
+    step(0.0)
     if isinstance(job, AnimateJob):
         spec = _spec(job.spec)
         fps = options.pop("fps", None)
         renderer = options.pop("renderer", "warp")
         renderer_options = options.pop("renderer_options", {})
         motion = spec.compile(job.image, **options)
+        step(COMPILE_SHARE)
         from motionkit.io.image import image_to_tensor
 
         size = tuple(image_to_tensor(job.image).shape[1:])
         clip = render(job.image, motion, brush=spec.render_mask(size, motion), renderer=renderer,
                       fps=spec.fps if fps is None else fps, **renderer_options)
-        clip.write(target, progress=progress)
+        clip.write(target, progress=step.frames(COMPILE_SHARE, 1.0) if step.report else bar)
     elif isinstance(job, RenderJob):
         fps = options.pop("fps", 8.0)
-        render(job.image, MotionField.load(job.motion), fps=fps, **options).write(target, progress=progress)
+        clip = render(job.image, MotionField.load(job.motion), fps=fps, **options)
+        clip.write(target, progress=step.frames(0.0, 1.0) if step.report else bar)
     elif isinstance(job, TranslateJob):
-        translate(job.video, job.edited, **options).write(target, progress=progress)
+        clip = translate(job.video, job.edited, **options)
+        clip.write(target, progress=step.frames(0.0, 1.0) if step.report else bar)
     elif isinstance(job, CheckJob):
         check(job.video, _spec(job.spec), **options).save(target)
     else:  # pragma: no cover - the discriminated union admits no other kind
         raise InvalidInputError(f"unknown job kind {job.kind!r}")
+    step(1.0)
     return target

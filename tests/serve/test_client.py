@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from motionkit.client import Client, ServiceError
@@ -25,6 +27,14 @@ def test_upload_submit_wait_download(server, tmp_path, photo_png):
     frames = frames_of(api.download(job, tmp_path / "out.mp4").read_bytes())
     x, y = find_patch(frames[0], frames[-1], start)
     assert abs(x - end[0]) <= 2 and abs(y - end[1]) <= 2
+    # the render kept as a video asset: its info and frame 0, checked against the spec
+    video = api.keep(job)
+    assert api.info(video) == {"id": video, "kind": "video", "size": [64, 96], "frames": 8, "fps": 8.0}
+    assert api.first_frame(video)[:8] == b"\x89PNG\r\n\x1a\n"
+    check = api.submit({"kind": "check", "video": video, "spec": drag_spec(start, end)})
+    api.wait(check, poll=0.05, timeout=60)
+    report = json.loads(api.download(check, tmp_path / "report.json").read_text())
+    assert report["tracks"][0]["final_epe"] < 3.0
 
 
 def test_errors_come_back_with_the_services_message(server, tmp_path):

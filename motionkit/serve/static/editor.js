@@ -1,377 +1,266 @@
-// motionkit's browser motion editor: open an image, draw drags and pins, watch the preview, render.
-// Plain modern JavaScript, no build step. Talks to the service's /api routes (see /docs for the API).
+// motionkit's browser motion editor: open an image or a video, draw drags, pins and motion
+// brushes, time them on the timeline, watch the preview, render, check, translate.
+// Plain modern JavaScript modules, no build step. Talks to the service's /api routes (/docs).
+
+import { api, upload } from "./api.js";
+import { canvas, draw, fit, toCanvas, toImage, view } from "./draw.js";
+import * as jobs from "./jobs.js";
+import { decode, encode, newLayer, paint } from "./masks.js";
+import {
+  addBrush, brushOf, canRedo, canUndo, commit, layerOf, layers, loadSpec, newDrag, newPin, positionAt, resetHistory,
+  restore, retime, spec, state, last,
+} from "./model.js";
+import { setupPanels, showBrush, showCamera, showLayers } from "./panels.js";
+import { requestPreview, requestRegions, schedulePreview, setupPreview, show, syncVideo, togglePlay } from "./preview.js";
+import * as timeline from "./timeline.js";
 
 const $ = (id) => document.getElementById(id);
-const canvas = $("canvas");
-const ctx = canvas.getContext("2d");
-const params = new URLSearchParams(location.search);
-const token = params.get("token") || localStorage.getItem("motionkit-token") || "";
-if (params.get("token")) localStorage.setItem("motionkit-token", token);
+const tools = ["drag", "pin", "brush", "select"];
+const ui = { tool: "drag", erase: false, size: 40 };
 
-const state = {
-  asset: null,          // the uploaded image's id
-  image: null,          // HTMLImageElement
-  tracks: [],           // [{points: [{x, y}] in image pixels, easing}]; one point = a pin
-  frames: 16,
-  fps: 8,
-  camera: { pan: [0, 0], zoom: 1, rotate: 0 },   // the camera at the last frame (from rest at frame 0)
-  extra: {},            // parts of an imported spec the editor does not draw (brushes, camera, ...), kept on export
-  selected: -1,
-  tool: "drag",
-};
-let scale = 1;          // canvas pixels per image pixel
-let history = [];
-let at = -1;
-
-// -- the API ------------------------------------------------------------------------------------
-
-function withToken(url) {
-  return token ? `${url}${url.includes("?") ? "&" : "?"}token=${encodeURIComponent(token)}` : url;
-}
-
-async function api(route, options = {}) {
-  const headers = { ...(options.headers || {}) };
-  if (token) headers.Authorization = `Bearer ${token}`;
-  const answer = await fetch(route, { ...options, headers });
-  if (!answer.ok) {
-    let message = `${answer.status}`;
-    try { message = (await answer.json()).error || message; } catch (_) { /* not JSON */ }
-    throw new Error(message);
-  }
-  return answer;
-}
-
-const postJSON = (route, body) =>
-  api(route, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
-
-function status(text, isError = false) {
+export function status(text, isError = false) {
   $("status").textContent = text;
-  $("status").style.color = isError ? "#ff6b6b" : "";
+  $("status").title = text;
+  $("status").classList.toggle("error", isError);
 }
 
-// -- the spec -----------------------------------------------------------------------------------
-
-function spec() {
-  const W = state.image.naturalWidth, H = state.image.naturalHeight;
-  const last = state.frames - 1;
-  const uv = (p) => ({ u: (p.x + 0.5) / W, v: (p.y + 0.5) / H });
-  const trajectories = state.tracks.map((track) => ({
-    keyframes: track.points.length === 1
-      ? [{ t: 0, ...uv(track.points[0]) }]
-      : track.points.map((p, i) => ({ t: (i * last) / (track.points.length - 1), ...uv(p), easing: track.easing })),
-  }));
-  const doc = { ...state.extra, spec_version: 1, frames: state.frames, fps: state.fps, reference_size: [H, W], trajectories };
-  if (cameraMoves()) {
-    const { keys = {}, ...path } = state.extra.cameraPath || {};
-    doc.camera = { ...path, keyframes: [{ ...keys, t: last, pan: state.camera.pan, zoom: state.camera.zoom, rotate: state.camera.rotate }] };
-  }
-  delete doc.cameraPath;
-  return doc;
-}
-
-const cameraMoves = () => state.camera.pan[0] !== 0 || state.camera.pan[1] !== 0 || state.camera.zoom !== 1 || state.camera.rotate !== 0;
-
-function loadSpec(doc) {
-  const W = state.image.naturalWidth, H = state.image.naturalHeight;
-  const { spec_version, frames, fps, reference_size, trajectories = [], ...extra } = doc;
-  if (spec_version !== 1) throw new Error(`spec_version ${spec_version} is not one this editor reads`);
-  state.frames = frames; state.fps = fps ?? 8;
-  state.camera = { pan: [0, 0], zoom: 1, rotate: 0 };
-  if (extra.camera) {
-    // the sliders show the path's last key; its other moves and settings ride along unchanged
-    const { keyframes, ...path } = extra.camera;
-    const { t, pan = [0, 0], zoom = 1, rotate = 0, ...keys } = keyframes[keyframes.length - 1];
-    state.camera = { pan, zoom, rotate };
-    extra.cameraPath = { ...path, keys };
-    delete extra.camera;
-  }
-  state.extra = extra;
-  state.tracks = trajectories.map((track) => ({
-    points: track.keyframes.map((k) => ({ x: k.u * W - 0.5, y: k.v * H - 0.5 })),
-    easing: track.keyframes[0].easing || "linear",
-  }));
-  state.selected = -1;
-}
-
-// -- history ------------------------------------------------------------------------------------
-
-const snapshot = () => JSON.stringify({ tracks: state.tracks, frames: state.frames, fps: state.fps, camera: state.camera, extra: state.extra });
-
-function commit() {
-  history = history.slice(0, at + 1);
-  history.push(snapshot());
-  at = history.length - 1;
-  changed();
-}
-
-function restore(index) {
-  if (index < 0 || index >= history.length) return;
-  at = index;
-  Object.assign(state, JSON.parse(history[at]));
-  if (state.selected >= state.tracks.length) state.selected = -1;
-  changed();
-}
-
-// -- drawing ------------------------------------------------------------------------------------
-
-function fit() {
-  const W = state.image.naturalWidth, H = state.image.naturalHeight;
-  const room = canvas.parentElement.clientWidth - 16;
-  scale = Math.min(room / W, 620 / H, 3);
-  canvas.width = Math.round(W * scale);
-  canvas.height = Math.round(H * scale);
-}
-
-const toCanvas = (p) => ({ x: (p.x + 0.5) * scale, y: (p.y + 0.5) * scale });
-const toImage = (event) => {
-  const box = canvas.getBoundingClientRect();
-  const k = canvas.width / box.width;
-  return { x: ((event.clientX - box.left) * k) / scale - 0.5, y: ((event.clientY - box.top) * k) / scale - 0.5 };
-};
-
-function arrow(points, colour, width) {
-  const c = points.map(toCanvas);
-  ctx.strokeStyle = ctx.fillStyle = colour;
-  ctx.lineWidth = width;
-  ctx.beginPath();
-  c.forEach((p, i) => (i ? ctx.lineTo(p.x, p.y) : ctx.moveTo(p.x, p.y)));
-  ctx.stroke();
-  const a = c[c.length - 2], b = c[c.length - 1];
-  const angle = Math.atan2(b.y - a.y, b.x - a.x), head = 6 + 2 * width;
-  ctx.beginPath();
-  ctx.moveTo(b.x, b.y);
-  ctx.lineTo(b.x - head * Math.cos(angle - 0.45), b.y - head * Math.sin(angle - 0.45));
-  ctx.lineTo(b.x - head * Math.cos(angle + 0.45), b.y - head * Math.sin(angle + 0.45));
-  ctx.fill();
-  for (const p of c) { ctx.beginPath(); ctx.arc(p.x, p.y, 3.5, 0, 2 * Math.PI); ctx.fill(); }
-}
-
-function pin(point, colour) {
-  const p = toCanvas(point);
-  ctx.strokeStyle = colour; ctx.lineWidth = 2.5;
-  ctx.beginPath(); ctx.arc(p.x, p.y, 7, 0, 2 * Math.PI); ctx.stroke();
-  ctx.beginPath(); ctx.moveTo(p.x - 4, p.y); ctx.lineTo(p.x + 4, p.y); ctx.moveTo(p.x, p.y - 4); ctx.lineTo(p.x, p.y + 4); ctx.stroke();
-}
-
-function draw(pending = null) {
-  ctx.clearRect(0, 0, canvas.width, canvas.height);
-  if (!state.image) return;
-  ctx.drawImage(state.image, 0, 0, canvas.width, canvas.height);
-  state.tracks.forEach((track, i) => {
-    const colour = i === state.selected ? "#ffffff" : "#ffb000";
-    ctx.shadowColor = "rgba(0,0,0,.8)"; ctx.shadowBlur = 3;
-    track.points.length === 1 ? pin(track.points[0], "#4fc3f7") : arrow(track.points, colour, i === state.selected ? 3.5 : 2.5);
-  });
-  for (const layer of regionLayers) ctx.drawImage(layer, 0, 0, canvas.width, canvas.height);
-  if (pending) arrow(pending, "rgba(255,176,0,.6)", 2);
-  ctx.shadowBlur = 0;
-}
-
-function changed() {
+// Something changed the document (or the selection): show it everywhere.
+export function changed() {
   $("frames").value = state.frames; $("fps").value = state.fps;
   showCamera();
   const track = state.tracks[state.selected];
-  $("easing").disabled = !track || track.points.length === 1;
-  if (track) $("easing").value = track.easing;
+  const drag = track && track.keys.length > 1;
+  $("easing").disabled = !drag;
+  if (drag) $("easing").value = track.keys[0].easing;
+  const segment = drag && state.key >= 0 && state.key < track.keys.length - 1;
+  $("segment-easing").disabled = !segment;
+  if (segment) $("segment-easing").value = track.keys[state.key].easing;
   $("track-info").textContent = track
-    ? `${track.points.length === 1 ? "pin" : "drag"} ${state.selected + 1} of ${state.tracks.length}: ` +
-      track.points.map((p) => `(${p.x.toFixed(0)}, ${p.y.toFixed(0)})`).join(" → ")
+    ? `${drag ? "drag" : "pin"} ${state.selected + 1} of ${state.tracks.length}: ` +
+      track.keys.map((k) => `(${k.x.toFixed(0)}, ${k.y.toFixed(0)}) @${k.t}`).join(" → ")
     : `none (${state.tracks.length} tracks)`;
-  $("undo").disabled = at <= 0; $("redo").disabled = at >= history.length - 1;
-  $("delete").disabled = !track;
+  $("undo").disabled = !canUndo(); $("redo").disabled = !canRedo();
+  $("delete").disabled = !(track || state.layer);
+  $("add-key").disabled = !drag;
+  showLayers(); showBrush();
+  timeline.render();
   draw();
+  jobs.markStale(); jobs.updateButtons();
   schedulePreview();
 }
+
+export function committed() { commit(); changed(); }
+
+async function undoRedo(step) { if (await restore(step)) changed(); }
 
 // -- pointer tools ------------------------------------------------------------------------------
 
 let gesture = null;
 
 function nearest(p) {
-  let best = null, limit = 10 / scale;
-  state.tracks.forEach((track, t) => track.points.forEach((q, k) => {
+  let best = null, limit = 10 / view.scale;
+  state.tracks.forEach((track, t) => track.keys.forEach((q, k) => {
     const d = Math.hypot(q.x - p.x, q.y - p.y);
     if (d < limit) { limit = d; best = { t, k }; }
   }));
   return best;
 }
 
+function brushLayerForPainting() {
+  if (!state.layer) { state.layer = addBrush().id; showLayers(); showBrush(); }
+  return state.layer;
+}
+
 canvas.addEventListener("pointerdown", (event) => {
-  if (!state.image) return;
+  if (!state.image || event.button !== 0) return;
   canvas.setPointerCapture(event.pointerId);
   const p = toImage(event);
   const hit = nearest(p);
-  if (state.tool === "select" || (hit && event.altKey)) {
+  if (ui.tool === "select" || (hit && event.altKey && ui.tool !== "brush")) {
     state.selected = hit ? hit.t : -1;
-    gesture = hit ? { kind: "move", ...hit } : null;
+    state.key = hit ? hit.k : -1;
+    if (hit && state.tracks[hit.t].keys[hit.k].t !== undefined) state.frame = state.tracks[hit.t].keys[hit.k].t;
+    gesture = hit ? { kind: "move", ...hit, from: { ...p } } : null;
     changed();
-  } else if (state.tool === "pin") {
-    state.tracks.push({ points: [p], easing: "linear" });
-    state.selected = state.tracks.length - 1;
-    commit();
+  } else if (ui.tool === "pin") {
+    state.tracks.push(newPin(p));
+    state.selected = state.tracks.length - 1; state.key = -1;
+    committed();
+  } else if (ui.tool === "brush" && event.shiftKey && brushOf(state.layer)) {
+    gesture = { kind: "aim", start: p };   // Shift-drag: the brush's travel over the shot
+  } else if (ui.tool === "brush") {
+    const id = brushLayerForPainting();
+    gesture = { kind: "paint", id, last: p, erase: ui.erase !== event.altKey };
+    paint(layerOf(id), state.image.naturalWidth, p, p, ui.size, gesture.erase);
+    draw();
   } else {
     gesture = { kind: "drag", start: p, end: p };
   }
 });
 
 canvas.addEventListener("pointermove", (event) => {
-  if (!gesture) return;
   const p = toImage(event);
-  if (gesture.kind === "drag") { gesture.end = p; draw([gesture.start, p]); }
-  else { state.tracks[gesture.t].points[gesture.k] = p; draw(); }
+  if (ui.tool === "brush") view.cursor = { ...p, size: ui.size, erase: ui.erase !== event.altKey };
+  if (!gesture) { if (ui.tool === "brush") draw(); return; }
+  if (gesture.kind === "drag" || gesture.kind === "aim") { gesture.end = p; view.pending = [gesture.start, p]; draw(); }
+  else if (gesture.kind === "paint") {
+    paint(layerOf(gesture.id), state.image.naturalWidth, gesture.last, p, ui.size, gesture.erase);
+    gesture.last = p;
+    draw();
+  } else {
+    Object.assign(state.tracks[gesture.t].keys[gesture.k], { x: p.x, y: p.y });
+    gesture.moved = true;
+    draw();
+  }
 });
 
-canvas.addEventListener("pointerup", (event) => {
+canvas.addEventListener("pointerleave", () => { view.cursor = null; draw(); });
+
+canvas.addEventListener("pointerup", async (event) => {
   if (!gesture) return;
-  const done = gesture; gesture = null;
+  const done = gesture; gesture = null; view.pending = null;
   if (done.kind === "drag") {
     const end = toImage(event);
-    if (Math.hypot(end.x - done.start.x, end.y - done.start.y) * scale < 4) { draw(); return; }
-    state.tracks.push({ points: [done.start, end], easing: "linear" });
-    state.selected = state.tracks.length - 1;
-  }
-  commit();
+    if (Math.hypot(end.x - done.start.x, end.y - done.start.y) * view.scale < 4) { draw(); return; }
+    state.tracks.push(newDrag(done.start, end));
+    state.selected = state.tracks.length - 1; state.key = -1;
+    committed();
+  } else if (done.kind === "aim") {
+    const end = toImage(event);
+    const per = (d) => Number((d / last()).toFixed(3));
+    brushOf(state.layer).direction = [per(end.x - done.start.x), per(end.y - done.start.y)];
+    committed();
+  } else if (done.kind === "paint") {
+    const encoded = await encode(layerOf(done.id));
+    if (done.id === "mask") state.mask.encoded = encoded; else brushOf(done.id).encoded = encoded;
+    committed();
+  } else if (done.moved) committed();
 });
 
-function setTool(tool) {
-  state.tool = tool;
-  for (const name of ["drag", "pin", "select"]) $(`tool-${name}`).classList.toggle("active", name === tool);
+// Escape: cancel what the pointer is doing, else step the selection back.
+async function escape() {
+  if (gesture) {
+    const cancelled = gesture; gesture = null; view.pending = null;
+    if (cancelled.kind === "paint") {
+      const encoded = cancelled.id === "mask" ? state.mask.encoded : brushOf(cancelled.id)?.encoded;
+      const size = layerOf(cancelled.id);
+      layers.set(cancelled.id, encoded ? await decode(encoded.mask, size.height, size.width) : newLayer(size.height, size.width));
+    } else if (cancelled.kind === "move") {
+      await restore(0);
+    }
+    changed();
+    return;
+  }
+  if ($("shortcuts").open) return;
+  if (state.key >= 0) state.key = -1;
+  else if (state.selected >= 0) state.selected = -1;
+  else state.layer = null;
+  changed();
+}
+
+export function setTool(tool) {
+  ui.tool = tool;
+  for (const name of tools) $(`tool-${name}`).classList.toggle("active", name === tool);
+  canvas.dataset.tool = tool;
+  if (tool !== "brush") { view.cursor = null; draw(); }
+  $("brush-panel").open = $("brush-panel").open || tool === "brush";
+}
+
+export function setErase(erase) {
+  ui.erase = erase;
+  $("mode-paint").classList.toggle("active", !erase);
+  $("mode-erase").classList.toggle("active", erase);
+}
+
+export function setSize(size) {
+  ui.size = Math.max(4, Math.min(160, Math.round(size)));
+  $("brush-size").value = ui.size; $("brush-size-value").textContent = ui.size;
+  if (view.cursor) { view.cursor.size = ui.size; draw(); }
 }
 
 function deleteSelected() {
-  if (state.selected < 0) return;
-  state.tracks.splice(state.selected, 1);
-  state.selected = -1;
-  commit();
+  const track = state.tracks[state.selected];
+  if (track && state.key > 0 && track.keys.length > 2) {
+    track.keys.splice(state.key, 1);
+    state.key = -1;
+  } else if (track) {
+    state.tracks.splice(state.selected, 1);
+    state.selected = -1; state.key = -1;
+  } else if (state.layer === "mask") {
+    state.mask.encoded = null; layers.delete("mask"); state.layer = null;
+  } else if (state.layer) {
+    state.brushes = state.brushes.filter((b) => b.id !== state.layer);
+    layers.delete(state.layer); state.layer = null;
+  } else return;
+  committed();
 }
 
-// -- preview: debounced, at most one request in flight, only the newest answer shown ------------
-
-let timer = null, inFlight = false, again = false, shown = null;
-
-function schedulePreview() {
-  clearTimeout(timer);
-  timer = setTimeout(requestPreview, 250);
+// A keyframe on the selected drag at the playhead, where the drag is at that frame.
+function addKey() {
+  const track = state.tracks[state.selected];
+  const f = Math.round(state.frame);
+  if (!track || track.keys.length < 2 || f <= 0 || track.keys.some((k) => k.t === f)) return;
+  const at = positionAt(track, f);
+  let i = track.keys.findIndex((k) => k.t > f);
+  if (i < 0) i = track.keys.length;
+  const easing = track.keys[Math.max(0, i - 1)].easing;
+  track.keys.splice(i, 0, { t: f, x: at.x, y: at.y, easing, extra: {} });
+  state.key = i;
+  committed();
+  status(`Keyframe at frame ${f}: move its point on the picture (Select tool, or Alt-drag).`);
 }
 
-async function requestPreview() {
-  if (!state.asset || !(state.tracks.length || cameraMoves())) return;
-  if (inFlight) { again = true; return; }
-  inFlight = true;
-  const asked = snapshot(), started = performance.now();
-  try {
-    const answer = await postJSON("/api/preview", { asset: state.asset, spec: spec(), long_side: Number($("long-side").value) });
-    const blob = await answer.blob();
-    if (shown) URL.revokeObjectURL(shown);
-    shown = URL.createObjectURL(blob);
-    $("preview").src = shown;
-    $("preview").dataset.spec = asked;
-    $("latency").textContent = `preview in ${Math.round(performance.now() - started)} ms`;
-    status("Preview up to date.");
-    if ($("show-regions").checked) requestRegions();
-  } catch (error) {
-    status(`Preview: ${error.message}`, true);
-  } finally {
-    inFlight = false;
-    if (again || asked !== snapshot()) { again = false; requestPreview(); }
-  }
-}
-
-// -- object regions: the densifier's grouping of the tracks, drawn over the picture -------------
-
-let regionLayers = [];
-const REGION_COLOURS = [[255, 176, 0], [79, 195, 247], [129, 199, 132], [240, 98, 146], [186, 104, 200], [255, 241, 118]];
-
-async function decodeMask(mask) {
-  // {size: [h, w], encoding: "zlib-float32-le", data: base64} -> Float32Array of h * w values in [0, 1]
-  const bytes = Uint8Array.from(atob(mask.data), (c) => c.charCodeAt(0));
-  const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("deflate"));
-  return new Float32Array(await new Response(stream).arrayBuffer());
-}
-
-async function requestRegions() {
-  if (!$("show-regions").checked || !state.asset || !state.tracks.length) { regionLayers = []; draw(); return; }
-  try {
-    const answer = await (await postJSON("/api/regions", { asset: state.asset, spec: spec(), long_side: 256 })).json();
-    const layers = [];
-    for (const [i, found] of answer.regions.entries()) {
-      const { size: [h, w] } = found.region.mask;
-      const values = await decodeMask(found.region.mask);
-      const layer = new OffscreenCanvas(w, h);
-      const pixels = new ImageData(w, h);
-      const [r, g, b] = REGION_COLOURS[i % REGION_COLOURS.length];
-      values.forEach((v, k) => pixels.data.set([r, g, b, Math.round(110 * v)], 4 * k));
-      layer.getContext("2d").putImageData(pixels, 0, 0);
-      layers.push(layer);
-    }
-    regionLayers = layers;
-    $("regions-info").textContent = answer.regions.map((found, i) => `region ${i + 1}: tracks ${found.tracks.map((t) => t + 1).join(", ")}`).join("; ");
-  } catch (error) {
-    regionLayers = [];
-    $("regions-info").textContent = `regions: ${error.message}`;
-  }
+export function setFrame(f) {
+  state.frame = Math.min(last(), Math.max(0, f));
+  syncVideo();
+  timeline.showFrame();
   draw();
-}
-
-// -- render -------------------------------------------------------------------------------------
-
-async function render() {
-  $("render").disabled = true; $("download").hidden = true; $("progress").value = 0;
-  try {
-    const { id } = await (await postJSON("/api/jobs", { kind: "animate", asset: state.asset, spec: spec() })).json();
-    status(`Rendering (job ${id.slice(0, 8)})…`);
-    const events = new EventSource(withToken(`/api/jobs/${id}/events`));
-    events.onmessage = (message) => {
-      const job = JSON.parse(message.data);
-      $("progress").value = job.progress;
-      if (job.state === "done") {
-        events.close();
-        $("download").href = withToken(`/api/jobs/${id}/result`);
-        $("download").download = "motionkit.mp4";
-        $("download").hidden = false;
-        $("render").disabled = false;
-        status("Rendered.");
-      } else if (job.state === "failed" || job.state === "cancelled") {
-        events.close();
-        $("render").disabled = false;
-        status(`Render ${job.state}: ${job.error}`, true);
-      }
-    };
-  } catch (error) {
-    $("render").disabled = false;
-    status(`Render: ${error.message}`, true);
-  }
 }
 
 // -- files --------------------------------------------------------------------------------------
 
-async function openImage(file) {
+async function open(file) {
   status("Uploading…");
   try {
-    const form = new FormData();
-    form.append("file", file);
-    const { id } = await (await api("/api/assets", { method: "POST", body: form })).json();
+    const asset = await upload(file);
+    const info = await (await api(`/api/assets/${asset.id}`)).json();
     const image = new Image();
-    image.src = URL.createObjectURL(file);
+    image.src = asset.kind === "video" ? URL.createObjectURL(await (await api(`/api/assets/${asset.id}/first-frame`)).blob()) : URL.createObjectURL(file);
     await image.decode();
-    Object.assign(state, { asset: id, image, tracks: [], selected: -1, extra: {}, camera: { pan: [0, 0], zoom: 1, rotate: 0 } });
+    layers.clear();
+    Object.assign(state, {
+      asset: asset.id, image, video: asset.kind === "video" ? info : null, tracks: [], brushes: [], mask: { encoded: null },
+      selected: -1, key: -1, layer: null, frame: 0, extra: {}, camera: { pan: [0, 0], zoom: 1, rotate: 0 },
+    });
+    if (state.video) { state.frames = Math.max(2, Math.min(64, info.frames)); state.fps = info.fps || 8; $("preview-spec").checked = false; }
+    document.body.classList.add("has-image");
+    document.body.classList.toggle("video-mode", Boolean(state.video));
+    document.dispatchEvent(new Event("motionkit:opened"));
     fit();
-    history = []; at = -1; commit();
-    $("render").disabled = false;
-    status(`Opened ${file.name} (${image.naturalWidth} × ${image.naturalHeight}). Drag on the picture.`);
+    resetHistory();
+    changed();
+    if (state.video) {
+      state.video.url = URL.createObjectURL(file);
+      show(state.video.url, "source");
+      $("preview-title").textContent = "The video (draw on its first frame)";
+      status(`Opened the video ${file.name} (${info.size[1]} × ${info.size[0]}, ${info.frames} frames): draw what should move, then check it, or translate an edited frame 0.`);
+    } else {
+      $("preview-title").textContent = "Preview";
+      status(`Opened ${file.name} (${image.naturalWidth} × ${image.naturalHeight}). Drag on the picture.`);
+    }
   } catch (error) {
     status(`Open: ${error.message}`, true);
   }
 }
 
-$("open").addEventListener("change", (event) => event.target.files[0] && openImage(event.target.files[0]));
+$("open").addEventListener("change", (event) => { if (event.target.files[0]) open(event.target.files[0]); event.target.value = ""; });
 $("import").addEventListener("change", async (event) => {
   const file = event.target.files[0];
+  event.target.value = "";
   if (!file) return;
   if (!state.image) { status("Open the image first, then import its spec.", true); return; }
-  try { loadSpec(JSON.parse(await file.text())); commit(); status(`Imported ${file.name}.`); }
+  try { await loadSpec(JSON.parse(await file.text())); committed(); status(`Imported ${file.name}.`); }
   catch (error) { status(`Import: ${error.message}`, true); }
-  event.target.value = "";
 });
 $("export").addEventListener("click", () => {
   if (!state.image) return;
@@ -380,46 +269,59 @@ $("export").addEventListener("click", () => {
   link.download = "motion_spec.json";
   link.click();
 });
-$("frames").addEventListener("change", (e) => { state.frames = Math.max(2, Math.min(64, Number(e.target.value) || 16)); commit(); });
-$("fps").addEventListener("change", (e) => { state.fps = Math.max(1, Number(e.target.value) || 8); commit(); });
-$("long-side").addEventListener("change", schedulePreview);
-$("show-regions").addEventListener("change", requestRegions);
-$("easing").addEventListener("change", (e) => { if (state.selected >= 0) { state.tracks[state.selected].easing = e.target.value; commit(); } });
-const cameraInputs = { "cam-pan-u": ["pan", 0], "cam-pan-v": ["pan", 1], "cam-zoom": ["zoom"], "cam-rotate": ["rotate"] };
-
-function showCamera() {
-  for (const [id, [name, i]] of Object.entries(cameraInputs)) {
-    const value = i === undefined ? state.camera[name] : state.camera[name][i];
-    $(id).value = value; $(`${id}-value`).textContent = Number(value).toFixed(name === "rotate" ? 1 : 2);
-  }
-}
-
-for (const [id, [name, i]] of Object.entries(cameraInputs)) {
-  $(id).addEventListener("input", (e) => {
-    const value = Number(e.target.value);
-    if (i === undefined) state.camera[name] = value; else state.camera[name] = state.camera[name].map((v, k) => (k === i ? value : v));
-    showCamera();
-    schedulePreview();
-  });
-  $(id).addEventListener("change", commit);
-  $(id).addEventListener("dblclick", () => { state.camera = { pan: [0, 0], zoom: 1, rotate: 0 }; commit(); });
-}
-
-$("undo").addEventListener("click", () => restore(at - 1));
-$("redo").addEventListener("click", () => restore(at + 1));
+$("frames").addEventListener("change", (e) => { retime(Math.max(2, Math.min(64, Number(e.target.value) || 16))); committed(); });
+$("fps").addEventListener("change", (e) => { state.fps = Math.max(1, Number(e.target.value) || 8); committed(); });
+$("easing").addEventListener("change", (e) => {
+  const track = state.tracks[state.selected];
+  if (track) { track.keys.forEach((k) => { k.easing = e.target.value; }); committed(); }
+});
+$("segment-easing").addEventListener("change", (e) => {
+  const track = state.tracks[state.selected];
+  if (track && state.key >= 0) { track.keys[state.key].easing = e.target.value; committed(); }
+});
+$("undo").addEventListener("click", () => undoRedo(-1));
+$("redo").addEventListener("click", () => undoRedo(1));
 $("delete").addEventListener("click", deleteSelected);
-$("render").addEventListener("click", render);
-for (const name of ["drag", "pin", "select"]) $(`tool-${name}`).addEventListener("click", () => setTool(name));
+$("add-key").addEventListener("click", addKey);
+$("play").addEventListener("click", togglePlay);
+$("help").addEventListener("click", () => $("shortcuts").showModal());
+for (const name of tools) $(`tool-${name}`).addEventListener("click", () => setTool(name));
 window.addEventListener("resize", () => { if (state.image) { fit(); draw(); } });
+document.addEventListener("motionkit:changed", changed);
 
 document.addEventListener("keydown", (event) => {
-  if (event.target.matches("input, select")) return;
+  if (event.target.matches("input, select, textarea")) return;
   const mod = event.ctrlKey || event.metaKey;
-  if (mod && event.key.toLowerCase() === "z") { event.preventDefault(); restore(event.shiftKey ? at + 1 : at - 1); }
-  else if (mod && event.key.toLowerCase() === "y") { event.preventDefault(); restore(at + 1); }
-  else if (event.key === "Delete" || event.key === "Backspace") deleteSelected();
-  else if (!mod && "dps".includes(event.key.toLowerCase())) setTool({ d: "drag", p: "pin", s: "select" }[event.key.toLowerCase()]);
+  const key = event.key.toLowerCase();
+  if (mod && key === "z") { event.preventDefault(); undoRedo(event.shiftKey ? 1 : -1); }
+  else if (mod && key === "y") { event.preventDefault(); undoRedo(1); }
+  else if (mod) return;
+  else if (event.key === "Delete" || event.key === "Backspace") { event.preventDefault(); deleteSelected(); }
+  else if (event.key === "Escape") escape();
+  else if (event.key === " ") { event.preventDefault(); togglePlay(); }
+  else if (event.key === "ArrowLeft" || event.key === "ArrowRight") {
+    event.preventDefault();
+    setFrame(Math.round(state.frame) + (event.key === "ArrowLeft" ? -1 : 1) * (event.shiftKey ? 5 : 1));
+  } else if (event.key === "Home" || event.key === "End") {
+    event.preventDefault();
+    setFrame(event.key === "Home" ? 0 : last());
+  }
+  else if (event.key === "?") $("shortcuts").showModal();
+  else if (key === "k") addKey();
+  else if (key === "e") setErase(!ui.erase);
+  else if (event.key === "[") setSize(ui.size / 1.25);
+  else if (event.key === "]") setSize(ui.size * 1.25);
+  else if ("dpbs".includes(key) && key.length === 1) setTool({ d: "drag", p: "pin", b: "brush", s: "select" }[key]);
 });
 
-// For scripts and tests: where an image pixel is on the canvas, and the spec being edited.
-window.motionkitEditor = { state, spec, toCanvas: (x, y) => toCanvas({ x, y }), scale: () => scale };
+timeline.setup({ changed, committed, scrubbed: () => { syncVideo(); timeline.showFrame(); draw(); } });
+setupPreview({ status });
+setupPanels({ changed, committed, draw, setTool, setErase, setSize, schedulePreview, requestRegions });
+jobs.setup();
+setTool("drag");
+changed();
+
+// For scripts and tests: where an image pixel is on the canvas, the spec being edited, the layers.
+window.motionkitEditor = {
+  state, spec, layers, toCanvas: (x, y) => toCanvas({ x, y }), scale: () => view.scale, view, requestPreview,
+};
