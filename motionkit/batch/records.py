@@ -18,6 +18,7 @@ from typing import Any, Literal
 
 import pydantic
 
+from motionkit import registry
 from motionkit.errors import MediaReadError, MotionkitError
 from motionkit.io.atomic import atomic_path
 from motionkit.spec.manifest import FileRecord, RunManifest, environment, file_sha256
@@ -73,10 +74,13 @@ def read_status(folder: Path) -> dict[str, Any] | None:
 def write_manifest(job: JobBase, output: Path, folder: Path) -> None:
     """Hash the finished ``output`` and the job's inputs into ``folder/manifest.json``."""
     if isinstance(job, AnimateJob):
-        options = job.options
-        manifest = RunManifest.record(image=job.image, output=output, spec=job.motion_spec(),
-                                      backend=str(options.get("predictor", "classical")),
-                                      renderer=str(options.get("renderer", "warp")))
+        options, spec = job.options, job.motion_spec()
+        # What mk.animate ran: the job's backend, else the spec's hint, else the classical one.
+        backend = str(options.get("backend") or spec.hints.backend or "classical")
+        renderer = options.get("renderer") or registry.backend(backend).renderer
+        manifest = RunManifest.record(image=job.image, output=output, spec=spec, backend=backend,
+                                      predictor=options.get("predictor"), renderer=str(renderer),
+                                      fps=options.get("fps"), renderer_options=options.get("renderer_options"))
         manifest.save(folder / MANIFEST)
         return
     manifest = JobManifest(command=job.kind, inputs={name: FileRecord.of(path) for name, path in job.inputs().items()},

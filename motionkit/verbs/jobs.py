@@ -162,8 +162,9 @@ class _Progress:
 def run_job(job: JobBase, output: str | os.PathLike, *, progress: bool | Callable[[float], None] = False) -> Path:
     """Run a resolved ``job`` (file inputs are paths) and write its main output to ``output``, atomically.
 
-    The same verbs as the command line: ``animate`` compiles the spec against the image and
-    renders it with the classical backend unless ``options`` names another; ``render`` renders a
+    The same verbs as the command line: ``animate`` is :func:`motionkit.animate` with
+    ``spec=`` and the job's ``options`` as its keywords (``backend``, ``renderer``, ``fps``,
+    ``predictor_options`` ...; the spec's backend hints apply where they do not say); ``render`` renders a
     saved field; ``translate`` carries the edit; ``check`` writes the adherence report (JSON).
 
     Args:
@@ -188,7 +189,7 @@ def run_job(job: JobBase, output: str | os.PathLike, *, progress: bool | Callabl
     """
     from motionkit.motion import MotionField
     from motionkit.verbs.check import check
-    from motionkit.verbs.image_to_video import render
+    from motionkit.verbs.image_to_video import animate, render
     from motionkit.verbs.video_to_video import translate
 
     target = Path(output)
@@ -197,17 +198,10 @@ def run_job(job: JobBase, output: str | os.PathLike, *, progress: bool | Callabl
     step = _Progress(progress if callable(progress) else None)
     step(0.0)
     if isinstance(job, AnimateJob):
-        spec = _spec(job.spec)
-        fps = options.pop("fps", None)
-        renderer = options.pop("renderer", "warp")
-        renderer_options = options.pop("renderer_options", {})
-        motion = spec.compile(job.image, **options)
+        # The same verb as ``motionkit animate IMAGE --spec``: the spec's backend hints, camera
+        # depth and render mask are read there, and the job's options are that verb's keywords.
+        clip = animate(job.image, spec=_spec(job.spec), **options)
         step(COMPILE_SHARE)
-        from motionkit.io.image import image_to_tensor
-
-        size = tuple(image_to_tensor(job.image).shape[1:])
-        clip = render(job.image, motion, brush=spec.render_mask(size, motion), renderer=renderer,
-                      fps=spec.fps if fps is None else fps, **renderer_options)
         clip.write(target, progress=step.frames(COMPILE_SHARE, 1.0) if step.report else bar)
     elif isinstance(job, RenderJob):
         fps = options.pop("fps", 8.0)

@@ -57,6 +57,24 @@ def test_an_animate_job_renders_its_spec_like_the_verbs(small_photo, tmp_path):
     assert np.abs(clip.frame(4).astype(float) - expected.frame(4).astype(float)).mean() < 3.0
 
 
+def test_an_animate_job_is_mk_animate_with_the_spec_its_hints_included(small_photo, tmp_path):
+    # The spec's hinted renderer option must reach the render: a job that compiled the spec
+    # itself rendered with the default fill and ignored it.
+    from motionkit.spec.manifest import file_sha256
+
+    from motionkit.spec.document import BackendHints
+
+    # A pan brings in pixels from beyond the left border, which the fill decides.
+    spec = mk.MotionSpec.from_pixels((106, 160), frames=5, fps=10, drags=[[(80, 50), (86, 50)]],
+                                     camera={"pan": (12, 0)}, hints=BackendHints(renderer_options={"fill": "stretch"}))
+    out = run_job(parse_job({"kind": "animate", "image": str(small_photo), "spec": spec.model_dump(mode="json")}),
+                  tmp_path / "job.mp4")
+    mk.animate(str(small_photo), spec=spec).write(tmp_path / "verb.mp4")
+    mk.animate(str(small_photo), spec=spec, renderer_options={"fill": "background"}).write(tmp_path / "other.mp4")
+    assert file_sha256(out) == file_sha256(tmp_path / "verb.mp4")
+    assert file_sha256(out) != file_sha256(tmp_path / "other.mp4"), "the hinted fill changes the video"
+
+
 def test_a_check_job_writes_the_adherence_report(small_photo, tmp_path):
     spec = mk.MotionSpec.from_pixels((106, 160), frames=5, drags=[[(80, 50), (88, 50)]])
     spec_path = spec.save(tmp_path / "spec.json")
