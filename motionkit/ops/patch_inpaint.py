@@ -38,6 +38,8 @@ from motionkit.ops.inpaint import push_pull_numpy
 GAMMA = 1.3
 #: Weight of the texture-energy channels against the colours in the patch distance.
 TEXTURE = 4.0
+#: Fewest usable source patches a pyramid level needs to be searched (coarser levels are skipped).
+MIN_SOURCES = 64
 
 
 def inpaint_patches(
@@ -184,32 +186,41 @@ class _Level:
         """Every hole pixel copies the best-matching patch that covers it (sharp: no averaging)."""
         c = self.image.shape[2]
         flat = self.image.reshape(-1, c)
-        # Taps listed best target first: a pixel's first occurrence is the best patch covering it.
-        order = np.argsort(cost / np.maximum(self.confidence, 1e-6), kind="stable")
-        taps = self.tap_inside[order]
-        covered = self.tap_flat[order][taps]
-        pixels, first = np.unique(covered, return_index=True)
-        src = ((sy[order, None] + self.dy) * self.w + (sx[order, None] + self.dx))[taps]
+        score = cost / np.maximum(self.confidence, 1e-6)
+        best = np.full(self.h * self.w, np.inf)
+        chosen = np.zeros(self.h * self.w, np.int64)
+        # One tap offset at a time: within an offset every target covers a different pixel,
+        # so the running minimum needs no sorting and no scatter collisions.
+        for k in range(len(self.dy)):
+            inside = self.tap_inside[:, k]
+            pixels = self.tap_flat[inside, k]
+            better = score[inside] < best[pixels]
+            pixels = pixels[better]
+            best[pixels] = score[inside][better]
+            chosen[pixels] = ((sy[inside] + self.dy[k]) * self.w + (sx[inside] + self.dx[k]))[better]
         out = estimate.copy().reshape(-1, c)
-        keep = self.hole.ravel()[pixels]
-        out[pixels[keep]] = flat[src[first[keep]]]
+        hole = np.flatnonzero(self.hole.ravel() & np.isfinite(best))
+        out[hole] = flat[chosen[hole]]
         return out.reshape(estimate.shape)
 
     def vote(self, sy: np.ndarray, sx: np.ndarray, weight: np.ndarray, estimate: np.ndarray) -> np.ndarray:
         """Every hole pixel becomes the weighted mean of what the matched patches covering it say."""
         c = self.image.shape[2]
         flat = self.image.reshape(-1, c)
-        src = ((sy[:, None] + self.dy) * self.w + (sx[:, None] + self.dx))[self.tap_inside]
-        wgt = np.broadcast_to((weight * self.confidence)[:, None], self.tap_inside.shape)[self.tap_inside]
+        wgt = (weight * self.confidence).astype(np.float32)
         size = self.h * self.w
-        total = np.bincount(self.vote_flat, wgt, size)
+        total = np.zeros(size, np.float32)
+        acc = np.zeros((size, c), np.float32)
+        for k in range(len(self.dy)):  # no collisions within one offset (see best)
+            inside = self.tap_inside[:, k]
+            pixels = self.tap_flat[inside, k]
+            w = wgt[inside]
+            total[pixels] += w
+            acc[pixels] += w[:, None] * flat[(sy[inside] + self.dy[k]) * self.w + (sx[inside] + self.dx[k])]
         out = estimate.copy().reshape(-1, c)
         hole = self.hole.ravel() & (total > 0)
-        for k in range(c):
-            acc = np.bincount(self.vote_flat, wgt * flat[src, k], size)
-            out[hole, k] = acc[hole] / total[hole]
+        out[hole] = acc[hole] / total[hole, None]
         return out.reshape(estimate.shape)
-
 
 def _search(level: _Level, targets: np.ndarray, sy: np.ndarray, sx: np.ndarray, cost: np.ndarray,
             rng: np.random.Generator, jumps: tuple[int, ...], radii: list[float]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -278,6 +289,11 @@ def _fill(image: np.ndarray, hole: np.ndarray, source: np.ndarray, patch: int, r
     for depth in range(levels, -1, -1):
         img, hl, src = pyramid[depth]
         level = _Level(_with_texture(img, hl, patch), hl, src, patch)
+        if previous is None and depth > 0 and len(level.valid_index) < MIN_SOURCES:
+            # Too coarse to hold whole source patches (a thin source strip beside a border):
+            # start at a finer level rather than fall back to a smooth fill.
+            levels = depth - 1
+            continue
         if len(level.valid_index) == 0:
             return push_pull_numpy(image, (~hole).astype(np.float32))
         iterations, jumps, radii = _schedule(depth if depth < levels else max(depth, 2), max(level.h, level.w))

@@ -151,10 +151,12 @@ class BackgroundPlate:
         source &= ~self.filled & ~region  # ... never from what was synthesised or is removed
         # ... and from near the region: what continues across a border or behind an object is
         # what is beside it (the wood by the edge, not the saucer in the middle of the photo).
+        # The reach is measured across what was synthesised before (a margin grown a second
+        # time lies beyond the first one), so the photo beside the region is always in reach.
         depth = float(cv2.distanceTransform(region.astype(np.uint8), cv2.DIST_L2, 3).max())
         reach = int(depth + SOURCE_REACH)
-        near = cv2.dilate(region.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * reach + 1,) * 2)) > 0
-        if (source & near).sum() > 16 * self.patch * self.patch:
+        near = cv2.dilate((region | self.filled).astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * reach + 1,) * 2)) > 0
+        if (source & near).sum() > 64 * self.patch * self.patch:
             source &= near
         self.canvas = inpaint_patches_numpy(self.canvas, region, source=source, patch=self.patch, seed=self.seed + self.fills)
         self.filled |= region
