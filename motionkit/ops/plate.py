@@ -155,10 +155,15 @@ class BackgroundPlate:
         # time lies beyond the first one), so the photo beside the region is always in reach.
         depth = float(cv2.distanceTransform(region.astype(np.uint8), cv2.DIST_L2, 3).max())
         reach = int(depth + SOURCE_REACH)
-        near = cv2.dilate((region | self.filled).astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * reach + 1,) * 2)) > 0
+        near = cv2.distanceTransform((~(region | self.filled)).astype(np.uint8), cv2.DIST_L2, 3) <= reach
         if (source & near).sum() > 64 * self.patch * self.patch:
             source &= near
-        self.canvas = inpaint_patches_numpy(self.canvas, region, source=source, patch=self.patch, seed=self.seed + self.fills)
+        # The fill runs on the box around the region and its sources (its cost is the box's, not the canvas's).
+        rows, cols = np.nonzero(region | source)
+        pad = self.patch
+        box = (slice(max(rows.min() - pad, 0), rows.max() + pad + 1), slice(max(cols.min() - pad, 0), cols.max() + pad + 1))
+        self.canvas[box] = inpaint_patches_numpy(self.canvas[box], region[box], source=source[box], patch=self.patch,
+                                                 seed=self.seed + self.fills)
         self.filled |= region
         self.fills += 1
 
