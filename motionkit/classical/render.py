@@ -10,10 +10,13 @@ input, bit for bit.
 
 ``loop="seamless"`` renders a cinemagraph loop that flows on instead of reversing: frame
 ``t`` of ``N`` blends the image moved forward ``t`` steps with the image moved backward
-``N - t`` steps (the field run in reverse, :meth:`MotionField.reverse`), with weights
-``1 - t / N`` and ``t / N``, the symmetric splatting of Holynski et al. (2021, "Animating
-Pictures with Eulerian Motion Fields"). The frame after the last is the first again, and
-between them the motion is one more step, like between any two neighbours.
+``N - t`` steps (the field run in reverse, :meth:`MotionField.reverse`), the symmetric
+splatting of Holynski et al. (2021, "Animating Pictures with Eulerian Motion Fields"). The
+frame after the last is the first again, and both layers move one step a frame, so the loop
+flows on. Where the two layers are two looks at one texture (water, grass) they are
+cross-faded over the whole loop (weights ``1 - t / N`` and ``t / N``); where they are two
+copies of one structure (a face, a cup) the cross-fade is kept to the closing frames, so the
+rest of the loop is one sharp image instead of a double one (:mod:`motionkit.ops.seamless`).
 
 Example:
     >>> import torch
@@ -37,6 +40,7 @@ from motionkit.errors import InvalidInputError, NonFiniteError
 from motionkit.io.image import image_to_tensor
 from motionkit.ops.forward_warp import check_settings, warp_frame, warp_frame_numpy
 from motionkit.ops.plate import BackgroundPlate
+from motionkit.ops.seamless import loop_alpha, rigidity
 
 if TYPE_CHECKING:
     from motionkit.clip import Clip
@@ -151,21 +155,35 @@ class WarpRenderer(FrameRenderer):
         for flow in motion.iter_frames():
             yield torch.from_numpy(frame(flow)[0]).permute(2, 0, 1)
 
+    # --- seamless loops (the loop part: motionkit.ops.seamless holds the blend weights) ---
+
     def _seamless(self, image: torch.Tensor, motion: MotionField, backward: MotionField,
                   mask: torch.Tensor | None) -> Iterator[torch.Tensor]:
         array, frame = self._pass(image, mask)
         count = motion.frames
-        for t, flow in enumerate(motion.iter_frames()):
+        inside = None if mask is None else (mask.detach().cpu().numpy() > 0)[..., None]
+
+        def layers(t: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+            ahead, ahead_unseen = frame(motion.frame(t))
+            behind, behind_unseen = frame(backward.frame(count - t))
+            return ahead, ahead_unseen, behind, behind_unseen
+
+        # Where the two layers are copies of one structure rather than looks at one texture,
+        # the cross-fade is kept to the closing frames (judged once, on the middle frame).
+        rigid = None
+        if count > 2:
+            mid = layers(count // 2)
+            rigid = rigidity(mid[0], mid[2])
+        for t in range(count):
             if t == 0:
                 yield torch.from_numpy(array.copy()).permute(2, 0, 1)  # the reference, bit for bit
                 continue
-            ahead, ahead_unseen = frame(flow)
-            behind, behind_unseen = frame(backward.frame(count - t))
-            alpha = t / count
+            ahead, ahead_unseen, behind, behind_unseen = layers(t)
+            alpha = (t / count) if rigid is None else loop_alpha(t, count, rigid)[..., None]
             # Symmetric splatting: where one render has nothing to show, the other one speaks.
             wa = (1 - alpha) * np.where(ahead_unseen, UNSEEN_WEIGHT, 1.0).astype(np.float32)[..., None]
             wb = alpha * np.where(behind_unseen, UNSEEN_WEIGHT, 1.0).astype(np.float32)[..., None]
-            out = (ahead * wa + behind * wb) / (wa + wb)
-            if mask is not None:  # outside the brush both are the input; keep it exact
-                out = np.where((mask.detach().cpu().numpy() > 0)[..., None], out, array)
+            out = (ahead * wa + behind * wb) / np.maximum(wa + wb, 1e-12)
+            if inside is not None:  # outside the brush both are the input; keep it exact
+                out = np.where(inside, out, array)
             yield torch.from_numpy(np.ascontiguousarray(out, dtype=np.float32)).permute(2, 0, 1)

@@ -34,10 +34,17 @@ import torch
 from motionkit.errors import InvalidInputError, ShapeMismatchError
 from motionkit.ops.inpaint import push_pull_numpy
 
+try:  # the compiled candidate test; the numpy gathers where numba is missing
+    from motionkit.ops import _patch_kernels as _kernels
+except ImportError:  # pragma: no cover
+    _kernels = None
+
 #: Decay of a target patch's vote with its depth into the hole (Wexler et al.'s gamma).
 GAMMA = 1.3
 #: Weight of the texture-energy channels against the colours in the patch distance.
 TEXTURE = 4.0
+#: Fewest usable source patches a pyramid level needs to be searched (coarser levels are skipped).
+MIN_SOURCES = 64
 
 
 def inpaint_patches(
@@ -155,11 +162,13 @@ class _Level:
         # gathers, and texture is still told apart; voting uses every tap.
         step = 2 if patch >= 5 else 1
         self.match = np.flatnonzero((self.dy % step == self.r % step) & (self.dx % step == self.r % step))
+        self.dy_match, self.dx_match = self.dy[self.match].copy(), self.dx[self.match].copy()
         # Tap coordinates of every target patch; taps outside the image are clamped for matching, dropped for voting.
         py, px = self.ty[:, None] + self.dy, self.tx[:, None] + self.dx
         self.tap_inside = (py >= 0) & (py < self.h) & (px >= 0) & (px < self.w)
         self.tap_flat = np.clip(py, 0, self.h - 1) * self.w + np.clip(px, 0, self.w - 1)
         self.vote_flat = self.tap_flat[self.tap_inside]
+        self.match_flat = np.ascontiguousarray(self.tap_flat[:, self.match])
         # Confidence of each target patch: those reaching into known pixels anchor the fill (Wexler's gamma^-d).
         depth = cv2.distanceTransform(hole.astype(np.uint8), cv2.DIST_L2, 3)[self.ty, self.tx]
         self.confidence = (GAMMA ** -np.maximum(depth - self.r, 0.0)).astype(np.float32)
@@ -169,12 +178,22 @@ class _Level:
         return pick // self.w, pick % self.w
 
     def targets(self, estimate: np.ndarray) -> np.ndarray:
-        """``(N, taps, C)``: the matching taps of every target patch of ``estimate`` (fixed during a search)."""
-        return estimate.reshape(-1, estimate.shape[2])[self.tap_flat[:, self.match]]
+        """The target patches of ``estimate`` (fixed during a search), as :meth:`distance` reads them.
+
+        ``(N, taps, C)`` gathered in numpy; with the compiled kernels the flat estimate itself
+        (``(H W, C)``), whose taps they read in place.
+        """
+        flat = estimate.reshape(-1, estimate.shape[2])
+        if _kernels is not None:
+            return np.ascontiguousarray(flat, np.float32)
+        return flat[self.match_flat]
 
     def distance(self, targets: np.ndarray, sy: np.ndarray, sx: np.ndarray, index: np.ndarray | None = None) -> np.ndarray:
         """Sum of squared differences between target patches (all, or those in ``index``) and the source patches at ``(sy, sx)``."""
         flat = self.image.reshape(-1, self.image.shape[2])
+        if _kernels is not None and index is None:
+            return _kernels.distances(targets, flat, self.match_flat, self.w, self.dy_match, self.dx_match,
+                                      sy.astype(np.int64), sx.astype(np.int64))
         if index is not None:
             targets, sy, sx = targets[index], sy[index], sx[index]
         diff = targets - flat[(sy[:, None] + self.dy[self.match]) * self.w + (sx[:, None] + self.dx[self.match])]
@@ -184,30 +203,48 @@ class _Level:
         """Every hole pixel copies the best-matching patch that covers it (sharp: no averaging)."""
         c = self.image.shape[2]
         flat = self.image.reshape(-1, c)
-        # Taps listed best target first: a pixel's first occurrence is the best patch covering it.
-        order = np.argsort(cost / np.maximum(self.confidence, 1e-6), kind="stable")
-        taps = self.tap_inside[order]
-        covered = self.tap_flat[order][taps]
-        pixels, first = np.unique(covered, return_index=True)
-        src = ((sy[order, None] + self.dy) * self.w + (sx[order, None] + self.dx))[taps]
+        score = (cost / np.maximum(self.confidence, 1e-6)).astype(np.float64)
+        lowest = np.full(self.h * self.w, np.inf)
+        chosen = np.zeros(self.h * self.w, np.int64)
+        sy, sx = sy.astype(np.int64), sx.astype(np.int64)
+        if _kernels is not None:
+            _kernels.best(self.tap_inside, self.tap_flat, self.w, self.dy, self.dx, sy, sx, score, lowest, chosen)
+        else:
+            # One tap offset at a time: within an offset every target covers a different pixel,
+            # so the running minimum needs no sorting and no scatter collisions.
+            for k in range(len(self.dy)):
+                inside = self.tap_inside[:, k]
+                pixels = self.tap_flat[inside, k]
+                better = score[inside] < lowest[pixels]
+                pixels = pixels[better]
+                lowest[pixels] = score[inside][better]
+                chosen[pixels] = ((sy[inside] + self.dy[k]) * self.w + (sx[inside] + self.dx[k]))[better]
         out = estimate.copy().reshape(-1, c)
-        keep = self.hole.ravel()[pixels]
-        out[pixels[keep]] = flat[src[first[keep]]]
+        hole = np.flatnonzero(self.hole.ravel() & np.isfinite(lowest))
+        out[hole] = flat[chosen[hole]]
         return out.reshape(estimate.shape)
 
     def vote(self, sy: np.ndarray, sx: np.ndarray, weight: np.ndarray, estimate: np.ndarray) -> np.ndarray:
         """Every hole pixel becomes the weighted mean of what the matched patches covering it say."""
         c = self.image.shape[2]
         flat = self.image.reshape(-1, c)
-        src = ((sy[:, None] + self.dy) * self.w + (sx[:, None] + self.dx))[self.tap_inside]
-        wgt = np.broadcast_to((weight * self.confidence)[:, None], self.tap_inside.shape)[self.tap_inside]
+        wgt = (weight * self.confidence).astype(np.float32)
         size = self.h * self.w
-        total = np.bincount(self.vote_flat, wgt, size)
+        total = np.zeros(size, np.float32)
+        acc = np.zeros((size, c), np.float32)
+        sy, sx = sy.astype(np.int64), sx.astype(np.int64)
+        if _kernels is not None:
+            _kernels.vote(flat, self.tap_inside, self.tap_flat, self.w, self.dy, self.dx, sy, sx, wgt, total, acc)
+        else:
+            for k in range(len(self.dy)):  # no collisions within one offset (see best)
+                inside = self.tap_inside[:, k]
+                pixels = self.tap_flat[inside, k]
+                w = wgt[inside]
+                total[pixels] += w
+                acc[pixels] += w[:, None] * flat[(sy[inside] + self.dy[k]) * self.w + (sx[inside] + self.dx[k])]
         out = estimate.copy().reshape(-1, c)
         hole = self.hole.ravel() & (total > 0)
-        for k in range(c):
-            acc = np.bincount(self.vote_flat, wgt * flat[src, k], size)
-            out[hole, k] = acc[hole] / total[hole]
+        out[hole] = acc[hole] / total[hole, None]
         return out.reshape(estimate.shape)
 
 
@@ -219,8 +256,14 @@ def _search(level: _Level, targets: np.ndarray, sy: np.ndarray, sx: np.ndarray, 
     a few pixels spread a good match across a coherent run within one round.
     """
     n = len(sy)
+    sy, sx, cost = sy.astype(np.int64), sx.astype(np.int64), cost.astype(np.float32)  # copies: updated in place
 
     def consider(cy: np.ndarray, cx: np.ndarray, sy, sx, cost):
+        if _kernels is not None:  # the same test, in place, without the gathers
+            _kernels.consider(targets, level.image.reshape(-1, level.image.shape[2]), level.match_flat, level.w, level.h,
+                              level.dy_match, level.dx_match, level.valid, cy.astype(np.int64), cx.astype(np.int64),
+                              sy, sx, cost)
+            return sy, sx, cost
         cy = np.clip(cy, 0, level.h - 1)
         cx = np.clip(cx, 0, level.w - 1)
         index = np.flatnonzero(level.valid[cy, cx])
@@ -278,6 +321,11 @@ def _fill(image: np.ndarray, hole: np.ndarray, source: np.ndarray, patch: int, r
     for depth in range(levels, -1, -1):
         img, hl, src = pyramid[depth]
         level = _Level(_with_texture(img, hl, patch), hl, src, patch)
+        if previous is None and depth > 0 and len(level.valid_index) < MIN_SOURCES:
+            # Too coarse to hold whole source patches (a thin source strip beside a border):
+            # start at a finer level rather than fall back to a smooth fill.
+            levels = depth - 1
+            continue
         if len(level.valid_index) == 0:
             return push_pull_numpy(image, (~hole).astype(np.float32))
         iterations, jumps, radii = _schedule(depth if depth < levels else max(depth, 2), max(level.h, level.w))
