@@ -36,9 +36,9 @@ import numpy as np
 from scipy import ndimage
 
 from motionkit.errors import ShapeMismatchError
-from motionkit.ops.densify import geodesic_distance
 from motionkit.ops.memo import MEMO
 from motionkit.ops.mls import handle_motion
+from motionkit.ops.object_search import find_object
 from motionkit.ops.segment import object_region
 
 #: One object: its mask ``bool (H, W)`` and the indices of the tracks (drags, pins) that move it.
@@ -113,8 +113,7 @@ def find_objects(
             key = None if image_key is None else ("region", image_key, float(contrast_cost), (int(x), int(y)))
             region = MEMO.get(key)
             if region is None:
-                distance = geodesic_distance(guide, (x, y), contrast_cost=contrast_cost, key=image_key)
-                region = object_region(guide, cells[k : k + 1].astype(np.float64), geodesic=distance)
+                region = find_object(guide, (float(x), float(y)), contrast_cost=contrast_cost)
                 MEMO.put(key, region)
             found.append((region, [k]))
     found.sort(key=lambda group: int(group[0].sum()))

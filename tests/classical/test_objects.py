@@ -226,8 +226,9 @@ def test_changing_one_drag_redoes_only_that_drags_region(cup, monkeypatch):
 
     image = torch.nn.functional.interpolate(cup[0][None], scale_factor=0.5, mode="area")[0]  # (3, 180, 240)
     calls = []
-    real = ops_objects.object_region
+    real, real_search = ops_objects.object_region, ops_objects.find_object
     monkeypatch.setattr(ops_objects, "object_region", lambda *a, **k: calls.append(a[1].tolist()) or real(*a, **k))
+    monkeypatch.setattr(ops_objects, "find_object", lambda *a, **k: calls.append([list(a[1])]) or real_search(*a, **k))
     clear()
     predictor = SparsePredictor(mode="object")
     cup_drag = Trajectory.line((112.0, 97.0), (125.0, 90.0), frames=3)
