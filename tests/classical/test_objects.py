@@ -246,8 +246,11 @@ def test_changing_one_drag_redoes_only_that_drags_region(cup, monkeypatch):
     moved_start = [cup_drag, Trajectory.line((22.0, 20.0), (30.0, 25.0), frames=3)]
     predictor.predict(image, moved_start, brush)
     assert calls[3:] == [[[22.0, 20.0]]]
-    image.mul_(1.0)  # edited in place: nothing is reused
+    image.mul_(0.99)  # edited in place: nothing is reused
     predictor.predict(image, moved_start, brush)
+    assert len(calls) == 6
+    # A new tensor holding the same photo (what each mk.animate call makes) finds the regions again.
+    predictor.predict(image.clone(), moved_start, brush)
     assert len(calls) == 6
 
 
