@@ -25,11 +25,11 @@ models carry a multi-coloured object past its inner edges.
 
 Example:
     >>> import numpy as np
-    >>> image = np.full((60, 80, 3), 0.8, np.float32); image[20:40, 20:50] = 0.2
-    >>> brush = np.zeros((60, 80), np.float32); brush[10:50, 10:60] = 1.0     # painted loosely
-    >>> region = object_region(image, np.array([[35.0, 30.0]]), brush=brush)
-    >>> bool(region[30, 35]), bool(region[12, 12]), int(region.sum())
-    (True, False, 600)
+    >>> image = np.full((120, 160, 3), 0.8, np.float32); image[40:80, 40:100] = 0.2
+    >>> brush = np.zeros((120, 160), np.float32); brush[34:86, 34:106] = 1.0   # painted loosely
+    >>> region = object_region(image, np.array([[70.0, 60.0]]), brush=brush)
+    >>> bool(region[60, 70]), bool(region[36, 36]), int(region.sum())
+    (True, False, 2400)
 """
 
 from __future__ import annotations
