@@ -3,9 +3,12 @@
 Three modes:
 
 - ``"auto"`` (default): ``"object"`` when a brush or object regions say what the objects are,
-  ``"elastic"`` otherwise. Finding an object from the image's edges alone (no brush) works on
-  clear outlines (a cup on a table, a head against the sky) but still cuts through soft ones
-  (a cat's muzzle within its face), so it is asked for explicitly with ``mode="object"``.
+  ``"elastic"`` otherwise. Finding an object from the image alone (no brush,
+  :mod:`motionkit.ops.object_search`) works where its outline closes inside the frame
+  (``coffee``'s cup with saucer and spoon, the astronaut's head) but not yet on a close-up that
+  fills the frame and fades into a soft background (on ``chelsea`` a nose drag finds the middle
+  of the face, which then tears from the ears and forehead), so it is asked for explicitly with
+  ``mode="object"``.
 - ``"object"``: a drag moves *the object under it* as a whole
   (:mod:`motionkit.ops.objects`: the object is found by GrabCut seeded from the brush, or from
   the image's edges around the drag's start; inside it one drag translates, two give a
