@@ -14,8 +14,8 @@ Method:
      then 1.6 and 2.6 times that with their inner half as sure object (a part with its own
      colour, such as the cat's nose, then has to share the model with its surroundings);
    - *the frame as background*: a thin band along the image's border (where it is geodesically
-     far from the drag) is sure background, everything else probable object, the first ball's
-     cut sure object. A cup of two colours (white rim, red body) standing on a table is one
+     far from the drag) is sure background, everything else probable object, a small geodesic
+     ball around the drag sure object. A cup of two colours (white rim, red body) standing on a table is one
      object against the table here, while each ball's colour model splits it.
 
    Each cut is the connected part holding the drag's start, holes filled.
@@ -56,6 +56,8 @@ BALLS = ((1.0, 0.0), (1.6, 0.5), (2.6, 0.5))
 FAR = 3.0
 #: Width of the image-border band that is sure background in the frame candidate (fraction of the short side).
 BAND = 0.02
+#: In the frame candidate, pixels within this many quarter-short-sides (geodesic) of the drag are sure object.
+FRAME_CORE = 0.3
 #: A cut covering less than this fraction of the image is a speck, not an object.
 SPECK = 0.005
 #: A cut covering at most this fraction of the image's outermost pixel ring is closed.
@@ -107,24 +109,23 @@ def _candidates(image: np.ndarray, cell: tuple[int, int], geodesic: np.ndarray) 
     base = _base(h, w)
     image8 = np.clip(image * 255.0 + 0.5, 0, 255).astype(np.uint8)
     disc = max(2, round(0.01 * min(h, w)))
-    cuts = []
+    trimaps = []
     for reach, core in BALLS:
         trimap = np.full((h, w), cv2.GC_PR_BGD, np.uint8)
         trimap[geodesic < reach * base] = cv2.GC_PR_FGD
         trimap[geodesic > FAR * reach * base] = cv2.GC_BGD
         trimap[geodesic < core * reach * base] = cv2.GC_FGD
-        cv2.circle(trimap, cell, disc, int(cv2.GC_FGD), -1)
-        cuts.append(seeded_component(_grabcut(image8, trimap), cell))
+        trimaps.append(trimap)
     band = max(2, round(BAND * min(h, w)))
     ring = np.ones((h, w), bool)
     ring[band:-band, band:-band] = False
     trimap = np.full((h, w), cv2.GC_PR_FGD, np.uint8)
     trimap[ring & (geodesic > base)] = cv2.GC_BGD
-    seed = cuts[0] if cuts[0].mean() >= SPECK else np.zeros((h, w), bool)
-    trimap[(cv2.erode(seed.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0) & ~ring] = cv2.GC_FGD
-    cv2.circle(trimap, cell, disc, int(cv2.GC_FGD), -1)
-    cuts.append(seeded_component(_grabcut(image8, trimap), cell))
-    return cuts
+    trimap[(geodesic < FRAME_CORE * base) & ~ring] = cv2.GC_FGD
+    trimaps.append(trimap)
+    for trimap in trimaps:
+        cv2.circle(trimap, cell, disc, int(cv2.GC_FGD), -1)
+    return [seeded_component(_grabcut(image8, trimap), cell) for trimap in trimaps]
 
 
 def _grabcut(image8: np.ndarray, trimap: np.ndarray) -> np.ndarray:
