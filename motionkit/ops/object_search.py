@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+from scipy import ndimage
 
 from motionkit.ops.densify import geodesic_distance
 from motionkit.ops.segment import flooded, outline_contrast, seeded_component, snap
@@ -62,6 +63,12 @@ FRAME_CORE = 0.3
 SPECK = 0.005
 #: A cut covering at most this fraction of the image's outermost pixel ring is closed.
 CLOSED = 0.02
+#: Detail energy under this fraction of its median is out of focus.
+BLURRED = 0.35
+#: A blurred background covers at least this fraction of the picture ...
+BLURRED_AREA = 0.1
+#: ... and carries at most this fraction of the rest's detail energy.
+BLURRED_RATIO = 0.3
 #: GrabCut iterations per candidate.
 ITERATIONS = 3
 
@@ -90,6 +97,9 @@ def find_object(image: np.ndarray, start: tuple[float, float], *, contrast_cost:
     kept = [c for c in cuts if c.mean() >= SPECK and not flooded(c)]
     if kept:
         label = _choose(small, kept)
+        subject = _in_focus(small, cell, geodesic)
+        if subject is not None and _inside_subject(label, *subject):
+            label = subject[0]
     else:  # every cut flooded or vanished: at most the first ball around the drag
         label = seeded_component(min(cuts, key=lambda c: c.sum()) & (geodesic < BALLS[0][0] * _base(gh, gw)), cell)
     soft = label.astype(np.float32)
@@ -126,6 +136,49 @@ def _candidates(image: np.ndarray, cell: tuple[int, int], geodesic: np.ndarray) 
     for trimap in trimaps:
         cv2.circle(trimap, cell, disc, int(cv2.GC_FGD), -1)
     return [seeded_component(_grabcut(image8, trimap), cell) for trimap in trimaps]
+
+
+def _in_focus(image: np.ndarray, cell: tuple[int, int], geodesic: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """The sharp subject in front of a blurred background, and that background; None without one.
+
+    The background is the out-of-focus part touching the frame: fine detail (the grey image
+    less its 1 px blur, RMS over 4 px) under :data:`BLURRED` of its median, opened, the parts
+    that reach the border. It must cover at least :data:`BLURRED_AREA` of the picture and be
+    much smoother than the rest (:data:`BLURRED_RATIO`). GrabCut then cuts the subject with the
+    background as sure background and a small ball around the drag as sure object.
+    """
+    h, w = geodesic.shape
+    grey = cv2.cvtColor(np.ascontiguousarray(image), cv2.COLOR_RGB2GRAY)
+    detail = grey - cv2.GaussianBlur(grey, (0, 0), 1.0)
+    energy = np.sqrt(cv2.GaussianBlur(detail * detail, (0, 0), 4.0))
+    smooth = cv2.morphologyEx((energy < BLURRED * np.median(energy)).astype(np.uint8), cv2.MORPH_OPEN, np.ones((5, 5), np.uint8))
+    parts, _ = ndimage.label(smooth)
+    rim = np.unique(np.concatenate([parts[0], parts[-1], parts[:, 0], parts[:, -1]]))
+    blurred = np.isin(parts, rim[rim > 0])
+    if blurred.mean() < BLURRED_AREA or blurred.all() or energy[blurred].mean() > BLURRED_RATIO * energy[~blurred].mean():
+        return None
+    trimap = np.full((h, w), cv2.GC_PR_FGD, np.uint8)
+    trimap[blurred] = cv2.GC_BGD
+    trimap[geodesic < FRAME_CORE * _base(h, w)] = cv2.GC_FGD
+    cv2.circle(trimap, cell, max(2, round(0.01 * min(h, w))), int(cv2.GC_FGD), -1)
+    subject = seeded_component(_grabcut(np.clip(image * 255.0 + 0.5, 0, 255).astype(np.uint8), trimap), cell)
+    return None if flooded(subject) else (subject, blurred)
+
+
+def _inside_subject(choice: np.ndarray, subject: np.ndarray, blurred: np.ndarray) -> bool:
+    """Whether ``choice`` is a part of the sharp ``subject``: inside it, its outline nowhere near the blur.
+
+    An object's outline meets its background somewhere; a cut whose outline stays within the
+    in-focus subject (the middle of a cat's face) is a part of that subject.
+    """
+    if (choice & subject).sum() < 0.9 * choice.sum() or subject.sum() <= choice.sum():
+        return False
+    h, w = choice.shape
+    reach = max(3, round(0.03 * min(h, w)))
+    near = cv2.dilate(blurred.astype(np.uint8), np.ones((2 * reach + 1, 2 * reach + 1), np.uint8)) > 0
+    cells = choice.astype(np.uint8)
+    outline = (cells - cv2.erode(cells, np.ones((3, 3), np.uint8))) > 0
+    return bool(outline.any() and near[outline].mean() < 0.1)
 
 
 def _grabcut(image8: np.ndarray, trimap: np.ndarray) -> np.ndarray:
