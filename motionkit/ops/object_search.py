@@ -26,10 +26,14 @@ Method:
    frame. When none is closed (an object filling the frame), the cut whose outline lies on the
    strongest edges (:func:`motionkit.ops.segment.outline_contrast`) is taken.
 
-   Known failure: a close-up that fills the frame with soft, low-contrast outlines (the cat of
-   ``chelsea``, whose fur fades into a blurred room) gives a closed central part of the face;
-   this is why the predictor's default (``mode="auto"``) asks for a brush before it moves
-   objects.
+4. **A sharp subject before a blurred background.** A close-up whose subject fills the frame
+   (the cat of ``chelsea`` before a defocused room) has no closed outline, and the colour
+   models cut it into parts with their own colours: the chosen cut is then the middle of the
+   face. When the photo has a blurred background (:func:`_in_focus`: the out-of-focus part
+   touching the frame) and the chosen cut lies inside the in-focus subject with its outline
+   nowhere near the blur, the cut is a part of the subject, and the subject (GrabCut with the
+   blur as sure background) is the object. The astronaut's head keeps its own cut: its
+   outline meets the blurred backdrop all along the hair.
 
 Example:
     >>> import numpy as np

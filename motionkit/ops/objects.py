@@ -161,6 +161,39 @@ def object_alpha(mask: np.ndarray, feather: float) -> np.ndarray:
     return alpha.astype(np.float32)
 
 
+#: How far (fraction of the short side) the motion of an object cut by the frame fades in from that side.
+ANCHOR = 0.25
+#: A side of the picture an object covers more than this fraction of cuts it.
+CUT_SIDE = 0.02
+
+
+def frame_anchor(mask: np.ndarray, handles: np.ndarray) -> np.ndarray:
+    """``float32 (H, W)`` in [0, 1]: 1, except near the sides of the picture that cut ``mask``.
+
+    An object the frame cuts (a close-up of a cat whose body runs out of the picture) goes on
+    beyond it, and what lies there is unknown: moved as a whole, it would open a band along that
+    side with nothing to show. Its motion is held at the side instead and fades in (smoothstep)
+    over :data:`ANCHOR` of the short side, or 0.8 of the ``handles``' distance to that side when
+    they are closer (the drags; a pin does not move anyway), so every drag still moves exactly as
+    asked and the part between stretches.
+    """
+    h, w = mask.shape
+    anchor = np.ones((h, w), np.float32)
+    sides = (
+        (mask[:, 0], np.arange(w, dtype=np.float32)[None, :] + 0.5, handles[:, 0] + 0.5),
+        (mask[:, -1], (w - 0.5 - np.arange(w, dtype=np.float32))[None, :], w - 0.5 - handles[:, 0]),
+        (mask[0], np.arange(h, dtype=np.float32)[:, None] + 0.5, handles[:, 1] + 0.5),
+        (mask[-1], (h - 0.5 - np.arange(h, dtype=np.float32))[:, None], h - 0.5 - handles[:, 1]),
+    )
+    for edge, distance, reach in sides:
+        span = min(ANCHOR * min(h, w), 0.8 * float(reach.min()))
+        if edge.mean() <= CUT_SIDE or span < 1.0:
+            continue
+        t = np.clip(distance / span, 0.0, 1.0)
+        anchor = anchor * (t * t * (3.0 - 2.0 * t))
+    return anchor
+
+
 def object_field(
     objects: Sequence[Object],
     starts: np.ndarray,
@@ -204,6 +237,8 @@ def object_field(
             continue  # a still object (only pins) still hides what lies behind it
         if allowed is not None:
             weight *= allowed
+        moved = [t for t in tracks if np.abs(displacements[t]).max() > 0]  # pins need no motion kept
+        weight *= frame_anchor(mask, starts[moved])
         if not weight.any():
             continue
         coefficients = _similarity(starts[tracks], displacements[tracks])

@@ -272,7 +272,7 @@ def test_auto_mode_moves_objects_where_a_brush_or_regions_say_what_they_are(cup)
     image, silhouette = cup[0], cup[1]
     drag = Trajectory.line((240.0, 180.0), (270.0, 180.0), frames=3)
     brush = RegionMask(silhouette.astype(np.float32)).dilate(10)
-    auto, obj, elastic = SparsePredictor(), SparsePredictor(mode="object"), SparsePredictor(mode="elastic")
+    auto, obj, elastic = SparsePredictor(mode="auto"), SparsePredictor(), SparsePredictor(mode="elastic")  # object is the default
     assert torch.equal(auto.predict(image, [drag]).flow, elastic.predict(image, [drag]).flow)
     assert torch.equal(auto.predict(image, [drag], brush).flow, obj.predict(image, [drag], brush).flow)
     region = [ObjectRegion(RegionMask(silhouette.astype(np.float32)), [0])]
