@@ -88,7 +88,7 @@ def test_a_drag_on_the_cats_nose_moves_the_whole_head_and_leaves_the_room_still(
     assert np.abs(flow[-1, :, 150, 0]).max() < 0.01 and np.abs(flow[-1, :, 299, 200]).max() < 0.01
 
 
-@pytest.mark.parametrize("photo, start", [("coffee", (290, 150)), ("astronaut", (208, 112))])
+@pytest.mark.parametrize("photo, start", [("coffee", (290, 150)), pytest.param("astronaut", (208, 112), marks=pytest.mark.slow)])
 def test_an_object_found_at_256_and_at_1024_px_is_the_same(photo, start, coffee_photo, astronaut_photo):
     source = coffee_photo if photo == "coffee" else astronaut_photo
     masks = []
