@@ -2,16 +2,14 @@
 
 Three modes:
 
-- ``"auto"`` (default): ``"object"`` when a brush or object regions say what the objects are,
-  ``"elastic"`` otherwise. Finding an object from the image's edges alone (no brush) works on
-  clear outlines (a cup on a table, a head against the sky) but still cuts through soft ones
-  (a cat's muzzle within its face), so it is asked for explicitly with ``mode="object"``.
-- ``"object"``: a drag moves *the object under it* as a whole
-  (:mod:`motionkit.ops.objects`: the object is found by GrabCut seeded from the brush, or from
-  the image's edges around the drag's start; inside it one drag translates, two give a
-  similarity, three or more an as-rigid-as-possible deformation; the background stays still).
-  :meth:`SparsePredictor.regions` shows the objects it found; ``predict(..., objects=...)``
-  takes corrected ones.
+- ``"object"`` (default): a drag moves *the object under it* as a whole
+  (:mod:`motionkit.ops.objects`: the object is the brush refined by GrabCut, or without a brush
+  found from the image alone by :mod:`motionkit.ops.object_search`; inside it one drag
+  translates, two give a similarity, three or more an as-rigid-as-possible deformation; the
+  background stays still). :meth:`SparsePredictor.regions` shows the objects it found;
+  ``predict(..., objects=...)`` takes corrected ones.
+- ``"auto"``: ``"object"`` when a brush or object regions say what the objects are,
+  ``"elastic"`` otherwise (the default before no-brush object finding was good enough).
 - ``"elastic"``: the rubber sheet of :func:`motionkit.ops.densify.densify` (edge-aware
   geodesic distances, exact Shepard blending, Gaussian falloff, feathered brush), the
   behaviour before the object mode, kept exactly.
@@ -54,7 +52,7 @@ class SparsePredictor(MotionPredictor):
     """Densify trajectories (and pins) under an optional motion brush into a :class:`MotionField`.
 
     Args:
-        mode: ``"object"``: each drag moves the object under it as a whole (see
+        mode: ``"object"`` (default): each drag moves the object under it as a whole (see
             :meth:`regions`); ``"elastic"``: a rubber sheet that fades with distance from the
             drags, as before the object mode; ``"auto"``: object mode where a brush or
             ``objects`` are given, elastic otherwise.
@@ -75,12 +73,12 @@ class SparsePredictor(MotionPredictor):
 
     Example:
         >>> SparsePredictor(radius=40.0)
-        SparsePredictor(mode='auto', radius=40.0, edge_aware=True, edge_weight=1.0, feather=None)
+        SparsePredictor(mode='object', radius=40.0, edge_aware=True, edge_weight=1.0, feather=None)
     """
 
     def __init__(
         self,
-        mode: Literal["auto", "object", "elastic"] = "auto",
+        mode: Literal["auto", "object", "elastic"] = "object",
         radius: float | None = None,
         edge_aware: bool = True,
         edge_weight: float = 1.0,

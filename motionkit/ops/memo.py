@@ -20,11 +20,14 @@ Example:
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import threading
 import weakref
 from collections import OrderedDict
 from typing import Any
+
+import numpy as np
 
 #: Default byte budget of the process-wide memo.
 BUDGET_BYTES = 256 * 2**20
@@ -119,6 +122,25 @@ def image_key(tensor: Any) -> tuple[int, int] | None:
             found = (ref, next(_serials))
             _seen[ident] = found
         return (found[1], int(version))
+
+
+def content_key(array: Any, identity: Any = None) -> tuple[Any, ...]:
+    """A memo key from an array's contents: ``(shape, dtype, digest)``; equal arrays share it.
+
+    ``mk.animate`` turns the same photo into a new tensor on every call, so identity keys
+    (:func:`image_key`) never meet again there; a content key does (for the per-image work that
+    costs far more than hashing: object regions). ``identity`` (an :func:`image_key`) memoises
+    the digest itself, so a live preview passing one tensor hashes it once.
+    """
+    if identity is not None:
+        found = MEMO.get(("digest", identity))
+        if found is not None:
+            return found
+    data = np.ascontiguousarray(array)
+    key = (tuple(data.shape), str(data.dtype), hashlib.blake2b(data.view(np.uint8).reshape(-1), digest_size=16).digest())
+    if identity is not None:
+        MEMO.put(("digest", identity), key)
+    return key
 
 
 def _forget(ident: int) -> None:

@@ -78,7 +78,7 @@ def handle_motion(starts: np.ndarray, displacements: np.ndarray, points: np.ndar
         m = (q[:, 1] - q[:, 0]) / (p[1] - p[0])  # (T,)
         moved = q[:, :1] + (v[None] - p[0]) * m[:, None] - v[None]
     else:
-        moved = _mls_rigid(p, q, v, alpha) - v[None]
+        moved = _mls_rigid_displacement(p, q, v, alpha)
     out = np.empty(moved.shape + (2,), np.float32)
     out[..., 0], out[..., 1] = moved.real, moved.imag
     out[~np.abs(displacements).any(axis=(0, 2))] = 0.0  # a frame where no handle moved is still, exactly
@@ -99,8 +99,15 @@ def _merge_coincident(p: np.ndarray, q: np.ndarray) -> tuple[np.ndarray, np.ndar
     return np.array(keep_p), np.stack([np.mean(g, axis=0) for g in keep_q], axis=1)
 
 
-def _mls_rigid(p: np.ndarray, q: np.ndarray, v: np.ndarray, alpha: float) -> np.ndarray:
-    """MLS-rigid image of ``v`` (N,) for handles ``p`` (K,) -> targets ``q`` (T, K): ``(T, N)`` complex."""
+def _mls_rigid_displacement(p: np.ndarray, q: np.ndarray, v: np.ndarray, alpha: float) -> np.ndarray:
+    """MLS-rigid motion of ``v`` (N,) for handles ``p`` (K,) -> targets ``q`` (T, K): image minus ``v``, ``(T, N)`` complex.
+
+    The weights (``K x N``) are computed in double precision; the ``T x N`` products, most of
+    the cost on a large object, run in single precision about the handles' centroid (so that
+    coordinates stay small and the result is good to about 1e-4 px).
+    """
+    origin = p.mean()
+    p, q, v = p - origin, q - origin, v - origin
     d2 = np.abs(p[:, None] - v[None]) ** 2  # (K, N)
     w = 1.0 / np.maximum(d2, 0.25) ** alpha  # within half a pixel of a handle: that handle
     w /= w.sum(axis=0, keepdims=True)  # normalised: p* = sum w p
@@ -108,10 +115,16 @@ def _mls_rigid(p: np.ndarray, q: np.ndarray, v: np.ndarray, alpha: float) -> np.
     phat = p[:, None] - pstar[None]
     c = w * np.conj(phat)
     c /= np.maximum((w * np.abs(phat) ** 2).sum(axis=0, keepdims=True), 1e-12)
-    qstar = q @ w.astype(np.complex128)  # (T, N)
+    q32 = q.astype(np.complex64)
+    qstar = q32 @ w.astype(np.complex64)  # (T, N)
     # m = sum c_i (q_i - q*): the q* term vanishes analytically (sum c_i = 0) but not in floating
     # point where one weight dwarfs the others; keeping it makes m == 1 at frame 0 to rounding.
-    m = q @ c - qstar * c.sum(axis=0)[None]
+    m = q32 @ c.astype(np.complex64)
+    m -= qstar * c.sum(axis=0).astype(np.complex64)[None]
     norm = np.abs(m)
-    rot = np.where(norm > 1e-12, m / np.maximum(norm, 1e-12), 1.0)
-    return qstar + (v - pstar)[None] * rot
+    np.divide(m, norm, out=m, where=norm > 1e-12)
+    m[norm <= 1e-12] = 1.0
+    m *= (v - pstar).astype(np.complex64)[None]
+    m += qstar
+    m -= v.astype(np.complex64)[None]
+    return m

@@ -33,16 +33,22 @@ from typing import Any
 
 import cv2
 import numpy as np
+import torch
+import torch.nn.functional as F
 from scipy import ndimage
 
 from motionkit.errors import ShapeMismatchError
-from motionkit.ops.densify import geodesic_distance
-from motionkit.ops.memo import MEMO
+from motionkit.ops.memo import MEMO, content_key
 from motionkit.ops.mls import handle_motion
+from motionkit.ops.object_search import find_object
 from motionkit.ops.segment import object_region
 
 #: One object: its mask ``bool (H, W)`` and the indices of the tracks (drags, pins) that move it.
 Object = tuple[np.ndarray, tuple[int, ...]]
+
+
+#: Gaussian smoothing, in pixels, of the outline the falloff is laid on (removes the mask's staircase).
+OUTLINE_SIGMA = 1.5
 
 
 def default_feather(size: tuple[int, int]) -> float:
@@ -86,6 +92,9 @@ def find_objects(
     free = [k for k in range(len(starts)) if k not in listed]
     found: list[tuple[np.ndarray, list[int]]] = []
     cells = np.clip(np.rint(starts), 0, [w - 1, h - 1]).astype(int)
+    # Regions are memoised by content: a new tensor of the same photo (each mk.animate call
+    # makes one) finds them again.
+    image_id = None if image_key is None else content_key(guide, image_key)
     if brush is not None:
         parts, _ = ndimage.label(brush > 0)
         groups: dict[int, list[int]] = {}
@@ -95,7 +104,7 @@ def find_objects(
                 groups.setdefault(int(part), []).append(k)
         for part, tracks in groups.items():
             seeds = tuple(map(tuple, cells[tracks]))
-            key = None if image_key is None or brush_key is None else ("brush-region", image_key, brush_key, part, seeds)
+            key = None if image_id is None or brush_key is None else ("brush-region", image_id, content_key(brush, brush_key), part, seeds)
             region = MEMO.get(key)
             if region is None:
                 region = object_region(guide, cells[tracks].astype(np.float64), brush=(parts == part).astype(np.float32))
@@ -110,11 +119,10 @@ def find_objects(
             if home is not None:
                 home[1].append(k)
                 continue
-            key = None if image_key is None else ("region", image_key, float(contrast_cost), (int(x), int(y)))
+            key = None if image_id is None else ("region", image_id, float(contrast_cost), (int(x), int(y)))
             region = MEMO.get(key)
             if region is None:
-                distance = geodesic_distance(guide, (x, y), contrast_cost=contrast_cost, key=image_key)
-                region = object_region(guide, cells[k : k + 1].astype(np.float64), geodesic=distance)
+                region = find_object(guide, (float(x), float(y)), contrast_cost=contrast_cost)
                 MEMO.put(key, region)
             found.append((region, [k]))
     found.sort(key=lambda group: int(group[0].sum()))
@@ -134,15 +142,56 @@ def object_alpha(mask: np.ndarray, feather: float) -> np.ndarray:
 
     The full-motion margin outside the outline takes along the object's fringe (hair, fur) that a
     cut a pixel too tight leaves out, which would otherwise stay behind as specks in the hole.
+    The falloff follows a sub-pixel smooth outline, not the mask's pixel staircase: it is laid
+    on the mask's signed Euclidean distance smoothed by a Gaussian of :data:`OUTLINE_SIGMA` px,
+    whose level lines are smooth curves, so a moved object's edge (and the stretch of the
+    background just outside it) has no one-pixel steps.
     """
     inside = mask.astype(bool)
     if feather <= 0 or inside.all() or not inside.any():
         return inside.astype(np.float32)
-    outside = cv2.distanceTransform((~inside).astype(np.uint8), cv2.DIST_L2, 5)
-    t = np.clip(1.0 - (outside - 0.5 - 0.5 * feather) / feather, 0.0, 1.0)
+    # Distances to the outline (half-way between an inside and an outside pixel), signed.
+    outside = cv2.distanceTransform((~inside).astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
+    depth = cv2.distanceTransform(inside.astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
+    signed = np.where(inside, 0.5 - depth, outside - 0.5).astype(np.float32)
+    signed = cv2.GaussianBlur(signed, (0, 0), OUTLINE_SIGMA)
+    t = np.clip(1.0 - (signed - 0.5 * feather) / feather, 0.0, 1.0)
     alpha = t * t * (3.0 - 2.0 * t)
     alpha[inside] = 1.0
     return alpha.astype(np.float32)
+
+
+#: How far (fraction of the short side) the motion of an object cut by the frame fades in from that side.
+ANCHOR = 0.25
+#: A side of the picture an object covers more than this fraction of cuts it.
+CUT_SIDE = 0.02
+
+
+def frame_anchor(mask: np.ndarray, handles: np.ndarray) -> np.ndarray:
+    """``float32 (H, W)`` in [0, 1]: 1, except near the sides of the picture that cut ``mask``.
+
+    An object the frame cuts (a close-up of a cat whose body runs out of the picture) goes on
+    beyond it, and what lies there is unknown: moved as a whole, it would open a band along that
+    side with nothing to show. Its motion is held at the side instead and fades in (smoothstep)
+    over :data:`ANCHOR` of the short side, or 0.8 of the ``handles``' distance to that side when
+    they are closer (the drags; a pin does not move anyway), so every drag still moves exactly as
+    asked and the part between stretches.
+    """
+    h, w = mask.shape
+    anchor = np.ones((h, w), np.float32)
+    sides = (
+        (mask[:, 0], np.arange(w, dtype=np.float32)[None, :] + 0.5, handles[:, 0] + 0.5),
+        (mask[:, -1], (w - 0.5 - np.arange(w, dtype=np.float32))[None, :], w - 0.5 - handles[:, 0]),
+        (mask[0], np.arange(h, dtype=np.float32)[:, None] + 0.5, handles[:, 1] + 0.5),
+        (mask[-1], (h - 0.5 - np.arange(h, dtype=np.float32))[:, None], h - 0.5 - handles[:, 1]),
+    )
+    for edge, distance, reach in sides:
+        span = min(ANCHOR * min(h, w), 0.8 * float(reach.min()))
+        if edge.mean() <= CUT_SIDE or span < 1.0:
+            continue
+        t = np.clip(distance / span, 0.0, 1.0)
+        anchor = anchor * (t * t * (3.0 - 2.0 * t))
+    return anchor
 
 
 def object_field(
@@ -188,6 +237,8 @@ def object_field(
             continue  # a still object (only pins) still hides what lies behind it
         if allowed is not None:
             weight *= allowed
+        moved = [t for t in tracks if np.abs(displacements[t]).max() > 0]  # pins need no motion kept
+        weight *= frame_anchor(mask, starts[moved])
         if not weight.any():
             continue
         coefficients = _similarity(starts[tracks], displacements[tracks])
@@ -206,11 +257,31 @@ def object_field(
     for weight, tracks in rigid:
         ys, xs = np.nonzero(weight)
         y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
-        points = np.stack([xx[y0:y1, x0:x1].ravel(), yy[y0:y1, x0:x1].ravel()], axis=1)
-        moved = handle_motion(starts[tracks], displacements[tracks], points, alpha=alpha)  # (T, N, 2)
-        moved = moved.transpose(0, 2, 1).reshape(frames, 2, y1 - y0, x1 - x0)
+        moved = _mls_box(starts[tracks], displacements[tracks], (y0, y1, x0, x1), alpha)
         field[:, :, y0:y1, x0:x1] += moved * weight[y0:y1, x0:x1]
     return field
+
+
+#: Spacing in pixels of the lattice the moving-least-squares motion is evaluated on (then
+#: interpolated): the deformation is smooth at that scale, and it costs a quarter.
+MLS_STEP = 2.0
+
+
+def _mls_box(starts: np.ndarray, displacements: np.ndarray, box: tuple[int, int, int, int], alpha: float) -> np.ndarray:
+    """``float32 (T, 2, y1 - y0, x1 - x0)`` MLS motion over a pixel box, from a lattice of about :data:`MLS_STEP` px."""
+    y0, y1, x0, x1 = box
+    frames = displacements.shape[1]
+    ny, nx = y1 - y0, x1 - x0
+    my, mx = (max(2, int(np.ceil((n - 1) / MLS_STEP)) + 1) if n > 8 else n for n in (ny, nx))
+    gy, gx = np.linspace(y0, y1 - 1, my), np.linspace(x0, x1 - 1, mx)
+    points = np.stack(np.meshgrid(gx, gy), axis=-1).reshape(-1, 2)
+    moved = handle_motion(starts, displacements, points, alpha=alpha)  # (T, my * mx, 2)
+    moved = moved.transpose(0, 2, 1).reshape(1, frames * 2, my, mx)
+    if (my, mx) == (ny, nx):
+        return moved.reshape(frames, 2, ny, nx)
+    # The lattice's corners are the box's corner pixels: align_corners interpolation is exact there.
+    up = F.interpolate(torch.from_numpy(np.ascontiguousarray(moved)), size=(ny, nx), mode="bilinear", align_corners=True)
+    return up.numpy().reshape(frames, 2, ny, nx)
 
 
 def _similarity(starts: np.ndarray, displacements: np.ndarray) -> np.ndarray | None:

@@ -226,8 +226,9 @@ def test_changing_one_drag_redoes_only_that_drags_region(cup, monkeypatch):
 
     image = torch.nn.functional.interpolate(cup[0][None], scale_factor=0.5, mode="area")[0]  # (3, 180, 240)
     calls = []
-    real = ops_objects.object_region
+    real, real_search = ops_objects.object_region, ops_objects.find_object
     monkeypatch.setattr(ops_objects, "object_region", lambda *a, **k: calls.append(a[1].tolist()) or real(*a, **k))
+    monkeypatch.setattr(ops_objects, "find_object", lambda *a, **k: calls.append([list(a[1])]) or real_search(*a, **k))
     clear()
     predictor = SparsePredictor(mode="object")
     cup_drag = Trajectory.line((112.0, 97.0), (125.0, 90.0), frames=3)
@@ -245,8 +246,11 @@ def test_changing_one_drag_redoes_only_that_drags_region(cup, monkeypatch):
     moved_start = [cup_drag, Trajectory.line((22.0, 20.0), (30.0, 25.0), frames=3)]
     predictor.predict(image, moved_start, brush)
     assert calls[3:] == [[[22.0, 20.0]]]
-    image.mul_(1.0)  # edited in place: nothing is reused
+    image.mul_(0.99)  # edited in place: nothing is reused
     predictor.predict(image, moved_start, brush)
+    assert len(calls) == 6
+    # A new tensor holding the same photo (what each mk.animate call makes) finds the regions again.
+    predictor.predict(image.clone(), moved_start, brush)
     assert len(calls) == 6
 
 
@@ -268,7 +272,7 @@ def test_auto_mode_moves_objects_where_a_brush_or_regions_say_what_they_are(cup)
     image, silhouette = cup[0], cup[1]
     drag = Trajectory.line((240.0, 180.0), (270.0, 180.0), frames=3)
     brush = RegionMask(silhouette.astype(np.float32)).dilate(10)
-    auto, obj, elastic = SparsePredictor(), SparsePredictor(mode="object"), SparsePredictor(mode="elastic")
+    auto, obj, elastic = SparsePredictor(mode="auto"), SparsePredictor(), SparsePredictor(mode="elastic")  # object is the default
     assert torch.equal(auto.predict(image, [drag]).flow, elastic.predict(image, [drag]).flow)
     assert torch.equal(auto.predict(image, [drag], brush).flow, obj.predict(image, [drag], brush).flow)
     region = [ObjectRegion(RegionMask(silhouette.astype(np.float32)), [0])]

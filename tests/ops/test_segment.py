@@ -8,8 +8,9 @@ import pytest
 import torch
 
 from motionkit.errors import InvalidInputError, ShapeMismatchError
-from motionkit.ops.densify import default_radius, geodesic_distance
+from motionkit.ops.densify import default_radius
 from motionkit.ops.memo import Memo, image_key
+from motionkit.ops.object_search import find_object
 from motionkit.ops.segment import guided_filter, object_region
 
 
@@ -33,8 +34,7 @@ def _iou(a: np.ndarray, b: np.ndarray) -> float:
 def test_the_object_is_found_from_the_edges_and_inside_a_loose_brush(disc_on_gravel):
     image, disc = disc_on_gravel
     seed = np.array([[100.0, 80.0]])
-    distance = geodesic_distance(image, (100.0, 80.0), contrast_cost=default_radius(disc.shape))
-    assert _iou(object_region(image, seed, geodesic=distance), disc) > 0.93
+    assert _iou(find_object(image, (100.0, 80.0), contrast_cost=default_radius(disc.shape)), disc) > 0.93
     loose = cv2.dilate(disc.astype(np.uint8), np.ones((31, 31), np.uint8)).astype(np.float32)
     found = object_region(image, seed, brush=loose)
     assert _iou(found, disc) > 0.9 and not (found & (loose == 0)).any()

@@ -1,0 +1,213 @@
+"""The object under a drag when no brush says what it is: candidates at a working size, one chosen.
+
+Method:
+
+1. **A fixed working size.** The photo is downscaled (area average) to :data:`WORK_SIZE` px on
+   its long side and everything below runs there, so a photo gives the same object at 256 px and
+   at 4K, and the search costs the same at every size. The chosen mask is upsampled and its
+   outline snapped to the full-resolution image's edges (:func:`motionkit.ops.segment.snap`).
+2. **Candidates** (each one GrabCut, Rother et al. 2004, on the working image):
+
+   - *geodesic balls* around the drag's start (the densifier's edge-aware distance, where
+     crossing a colour edge is expensive) seed the colour models: probable object within
+     ``reach``, sure background beyond three reaches; ``reach`` is a quarter of the short side,
+     then 1.6 and 2.6 times that with their inner half as sure object (a part with its own
+     colour, such as the cat's nose, then has to share the model with its surroundings);
+   - *the frame as background*: a thin band along the image's border (where it is geodesically
+     far from the drag) is sure background, everything else probable object, a small geodesic
+     ball around the drag sure object. A cup of two colours (white rim, red body) standing on a table is one
+     object against the table here, while each ball's colour model splits it.
+
+   Each cut is the connected part holding the drag's start, holes filled.
+3. **The choice.** Cuts that flood (:func:`motionkit.ops.segment.flooded`) or are specks are
+   dropped. Of the rest, the largest *closed* one (it keeps off the image's border: a whole
+   object inside the frame) is the object: the crema grows to the cup and saucer, while the
+   astronaut's face keeps to face and hair, because the cuts that take in the body run off the
+   frame. When none is closed (an object filling the frame), the cut whose outline lies on the
+   strongest edges (:func:`motionkit.ops.segment.outline_contrast`) is taken.
+
+4. **A sharp subject before a blurred background.** A close-up whose subject fills the frame
+   (the cat of ``chelsea`` before a defocused room) has no closed outline, and the colour
+   models cut it into parts with their own colours: the chosen cut is then the middle of the
+   face. When the photo has a blurred background (:func:`_in_focus`: the out-of-focus part
+   touching the frame) and the chosen cut lies inside the in-focus subject with its outline
+   nowhere near the blur, the cut is a part of the subject, and the subject (GrabCut with the
+   blur as sure background) is the object. The astronaut's head keeps its own cut: its
+   outline meets the blurred backdrop all along the hair.
+
+Example:
+    >>> import numpy as np
+    >>> image = np.full((120, 160, 3), 0.8, np.float32); image[40:80, 40:100] = 0.2
+    >>> region = find_object(image, (70.0, 60.0), contrast_cost=30.0)
+    >>> bool(region[60, 70]), bool(region[10, 140]), int(region.sum())
+    (True, False, 2400)
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+from scipy import ndimage
+
+from motionkit.ops.densify import geodesic_distance
+from motionkit.ops.segment import flooded, outline_contrast, seeded_component, snap
+
+#: Long side, in pixels, of the image the object is searched on.
+WORK_SIZE = 256
+#: Geodesic ball radii tried, as multiples of a quarter of the short side, with the part of
+#: each (fraction of its radius) that is sure object.
+BALLS = ((1.0, 0.0), (1.6, 0.5), (2.6, 0.5))
+#: Beyond this many ball radii (geodesic) from the drag is sure background.
+FAR = 3.0
+#: Width of the image-border band that is sure background in the frame candidate (fraction of the short side).
+BAND = 0.02
+#: In the frame candidate, pixels within this many quarter-short-sides (geodesic) of the drag are sure object.
+FRAME_CORE = 0.3
+#: A cut covering less than this fraction of the image is a speck, not an object.
+SPECK = 0.005
+#: A cut covering at most this fraction of the image's outermost pixel ring is closed.
+CLOSED = 0.02
+#: Detail energy under this fraction of its median is out of focus.
+BLURRED = 0.35
+#: A blurred background covers at least this fraction of the picture ...
+BLURRED_AREA = 0.1
+#: ... and carries at most this fraction of the rest's detail energy.
+BLURRED_RATIO = 0.3
+#: GrabCut iterations per candidate.
+ITERATIONS = 3
+
+
+def find_object(image: np.ndarray, start: tuple[float, float], *, contrast_cost: float) -> np.ndarray:
+    """Boolean ``(H, W)`` mask of the object under ``start``, found without a brush.
+
+    Args:
+        image: ``float32 (H, W, 3)`` RGB in [0, 1].
+        start: the drag's start (x, y) in pixels.
+        contrast_cost: pixels of geodesic length per unit of RGB difference crossed, at the
+            image's size (the densifier's ``edge_weight * radius``); 0 ignores edges.
+
+    Returns:
+        ``bool (H, W)``, True on the object and always at ``start``.
+    """
+    h, w = image.shape[:2]
+    scale = min(1.0, WORK_SIZE / max(h, w))
+    gh, gw = max(2, round(h * scale)), max(2, round(w * scale))
+    small = cv2.resize(image, (gw, gh), interpolation=cv2.INTER_AREA) if (gh, gw) != (h, w) else image
+    small = np.ascontiguousarray(small, np.float32)
+    sx, sy = (start[0] + 0.5) * gw / w - 0.5, (start[1] + 0.5) * gh / h - 0.5
+    cell = (int(np.clip(round(sx), 0, gw - 1)), int(np.clip(round(sy), 0, gh - 1)))
+    geodesic = geodesic_distance(small, (sx, sy), contrast_cost=contrast_cost * gw / w)
+    cuts = _candidates(small, cell, geodesic)
+    kept = [c for c in cuts if c.mean() >= SPECK and not flooded(c)]
+    if kept:
+        label = _choose(small, kept)
+        subject = _in_focus(small, cell, geodesic)
+        if subject is not None and _inside_subject(label, *subject):
+            label = subject[0]
+    else:  # every cut flooded or vanished: at most the first ball around the drag
+        label = seeded_component(min(cuts, key=lambda c: c.sum()) & (geodesic < BALLS[0][0] * _base(gh, gw)), cell)
+    soft = label.astype(np.float32)
+    if (gh, gw) != (h, w):
+        soft = cv2.resize(soft, (w, h), interpolation=cv2.INTER_LINEAR)
+    full = (int(np.clip(round(start[0]), 0, w - 1)), int(np.clip(round(start[1]), 0, h - 1)))
+    return seeded_component(snap(soft, image), full)
+
+
+def _base(h: int, w: int) -> float:
+    return 0.25 * min(h, w)
+
+
+def _candidates(image: np.ndarray, cell: tuple[int, int], geodesic: np.ndarray) -> list[np.ndarray]:
+    """The candidate cuts (bool, at the working size): the geodesic balls, then the frame as background."""
+    h, w = geodesic.shape
+    base = _base(h, w)
+    image8 = np.clip(image * 255.0 + 0.5, 0, 255).astype(np.uint8)
+    disc = max(2, round(0.01 * min(h, w)))
+    trimaps = []
+    for reach, core in BALLS:
+        trimap = np.full((h, w), cv2.GC_PR_BGD, np.uint8)
+        trimap[geodesic < reach * base] = cv2.GC_PR_FGD
+        trimap[geodesic > FAR * reach * base] = cv2.GC_BGD
+        trimap[geodesic < core * reach * base] = cv2.GC_FGD
+        trimaps.append(trimap)
+    band = max(2, round(BAND * min(h, w)))
+    ring = np.ones((h, w), bool)
+    ring[band:-band, band:-band] = False
+    trimap = np.full((h, w), cv2.GC_PR_FGD, np.uint8)
+    trimap[ring & (geodesic > base)] = cv2.GC_BGD
+    trimap[(geodesic < FRAME_CORE * base) & ~ring] = cv2.GC_FGD
+    trimaps.append(trimap)
+    for trimap in trimaps:
+        cv2.circle(trimap, cell, disc, int(cv2.GC_FGD), -1)
+    return [seeded_component(_grabcut(image8, trimap), cell) for trimap in trimaps]
+
+
+def _in_focus(image: np.ndarray, cell: tuple[int, int], geodesic: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """The sharp subject in front of a blurred background, and that background; None without one.
+
+    The background is the out-of-focus part touching the frame: fine detail (the grey image
+    less its 1 px blur, RMS over 4 px) under :data:`BLURRED` of its median, opened, the parts
+    that reach the border. It must cover at least :data:`BLURRED_AREA` of the picture and be
+    much smoother than the rest (:data:`BLURRED_RATIO`). GrabCut then cuts the subject with the
+    background as sure background and a small ball around the drag as sure object.
+    """
+    h, w = geodesic.shape
+    grey = cv2.cvtColor(np.ascontiguousarray(image), cv2.COLOR_RGB2GRAY)
+    detail = grey - cv2.GaussianBlur(grey, (0, 0), 1.0)
+    energy = np.sqrt(cv2.GaussianBlur(detail * detail, (0, 0), 4.0))
+    smooth = cv2.morphologyEx((energy < BLURRED * np.median(energy)).astype(np.uint8), cv2.MORPH_OPEN, np.ones((5, 5), np.uint8))
+    parts, _ = ndimage.label(smooth)
+    rim = np.unique(np.concatenate([parts[0], parts[-1], parts[:, 0], parts[:, -1]]))
+    blurred = np.isin(parts, rim[rim > 0])
+    if blurred.mean() < BLURRED_AREA or blurred.all() or energy[blurred].mean() > BLURRED_RATIO * energy[~blurred].mean():
+        return None
+    trimap = np.full((h, w), cv2.GC_PR_FGD, np.uint8)
+    trimap[blurred] = cv2.GC_BGD
+    trimap[geodesic < FRAME_CORE * _base(h, w)] = cv2.GC_FGD
+    cv2.circle(trimap, cell, max(2, round(0.01 * min(h, w))), int(cv2.GC_FGD), -1)
+    subject = seeded_component(_grabcut(np.clip(image * 255.0 + 0.5, 0, 255).astype(np.uint8), trimap), cell)
+    return None if flooded(subject) else (subject, blurred)
+
+
+def _inside_subject(choice: np.ndarray, subject: np.ndarray, blurred: np.ndarray) -> bool:
+    """Whether ``choice`` is a part of the sharp ``subject``: inside it, its outline nowhere near the blur.
+
+    An object's outline meets its background somewhere; a cut whose outline stays within the
+    in-focus subject (the middle of a cat's face) is a part of that subject.
+    """
+    if (choice & subject).sum() < 0.9 * choice.sum() or subject.sum() <= choice.sum():
+        return False
+    h, w = choice.shape
+    reach = max(3, round(0.03 * min(h, w)))
+    near = cv2.dilate(blurred.astype(np.uint8), np.ones((2 * reach + 1, 2 * reach + 1), np.uint8)) > 0
+    cells = choice.astype(np.uint8)
+    outline = (cells - cv2.erode(cells, np.ones((3, 3), np.uint8))) > 0
+    return bool(outline.any() and near[outline].mean() < 0.1)
+
+
+def _grabcut(image8: np.ndarray, trimap: np.ndarray) -> np.ndarray:
+    """GrabCut's object label (bool) for a trimap; the trimap's object when it has no background."""
+    labels = trimap.copy()
+    if ((labels == cv2.GC_BGD) | (labels == cv2.GC_PR_BGD)).any() and ((labels == cv2.GC_FGD) | (labels == cv2.GC_PR_FGD)).any():
+        bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
+        cv2.setRNGSeed(0)  # GrabCut's k-means starts from OpenCV's RNG: the same cut for the same input
+        cv2.grabCut(image8, labels, None, bgd, fgd, ITERATIONS, cv2.GC_INIT_WITH_MASK)
+    return (labels == cv2.GC_FGD) | (labels == cv2.GC_PR_FGD)
+
+
+def closed(region: np.ndarray) -> bool:
+    """Whether ``region`` keeps off the image's border: it covers at most :data:`CLOSED` of the
+    pixel ring just inside the frame candidate's background band (the same ring for every cut, so
+    the frame candidate, kept off the band by construction, is not closed for that alone)."""
+    h, w = region.shape
+    m = min(max(2, round(BAND * min(h, w))) + 1, (min(h, w) - 1) // 2)
+    ring = np.concatenate([region[m, m : w - m], region[h - 1 - m, m : w - m], region[m : h - m, m], region[m : h - m, w - 1 - m]])
+    return bool(ring.mean() <= CLOSED)
+
+
+def _choose(image: np.ndarray, cuts: list[np.ndarray]) -> np.ndarray:
+    """The object among plausible ``cuts``: the largest closed one, else the one on the strongest edges."""
+    shut = [cut for cut in cuts if closed(cut)]
+    if shut:
+        return max(shut, key=lambda cut: int(cut.sum()))
+    return max(cuts, key=lambda cut: outline_contrast(image, cut))
