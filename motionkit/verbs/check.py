@@ -85,32 +85,49 @@ def similarity_points(points: np.ndarray, pan: tuple[float, float], zoom: float,
 
 
 def refine_points(first: np.ndarray, frame: np.ndarray, starts: np.ndarray, guess: np.ndarray, *,
-                  window: int = 9, tolerance: float = 1.0) -> np.ndarray:
+                  window: int = 9, tolerance: float = 1.0, chained: np.ndarray | None = None) -> np.ndarray:
     """Where the content around ``starts`` (frame 0) is in ``frame``, refined from the flow's ``guess``.
 
     A dense estimator regularises its field over tens of pixels, so at the peak of a drag's
     motion it reports less than the content moved (2-3 px short over a 20 px drag on a
-    150 px picture). Pyramidal Lucas-Kanade on a ``window`` px patch, started at ``guess`` and
-    compared with frame 0 itself (no chain, no drift), reads the motion locally; a point whose
-    refinement fails, or that does not track back to within ``tolerance`` px of its start, keeps
-    the estimator's ``guess``.
+    150 px picture), and where a large part of a small picture moves far it can lose the
+    motion altogether. Pyramidal Lucas-Kanade on a ``window`` px patch, started at ``guess``
+    and compared with frame 0 itself (no chain, no drift), reads the motion locally. When
+    ``chained`` is given (the points followed from the previous frame, a short step that a
+    tracker rarely loses) it is refined against frame 0 too, and each point keeps whichever
+    start ends on the patch most like its frame-0 patch. A point whose refinements all fail,
+    or do not track back to within ``tolerance`` px of its start, keeps the estimator's ``guess``.
 
     Args:
         first, frame: ``uint8 (H, W)`` grey frames 0 and t.
         starts, guess: ``(N, 2)`` (x, y) pixels.
+        chained: optional ``(N, 2)`` second starting guess.
 
     Returns:
         ``(N, 2)`` positions in ``frame``.
     """
     p0 = starts.astype(np.float32).reshape(-1, 1, 2)
-    p1 = guess.astype(np.float32).reshape(-1, 1, 2)
     criteria = (cv2.TERM_CRITERIA_COUNT | cv2.TERM_CRITERIA_EPS, 30, 0.01)
     lk = {"winSize": (window, window), "maxLevel": 1, "flags": cv2.OPTFLOW_USE_INITIAL_FLOW, "criteria": criteria}
-    ahead, ok, _ = cv2.calcOpticalFlowPyrLK(first, frame, p0, p1.copy(), **lk)
-    back, ok_back, _ = cv2.calcOpticalFlowPyrLK(frame, first, ahead, p0.copy(), **lk)
-    good = (ok.ravel() == 1) & (ok_back.ravel() == 1) & (np.linalg.norm((back - p0).reshape(-1, 2), axis=1) <= tolerance)
     out = guess.astype(np.float64).copy()
-    out[good] = ahead.reshape(-1, 2)[good]
+    best = np.full(len(out), np.inf)
+    for start in (guess,) if chained is None else (guess, chained):
+        ahead, ok, error = cv2.calcOpticalFlowPyrLK(first, frame, p0, start.astype(np.float32).reshape(-1, 1, 2), **lk)
+        back, ok_back, _ = cv2.calcOpticalFlowPyrLK(frame, first, ahead, p0.copy(), **lk)
+        good = (ok.ravel() == 1) & (ok_back.ravel() == 1) & (np.linalg.norm((back - p0).reshape(-1, 2), axis=1) <= tolerance)
+        better = good & (error.ravel() < best)
+        out[better] = ahead.reshape(-1, 2)[better]
+        best[better] = error.ravel()[better]
+    return out
+
+
+def follow_points(previous: np.ndarray, frame: np.ndarray, points: np.ndarray, *, window: int = 15) -> np.ndarray:
+    """``(N, 2)`` positions in ``frame`` of ``points`` in ``previous`` (pyramidal Lucas-Kanade, one step)."""
+    p = points.astype(np.float32).reshape(-1, 1, 2)
+    criteria = (cv2.TERM_CRITERIA_COUNT | cv2.TERM_CRITERIA_EPS, 30, 0.01)
+    moved, ok, _ = cv2.calcOpticalFlowPyrLK(previous, frame, p, None, winSize=(window, window), maxLevel=3, criteria=criteria)
+    out = points.astype(np.float64).copy()
+    out[ok.ravel() == 1] = moved.reshape(-1, 2)[ok.ravel() == 1]
     return out
 
 
@@ -221,16 +238,21 @@ def check(video: str | os.PathLike | Clip, spec: MotionSpec | str | os.PathLike,
     still = _still_in_the_scene(spec, clip.frame(0), place)[rows, cols]
     camera_errors, outside_means, last = [], [], None
     flows = registry.create("flow_estimator", estimator, **options).estimate(clip)
-    first = None
+    first = previous = None
     for t, (frame, frame_flow) in enumerate(zip(clip.iter_frames(), flows.iter_frames())):
+        grey = cv2.cvtColor(np.asarray(frame), cv2.COLOR_RGB2GRAY)
         if t == 0:
-            first = cv2.cvtColor(np.asarray(frame), cv2.COLOR_RGB2GRAY)
+            first = previous = grey
             continue
         flow = frame_flow.numpy()
         if len(requested):
             guess = requested[:, 0] + _bilinear(flow, requested[:, 0])
-            achieved[:, t] = refine_points(first, cv2.cvtColor(np.asarray(frame), cv2.COLOR_RGB2GRAY), requested[:, 0], guess) \
-                if refine else guess
+            if refine:
+                chained = follow_points(previous, grey, achieved[:, t - 1])
+                achieved[:, t] = refine_points(first, grey, requested[:, 0], guess, chained=chained)
+            else:
+                achieved[:, t] = guess
+        previous = grey
         moved = grid + flow[:, grid[:, 1].astype(int), grid[:, 0].astype(int)].T
         expected = placer(grid, t)
         # Points the camera takes out of the picture cannot be seen: leave them out.
