@@ -51,6 +51,7 @@ from motionkit.verbs.image_to_video import (
 if TYPE_CHECKING:
     from motionkit.mask import RegionMask
     from motionkit.motion import MotionField
+    from motionkit.spec import MotionSpec
     from motionkit.trajectory import Trajectory
 
 DEFAULT_LONG_SIDE = 256
@@ -149,7 +150,10 @@ class Previewer:
         """The preview's frames as ``uint8 (h, w, 3)`` arrays, rendered one at a time."""
         motion = self.field(trajectories, brush=brush, camera=camera, frames=frames)
         # As in animate: a camera move moves every pixel, so the brush no longer holds pixels still.
-        mask = None if camera is not None else self._small_brush(brush)
+        return self._frames_of(motion, None if camera is not None else self._small_brush(brush))
+
+    def _frames_of(self, motion: MotionField, mask: RegionMask | None) -> Iterator[np.ndarray]:
+        """The rendered ``uint8 (h, w, 3)`` frames of a preview-size field, in order."""
         if isinstance(self._renderer, FrameRenderer) and thread_count() > 1:
             return self._parallel_frames(motion, mask)
         return self._renderer.render(self.image, motion, mask, fps=DEFAULT_FPS).iter_frames()
@@ -192,14 +196,62 @@ class Previewer:
             MediaWriteError: ffmpeg failed.
         """
         with self._lock:  # one preview at a time per previewer: they share the encoder standby
-            stream = self._encoders.take(self.size, fps, crf=PREVIEW_CRF, preset=PREVIEW_PRESET)
-            try:
-                for frame in self.iter_frames(trajectories, brush=brush, camera=camera, frames=frames):
-                    stream.write(frame)
-                return stream.finish()
-            except BaseException:
-                stream.close()
-                raise
+            return self._encode(self.iter_frames(trajectories, brush=brush, camera=camera, frames=frames), fps)
+
+    def spec_field(self, spec: MotionSpec) -> tuple[MotionField, RegionMask | None]:
+        """``(field, render mask)`` of a :class:`~motionkit.MotionSpec` at preview size, compiled once per spec.
+
+        The spec is compiled on :attr:`image` (its tracks placed by their ``(u, v)``) with the
+        previewer's predictor, and its render mask swept along the field, as ``run_job`` does;
+        asking again for an equal spec (its frame rate aside) returns the same pair.
+        """
+        key = ("spec", spec.model_dump_json(exclude={"fps"}))
+        if self._field is not None and self._field[0] == key:
+            return self._field[1], self._field[2]
+        motion = spec.compile(self.image, self._predictor)
+        mask = spec.render_mask(self.size, motion)
+        self._field = (key, motion, mask)
+        return motion, mask
+
+    def render_spec(self, spec: MotionSpec) -> bytes:
+        """The preview of a :class:`~motionkit.MotionSpec` as mp4 bytes at the spec's frame rate (interface I1).
+
+        What ``motionkit animate IMAGE --spec`` renders with the classical backend, at preview
+        size: the spec's tracks, region mask, objects, brushes and camera path. An unchanged
+        spec is only re-encoded; the image, components, encoder standby and the renderer's
+        per-image memos (background plate, regions) are kept between specs.
+
+        Raises:
+            InvalidInputError, ShapeMismatchError: the spec cannot be compiled on this image.
+            MediaWriteError: ffmpeg failed.
+        """
+        with self._lock:
+            motion, mask = self.spec_field(spec)
+            return self._encode(self._frames_of(motion, mask), spec.fps)
+
+    def motion_spec(self, spec: MotionSpec) -> bytes:
+        """An mp4 of the spec's motion at preview size, colour-coded (hue = direction, saturation = length).
+
+        One scale for all frames (the longest vector of the whole field); the field is the
+        one :meth:`render_spec` renders, compiled once for both.
+        """
+        from motionkit.ops.flowviz import flow_to_color
+
+        with self._lock:
+            motion, _ = self.spec_field(spec)
+            colours = flow_to_color(motion.numpy())
+            return self._encode(iter(colours), spec.fps)
+
+    def _encode(self, frames: Iterable[np.ndarray], fps: float) -> bytes:
+        """Stream ``uint8 (h, w, 3)`` frames into the standby encoder; the mp4 bytes."""
+        stream = self._encoders.take(self.size, fps, crf=PREVIEW_CRF, preset=PREVIEW_PRESET)
+        try:
+            for frame in frames:
+                stream.write(frame)
+            return stream.finish()
+        except BaseException:
+            stream.close()
+            raise
 
     def close(self) -> None:
         """Stop the encoders kept in standby (also done when the previewer is garbage collected)."""
