@@ -26,6 +26,7 @@ Example:
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Literal
 
@@ -167,11 +168,13 @@ class WarpRenderer(FrameRenderer):
         for flow in motion.iter_frames():
             yield to_uint8(frame(flow)[0])
 
-    def _pass(self, image: torch.Tensor, mask: torch.Tensor | None):
+    def _pass(self, image: torch.Tensor, mask: torch.Tensor | None, plate: BackgroundPlate | None = None):
         """A frame function of one render pass: ``flow -> (frame (H, W, 3) float32, unseen (H, W) bool)``, one plate."""
-        array = np.ascontiguousarray(image.detach().cpu().numpy().transpose(1, 2, 0))
+        array = np.ascontiguousarray(image.detach().cpu().numpy().transpose(1, 2, 0), np.float32)
         weights = None if mask is None else mask.detach().cpu().numpy().astype(np.float32)
-        plate = BackgroundPlate(array) if self.fill == "background" else None
+        if plate is None and self.fill == "background":
+            plate = BackgroundPlate(array)
+        plate = plate if self.fill == "background" else None
 
         def frame(flow: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
             values = torch.as_tensor(flow).detach().to("cpu", torch.float32).numpy()  # a view on the CPU
@@ -181,6 +184,28 @@ class WarpRenderer(FrameRenderer):
                                     fill=self.fill, work_size=self.work_size, plate=plate)
 
         return array, frame
+
+    def frame_function(
+        self, image: torch.Tensor, mask: torch.Tensor | None = None, *, plate: BackgroundPlate | None = None
+    ) -> Callable[[torch.Tensor], np.ndarray]:
+        """``flow (2, H, W) -> uint8 (H, W, 3)``: :meth:`render_frame` quantised, with what frames share made once.
+
+        The image's channels-last copy and the mask are converted here, once, and every call
+        reads the same background plate: ``plate`` (a :class:`~motionkit.ops.plate.BackgroundPlate`
+        of ``image`` that a caller keeps between renders, e.g. a previewer between edits) or a
+        new one. The function may be called from several threads at once: the plate's reads
+        and growth take turns under a lock. Not for ``loop="seamless"`` (a frame there needs
+        two fields).
+
+        Raises:
+            InvalidInputError: the renderer renders seamless loops.
+        """
+        if self.loop is not None:
+            raise InvalidInputError("frame_function renders one field frame at a time; a seamless loop needs two")
+        if plate is None and self.fill == "background":
+            plate = BackgroundPlate(np.ascontiguousarray(image.detach().cpu().numpy().transpose(1, 2, 0), np.float32))
+        _, frame = self._pass(image, mask, None if plate is None else _SharedPlate(plate))
+        return lambda flow: to_uint8(frame(flow)[0])
 
     def _seamless(self, image: torch.Tensor, motion: MotionField, backward: MotionField,
                   mask: torch.Tensor | None) -> Iterator[torch.Tensor]:
@@ -200,3 +225,15 @@ class WarpRenderer(FrameRenderer):
             if mask is not None:  # outside the brush both are the input; keep it exact
                 out = np.where((mask.detach().cpu().numpy() > 0)[..., None], out, array)
             yield torch.from_numpy(np.ascontiguousarray(out, dtype=np.float32)).permute(2, 0, 1)
+
+
+class _SharedPlate:
+    """A :class:`~motionkit.ops.plate.BackgroundPlate` read by several threads: ``sample`` takes turns (it may grow the plate)."""
+
+    def __init__(self, plate: BackgroundPlate) -> None:
+        self.plate = plate
+        self._lock = threading.Lock()
+
+    def sample(self, *args, **kwargs) -> np.ndarray:
+        with self._lock:
+            return self.plate.sample(*args, **kwargs)

@@ -125,6 +125,7 @@ class Previewer:
         self._encoders = StandbyEncoders()
         self._brush: tuple[Any, RegionMask | None] = (None, None)
         self._field: tuple[Any, MotionField, Any] | None = None
+        self._plate: Any = None  # the warp's background plate of ``image``, kept between edits
         self._lock = threading.Lock()
 
     def field(
@@ -153,24 +154,43 @@ class Previewer:
         return self._frames_of(motion, None if camera is not None else self._small_brush(brush))
 
     def _frames_of(self, motion: MotionField, mask: RegionMask | None) -> Iterator[np.ndarray]:
-        """The rendered ``uint8 (h, w, 3)`` frames of a preview-size field, in order."""
-        if isinstance(self._renderer, FrameRenderer) and thread_count() > 1:
-            return self._parallel_frames(motion, mask)
-        return self._renderer.render(self.image, motion, mask, fps=DEFAULT_FPS).iter_frames()
+        """The rendered ``uint8 (h, w, 3)`` frames of a preview-size field, in order.
 
-    def _parallel_frames(self, motion: MotionField, mask: RegionMask | None) -> Iterator[np.ndarray]:
-        """Frames of a :class:`~motionkit.FrameRenderer` rendered on several threads, yielded in order.
+        A renderer with a ``frame_function`` (the classical ``warp``) renders every frame
+        through one function reading the previewer's own background plate, kept between
+        edits: what the fill synthesised for one drag is not synthesised again.
+        """
+        values = None if mask is None else mask.values
+        one = self._frame_function(values)
+        if one is None:
+            if not isinstance(self._renderer, FrameRenderer):
+                return self._renderer.render(self.image, motion, mask, fps=DEFAULT_FPS).iter_frames()
+            render_frame = self._renderer.render_frame
+
+            def one(flow: torch.Tensor) -> np.ndarray:
+                frame = render_frame(self.image, flow, values)
+                return np.ascontiguousarray(to_uint8(frame.detach().permute(1, 2, 0).cpu().numpy()))
+
+        if thread_count() > 1:
+            return self._parallel_frames(one, motion)
+        return (one(flow) for flow in motion.iter_frames())
+
+    def _frame_function(self, values: torch.Tensor | None):
+        function = getattr(self._renderer, "frame_function", None)
+        if function is None or getattr(self._renderer, "loop", None) is not None:
+            return None
+        if self._plate is None and getattr(self._renderer, "fill", None) == "background":
+            from motionkit.ops.plate import BackgroundPlate
+
+            self._plate = BackgroundPlate(np.ascontiguousarray(self.image.numpy().transpose(1, 2, 0)))
+        return function(self.image, values, plate=self._plate)
+
+    def _parallel_frames(self, one, motion: MotionField) -> Iterator[np.ndarray]:
+        """``one(flow)`` of every field frame on several threads, yielded in order.
 
         Each frame depends only on its field frame, and the renderers' numeric cores release
         the GIL (OpenCV, numpy, the compiled kernels), so frames render side by side.
         """
-        values = None if mask is None else mask.values
-        render_frame = self._renderer.render_frame
-
-        def one(flow: torch.Tensor) -> np.ndarray:
-            frame = render_frame(self.image, flow, values)
-            return np.ascontiguousarray(to_uint8(frame.detach().permute(1, 2, 0).cpu().numpy()))
-
         pool = _frame_pool()
         pending = [pool.submit(one, flow) for flow in motion.iter_frames()]
         try:
