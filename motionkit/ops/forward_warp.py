@@ -54,6 +54,13 @@ import numpy as np
 import torch
 
 from motionkit.errors import InvalidInputError, ShapeMismatchError
+from motionkit.ops._inverse_refine import (
+    ACCURACY,
+    HOLE_WEIGHT,
+    UNRESOLVED,
+    _kernels,
+    _refine_inverse,
+)
 from motionkit.ops.grid import remap_grid
 from motionkit.ops.inpaint import push_pull_numpy
 from motionkit.ops.plate import (
@@ -63,8 +70,6 @@ from motionkit.ops.plate import (
     plate_for,
     torn,
 )
-
-from motionkit.ops._inverse_refine import ACCURACY, HOLE_WEIGHT, UNRESOLVED, _kernels, _refine_inverse
 
 Splat = Literal["softmax", "avg"]
 Fill = Literal["background", "stretch"]
