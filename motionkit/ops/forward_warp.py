@@ -349,7 +349,9 @@ def warp_frame_numpy(
         # at each pixel's background source (the rubber sheet keeps the mirrored read).
         # What moves matters only for holes inside the image; content entering across the
         # border (a pan) comes from where the field itself says.
-        inner = unseen & (src[..., 0] >= 0) & (src[..., 0] <= w - 1) & (src[..., 1] >= 0) & (src[..., 1] <= h - 1)
+        # (tested at the unseen pixels only: a few hundred of the frame's pixels, not four full-frame passes)
+        at = src[unseen]
+        inner = (at[:, 0] >= 0) & (at[:, 0] <= w - 1) & (at[:, 1] >= 0) & (at[:, 1] <= h - 1)
         moving = foreground(flow, work_size=work_size) if inner.any() else np.zeros((h, w), bool)
         ys, xs, bx, by = background_sources(flow, unseen, moving, work_size=work_size)
         plate = plate_for(image) if plate is None else plate
