@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import torch
@@ -176,26 +176,29 @@ class WarpRenderer(FrameRenderer):
             plate = BackgroundPlate(array)
         plate = plate if self.fill == "background" else None
 
-        def frame(flow: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
+        def frame(flow: torch.Tensor, sampler: Any = plate) -> tuple[np.ndarray, np.ndarray]:
             values = torch.as_tensor(flow).detach().to("cpu", torch.float32).numpy()  # a view on the CPU
             if not np.isfinite(values).all():
                 raise NonFiniteError("motion field holds NaN or infinite values; fix or mask them before rendering")
             return warp_frame_numpy(array, values, weights, splat=self.splat, sharpness=self.sharpness,
-                                    fill=self.fill, work_size=self.work_size, plate=plate)
+                                    fill=self.fill, work_size=self.work_size, plate=sampler)
 
         return array, frame
 
     def frame_function(
         self, image: torch.Tensor, mask: torch.Tensor | None = None, *, plate: BackgroundPlate | None = None
-    ) -> Callable[[torch.Tensor], np.ndarray]:
-        """``flow (2, H, W) -> uint8 (H, W, 3)``: :meth:`render_frame` quantised, with what frames share made once.
+    ) -> FrameFunction:
+        """``one(flow (2, H, W), turn=None) -> uint8 (H, W, 3)``: :meth:`render_frame` quantised, with what frames share made once.
 
         The image's channels-last copy and the mask are converted here, once, and every call
         reads the same background plate: ``plate`` (a :class:`~motionkit.ops.plate.BackgroundPlate`
         of ``image`` that a caller keeps between renders, e.g. a previewer between edits) or a
-        new one. The function may be called from several threads at once: the plate's reads
-        and growth take turns under a lock. Not for ``loop="seamless"`` (a frame there needs
-        two fields).
+        new one. The function may be called from several threads at once. Reading the plate
+        may grow it, so calls given ``turn`` (the frame's index, 0, 1, ... per function)
+        reach the plate in that order, as a serial render would, and the frames do not depend
+        on which thread ran first; calls without one take turns under a lock in whatever
+        order they come. A caller that drops frames it had numbered calls ``one.abandon()``
+        so that later ones stop waiting. Not for ``loop="seamless"`` (a frame needs two fields).
 
         Raises:
             InvalidInputError: the renderer renders seamless loops.
@@ -204,8 +207,9 @@ class WarpRenderer(FrameRenderer):
             raise InvalidInputError("frame_function renders one field frame at a time; a seamless loop needs two")
         if plate is None and self.fill == "background":
             plate = BackgroundPlate(np.ascontiguousarray(image.detach().cpu().numpy().transpose(1, 2, 0), np.float32))
-        _, frame = self._pass(image, mask, None if plate is None else _SharedPlate(plate))
-        return lambda flow: to_uint8(frame(flow)[0])
+        shared = None if plate is None else _SharedPlate(plate)
+        _, frame = self._pass(image, mask, shared)
+        return FrameFunction(frame, shared)
 
     def _seamless(self, image: torch.Tensor, motion: MotionField, backward: MotionField,
                   mask: torch.Tensor | None) -> Iterator[torch.Tensor]:
@@ -227,13 +231,76 @@ class WarpRenderer(FrameRenderer):
             yield torch.from_numpy(np.ascontiguousarray(out, dtype=np.float32)).permute(2, 0, 1)
 
 
+class FrameFunction:
+    """What :meth:`WarpRenderer.frame_function` returns: ``one(flow, turn=None) -> uint8 (H, W, 3)`` and ``abandon()``."""
+
+    def __init__(self, frame: Callable[..., tuple[np.ndarray, np.ndarray]], shared: _SharedPlate | None) -> None:
+        self._frame, self._shared = frame, shared
+
+    def __call__(self, flow: torch.Tensor, turn: int | None = None) -> np.ndarray:
+        if self._shared is None:
+            return to_uint8(self._frame(flow)[0])
+        if turn is None:
+            return to_uint8(self._frame(flow, self._shared)[0])
+        reader = _Turn(self._shared, int(turn))
+        try:
+            return to_uint8(self._frame(flow, reader)[0])
+        finally:
+            reader.done()
+
+    def abandon(self) -> None:
+        """Stop ordering the plate's reads: numbered calls still waiting for a dropped frame go on."""
+        if self._shared is not None:
+            self._shared.abandon()
+
+
 class _SharedPlate:
-    """A :class:`~motionkit.ops.plate.BackgroundPlate` read by several threads: ``sample`` takes turns (it may grow the plate)."""
+    """A :class:`~motionkit.ops.plate.BackgroundPlate` read by several threads: reads take turns (one may grow the plate).
+
+    ``turn`` counts the numbered frames done with the plate (see :class:`_Turn`).
+    """
 
     def __init__(self, plate: BackgroundPlate) -> None:
         self.plate = plate
-        self._lock = threading.Lock()
+        self.lock = threading.Lock()
+        self.order = threading.Condition()
+        self.turn = 0
+        self.abandoned = False
 
     def sample(self, *args, **kwargs) -> np.ndarray:
-        with self._lock:
+        with self.lock:
             return self.plate.sample(*args, **kwargs)
+
+    def wait_for(self, turn: int) -> None:
+        with self.order:
+            self.order.wait_for(lambda: self.abandoned or self.turn >= turn)
+
+    def advance(self, turn: int) -> None:
+        with self.order:
+            self.order.wait_for(lambda: self.abandoned or self.turn >= turn)
+            self.turn = max(self.turn, turn + 1)
+            self.order.notify_all()
+
+    def abandon(self) -> None:
+        with self.order:
+            self.abandoned = True
+            self.order.notify_all()
+
+
+class _Turn:
+    """The plate as frame ``turn`` sees it: it reads after frames ``0 .. turn - 1`` are done with the plate."""
+
+    def __init__(self, shared: _SharedPlate, turn: int) -> None:
+        self.shared, self.turn, self.passed = shared, turn, False
+
+    def sample(self, *args, **kwargs) -> np.ndarray:
+        self.shared.wait_for(self.turn)
+        try:
+            return self.shared.sample(*args, **kwargs)
+        finally:  # a frame reads the plate once: the next frame may read it now, not when this one ends
+            self.shared.advance(self.turn)
+            self.passed = True
+
+    def done(self) -> None:
+        if not self.passed:
+            self.shared.advance(self.turn)

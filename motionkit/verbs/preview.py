@@ -188,17 +188,21 @@ class Previewer:
     def _parallel_frames(self, one, motion: MotionField) -> Iterator[np.ndarray]:
         """``one(flow)`` of every field frame on several threads, yielded in order.
 
-        Each frame depends only on its field frame, and the renderers' numeric cores release
-        the GIL (OpenCV, numpy, the compiled kernels), so frames render side by side.
+        Each frame depends only on its field frame (and the background plate, which a
+        numbered frame function reads in frame order), and the renderers' numeric cores
+        release the GIL (OpenCV, numpy, the compiled kernels), so frames render side by side.
         """
         pool = _frame_pool()
-        pending = [pool.submit(one, flow) for flow in motion.iter_frames()]
+        numbered = hasattr(one, "abandon")
+        pending = [pool.submit(one, flow, t) if numbered else pool.submit(one, flow) for t, flow in enumerate(motion.iter_frames())]
         try:
             for future in pending:
                 yield future.result()
         finally:
             for future in pending:
                 future.cancel()
+            if numbered:
+                one.abandon()  # frames cancelled above never take their turn; running ones must not wait for them
 
     def render(
         self, trajectories: Iterable[Trajectory] = (), *, brush: RegionMask | ImageLike | None = None,

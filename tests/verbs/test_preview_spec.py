@@ -79,3 +79,25 @@ def test_motion_spec_shows_the_field_in_colours(cat_small, tmp_path):
     motion, _ = previewer.spec_field(spec)
     moving = motion.flow[-1].norm(dim=0).numpy() > 2
     assert moving.any() and frames[-1][moving].astype(int).sum(-1).mean() < frames[-1][~moving].astype(int).sum(-1).mean() - 30
+
+
+def test_parallel_preview_frames_equal_a_serial_render_while_the_plate_grows(cat_small):
+    """Frames on two threads read the shared background plate in frame order: the same bytes as one thread."""
+    import torch
+
+    from motionkit.ops.plate import BackgroundPlate
+
+    previewer = mk.Previewer(cat_small, long_side=128)
+    spec = nose_spec(end=(175, 100), frames=8, brush=False)
+    motion, mask = previewer.spec_field(spec)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        parallel = np.stack(list(previewer._frames_of(motion, mask)))
+    finally:
+        torch.set_num_threads(threads)
+    assert previewer._plate is not None and previewer._plate.fills >= 1, "the drag uncovers background"
+    plate = BackgroundPlate(np.ascontiguousarray(previewer.image.numpy().transpose(1, 2, 0)))
+    one = previewer._renderer.frame_function(previewer.image, None, plate=plate)
+    serial = np.stack([one(flow) for flow in motion.iter_frames()])
+    assert np.array_equal(parallel, serial)
