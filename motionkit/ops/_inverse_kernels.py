@@ -118,10 +118,16 @@ def _value(flow, x, y):
     y0f = np.floor(y)
     ax = x - x0f
     ay = y - y0f
-    x0 = int(max(min(x0f, w + 1.0), -2.0))
-    y0 = int(max(min(y0f, h + 1.0), -2.0))
-    xa, xb = _clamp(x0, w), _clamp(x0 + 1, w)
-    ya, yb = _clamp(y0, h), _clamp(y0 + 1, h)
+    if x0f >= 0.0 and x0f < w - 1 and y0f >= 0.0 and y0f < h - 1:  # inside: the clamps below change nothing
+        xa = int(x0f)
+        ya = int(y0f)
+        xb = xa + 1
+        yb = ya + 1
+    else:
+        x0 = int(max(min(x0f, w + 1.0), -2.0))
+        y0 = int(max(min(y0f, h + 1.0), -2.0))
+        xa, xb = _clamp(x0, w), _clamp(x0 + 1, w)
+        ya, yb = _clamp(y0, h), _clamp(y0 + 1, h)
     w00, w01, w10, w11 = (1.0 - ax) * (1.0 - ay), ax * (1.0 - ay), (1.0 - ax) * ay, ax * ay
     fx = w00 * flow[0, ya, xa] + w01 * flow[0, ya, xb] + w10 * flow[0, yb, xa] + w11 * flow[0, yb, xb]
     fy = w00 * flow[1, ya, xa] + w01 * flow[1, ya, xb] + w10 * flow[1, yb, xa] + w11 * flow[1, yb, xb]
