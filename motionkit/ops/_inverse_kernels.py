@@ -20,10 +20,12 @@ from motionkit.ops._kernel_threads import run_jobs, thread_count
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _inverse(flow, importance, weighted, coverage, total, inverse):
+def _inverse(flow, importance, weighted, skip, skipping, coverage, total, inverse):
     _, h, w = flow.shape
     for y in range(h):
         for x in range(w):
+            if skipping and skip[y, x]:
+                continue
             dx = flow[0, y, x]
             dy = flow[1, y, x]
             tx = np.float32(x) + dx
@@ -51,11 +53,11 @@ def _inverse(flow, importance, weighted, coverage, total, inverse):
                 inverse[1, cy, cx] -= soft * dy
 
 
-def splat_inverse(flow: np.ndarray, importance: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+def splat_inverse(flow: np.ndarray, importance: np.ndarray | None, skip: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Inverse of a forward field by (softmax-weighted) bilinear splatting, in one pass.
 
     ``flow`` is ``float32 (2, H, W)`` in pixels, ``importance`` the flattened ``float32 (H*W,)``
-    softmax weights or ``None``. Returns ``(inverse float32 (2, H, W), coverage float32 (H, W))``:
+    softmax weights or ``None``, ``skip`` ``bool (H, W)`` source pixels left out (or ``None``). Returns ``(inverse float32 (2, H, W), coverage float32 (H, W))``:
     at each target the weighted mean of ``-flow`` over the sources landing there (0 where none
     does) and their summed bilinear weight. Sums are float64, as ``numpy.bincount``'s are.
     """
@@ -65,7 +67,9 @@ def splat_inverse(flow: np.ndarray, importance: np.ndarray | None) -> tuple[np.n
     inverse = np.zeros((2, h, w), np.float64)
     weighted = importance is not None
     imp = importance if weighted else np.empty(1, np.float32)
-    _inverse(flow, imp, weighted, coverage, total, inverse)
+    skipping = skip is not None
+    mask = np.ascontiguousarray(skip, np.bool_) if skipping else np.zeros((1, 1), np.bool_)
+    _inverse(flow, imp, weighted, mask, skipping, coverage, total, inverse)
     inverse = np.where(total > 0, inverse / np.maximum(total, 1e-30), 0.0)
     return inverse.astype(np.float32), coverage.astype(np.float32)
 
@@ -114,10 +118,16 @@ def _value(flow, x, y):
     y0f = np.floor(y)
     ax = x - x0f
     ay = y - y0f
-    x0 = int(max(min(x0f, w + 1.0), -2.0))
-    y0 = int(max(min(y0f, h + 1.0), -2.0))
-    xa, xb = _clamp(x0, w), _clamp(x0 + 1, w)
-    ya, yb = _clamp(y0, h), _clamp(y0 + 1, h)
+    if x0f >= 0.0 and x0f < w - 1 and y0f >= 0.0 and y0f < h - 1:  # inside: the clamps below change nothing
+        xa = int(x0f)
+        ya = int(y0f)
+        xb = xa + 1
+        yb = ya + 1
+    else:
+        x0 = int(max(min(x0f, w + 1.0), -2.0))
+        y0 = int(max(min(y0f, h + 1.0), -2.0))
+        xa, xb = _clamp(x0, w), _clamp(x0 + 1, w)
+        ya, yb = _clamp(y0, h), _clamp(y0 + 1, h)
     w00, w01, w10, w11 = (1.0 - ax) * (1.0 - ay), ax * (1.0 - ay), (1.0 - ax) * ay, ax * ay
     fx = w00 * flow[0, ya, xa] + w01 * flow[0, ya, xb] + w10 * flow[0, yb, xa] + w11 * flow[0, yb, xb]
     fy = w00 * flow[1, ya, xa] + w01 * flow[1, ya, xb] + w10 * flow[1, yb, xa] + w11 * flow[1, yb, xb]
@@ -138,7 +148,7 @@ def _resize_coordinate(x, scale, size):
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _refine(flow, inv, cover, accuracy, hole_weight, steps, row0, row1, src, unseen):
+def _refine(flow, inv, cover, accuracy, hole_weight, unresolved, steps, row0, row1, src, unseen):
     _, h, w = flow.shape
     sh, sw = cover.shape
     scale_x, scale_y = sw / w, sh / h
@@ -185,11 +195,14 @@ def _refine(flow, inv, cover, accuracy, hole_weight, steps, row0, row1, src, uns
             src[y, x, 0] = px
             src[y, x, 1] = py
             outside = px < -0.5 or px > w - 0.5 or py < -0.5 or py > h - 0.5
-            unseen[y, x] = cov <= hole_weight or outside
+            # (rx, ry) is the residual at the kept inverse: where q + g lands, minus q.
+            missed = unresolved >= 0.0 and rx * rx + ry * ry > unresolved * unresolved
+            unseen[y, x] = cov <= hole_weight or outside or missed
 
 
 def refine_inverse(
-    flow: np.ndarray, inverse: np.ndarray, cover: np.ndarray, *, accuracy: float, hole_weight: float, steps: int = 2
+    flow: np.ndarray, inverse: np.ndarray, cover: np.ndarray, *, accuracy: float, hole_weight: float, steps: int = 2,
+    unresolved: float | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Upsample an approximate inverse map and Newton-refine it at full resolution, in one compiled pass.
 
@@ -203,17 +216,22 @@ def refine_inverse(
         hole_weight: coverage at or under which a target is unseen.
         steps: Newton steps ``g <- g - (I + Df)^-1 r`` at most; a step is kept only where it
             shrinks the residual (folds and disocclusions have no exact inverse).
+        unresolved: residual (pixels) above which a target counts as unseen too (no source
+            lands there); ``None`` leaves that test to the caller. The residual is the one
+            the refinement ends with, exact bilinear, where a check by ``cv2.remap`` rounds
+            its weights to 1/32 px (the masks agree but for pixels within that of the threshold).
 
     Returns:
         ``(source float32 (H, W, 2), unseen bool (H, W))``: ``q + g`` and the targets either
-        uncovered or whose source lies outside the image.
+        uncovered, whose source lies outside the image or (with ``unresolved``) whose inverse misses.
     """
     _, h, w = flow.shape
     src = np.empty((h, w, 2), np.float32)
     unseen = np.empty((h, w), np.bool_)
     bands = min(thread_count(), max(1, h // 32))
     run_jobs([
-        (lambda k=k: _refine(flow, inverse, cover, float(accuracy), float(hole_weight), int(steps),
+        (lambda k=k: _refine(flow, inverse, cover, float(accuracy), float(hole_weight),
+                             -1.0 if unresolved is None else float(unresolved), int(steps),
                              (h * k) // bands, (h * (k + 1)) // bands, src, unseen))
         for k in range(bands)
     ])

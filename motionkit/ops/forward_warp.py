@@ -54,6 +54,13 @@ import numpy as np
 import torch
 
 from motionkit.errors import InvalidInputError, ShapeMismatchError
+from motionkit.ops._inverse_refine import (
+    ACCURACY,
+    HOLE_WEIGHT,
+    UNRESOLVED,
+    _kernels,
+    _refine_inverse,
+)
 from motionkit.ops.grid import remap_grid
 from motionkit.ops.inpaint import push_pull_numpy
 from motionkit.ops.plate import (
@@ -63,8 +70,6 @@ from motionkit.ops.plate import (
     plate_for,
     torn,
 )
-
-from motionkit.ops._inverse_refine import HOLE_WEIGHT, _kernels, _refine_compiled, _refine_inverse
 
 Splat = Literal["softmax", "avg"]
 Fill = Literal["background", "stretch"]
@@ -201,8 +206,9 @@ def splat_inverse_numpy(
     else:
         # exp of the metric relative to its maximum; floored so float32 keeps every weight > 0.
         importance = np.exp(np.maximum(metric.ravel() - metric.max(), -60.0)).astype(np.float32)
-    if _kernels is not None and (skip is None or not skip.any()):  # one compiled pass, the same sums as below
-        return _kernels.splat_inverse(np.ascontiguousarray(flow, np.float32), importance)
+    if _kernels is not None:  # one compiled pass, the same sums as below
+        return _kernels.splat_inverse(np.ascontiguousarray(flow, np.float32), importance,
+                                      None if skip is None or not skip.any() else skip)
     grid = remap_grid(h, w)
     ys, xs = grid[..., 1], grid[..., 0]
     tx = (xs + flow[0]).ravel()
@@ -268,7 +274,7 @@ def _source_map_numpy(flow: np.ndarray, *, splat: Splat, sharpness: float, work_
         # Compiled: block-mean downscale with its metric in one pass (512 -> 256, 720p -> 256 x 144)
         small, small_metric = _kernels.box_downscale(flow, w // sw, None if splat == "avg" else float(sharpness))
         inv, cover = splat_inverse_numpy(small, small_metric, skip=torn(small))
-        return _refine_compiled(flow, push_pull_numpy(inv.transpose(1, 2, 0), np.clip(cover, 0.0, 1.0)), cover)
+        return _refine_fused(flow, push_pull_numpy(inv.transpose(1, 2, 0), np.clip(cover, 0.0, 1.0)), cover)
     metric = None if splat == "avg" else np.hypot(flow[0], flow[1]) * sharpness
     if scale > 1:
         small = cv2.resize(flow.transpose(1, 2, 0), (sw, sh), interpolation=cv2.INTER_AREA)
@@ -279,19 +285,34 @@ def _source_map_numpy(flow: np.ndarray, *, splat: Splat, sharpness: float, work_
         # Soft confidence: a target grazed by one stretched source must not become a speckle.
         inv = push_pull_numpy(inv.transpose(1, 2, 0), np.clip(cover, 0.0, 1.0))
         if _kernels is not None:
-            return _refine_compiled(flow, inv, cover)
+            return _refine_fused(flow, inv, cover)
         inv = cv2.resize(inv, (w, h), interpolation=cv2.INTER_LINEAR) * np.array([w / sw, h / sh], np.float32)
         cover = cv2.resize(cover, (w, h), interpolation=cv2.INTER_LINEAR)
     else:
         inv, cover = splat_inverse_numpy(flow, metric, skip=torn(flow))
         inv = push_pull_numpy(inv.transpose(1, 2, 0), np.clip(cover, 0.0, 1.0))
     if _kernels is not None:
-        return _refine_compiled(flow, inv, cover)
+        return _refine_fused(flow, inv, cover)
     grid = remap_grid(h, w)
     refined, unresolved = _refine_inverse(flow, inv, grid)
     src = grid + refined
     outside = (src[..., 0] < -0.5) | (src[..., 0] > w - 0.5) | (src[..., 1] < -0.5) | (src[..., 1] > h - 0.5)
     unseen = (cover <= HOLE_WEIGHT) | outside | unresolved
+    # A pixel or two landing alone inside a hole (a stray outline pixel) is a speckle, not content.
+    return src, unseen | (cv2.blur(unseen.astype(np.float32), (3, 3)) > 0.6)
+
+
+def _refine_fused(flow: np.ndarray, inv: np.ndarray, cover: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`motionkit.ops._inverse_refine._refine_compiled` with its miss test inside the compiled pass.
+
+    The kernel ends each pixel's refinement with the residual ``g + f(q + g)`` in hand: a
+    pixel missing by more than :data:`UNRESOLVED` px is marked there, instead of by a second
+    full-frame ``cv2.remap`` of the field and a norm (a third of the inversion's cost at
+    512x512). The masks agree but for pixels whose miss lies within ``cv2.remap``'s 1/32 px
+    weight rounding of the threshold (tests/ops/test_forward_fused.py).
+    """
+    as32 = [np.ascontiguousarray(a, np.float32) for a in (flow, inv, cover)]
+    src, unseen = _kernels.refine_inverse(*as32, accuracy=ACCURACY, hole_weight=HOLE_WEIGHT, unresolved=UNRESOLVED)
     # A pixel or two landing alone inside a hole (a stray outline pixel) is a speckle, not content.
     return src, unseen | (cv2.blur(unseen.astype(np.float32), (3, 3)) > 0.6)
 
@@ -328,7 +349,9 @@ def warp_frame_numpy(
         # at each pixel's background source (the rubber sheet keeps the mirrored read).
         # What moves matters only for holes inside the image; content entering across the
         # border (a pan) comes from where the field itself says.
-        inner = unseen & (src[..., 0] >= 0) & (src[..., 0] <= w - 1) & (src[..., 1] >= 0) & (src[..., 1] <= h - 1)
+        # (tested at the unseen pixels only: a few hundred of the frame's pixels, not four full-frame passes)
+        at = src[unseen]
+        inner = (at[:, 0] >= 0) & (at[:, 0] <= w - 1) & (at[:, 1] >= 0) & (at[:, 1] <= h - 1)
         moving = foreground(flow, work_size=work_size) if inner.any() else np.zeros((h, w), bool)
         ys, xs, bx, by = background_sources(flow, unseen, moving, work_size=work_size)
         plate = plate_for(image) if plate is None else plate

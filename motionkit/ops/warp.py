@@ -2,7 +2,10 @@
 
 Backward warping reads, for every output pixel ``p``, the source at ``p + flow(p)``:
 ``out(p) = image(p + flow(p))``. Pixel centres sit at integer coordinates, so the
-conversion to ``grid_sample``'s normalised grid uses ``align_corners=True``.
+conversion to ``grid_sample``'s normalised grid uses ``align_corners=True``. Bilinear warps
+of CPU float tensors that need no gradient run a compiled kernel of the same interpolation
+and padding (:mod:`motionkit.ops._warp_kernels`, within 1e-5 of grid_sample); CUDA tensors,
+gradients and the other modes run grid_sample.
 """
 
 from __future__ import annotations
@@ -14,6 +17,11 @@ import torch.nn.functional as F
 
 from motionkit.errors import ShapeMismatchError
 from motionkit.ops.grid import pixel_grid
+
+try:  # the compiled CPU path; grid_sample everywhere else
+    from motionkit.ops import _warp_kernels as _kernels
+except ImportError:  # pragma: no cover
+    _kernels = None
 
 Padding = Literal["zeros", "border", "reflection"]
 
@@ -57,6 +65,10 @@ def backward_warp(
     n, _, h, w = flow.shape
     if image.shape[-2:] != (h, w) or image.shape[0] not in (1, n):
         raise ShapeMismatchError(f"image {tuple(image.shape)} does not match flow {tuple(flow.shape)}")
+    if mode == "bilinear" and _compiled(image, flow):
+        out = _kernels.backward_warp(image.detach().contiguous().numpy(), flow.detach().contiguous().numpy(), padding)
+        if out is not None:
+            return torch.from_numpy(out)
     if image.shape[0] == 1 and n > 1:
         image = image.expand(n, -1, -1, -1)
     compute = torch.promote_types(image.dtype, torch.float32)
@@ -67,6 +79,16 @@ def backward_warp(
     grid = torch.addcmul(base, flow.to(compute).permute(0, 2, 3, 1), scale)
     out = F.grid_sample(image.to(compute), grid, mode=mode, padding_mode=padding, align_corners=True)
     return out.to(image.dtype)
+
+
+def _compiled(image: torch.Tensor, flow: torch.Tensor) -> bool:
+    """Whether the compiled kernel runs: CPU tensors of one float dtype (32 or 64 bit), no gradient wanted."""
+    return (
+        _kernels is not None
+        and image.device.type == "cpu" and flow.device.type == "cpu"
+        and image.dtype == flow.dtype and image.dtype in (torch.float32, torch.float64)
+        and not (torch.is_grad_enabled() and (image.requires_grad or flow.requires_grad))
+    )
 
 
 def sample_at(values: torch.Tensor, points: torch.Tensor, *, padding: Padding = "border") -> torch.Tensor:

@@ -1,14 +1,18 @@
 """The previews the editor plays: the classical render, the motion's colours, the object regions.
 
-:func:`preview_mp4` is the one place the service makes a preview; it renders with
-``spec.compile`` + :func:`motionkit.render` on the image downscaled to ``long_side`` until the
-library's own preview verb (with its caches) takes its place.
+:func:`preview_mp4` and :func:`motion_preview_mp4` are the places the service makes a preview.
+Both go through :class:`motionkit.Previewer` (:meth:`~motionkit.Previewer.render_spec`,
+:meth:`~motionkit.Previewer.motion_spec`), one per (asset, long side), the last
+:data:`KEEP_PREVIEWERS` kept: the downscaled image, the components, the last compiled spec,
+the renderer's per-image memos and an H.264 encoder started ahead survive between the edits
+of a drag, so an edit pays only for what it changed.
 """
 
 from __future__ import annotations
 
 import functools
-import tempfile
+import threading
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +24,11 @@ from motionkit.spec import MotionSpec
 #: The preview sizes the service accepts (long side, pixels) and the most frames it renders.
 LONG_SIDE_RANGE = (32, 1024)
 MAX_PREVIEW_FRAMES = 64
+#: Previewers kept (one per asset file and long side), least recently used closed first.
+KEEP_PREVIEWERS = 4
+
+_previewers: OrderedDict[tuple, Any] = OrderedDict()
+_previewers_lock = threading.Lock()
 
 
 @functools.lru_cache(maxsize=16)
@@ -41,10 +50,7 @@ def _small(path: str, mtime: float, long_side: int) -> np.ndarray:
 
 def small_image(path: Path, long_side: int) -> np.ndarray:
     """The asset image at preview size (cached per file and size)."""
-    low, high = LONG_SIDE_RANGE
-    if not low <= int(long_side) <= high:
-        raise InvalidInputError(f"long_side must be in [{low}, {high}] pixels, got {long_side}")
-    return _small(str(path), path.stat().st_mtime, int(long_side)).copy()
+    return _small(str(path), path.stat().st_mtime, _check_long_side(long_side)).copy()
 
 
 def _check_frames(spec: MotionSpec) -> None:
@@ -52,49 +58,56 @@ def _check_frames(spec: MotionSpec) -> None:
         raise InvalidInputError(f"a preview renders at most {MAX_PREVIEW_FRAMES} frames; the spec has {spec.frames}")
 
 
-def _encode(clip: Any) -> bytes:
-    """The mp4 bytes of a :class:`~motionkit.Clip` (written to a temporary file, read back)."""
-    with tempfile.TemporaryDirectory(prefix="motionkit-preview-") as folder:
-        target = Path(folder) / "preview.mp4"
-        clip.write(target)
-        return target.read_bytes()
+def _check_long_side(long_side: int) -> int:
+    low, high = LONG_SIDE_RANGE
+    if not low <= int(long_side) <= high:
+        raise InvalidInputError(f"long_side must be in [{low}, {high}] pixels, got {long_side}")
+    return int(long_side)
+
+
+def previewer(path: Path, long_side: int = 256) -> Any:
+    """The :class:`motionkit.Previewer` of the image at ``path`` at ``long_side`` px (kept, LRU).
+
+    A file changed on disk (another size or modification time) gets a new previewer.
+    """
+    from motionkit.verbs.preview import Previewer
+
+    path = Path(path)
+    stat = path.stat()
+    key = (str(path), stat.st_size, stat.st_mtime_ns, _check_long_side(long_side))
+    with _previewers_lock:
+        found = _previewers.pop(key, None)
+    if found is None:
+        found = Previewer(path, long_side=key[-1])
+    with _previewers_lock:
+        _previewers[key] = found
+        while len(_previewers) > KEEP_PREVIEWERS:
+            _previewers.popitem(last=False)[1].close()
+    return found
+
+
+def close_previewers() -> None:
+    """Stop every kept previewer's standby encoders (a service shutting down)."""
+    with _previewers_lock:
+        while _previewers:
+            _previewers.popitem()[1].close()
 
 
 def preview_mp4(path: Path, spec: MotionSpec, long_side: int = 256) -> bytes:
-    """An mp4 of ``spec`` rendered on the image at ``path`` with its long side ``long_side`` px.
+    """An mp4 of ``spec`` rendered on the image at ``path`` with its long side ``long_side`` px (both sides even).
 
     Raises:
         InvalidInputError: ``long_side`` out of range, too many frames, or a spec the image
             cannot take (the message of the compiler or renderer).
     """
-    from motionkit.verbs.image_to_video import render
-
     _check_frames(spec)
-    image = small_image(path, long_side)
-    motion = spec.compile(image)
-    clip = render(image, motion, brush=_render_mask(spec, image.shape[:2], motion), fps=spec.fps)
-    return _encode(clip)
-
-
-def _render_mask(spec: MotionSpec, size: tuple[int, int], motion: Any) -> Any:
-    """The spec's render mask as ``run_job`` makes it (swept along ``motion`` where the spec can)."""
-    import inspect
-
-    if len(inspect.signature(spec.render_mask).parameters) >= 2:
-        return spec.render_mask(size, motion)
-    return spec.render_mask(size)
+    return previewer(path, long_side).render_spec(spec)
 
 
 def motion_preview_mp4(path: Path, spec: MotionSpec, long_side: int = 256) -> bytes:
     """An mp4 of the spec's motion colour-coded (hue = direction, saturation = length), one scale for all frames."""
-    from motionkit.ops.flowviz import flow_to_color
-
     _check_frames(spec)
-    image = small_image(path, long_side)
-    flow = spec.compile(image).numpy()
-    from motionkit.clip import Clip
-
-    return _encode(Clip.from_array(np.ascontiguousarray(flow_to_color(flow)), fps=spec.fps))
+    return previewer(path, long_side).motion_spec(spec)
 
 
 def object_regions(path: Path, spec: MotionSpec, long_side: int = 256) -> list[dict[str, Any]]:

@@ -51,6 +51,7 @@ from motionkit.verbs.image_to_video import (
 if TYPE_CHECKING:
     from motionkit.mask import RegionMask
     from motionkit.motion import MotionField
+    from motionkit.spec import MotionSpec
     from motionkit.trajectory import Trajectory
 
 DEFAULT_LONG_SIDE = 256
@@ -124,6 +125,7 @@ class Previewer:
         self._encoders = StandbyEncoders()
         self._brush: tuple[Any, RegionMask | None] = (None, None)
         self._field: tuple[Any, MotionField, Any] | None = None
+        self._plate: Any = None  # the warp's background plate of ``image``, kept between edits
         self._lock = threading.Lock()
 
     def field(
@@ -149,32 +151,58 @@ class Previewer:
         """The preview's frames as ``uint8 (h, w, 3)`` arrays, rendered one at a time."""
         motion = self.field(trajectories, brush=brush, camera=camera, frames=frames)
         # As in animate: a camera move moves every pixel, so the brush no longer holds pixels still.
-        mask = None if camera is not None else self._small_brush(brush)
-        if isinstance(self._renderer, FrameRenderer) and thread_count() > 1:
-            return self._parallel_frames(motion, mask)
-        return self._renderer.render(self.image, motion, mask, fps=DEFAULT_FPS).iter_frames()
+        return self._frames_of(motion, None if camera is not None else self._small_brush(brush))
 
-    def _parallel_frames(self, motion: MotionField, mask: RegionMask | None) -> Iterator[np.ndarray]:
-        """Frames of a :class:`~motionkit.FrameRenderer` rendered on several threads, yielded in order.
+    def _frames_of(self, motion: MotionField, mask: RegionMask | None) -> Iterator[np.ndarray]:
+        """The rendered ``uint8 (h, w, 3)`` frames of a preview-size field, in order.
 
-        Each frame depends only on its field frame, and the renderers' numeric cores release
-        the GIL (OpenCV, numpy, the compiled kernels), so frames render side by side.
+        A renderer with a ``frame_function`` (the classical ``warp``) renders every frame
+        through one function reading the previewer's own background plate, kept between
+        edits: what the fill synthesised for one drag is not synthesised again.
         """
         values = None if mask is None else mask.values
-        render_frame = self._renderer.render_frame
+        one = self._frame_function(values)
+        if one is None:
+            if not isinstance(self._renderer, FrameRenderer):
+                return self._renderer.render(self.image, motion, mask, fps=DEFAULT_FPS).iter_frames()
+            render_frame = self._renderer.render_frame
 
-        def one(flow: torch.Tensor) -> np.ndarray:
-            frame = render_frame(self.image, flow, values)
-            return np.ascontiguousarray(to_uint8(frame.detach().permute(1, 2, 0).cpu().numpy()))
+            def one(flow: torch.Tensor) -> np.ndarray:
+                frame = render_frame(self.image, flow, values)
+                return np.ascontiguousarray(to_uint8(frame.detach().permute(1, 2, 0).cpu().numpy()))
 
+        if thread_count() > 1:
+            return self._parallel_frames(one, motion)
+        return (one(flow) for flow in motion.iter_frames())
+
+    def _frame_function(self, values: torch.Tensor | None):
+        function = getattr(self._renderer, "frame_function", None)
+        if function is None or getattr(self._renderer, "loop", None) is not None:
+            return None
+        if self._plate is None and getattr(self._renderer, "fill", None) == "background":
+            from motionkit.ops.plate import BackgroundPlate
+
+            self._plate = BackgroundPlate(np.ascontiguousarray(self.image.numpy().transpose(1, 2, 0)))
+        return function(self.image, values, plate=self._plate)
+
+    def _parallel_frames(self, one, motion: MotionField) -> Iterator[np.ndarray]:
+        """``one(flow)`` of every field frame on several threads, yielded in order.
+
+        Each frame depends only on its field frame (and the background plate, which a
+        numbered frame function reads in frame order), and the renderers' numeric cores
+        release the GIL (OpenCV, numpy, the compiled kernels), so frames render side by side.
+        """
         pool = _frame_pool()
-        pending = [pool.submit(one, flow) for flow in motion.iter_frames()]
+        numbered = hasattr(one, "abandon")
+        pending = [pool.submit(one, flow, t) if numbered else pool.submit(one, flow) for t, flow in enumerate(motion.iter_frames())]
         try:
             for future in pending:
                 yield future.result()
         finally:
             for future in pending:
                 future.cancel()
+            if numbered:
+                one.abandon()  # frames cancelled above never take their turn; running ones must not wait for them
 
     def render(
         self, trajectories: Iterable[Trajectory] = (), *, brush: RegionMask | ImageLike | None = None,
@@ -192,14 +220,62 @@ class Previewer:
             MediaWriteError: ffmpeg failed.
         """
         with self._lock:  # one preview at a time per previewer: they share the encoder standby
-            stream = self._encoders.take(self.size, fps, crf=PREVIEW_CRF, preset=PREVIEW_PRESET)
-            try:
-                for frame in self.iter_frames(trajectories, brush=brush, camera=camera, frames=frames):
-                    stream.write(frame)
-                return stream.finish()
-            except BaseException:
-                stream.close()
-                raise
+            return self._encode(self.iter_frames(trajectories, brush=brush, camera=camera, frames=frames), fps)
+
+    def spec_field(self, spec: MotionSpec) -> tuple[MotionField, RegionMask | None]:
+        """``(field, render mask)`` of a :class:`~motionkit.MotionSpec` at preview size, compiled once per spec.
+
+        The spec is compiled on :attr:`image` (its tracks placed by their ``(u, v)``) with the
+        previewer's predictor, and its render mask swept along the field, as ``run_job`` does;
+        asking again for an equal spec (its frame rate aside) returns the same pair.
+        """
+        key = ("spec", spec.model_dump_json(exclude={"fps"}))
+        if self._field is not None and self._field[0] == key:
+            return self._field[1], self._field[2]
+        motion = spec.compile(self.image, self._predictor)
+        mask = spec.render_mask(self.size, motion)
+        self._field = (key, motion, mask)
+        return motion, mask
+
+    def render_spec(self, spec: MotionSpec) -> bytes:
+        """The preview of a :class:`~motionkit.MotionSpec` as mp4 bytes at the spec's frame rate (interface I1).
+
+        What ``motionkit animate IMAGE --spec`` renders with the classical backend, at preview
+        size: the spec's tracks, region mask, objects, brushes and camera path. An unchanged
+        spec is only re-encoded; the image, components, encoder standby and the renderer's
+        per-image memos (background plate, regions) are kept between specs.
+
+        Raises:
+            InvalidInputError, ShapeMismatchError: the spec cannot be compiled on this image.
+            MediaWriteError: ffmpeg failed.
+        """
+        with self._lock:
+            motion, mask = self.spec_field(spec)
+            return self._encode(self._frames_of(motion, mask), spec.fps)
+
+    def motion_spec(self, spec: MotionSpec) -> bytes:
+        """An mp4 of the spec's motion at preview size, colour-coded (hue = direction, saturation = length).
+
+        One scale for all frames (the longest vector of the whole field); the field is the
+        one :meth:`render_spec` renders, compiled once for both.
+        """
+        from motionkit.ops.flowviz import flow_to_color
+
+        with self._lock:
+            motion, _ = self.spec_field(spec)
+            colours = flow_to_color(motion.numpy())
+            return self._encode(iter(colours), spec.fps)
+
+    def _encode(self, frames: Iterable[np.ndarray], fps: float) -> bytes:
+        """Stream ``uint8 (h, w, 3)`` frames into the standby encoder; the mp4 bytes."""
+        stream = self._encoders.take(self.size, fps, crf=PREVIEW_CRF, preset=PREVIEW_PRESET)
+        try:
+            for frame in frames:
+                stream.write(frame)
+            return stream.finish()
+        except BaseException:
+            stream.close()
+            raise
 
     def close(self) -> None:
         """Stop the encoders kept in standby (also done when the previewer is garbage collected)."""

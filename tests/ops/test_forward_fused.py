@@ -1,0 +1,111 @@
+"""The renderer's fused inversion (splat with torn sources skipped, miss test inside the
+refinement kernel) against the passes it replaced, on real photos moved by real drags."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import motionkit as mk
+from motionkit.ops import _inverse_refine, forward_warp
+
+pytestmark = pytest.mark.skipif(forward_warp._kernels is None, reason="numba is not installed")
+
+
+def numpy_splat(flow, metric, skip):
+    kernels, forward_warp._kernels = forward_warp._kernels, None
+    try:
+        return forward_warp.splat_inverse_numpy(flow, metric, skip=skip)
+    finally:
+        forward_warp._kernels = kernels
+
+
+@pytest.fixture(scope="module", params=[(256, "object"), (512, "object")], ids=["256", "512"])
+def dragged(request, coffee_photo, cat_photo):
+    """A photo at ``side`` px with a field of two drags and a pin (frame 15 of 16), and its image."""
+    import cv2
+
+    side, mode = request.param
+    photo = coffee_photo if side == 512 else cat_photo
+    image = cv2.resize(photo, (side, side), interpolation=cv2.INTER_AREA)
+    s = side / 256
+    drags = [mk.Trajectory.line((120 * s, 110 * s), (150 * s, 96 * s), frames=16),
+             mk.Trajectory.line((70 * s, 180 * s), (62 * s, 200 * s), frames=16), mk.Trajectory([(200 * s, 60 * s)] * 16)]
+    predictor = mk.registry.create("predictor", "sparse", mode=mode)
+    motion = mk.predict_motion(image, drags, frames=16, predictor=predictor)
+    return image.astype(np.float32) / 255.0, np.ascontiguousarray(motion.flow[15].numpy())
+
+
+def test_compiled_splat_skips_torn_sources_like_the_bincount_path(dragged):
+    from motionkit.ops.plate import torn
+
+    _, flow = dragged
+    skip = torn(flow)
+    assert 0 < skip.sum() < skip.size // 10, "the drag's outline tears some sources apart"
+    metric = np.hypot(flow[0], flow[1])
+    inv, cover = forward_warp.splat_inverse_numpy(flow, metric, skip=skip)
+    ref_inv, ref_cover = numpy_splat(flow, metric, skip)
+    np.testing.assert_allclose(cover, ref_cover, atol=1e-5)
+    np.testing.assert_allclose(inv, ref_inv, atol=1e-4)
+    # and the skipped sources really are left out: splatting them too changes the holes
+    _, with_torn = forward_warp.splat_inverse_numpy(flow, metric)
+    assert (with_torn != cover).any()
+
+
+def _inputs(flow):
+    h, w = flow.shape[1:]
+    scale = max(h, w) / 256
+    small = flow if scale <= 1 else forward_warp._kernels.box_downscale(flow, int(scale), 1.0)[0]
+    inv, cover = forward_warp.splat_inverse_numpy(small, np.hypot(small[0], small[1]))
+    return forward_warp.push_pull_numpy(inv.transpose(1, 2, 0), np.clip(cover, 0.0, 1.0)), cover
+
+
+def test_fused_miss_test_is_the_exact_bilinear_check(dragged):
+    """The kernel marks a pixel whose inverse misses by more than UNRESOLVED px, with the
+    residual computed exactly; the replaced check used cv2.remap, whose 1/32 px weights
+    move the residual by up to a pixel on a drag's steep outline."""
+    from scipy.ndimage import map_coordinates
+
+    _, flow = dragged
+    h, w = flow.shape[1:]
+    inv, cover = _inputs(flow)
+    src, unseen = forward_warp._kernels.refine_inverse(flow, inv, cover, accuracy=_inverse_refine.ACCURACY,
+                                                       hole_weight=_inverse_refine.HOLE_WEIGHT, unresolved=_inverse_refine.UNRESOLVED)
+    base_src, base = forward_warp._kernels.refine_inverse(flow, inv, cover, accuracy=_inverse_refine.ACCURACY,
+                                                          hole_weight=_inverse_refine.HOLE_WEIGHT)
+    assert np.array_equal(src, base_src)
+    grid = np.dstack(np.meshgrid(np.arange(w), np.arange(h))).astype(np.float64)
+    at = [src[..., 1].astype(np.float64), src[..., 0].astype(np.float64)]
+    exact = np.stack([map_coordinates(flow[c].astype(np.float64), at, order=1, mode="nearest") for c in range(2)], -1)
+    miss = np.sqrt(((src + exact - grid) ** 2).sum(-1))
+    assert (unseen != (base | (miss > _inverse_refine.UNRESOLVED))).sum() <= 2
+    assert (miss > _inverse_refine.UNRESOLVED).sum() > 50, "the drags leave pixels no source reaches"
+    # Against the replaced check: where the two disagree, cv2.remap's rounding is larger
+    # than the pixel's distance from the threshold.
+    import cv2
+
+    landed = src + cv2.remap(np.ascontiguousarray(flow.transpose(1, 2, 0)), src[..., 0], src[..., 1], cv2.INTER_LINEAR,
+                             borderMode=cv2.BORDER_REPLICATE)
+    rounded = np.sqrt(((landed - grid) ** 2).sum(-1))
+    differ = unseen != (base | (rounded > _inverse_refine.UNRESOLVED))
+    assert differ.mean() < 0.002
+    assert np.all(np.abs(rounded - miss)[differ] + 1e-4 >= np.abs(miss - _inverse_refine.UNRESOLVED)[differ])
+
+
+def test_rendered_frame_matches_the_unfused_path_but_at_the_holes_outline(dragged, monkeypatch):
+    import cv2
+
+    image, flow = dragged
+    forward_warp._last_map.key = None
+    ours, ours_unseen = forward_warp.warp_frame_numpy(image, flow, fill="stretch")
+    monkeypatch.setattr(forward_warp, "_refine_fused", _inverse_refine._refine_compiled)
+    forward_warp._last_map.key = None
+    ref, ref_unseen = forward_warp.warp_frame_numpy(image, flow, fill="stretch")
+    forward_warp._last_map.key = None
+    differ = np.any(ours != ref, axis=-1)
+    assert differ.mean() < 0.005 and (ours_unseen != ref_unseen).mean() < 0.002
+    # every differing pixel lies at the outline of a hole of either path
+    near = cv2.dilate((ours_unseen | ref_unseen).astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
+    assert near[differ].all()
+    # Where the drag moved the photo, the frame moved: not a no-op.
+    assert np.abs(ours - image).max() > 0.2
