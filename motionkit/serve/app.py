@@ -57,6 +57,10 @@ class PreviewRequest(BaseModel):
     spec: dict[str, Any]
     long_side: int = 256
 
+#: How often an event stream reads its job's record: a fast render writes its frames in a
+#: fraction of a second, and a bar that only sees 0 and 1 shows no progress at all.
+EVENT_POLL_S = 0.05
+
 
 def _status(error: Exception) -> int:
     if isinstance(error, (UnknownAssetError, UnknownJobError)):
@@ -263,7 +267,7 @@ def create_app(data: str | Path = "motionkit-data", *, token: str | None = None,
                     last = record
                 if record["state"] in TERMINAL:
                     return
-                await asyncio.sleep(0.2)
+                await asyncio.sleep(EVENT_POLL_S)
 
         return StreamingResponse(stream(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
 

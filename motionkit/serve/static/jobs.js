@@ -19,6 +19,9 @@ function status(text, isError = false) {
 
 function showProgress(label, fraction) {
   $("progress").value = fraction;
+  // Every fraction shown since the job started, for anyone (a test) who looks after the fact.
+  const bar = $("progress");
+  bar.dataset.seen = fraction === 0 ? "0" : `${bar.dataset.seen || "0"},${fraction}`;
   $("progress-label").textContent = `${label} ${Math.round(100 * fraction)}%`;
   $("job-panel").dataset.state = fraction >= 1 ? "done" : "running";
 }
