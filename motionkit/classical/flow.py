@@ -189,7 +189,7 @@ class DISFlowEstimator(_OpenCVFlow):
         work_side: ``None`` (default): the flow is measured at the frames' own size. An
             integer: frames whose long side is larger are shrunk to that long side first, and
             the flow is resampled back (in the frames' pixels); DIS costs about the square of
-            the scale. See :data:`TRANSLATE_WORK_SIDE` for what it costs in accuracy.
+            the scale. :meth:`Clip.translate` uses 960 (``motionkit.clip.translation.FLOW_WORK_SIDE``, with what it costs in accuracy).
 
     Example:
         >>> DISFlowEstimator(preset="fast", strategy="direct")

@@ -435,9 +435,11 @@ class Clip(ClipEdits, ClipOutput):
         """
         # Holes are refilled from the edit model, so the warp's cheap fill (no plate growing with a pan) is enough.
         fill = {"fill": "stretch"} if renderer == "warp" and motion_edit is None else {}
+        # DIS measures a large video's flow at a working size (see translation.FLOW_WORK_SIDE).
+        work = {"work_side": translation.FLOW_WORK_SIDE} if estimator == "dis" else {}
         return translation.translate(
             self, edited_first_frame,
-            registry.create("flow_estimator", estimator, **dict(estimator_options or {})),
+            registry.create("flow_estimator", estimator, **{**work, **dict(estimator_options or {})}),
             registry.create("renderer", renderer, **{**fill, **dict(renderer_options or {})}),
             motion_edit=motion_edit,
             scene_cuts=scene_cuts,
