@@ -3,8 +3,9 @@
 A *carry* moves one keyframe's edit over a run of frames: forwards over ``k+1..hi`` along a
 field estimated over frames ``k..hi`` (reference frame 0 of that run, the keyframe), or
 backwards over ``lo..k-1`` along a field estimated over ``k, lo, ..., k-1`` (the source is
-read again from ``lo``; the keyframe comes first so the estimator measures from it) and
-handed to the renderer in time order with the keyframe last as its reference. A carry ends
+read again from ``lo``; the keyframe comes first so the estimator measures from it). Both
+are handed to the renderer as they were estimated, the keyframe first as the reference, so
+a renderer that plans windows from frame 0 (the learned ones) carries from the keyframe. A carry ends
 at the next keyframe or at a scene cut; every frame is blended from the (at most two) carries
 that reach it, by ``1 / distance in time`` times the trust in each carry's motion there.
 """
@@ -15,7 +16,7 @@ import contextlib
 import itertools
 import warnings
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -186,23 +187,6 @@ def colour_mapped(key: Keyframe, current: np.ndarray) -> np.ndarray:
     return to_uint8(apply_colour_map_numpy(key.colour_map, current))
 
 
-def rotate_to_reference(frames: Callable[[], Iterator[torch.Tensor]]) -> Callable[[], Iterator[torch.Tensor]]:
-    """A pass ``[0, f_1, ..., f_n]`` (a keyframe first) as ``[f_1, ..., f_n, 0]``: the keyframe last, in time order."""
-
-    def rotated() -> Iterator[torch.Tensor]:
-        stream = frames()
-        try:
-            first = next(stream)
-            yield from stream
-            yield first
-        finally:
-            close = getattr(stream, "close", None)
-            if close is not None:
-                close()
-
-    return rotated
-
-
 def warn_cuts(cuts: list[int], uncovered: list[int]) -> None:
     """Issue the :class:`SceneCutWarning` naming the cuts, and the shots no keyframe reaches."""
     if not cuts:
@@ -288,18 +272,19 @@ def stream(
         )
     else:
         run = type(source).from_frames(lambda: itertools.islice(source.iter_frames(), carry.key, carry.hi + 1), count, size, fps)
+    # Either way the keyframe comes first: the field is measured from it (its reference, frame
+    # 0 of the run) and every renderer, per-frame or windowed (learned renderers plan their
+    # windows from frame 0), moves the edited keyframe along it; the frames after it are
+    # in time order (lo..k-1 backwards, k+1..hi forwards).
     estimated = estimator.estimate(run)
-    if carry.backward:
-        estimated = type(estimated).from_frames(rotate_to_reference(estimated.iter_frames), count, size, reference=count - 1)
     shared = SharedPass(estimated)
     motion = type(estimated).from_frames(shared.for_renderer, count, size, reference=estimated.reference)
     rendered = renderer.render(image_to_tensor(key.edited_uint8), motion, fps=fps)
     if tuple(rendered.size) != tuple(size) or len(rendered) != count:
         raise ShapeMismatchError(f"the renderer returned {len(rendered)} frames of {rendered.size}, expected {count} of {size}")
     with contextlib.closing(rendered.iter_frames()) as out, contextlib.closing(shared.for_blend()) as flows:
-        if not carry.backward:  # the keyframe itself comes first
-            next(out)
-            next(flows)
+        next(out)  # the keyframe itself
+        next(flows)
         for _ in range(count - 1):
             frame = next(out)
             yield (frame, *moved_guides(key, next(flows)))

@@ -4,8 +4,9 @@
 (keyframes: ``{0: edited0, 60: edited60}``, or one edited frame 0) through the whole video.
 Each keyframe ``k``'s edit travels along motion measured from frame ``k``: forwards, a field
 estimated over frames ``k, k+1, ...`` (``estimator.estimate``), and backwards, a field
-over ``..., k-1, k`` whose reference is frame ``k`` (:attr:`MotionField.reference`); the
-renderer (``renderer.render``) moves the edited keyframe along it. Between two keyframes
+estimated over ``k, lo, ..., k-1`` (frame ``k`` first, so it is the field's reference and
+the frames before it follow in time order); the renderer (``renderer.render``) moves the
+edited keyframe along it, so renderers that plan windows from frame 0 carry from ``k`` too. Between two keyframes
 both carries are blended by their distance in time (as in EbSynth-style keyframe
 propagation), each pixel weighted by how far its motion is trusted. Any estimator and any
 renderer work; none is special-cased.
