@@ -433,10 +433,9 @@ class Clip(ClipEdits, ClipOutput):
         Example:
             >>> Clip.read("walk.mp4").translate("frame0_painted.png", motion_edit=lambda f: f * 0.5)  # doctest: +SKIP
         """
-        # Holes are refilled from the edit model, so the warp's cheap fill (no plate growing with a pan) is enough.
+        # Holes are refilled from the edit model, so the warp's cheap fill (no plate growing with a pan) is enough;
         fill = {"fill": "stretch"} if renderer == "warp" and motion_edit is None else {}
-        # DIS measures a large video's flow at a working size (see translation.FLOW_WORK_SIDE).
-        work = {"work_side": translation.FLOW_WORK_SIDE} if estimator == "dis" else {}
+        work = {"work_side": translation.FLOW_WORK_SIDE} if estimator == "dis" else {}  # a large video's flow at a working size
         return translation.translate(
             self, edited_first_frame,
             registry.create("flow_estimator", estimator, **{**work, **dict(estimator_options or {})}),
