@@ -24,6 +24,7 @@ import cv2
 import numpy as np
 import torch
 
+from motionkit.clip.frame_tee import FrameTee
 from motionkit.errors import ShapeMismatchError
 from motionkit.io.image import image_to_tensor
 from motionkit.io.prefetch import prefetch
@@ -257,12 +258,16 @@ def uncovered_shots(keys: list[int], count: int, cuts: list[int]) -> list[int]:
 
 
 def stream(
-    carry: Carry, key: Keyframe, source: Clip, estimator: FlowEstimator, renderer: Renderer
+    carry: Carry, key: Keyframe, source: Clip, estimator: FlowEstimator, renderer: Renderer,
+    first_pass: Iterator[np.ndarray] | None = None,
 ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """``(rendered uint8 (H, W, 3), moved guides (H, W, 6), unseen (H, W))`` for each frame ``carry.lo..carry.hi``.
 
     Run in a thread of its own (:func:`carry_frames` prefetches it), so the renderer and the
     guides' warp share that thread's inverse map while the blend of the previous frame runs.
+    ``first_pass``: the source frames of a forward carry from frame 0 for the estimator's
+    first pass (a branch of the blend's own decode, :class:`~motionkit.clip.frame_tee.FrameTee`);
+    a later pass decodes afresh.
     """
     count = carry.hi - carry.lo + 2  # the run and the keyframe
     size, fps = source.size, source.fps
@@ -271,7 +276,13 @@ def stream(
             lambda: itertools.chain([key.source_uint8], itertools.islice(source.iter_frames(), carry.lo, carry.key)), count, size, fps
         )
     else:
-        run = type(source).from_frames(lambda: itertools.islice(source.iter_frames(), carry.key, carry.hi + 1), count, size, fps)
+        passes = [first_pass] if first_pass is not None and carry.key == 0 else []
+
+        def frames() -> Iterator[np.ndarray]:
+            with contextlib.closing(passes.pop() if passes else source.iter_frames()) as decoded:
+                yield from itertools.islice(decoded, carry.key, carry.hi + 1)
+
+        run = type(source).from_frames(frames, count, size, fps)
     # Either way the keyframe comes first: the field is measured from it (its reference, frame
     # 0 of the run) and every renderer, per-frame or windowed (learned renderers plan their
     # windows from frame 0), moves the edited keyframe along it; the frames after it are
@@ -303,7 +314,8 @@ class SourceFrame:
 
 
 def annotated(
-    source: Clip, edits: dict[int, np.ndarray], keys: dict[int, Keyframe], carries: list[Carry], *, online: bool, detect: bool, threshold: float
+    source: Iterator[np.ndarray], edits: dict[int, np.ndarray], keys: dict[int, Keyframe], carries: list[Carry], *,
+    online: bool, detect: bool, threshold: float,
 ) -> Iterator[SourceFrame]:
     """The source frames with their float copy and the edit models' predictions, each made once.
 
@@ -313,7 +325,7 @@ def annotated(
     """
     detector = SceneCutDetector(threshold)
     stopped = False
-    with contextlib.closing(source.iter_frames()) as frames:
+    with contextlib.closing(source) as frames:
         for t, frame in enumerate(frames):
             cut = False
             if online:
@@ -356,8 +368,12 @@ def carry_frames(
         warn_cuts(cuts, uncovered_shots(indices, count, cuts))
     pending = plan(indices, count, cuts)
     active: list[Carry] = []
+    decoded, shared = source.iter_frames(), None
+    if online and pending:  # the forward carry from frame 0 reads what the blend reads: decode once
+        tee = FrameTee(decoded, lambda start: itertools.islice(source.iter_frames(), start, None))
+        decoded, shared = tee.branch(0), tee.branch(1)
     try:
-        with contextlib.closing(prefetch(annotated(source, edits, keys, list(pending), online=online, detect=detect,
+        with contextlib.closing(prefetch(annotated(decoded, edits, keys, list(pending), online=online, detect=detect,
                                                    threshold=threshold), _AHEAD)) as originals:
             for item in originals:
                 t = item.t
@@ -368,7 +384,8 @@ def carry_frames(
                     active, pending = [], []
                 while pending and pending[0].lo == t:
                     carry = pending.pop(0)
-                    carry.stream = prefetch(stream(carry, keys[carry.key], source, estimator, renderer), 1, name="motionkit-carry")
+                    first, shared = (shared, None) if carry.key == 0 and not carry.backward else (None, shared)
+                    carry.stream = prefetch(stream(carry, keys[carry.key], source, estimator, renderer, first), 1, name="motionkit-carry")
                     active.append(carry)
                 if t in edits:
                     yield edits[t]
@@ -389,5 +406,7 @@ def carry_frames(
     finally:
         for carry in active:
             carry.stream.close()
+        if shared is not None:  # never handed to a carry (a cut at frame 1): let the tee go
+            shared.close()
         if online and cuts:
             warn_cuts(cuts, list(cuts))
