@@ -45,7 +45,7 @@ clips and fields through the classes of the objects it is given, so it imports n
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
@@ -125,6 +125,21 @@ def translate(
         yield from carry_frames(source, keys, estimator, renderer, detect=detect, threshold=cut_threshold, tolerance=tolerance)
 
     return type(source).from_frames(frames, len(source), source.size, source.fps)
+
+
+def default_options(
+    estimator: str, renderer: str, estimator_options: Mapping[str, Any] | None, renderer_options: Mapping[str, Any] | None,
+    motion_edit: Callable[[MotionField], MotionField] | None,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The constructor options :meth:`Clip.translate` gives the named estimator and renderer; the caller's win.
+
+    DIS measures a large video's flow at :data:`FLOW_WORK_SIDE`. Holes are refilled from the
+    edit model, so the warp's cheap fill (no plate growing with a pan) is enough, unless the
+    motion is edited (then the renderer's clip is the output).
+    """
+    work = {"work_side": FLOW_WORK_SIDE} if estimator == "dis" else {}
+    fill = {"fill": "stretch"} if renderer == "warp" and motion_edit is None else {}
+    return {**work, **dict(estimator_options or {})}, {**fill, **dict(renderer_options or {})}
 
 
 def _keyframes(edits: ImageLike | Mapping[int, ImageLike], source: Clip) -> dict[int, np.ndarray]:
