@@ -97,7 +97,7 @@ def _difference(moved, current, row0, row1, out):  # pragma: no cover - compiled
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _residual(predicted, alpha, rendered, moved, row0, row1, estimate, trust):  # pragma: no cover - compiled
+def _residual(predicted, alpha, rendered, modelled, row0, row1, estimate, trust):  # pragma: no cover - compiled
     w = predicted.shape[1]
     scale = np.float32(1.0 / 255.0)
     for y in range(row0, row1):
@@ -106,7 +106,7 @@ def _residual(predicted, alpha, rendered, moved, row0, row1, estimate, trust):  
             keep = np.float32(1.0) - a
             trust[y, x, 0] = keep
             for c in range(3):
-                estimate[y, x, c] = predicted[y, x, c] + keep * (np.float32(rendered[y, x, c]) * scale - moved[y, x, 3 + c])
+                estimate[y, x, c] = predicted[y, x, c] + keep * (np.float32(rendered[y, x, c]) * scale - modelled[y, x, c])
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -130,22 +130,22 @@ def _bands(h: int) -> list[tuple[int, int]]:
 
 
 def difference(moved: np.ndarray, current: np.ndarray) -> np.ndarray:
-    """Mean absolute RGB difference of ``moved[..., :3]`` and ``current`` (``float32 (H, W, >=3)``): ``float32 (H, W)``."""
+    """Mean absolute RGB difference of ``moved`` and ``current`` (``float32 (H, W, 3)``): ``float32 (H, W)``."""
     out = np.empty(current.shape[:2], np.float32)
     run_jobs([(lambda a=a, b=b: _difference(moved, current, a, b, out)) for a, b in _bands(current.shape[0])])
     return out
 
 
-def residual(predicted: np.ndarray, alpha: np.ndarray, rendered: np.ndarray, moved: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``predicted + (1 - alpha) * (rendered / 255 - moved[..., 3:6])`` and ``1 - alpha`` (alpha clipped to [0, 1]).
+def residual(predicted: np.ndarray, alpha: np.ndarray, rendered: np.ndarray, modelled: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``predicted + (1 - alpha) * (rendered / 255 - modelled)`` and ``1 - alpha`` (alpha clipped to [0, 1]).
 
     ``predicted`` ``float32 (H, W, 3)``, ``alpha`` ``float32 (H, W)``, ``rendered`` ``uint8 (H, W, 3)``,
-    ``moved`` ``float32 (H, W, 6)``; returns ``(float32 (H, W, 3), float32 (H, W, 1))``.
+    ``modelled`` (the keyframe's model of itself, moved) ``float32 (H, W, 3)``; returns ``(float32 (H, W, 3), float32 (H, W, 1))``.
     """
     h, w = alpha.shape
     estimate, trust = np.empty((h, w, 3), np.float32), np.empty((h, w, 1), np.float32)
     rendered = np.ascontiguousarray(rendered, dtype=np.uint8)
-    run_jobs([(lambda a=a, b=b: _residual(predicted, alpha, rendered, moved, a, b, estimate, trust)) for a, b in _bands(h)])
+    run_jobs([(lambda a=a, b=b: _residual(predicted, alpha, rendered, modelled, a, b, estimate, trust)) for a, b in _bands(h)])
     return estimate, trust
 
 

@@ -69,8 +69,8 @@ def test_compiled_edit_model_and_carry_arithmetic_match_numpy(cat_photo, coffee_
         assert 0.0 <= a.min() and a.max() <= 1.0
     # The carried edit: where the moved source matches the frame, the rendered residual enters.
     rng = np.random.default_rng(0)
-    moved = np.concatenate([other, compiled[0]], axis=2)
-    moved[:40] = rng.random((40, 160, 6), np.float32)  # a band the motion got wrong
+    moved, modelled = other.copy(), compiled[0]
+    moved[:40] = rng.random((40, 160, 3), np.float32)  # a band the motion got wrong
     unseen = np.zeros((120, 160), bool)
     unseen[:, :10] = True
     rendered = (np.clip(compiled[0] + 0.1, 0, 1) * 255).astype(np.uint8)
@@ -78,7 +78,7 @@ def test_compiled_edit_model_and_carry_arithmetic_match_numpy(cat_photo, coffee_
     for use in (kernels, None):
         carry._kernels = use
         try:
-            estimate, trust = carry.carried(rendered, moved, unseen, other, compiled[1], 0.08)
+            estimate, trust = carry.carried(rendered, moved, modelled, unseen, other, compiled[1], 0.08)
             results.append((estimate, trust, carry.blend([(estimate, trust, 1.0)])))
         finally:
             carry._kernels = kernels
