@@ -84,14 +84,19 @@ def dis_remap(frames: np.ndarray, edits: dict[int, np.ndarray]) -> Iterator[np.n
         yield cv2.remap(edits[k], where[..., 0], where[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
 
 
+#: ``estimator_options`` of the translate under test (``--work-side``); empty: translate's defaults.
+ESTIMATOR_OPTIONS: dict = {}
+
+
 def ours(frames: np.ndarray, edits: dict[int, np.ndarray]) -> Iterator[np.ndarray]:
     clip = mk.Clip.from_array(frames, fps=25)
+    options = {"estimator_options": ESTIMATOR_OPTIONS} if ESTIMATOR_OPTIONS else {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         if list(edits) == [0]:  # the form every version of motionkit accepts
-            yield from clip.translate(edits[0]).iter_frames()
+            yield from clip.translate(edits[0], **options).iter_frames()
         else:
-            yield from clip.translate(edits).iter_frames()
+            yield from clip.translate(edits, **options).iter_frames()
 
 
 def load(name: str, frames: int | None, scale: float, span: tuple[int, int] | None = None) -> np.ndarray:
@@ -123,7 +128,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--frames", type=int, default=None, help="at most this many frames per clip or shot")
     parser.add_argument("--scale", type=float, default=1.0, help="downscale factor")
     parser.add_argument("--keyframes", default="0", help="comma-separated keyframes, e.g. 0,60 (also scores each alone)")
+    parser.add_argument("--work-side", default=None,
+                        help="DIS work_side for translate: 'full' (the frames' size) or a long side in pixels (default: translate's own)")
     args = parser.parse_args(argv)
+    if args.work_side is not None:
+        ESTIMATOR_OPTIONS["work_side"] = None if args.work_side == "full" else int(args.work_side)
     keys = [int(k) for k in args.keyframes.split(",")]
     print(f"motionkit from {os.path.dirname(mk.__file__)}", file=sys.stderr)
     print("| clip | frames | edit | keyframes | DIS + remap | translate | gain | s |")

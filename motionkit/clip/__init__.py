@@ -433,12 +433,11 @@ class Clip(ClipEdits, ClipOutput):
         Example:
             >>> Clip.read("walk.mp4").translate("frame0_painted.png", motion_edit=lambda f: f * 0.5)  # doctest: +SKIP
         """
-        # Holes are refilled from the edit model, so the warp's cheap fill (no plate growing with a pan) is enough.
-        fill = {"fill": "stretch"} if renderer == "warp" and motion_edit is None else {}
+        flow_options, render_options = translation.default_options(estimator, renderer, estimator_options, renderer_options, motion_edit)
         return translation.translate(
             self, edited_first_frame,
-            registry.create("flow_estimator", estimator, **dict(estimator_options or {})),
-            registry.create("renderer", renderer, **{**fill, **dict(renderer_options or {})}),
+            registry.create("flow_estimator", estimator, **flow_options),
+            registry.create("renderer", renderer, **render_options),
             motion_edit=motion_edit,
             scene_cuts=scene_cuts,
         )

@@ -3,8 +3,9 @@
 A *carry* moves one keyframe's edit over a run of frames: forwards over ``k+1..hi`` along a
 field estimated over frames ``k..hi`` (reference frame 0 of that run, the keyframe), or
 backwards over ``lo..k-1`` along a field estimated over ``k, lo, ..., k-1`` (the source is
-read again from ``lo``; the keyframe comes first so the estimator measures from it) and
-handed to the renderer in time order with the keyframe last as its reference. A carry ends
+read again from ``lo``; the keyframe comes first so the estimator measures from it). Both
+are handed to the renderer as they were estimated, the keyframe first as the reference, so
+a renderer that plans windows from frame 0 (the learned ones) carries from the keyframe. A carry ends
 at the next keyframe or at a scene cut; every frame is blended from the (at most two) carries
 that reach it, by ``1 / distance in time`` times the trust in each carry's motion there.
 """
@@ -15,7 +16,7 @@ import contextlib
 import itertools
 import warnings
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -23,12 +24,19 @@ import cv2
 import numpy as np
 import torch
 
+from motionkit.clip.frame_tee import FrameTee
 from motionkit.errors import ShapeMismatchError
 from motionkit.io.image import image_to_tensor
+from motionkit.io.prefetch import prefetch
 from motionkit.ops.colour import apply_colour_map_numpy, fit_colour_map_numpy, to_uint8
 from motionkit.ops.edit_model import apply_edit_model_numpy, fit_edit_model_numpy
 from motionkit.ops.forward_warp import warp_frame_numpy
 from motionkit.ops.scene_cuts import SceneCutDetector
+
+try:  # the per-pixel arithmetic of a carried edit in compiled passes; numpy where numba is missing
+    from motionkit.ops import _edit_kernels as _kernels
+except ImportError:  # pragma: no cover
+    _kernels = None
 
 if TYPE_CHECKING:
     from motionkit.clip import Clip
@@ -40,6 +48,8 @@ if TYPE_CHECKING:
 TOLERANCE = 0.08
 #: Weight a carry keeps where its motion is not trusted, so two untrusted carries still blend by time.
 _FLOOR = 0.05
+#: Source frames (with the edit models' predictions) made ahead of the blend.
+_AHEAD = 2
 
 
 class SceneCutWarning(UserWarning):
@@ -107,7 +117,7 @@ class Keyframe:
         self.colour_map = grade_of(self.source, self.edited)
         self.model = fit_edit_model_numpy(self.source, self.edited)
         # The source keyframe and the model's own prediction, moved together along each field frame.
-        self.guides = np.concatenate([self.source, apply_edit_model_numpy(self.model, self.source)], axis=2)
+        self.modelled = apply_edit_model_numpy(self.model, self.source)
 
 
 def grade_of(source: np.ndarray, edited: np.ndarray, *, rounds: int = 2) -> np.ndarray:
@@ -127,29 +137,47 @@ def grade_of(source: np.ndarray, edited: np.ndarray, *, rounds: int = 2) -> np.n
     return coefficients
 
 
+def moved_guides(key: Keyframe, flow: torch.Tensor) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The keyframe's guides moved along ``flow``: ``(source, model of the source (float32 (H, W, 3) each), unseen (H, W) bool)``.
+
+    Called right after the renderer moved its frame along the same field, in the same
+    thread, so the warp's kept inverse map is reused (no second inversion). Holes count as
+    unseen whatever colour they get, so the cheaper rubber-sheet fill does.
+    """
+    # Two 3-channel remaps: OpenCV's 6-channel remap takes 2.7x as long (34 vs 13 ms at 720p).
+    values = flow.detach().cpu().numpy()
+    source, unseen = warp_frame_numpy(key.source, values, fill="stretch")
+    return source, warp_frame_numpy(key.modelled, values, fill="stretch")[0], unseen
+
+
 def carried(
-    key: Keyframe, rendered: np.ndarray, flow: torch.Tensor, current: np.ndarray, predicted: np.ndarray, tolerance: float
+    rendered: np.ndarray, moved: np.ndarray, modelled: np.ndarray, unseen: np.ndarray, current: np.ndarray, predicted: np.ndarray,
+    tolerance: float,
 ) -> tuple[np.ndarray, np.ndarray]:
     """One keyframe's estimate of frame ``t`` and the trust in it, ``(float32 (H, W, 3), float32 (H, W, 1))``.
 
-    ``rendered`` is the renderer's frame (``uint8``), ``flow`` the field frame it was moved
-    along, ``current`` the source frame ``t`` and ``predicted`` the keyframe model's
-    prediction for it (both ``float32`` in [0, 1]).
+    ``rendered`` is the renderer's frame (``uint8``), ``moved, modelled, unseen`` the keyframe's
+    guides moved along the same field frame (:func:`moved_guides`), ``current`` the source frame
+    ``t`` and ``predicted`` the keyframe model's prediction for it (both ``float32`` in [0, 1]).
     """
-    # Holes count as unseen whatever colour they get, so the cheaper rubber-sheet fill does.
-    moved, unseen = warp_frame_numpy(key.guides, flow.detach().cpu().numpy(), fill="stretch")
-    difference = cv2.GaussianBlur(np.abs(moved[..., :3] - current).mean(axis=2), (0, 0), 1.5)
-    distrust = (unseen | (difference > tolerance)).astype(np.float32)
+    if _kernels is not None:
+        difference = _kernels.difference(moved, current)
+    else:
+        difference = np.abs(moved - current).mean(axis=2)
+    difference = cv2.GaussianBlur(difference, (0, 0), 1.5)
+    distrust = (unseen | (difference > tolerance)).view(np.uint8)
     # Grow by 2 px and feather, so the seam between the two sources falls on trusted pixels.
-    alpha = np.clip(cv2.GaussianBlur(cv2.dilate(distrust, np.ones((5, 5), np.uint8)), (0, 0), 1.5), 0.0, 1.0)[..., None]
-    trust = 1.0 - alpha
-    return predicted + trust * (rendered.astype(np.float32) / 255.0 - moved[..., 3:]), trust
+    alpha = cv2.GaussianBlur(cv2.dilate(distrust, np.ones((5, 5), np.uint8)).astype(np.float32), (0, 0), 1.5)
+    if _kernels is not None:
+        return _kernels.residual(predicted, alpha, rendered, modelled)
+    trust = 1.0 - np.clip(alpha, 0.0, 1.0)[..., None]
+    return predicted + trust * (rendered.astype(np.float32) / 255.0 - modelled), trust
 
 
 def blend(estimates: list[tuple[np.ndarray, np.ndarray, float]]) -> np.ndarray:
     """Blend ``(estimate, trust, weight in time)`` of the carries reaching a frame into one ``uint8`` frame."""
     if len(estimates) == 1:
-        return to_uint8(estimates[0][0])
+        return _kernels.quantise(estimates[0][0]) if _kernels is not None else to_uint8(estimates[0][0])
     total = np.zeros_like(estimates[0][0])
     weights = np.zeros_like(estimates[0][1])
     for estimate, trust, weight in estimates:
@@ -162,23 +190,6 @@ def blend(estimates: list[tuple[np.ndarray, np.ndarray, float]]) -> np.ndarray:
 def colour_mapped(key: Keyframe, current: np.ndarray) -> np.ndarray:
     """Frame ``t`` with no carried edit: the source through the keyframe's colour map, ``uint8``."""
     return to_uint8(apply_colour_map_numpy(key.colour_map, current))
-
-
-def rotate_to_reference(frames: Callable[[], Iterator[torch.Tensor]]) -> Callable[[], Iterator[torch.Tensor]]:
-    """A pass ``[0, f_1, ..., f_n]`` (a keyframe first) as ``[f_1, ..., f_n, 0]``: the keyframe last, in time order."""
-
-    def rotated() -> Iterator[torch.Tensor]:
-        stream = frames()
-        try:
-            first = next(stream)
-            yield from stream
-            yield first
-        finally:
-            close = getattr(stream, "close", None)
-            if close is not None:
-                close()
-
-    return rotated
 
 
 def warn_cuts(cuts: list[int], uncovered: list[int]) -> None:
@@ -251,9 +262,17 @@ def uncovered_shots(keys: list[int], count: int, cuts: list[int]) -> list[int]:
 
 
 def stream(
-    carry: Carry, key: Keyframe, source: Clip, estimator: FlowEstimator, renderer: Renderer
-) -> Iterator[tuple[np.ndarray, torch.Tensor]]:
-    """``(rendered uint8 (H, W, 3), flow (2, H, W))`` for each frame ``carry.lo..carry.hi`` in order."""
+    carry: Carry, key: Keyframe, source: Clip, estimator: FlowEstimator, renderer: Renderer,
+    first_pass: Iterator[np.ndarray] | None = None,
+) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """``(rendered uint8 (H, W, 3), moved source and model (H, W, 3) x2, unseen (H, W))`` for each frame ``carry.lo..carry.hi``.
+
+    Run in a thread of its own (:func:`carry_frames` prefetches it), so the renderer and the
+    guides' warp share that thread's inverse map while the blend of the previous frame runs.
+    ``first_pass``: the source frames of a forward carry from frame 0 for the estimator's
+    first pass (a branch of the blend's own decode, :class:`~motionkit.clip.frame_tee.FrameTee`);
+    a later pass decodes afresh.
+    """
     count = carry.hi - carry.lo + 2  # the run and the keyframe
     size, fps = source.size, source.fps
     if carry.backward:
@@ -261,22 +280,70 @@ def stream(
             lambda: itertools.chain([key.source_uint8], itertools.islice(source.iter_frames(), carry.lo, carry.key)), count, size, fps
         )
     else:
-        run = type(source).from_frames(lambda: itertools.islice(source.iter_frames(), carry.key, carry.hi + 1), count, size, fps)
+        passes = [first_pass] if first_pass is not None and carry.key == 0 else []
+
+        def frames() -> Iterator[np.ndarray]:
+            with contextlib.closing(passes.pop() if passes else source.iter_frames()) as decoded:
+                yield from itertools.islice(decoded, carry.key, carry.hi + 1)
+
+        run = type(source).from_frames(frames, count, size, fps)
+    # Either way the keyframe comes first: the field is measured from it (its reference, frame
+    # 0 of the run) and every renderer, per-frame or windowed (learned renderers plan their
+    # windows from frame 0), moves the edited keyframe along it; the frames after it are
+    # in time order (lo..k-1 backwards, k+1..hi forwards).
     estimated = estimator.estimate(run)
-    if carry.backward:
-        estimated = type(estimated).from_frames(rotate_to_reference(estimated.iter_frames), count, size, reference=count - 1)
     shared = SharedPass(estimated)
     motion = type(estimated).from_frames(shared.for_renderer, count, size, reference=estimated.reference)
     rendered = renderer.render(image_to_tensor(key.edited_uint8), motion, fps=fps)
     if tuple(rendered.size) != tuple(size) or len(rendered) != count:
         raise ShapeMismatchError(f"the renderer returned {len(rendered)} frames of {rendered.size}, expected {count} of {size}")
     with contextlib.closing(rendered.iter_frames()) as out, contextlib.closing(shared.for_blend()) as flows:
-        if not carry.backward:  # the keyframe itself comes first
-            next(out)
-            next(flows)
+        next(out)  # the keyframe itself
+        next(flows)
         for _ in range(count - 1):
-            yield next(out), next(flows)
+            frame = next(out)
+            yield (frame, *moved_guides(key, next(flows)))
     shared.close()
+
+
+@dataclass
+class SourceFrame:
+    """Frame ``t`` of the source as the blend needs it, made one or two frames ahead in a thread."""
+
+    t: int
+    frame: np.ndarray  # uint8 (H, W, 3)
+    current: np.ndarray | None  # float32 (H, W, 3) in [0, 1]; None at a keyframe
+    predictions: dict[int, np.ndarray]  # keyframe -> its model's prediction of this frame
+    cut: bool  # a scene cut found while streaming (one keyframe at frame 0 only)
+
+
+def annotated(
+    source: Iterator[np.ndarray], edits: dict[int, np.ndarray], keys: dict[int, Keyframe], carries: list[Carry], *,
+    online: bool, detect: bool, threshold: float,
+) -> Iterator[SourceFrame]:
+    """The source frames with their float copy and the edit models' predictions, each made once.
+
+    ``carries`` (the plan) says which keyframes' models a frame needs; with one keyframe at
+    frame 0 (``online``), its :class:`Keyframe` is built here from the first frame and a
+    scene cut ends the predictions (nothing is carried past it).
+    """
+    detector = SceneCutDetector(threshold)
+    stopped = False
+    with contextlib.closing(source) as frames:
+        for t, frame in enumerate(frames):
+            cut = False
+            if online:
+                if t == 0:
+                    keys[0] = Keyframe(0, np.array(frame), edits[0])
+                if detect and detector.is_cut(frame):
+                    cut = stopped = True
+            if t in edits:
+                yield SourceFrame(t, frame, None, {}, cut)
+                continue
+            current = frame.astype(np.float32) / np.float32(255.0)
+            wanted = [] if stopped else [c.key for c in carries if c.lo <= t <= c.hi]
+            predicted = apply_edit_model_numpy([keys[k].model for k in wanted], current) if wanted else []
+            yield SourceFrame(t, frame, current, dict(zip(wanted, predicted)), cut)
 
 
 def carry_frames(
@@ -289,7 +356,12 @@ def carry_frames(
     threshold: float,
     tolerance: float,
 ) -> Iterator[np.ndarray]:
-    """The translated frames, ``uint8 (H, W, 3)``, one at a time."""
+    """The translated frames, ``uint8 (H, W, 3)``, one at a time.
+
+    Three stages overlap (their work releases the GIL): the source frames with the edit
+    models' predictions (:func:`annotated`, a thread), each carry's flow, render and moved
+    guides (:func:`stream`, a thread each, the flow one more), and the blend here.
+    """
     count, indices = len(source), list(edits)
     online = indices == [0]  # one keyframe at frame 0: cuts are found while streaming
     cuts: list[int] = []
@@ -300,35 +372,36 @@ def carry_frames(
         warn_cuts(cuts, uncovered_shots(indices, count, cuts))
     pending = plan(indices, count, cuts)
     active: list[Carry] = []
-    detector = SceneCutDetector(threshold)
+    decoded, shared = source.iter_frames(), None
+    if online and pending:  # the forward carry from frame 0 reads what the blend reads: decode once
+        tee = FrameTee(decoded, lambda start: itertools.islice(source.iter_frames(), start, None))
+        decoded, shared = tee.branch(0), tee.branch(1)
     try:
-        with contextlib.closing(source.iter_frames()) as originals:
-            for t, frame in enumerate(originals):
-                if online:
-                    if t == 0:
-                        keys[0] = Keyframe(0, np.array(frame), edits[0])
-                    if detect and detector.is_cut(frame):
-                        cuts.append(t)
-                        for carry in active:  # nothing is carried across the cut
-                            carry.stream.close()
-                        active, pending = [], []
+        with contextlib.closing(prefetch(annotated(decoded, edits, keys, list(pending), online=online, detect=detect,
+                                                   threshold=threshold), _AHEAD)) as originals:
+            for item in originals:
+                t = item.t
+                if item.cut:
+                    cuts.append(t)
+                    for carry in active:  # nothing is carried across the cut
+                        carry.stream.close()
+                    active, pending = [], []
                 while pending and pending[0].lo == t:
                     carry = pending.pop(0)
-                    carry.stream = stream(carry, keys[carry.key], source, estimator, renderer)
+                    first, shared = (shared, None) if carry.key == 0 and not carry.backward else (None, shared)
+                    carry.stream = prefetch(stream(carry, keys[carry.key], source, estimator, renderer, first), 1, name="motionkit-carry")
                     active.append(carry)
                 if t in edits:
                     yield edits[t]
                     continue
-                current = frame.astype(np.float32) / 255.0
                 if not active:
                     nearest = max((k for k in keys if k <= t), default=min(keys))
-                    yield colour_mapped(keys[nearest], current)
+                    yield colour_mapped(keys[nearest], item.current)
                     continue
-                predicted = apply_edit_model_numpy([keys[c.key].model for c in active], current)
                 estimates = []
-                for carry, prediction in zip(active, predicted):
-                    rendered, flow = next(carry.stream)
-                    estimate, trust = carried(keys[carry.key], rendered, flow, current, prediction, tolerance)
+                for carry in active:
+                    rendered, moved, modelled, unseen = next(carry.stream)
+                    estimate, trust = carried(rendered, moved, modelled, unseen, item.current, item.predictions[carry.key], tolerance)
                     estimates.append((estimate, trust, 1.0 / abs(t - carry.key)))
                 yield blend(estimates)
                 for carry in [c for c in active if c.hi == t]:
@@ -337,5 +410,7 @@ def carry_frames(
     finally:
         for carry in active:
             carry.stream.close()
+        if shared is not None:  # never handed to a carry (a cut at frame 1): let the tee go
+            shared.close()
         if online and cuts:
             warn_cuts(cuts, list(cuts))

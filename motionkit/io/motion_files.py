@@ -110,7 +110,8 @@ def save_npz(
         dtype: ``"float32"`` (exact) or ``"float16"`` (under half the size; each value
             rounded to 11 significant bits, i.e. within ``|v| / 2048`` px, 0.031 px at 64 px,
             and within 3e-8 px near zero).
-        reference: the field's reference frame index (stored for readers; 0 today).
+        reference: the field's reference frame index (:attr:`MotionField.reference`, the frame whose
+            motion is zero); :func:`open_npz` gives it back (0 for files that do not store it).
 
     Raises:
         InvalidInputError: bad metadata or dtype, frames of mixed shapes, or a value beyond
@@ -270,6 +271,8 @@ def _v2_header(archive: zipfile.ZipFile, names: set[str], path: Path) -> tuple[i
         raise MotionFileError(f"{path}: its header {header} is not a motion field's ({exc})") from None
     if frames < 1 or min(size) < 1:
         raise MotionFileError(f"{path}: its header declares {frames} frames of {size[0]}x{size[1]}")
+    if not 0 <= reference < frames:
+        raise MotionFileError(f"{path}: its header names frame {reference} the reference, but the field has frames 0..{frames - 1}")
     limits_bytes = frames * 2 * size[0] * size[1] * 4
     if limits_bytes > MAX_FIELD_BYTES:
         raise MotionFileError(f"{path}: its header declares {frames} frames of {size[0]}x{size[1]} ({limits_bytes / 2**30:.3g} GiB), more than a motion file may hold")

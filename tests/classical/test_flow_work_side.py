@@ -1,0 +1,40 @@
+"""DIS at a working size: the flow of shrunk frames, handed back at the frames' size and in their pixels."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+from helpers.synth_video import moving_photo
+
+from motionkit.classical.flow import DISFlowEstimator
+from motionkit.errors import InvalidInputError
+
+
+def test_flow_at_a_working_size_lands_where_the_photo_moves(coffee_photo):
+    photo = cv2.resize(coffee_photo, (480, 320), interpolation=cv2.INTER_AREA)
+    video, truth = moving_photo(photo, 5, velocity=(2.5, -1.5), size=(240, 320))
+    full = list(DISFlowEstimator().iter_flows(iter(video)))
+    small = list(DISFlowEstimator(work_side=160).iter_flows(iter(video)))
+    assert small[-1].shape == (2, 240, 320)  # the frames' size, not the working size
+    inner = (slice(None), slice(24, -24), slice(24, -24))
+    error_small = np.hypot(*(small[-1].numpy() - truth[-1])[inner])
+    error_full = np.hypot(*(full[-1].numpy() - truth[-1])[inner])
+    # In the frames' pixels: 10 px right and 6 px up after four frames, not half of it.
+    assert np.median(error_small) < 0.35, np.median(error_small)
+    assert np.median(error_full) < 0.35
+    assert small[0].abs().max().item() == 0.0
+
+
+def test_frames_smaller_than_the_working_size_are_measured_as_they_are(coffee_photo):
+    photo = cv2.resize(coffee_photo, (300, 200), interpolation=cv2.INTER_AREA)
+    video, _ = moving_photo(photo, 3, velocity=(1.5, 0.5), size=(96, 128))
+    same = [a.equal(b) for a, b in zip(DISFlowEstimator(work_side=640).iter_flows(iter(video)),
+                                         DISFlowEstimator().iter_flows(iter(video)))]
+    assert all(same)
+
+
+@pytest.mark.parametrize("bad", [0, 8, 2.5, True, "640"])
+def test_a_working_size_must_be_a_long_side_in_pixels(bad):
+    with pytest.raises(InvalidInputError, match="work_side"):
+        DISFlowEstimator(work_side=bad)
