@@ -79,9 +79,15 @@ class RunManifest(pydantic.BaseModel):
 
     Attributes:
         manifest_version: 1.
-        command: the command that rendered: ``"animate"`` (an image along a spec) or ``"render"``
-            (an image along a saved motion field).
-        image: the input image.
+        command: the command that rendered: ``"animate"`` (an image along a spec), ``"render"``
+            (an image along a saved motion field) or ``"translate"`` (a video's edited keyframes
+            carried through it).
+        image: the input image (``translate``: None; its inputs are ``video`` and ``keyframes``).
+        video: ``translate``'s source video, hashed.
+        keyframes: ``translate``'s edited frames by 0-based frame index, hashed.
+        estimator: ``translate``'s flow estimator.
+        carry_across_cuts, allow_damaged: ``translate``'s flags of those names.
+        prompt: ``translate``'s prompt for a learned renderer (``animate``'s is in the spec).
         output: the rendered video (or frame folder).
         spec: the motion spec rendered (flags already folded in); for ``render``, the spec its
             ``--spec`` named, if any.
@@ -100,8 +106,8 @@ class RunManifest(pydantic.BaseModel):
     model_config = pydantic.ConfigDict(frozen=True, extra="forbid")
 
     manifest_version: Literal[1] = 1
-    command: Literal["animate", "render"] = "animate"
-    image: FileRecord
+    command: Literal["animate", "render", "translate"] = "animate"
+    image: FileRecord | None = None
     output: FileRecord
     spec: MotionSpec | None = None
     motion: FileRecord | None = None
@@ -115,6 +121,12 @@ class RunManifest(pydantic.BaseModel):
     steps: int | None = None
     weights: FileRecord | None = None
     depth: FileRecord | None = None
+    video: FileRecord | None = None
+    keyframes: dict[int, FileRecord] = pydantic.Field(default_factory=dict)
+    estimator: str | None = None
+    carry_across_cuts: bool = False
+    allow_damaged: bool = False
+    prompt: str | None = None
     environment: dict[str, str]
 
     @pydantic.model_validator(mode="after")
@@ -123,6 +135,10 @@ class RunManifest(pydantic.BaseModel):
             raise ValueError("an animate manifest needs the spec it rendered")
         if self.command == "render" and self.motion is None:
             raise ValueError("a render manifest needs the motion field it rendered")
+        if self.command in ("animate", "render") and self.image is None:
+            raise ValueError(f"a {self.command} manifest needs the image it rendered")
+        if self.command == "translate" and (self.video is None or not self.keyframes):
+            raise ValueError("a translate manifest needs the video and the edited keyframes it carried")
         return self
 
     def save(self, path: str | os.PathLike) -> Path:
@@ -142,7 +158,8 @@ class RunManifest(pydantic.BaseModel):
     def changed_inputs(self) -> list[str]:
         """The recorded inputs (image, weights, depth map) whose contents are no longer what they were."""
         records = {"image": self.image, "motion field": self.motion, "brush": self.brush, "weights": self.weights,
-                   "depth": self.depth}
+                   "depth": self.depth, "video": self.video,
+                   **{f"keyframe {index}": record for index, record in self.keyframes.items()}}
         return [f"{what} {record.path}" for what, record in records.items() if record is not None and not record.matches()]
 
     def same_output(self, path: str | os.PathLike) -> bool:
@@ -150,14 +167,19 @@ class RunManifest(pydantic.BaseModel):
         return Path(path).exists() and file_sha256(path) == self.output.sha256
 
     @classmethod
-    def record(cls, *, image: Any, output: Any, spec: MotionSpec | None, backend: str, renderer: str, seed: int | None = None,
-               steps: int | None = None, weights: Any = None, depth: Any = None, predictor: str | None = None,
-               command: str = "animate", motion: Any = None, brush: Any = None, fps: float | None = None,
-               renderer_options: dict[str, Any] | None = None) -> RunManifest:
-        """A manifest of a finished render, hashing its files now."""
+    def record(cls, *, image: Any = None, output: Any, spec: MotionSpec | None = None, backend: str, renderer: str,
+               seed: int | None = None, steps: int | None = None, weights: Any = None, depth: Any = None,
+               predictor: str | None = None, command: str = "animate", motion: Any = None, brush: Any = None,
+               fps: float | None = None, renderer_options: dict[str, Any] | None = None, video: Any = None,
+               keyframes: dict[int, Any] | None = None, estimator: str | None = None, carry_across_cuts: bool = False,
+               allow_damaged: bool = False, prompt: str | None = None) -> RunManifest:
+        """A manifest of a finished render, hashing its files now (``None`` inputs are not recorded)."""
         if predictor == backend_predictor(backend):
             predictor = None
-        return cls(image=FileRecord.of(image), output=FileRecord.of(output), spec=spec, backend=backend, renderer=renderer,
+        return cls(image=None if image is None else FileRecord.of(image), output=FileRecord.of(output), spec=spec,
+                   backend=backend, renderer=renderer, video=None if video is None else FileRecord.of(video),
+                   keyframes={int(k): FileRecord.of(v) for k, v in (keyframes or {}).items()}, estimator=estimator,
+                   carry_across_cuts=carry_across_cuts, allow_damaged=allow_damaged, prompt=prompt,
                    predictor=predictor, command=command, motion=None if motion is None else FileRecord.of(motion),
                    brush=None if brush is None else FileRecord.of(brush), fps=fps, renderer_options=renderer_options or {},
                    seed=seed, steps=steps, weights=None if weights is None else FileRecord.of(weights),

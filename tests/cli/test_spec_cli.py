@@ -84,6 +84,26 @@ def test_spec_schema_prints_the_json_schema(capsys):
     assert json.loads(capsys.readouterr().out) == mk.MotionSpec.json_schema()
 
 
+def test_a_translate_manifest_reruns_bit_for_bit(cat_file, tmp_path):
+    image = cv2.resize(mk.Clip.read(cat_file).frame(0), (96, 64), interpolation=cv2.INTER_AREA)
+    mk.Clip.from_array(np.stack([np.roll(image, shift=t, axis=1) for t in range(5)]), fps=5).write(tmp_path / "v.mp4")
+    edits = []
+    for index in (0, 4):
+        edits.append(tmp_path / f"edit{index}.png")
+        cv2.imwrite(str(edits[-1]), 255 - cv2.cvtColor(np.roll(image, shift=index, axis=1), cv2.COLOR_RGB2BGR))
+    out, manifest = tmp_path / "t.mp4", tmp_path / "t.manifest.json"
+    assert main(["translate", str(tmp_path / "v.mp4"), str(edits[0]), "--keyframe", f"4:{edits[1]}",
+                 "--carry-across-cuts", "-o", str(out), "--manifest", str(manifest)]) == 0
+    run = mk.RunManifest.load(manifest)
+    assert run.command == "translate" and sorted(run.keyframes) == [0, 4] and run.carry_across_cuts
+    assert run.video.path == str(tmp_path / "v.mp4") and run.image is None
+    assert main(["rerun", str(manifest), "-o", str(tmp_path / "again.mp4")]) == 0
+    assert (tmp_path / "again.mp4").read_bytes() == out.read_bytes()
+    # an edited keyframe changed since is refused, naming it
+    cv2.imwrite(str(edits[1]), cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
+    assert main(["rerun", str(manifest), "-o", str(tmp_path / "third.mp4")]) == 1
+
+
 @pytest.mark.slow
 def test_a_manifest_reruns_bit_for_bit(cat_file, tmp_path):
     out, manifest = tmp_path / "a.mp4", tmp_path / "a.manifest.json"

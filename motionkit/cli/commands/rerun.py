@@ -19,7 +19,7 @@ DIFFERS = 3
 
 
 def rerun(
-    manifest: Path = typer.Argument(..., help="A run manifest written by `motionkit animate --manifest` or `motionkit render --manifest`."),
+    manifest: Path = typer.Argument(..., help="A run manifest written by `--manifest` of `motionkit animate`, `render` or `translate`."),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Where to render (default: the recorded output path)."),
 ) -> None:
     """Render MANIFEST's run again from its recorded inputs; exit 3 if the output is not the same bit for bit."""
@@ -41,6 +41,14 @@ def rerun(
             argv += ["--brush", run.brush.path] if run.brush is not None else []
             for key, value in run.renderer_options.items():
                 argv += ["--renderer-option", f"{key}={json.dumps(value)}"]
+        elif run.command == "translate":  # a video's edited keyframes, with translate's own flags
+            argv = ["translate", run.video.path, "-o", str(target), "--estimator", run.estimator or "dis",
+                    "--renderer", run.renderer]
+            for index, record in sorted(run.keyframes.items()):
+                argv += ["--keyframe", f"{index}:{record.path}"]
+            argv += ["--carry-across-cuts"] if run.carry_across_cuts else []
+            argv += ["--allow-damaged"] if run.allow_damaged else []
+            argv += ["--prompt", run.prompt] if run.prompt is not None else []
         else:
             spec = run.spec.save(Path(folder) / "spec.json")
             argv = ["animate", run.image.path, "--spec", str(spec), "-o", str(target), "--backend", run.backend,

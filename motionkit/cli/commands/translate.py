@@ -72,6 +72,7 @@ def translate(
     seed: int | None = SeedOption,
     steps: int | None = StepsOption,
     allow_damaged: bool = AllowDamagedOption,
+    manifest: Path | None = typer.Option(None, "--manifest", help="Also write a run manifest (JSON) to check or `motionkit rerun` this translation."),
 ) -> None:
     """Carry an edit of a video's first frame (or of a few keyframes) through the whole video, along the video's motion."""
     started = time.perf_counter()
@@ -92,6 +93,12 @@ def translate(
         else:
             warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
     say(f"wrote {output} ({len(clip)} frames, {len(keys)} keyframe(s), {time.perf_counter() - started:.1f} s)")
+    if manifest is not None:
+        mk.RunManifest.record(command="translate", video=video, keyframes=keys, output=output, backend="classical",
+                              estimator=estimator, renderer=renderer, carry_across_cuts=carry_across_cuts,
+                              allow_damaged=allow_damaged, prompt=prompt, seed=seed, steps=steps,
+                              weights=model).save(manifest)
+        say(f"wrote {manifest}")
 
 
 def register(app: typer.Typer) -> None:
