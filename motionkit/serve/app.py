@@ -136,6 +136,7 @@ def create_app(data: str | Path = "motionkit-data", *, token: str | None = None,
     async def lifespan(app: FastAPI):
         yield
         pool.close()
+        previews.close_previewers()  # each kept previewer holds a standby ffmpeg encoder
 
     app = FastAPI(title="motionkit", version=motionkit.__version__, lifespan=lifespan,
                   description="Image-to-video with explicit motion: uploads, live previews, jobs.")

@@ -56,3 +56,14 @@ def test_bad_sizes_and_frame_counts_are_refused(asset):
         previews.preview_mp4(asset, spec, 8)
     with pytest.raises(InvalidInputError, match="at most"):
         previews.preview_mp4(asset, spec.with_changes(frames=previews.MAX_PREVIEW_FRAMES + 1), 64)
+
+
+def test_a_service_shutting_down_stops_its_kept_previewers(make_client, photo_png):
+    # Each kept previewer holds a standby ffmpeg; the app's shutdown must stop them.
+    client = make_client()
+    asset = client.post("/api/assets", files={"file": ("cat.png", photo_png, "image/png")}).json()["id"]
+    answer = client.post("/api/preview", json={"asset": asset, "spec": drag_spec(frames=4), "long_side": 64})
+    assert answer.status_code == 200 and answer.content[4:8] == b"ftyp"
+    assert len(previews._previewers) == 1
+    client.__exit__(None, None, None)
+    assert len(previews._previewers) == 0
