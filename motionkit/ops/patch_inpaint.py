@@ -154,8 +154,8 @@ class _Level:
         self.valid_index = np.flatnonzero(valid.ravel())
         targets = cv2.dilate(hole.astype(np.uint8), kernel) > 0
         self.ty, self.tx = np.nonzero(targets)
-        self.lookup = np.full((self.h, self.w), -1, np.int64)
-        self.lookup[self.ty, self.tx] = np.arange(len(self.ty))
+        self.lookup = np.full((self.h, self.w), -1, np.int32)
+        self.lookup[self.ty, self.tx] = np.arange(len(self.ty), dtype=np.int32)
         dy, dx = np.mgrid[-self.r : self.r + 1, -self.r : self.r + 1]
         self.dy, self.dx = dy.ravel(), dx.ravel()
         # Matching compares every other tap (a quarter of them for 7 x 7): the cost is in the
@@ -163,11 +163,18 @@ class _Level:
         step = 2 if patch >= 5 else 1
         self.match = np.flatnonzero((self.dy % step == self.r % step) & (self.dx % step == self.r % step))
         self.dy_match, self.dx_match = self.dy[self.match].copy(), self.dx[self.match].copy()
-        # Tap coordinates of every target patch; taps outside the image are clamped for matching, dropped for voting.
-        py, px = self.ty[:, None] + self.dy, self.tx[:, None] + self.dx
+        # Tap coordinates of every target patch; taps outside the image are clamped for matching,
+        # dropped for voting. These (N, taps) tables are a fill's largest arrays (a wide border
+        # margin has ~10^6 target patches of 49 taps), so they are int32 and built in place.
+        py = self.ty.astype(np.int32)[:, None] + self.dy.astype(np.int32)
+        px = self.tx.astype(np.int32)[:, None] + self.dx.astype(np.int32)
         self.tap_inside = (py >= 0) & (py < self.h) & (px >= 0) & (px < self.w)
-        self.tap_flat = np.clip(py, 0, self.h - 1) * self.w + np.clip(px, 0, self.w - 1)
-        self.vote_flat = self.tap_flat[self.tap_inside]
+        np.clip(py, 0, self.h - 1, out=py)
+        np.clip(px, 0, self.w - 1, out=px)
+        py *= np.int32(self.w)
+        py += px
+        del px
+        self.tap_flat = py
         self.match_flat = np.ascontiguousarray(self.tap_flat[:, self.match])
         # Confidence of each target patch: those reaching into known pixels anchor the fill (Wexler's gamma^-d).
         depth = cv2.distanceTransform(hole.astype(np.uint8), cv2.DIST_L2, 3)[self.ty, self.tx]

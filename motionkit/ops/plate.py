@@ -55,6 +55,9 @@ TEAR = 5.0
 #: A pixel is foreground when it moves this fraction of the frame's largest motion more
 #: than the least moving pixel within reach.
 FOREGROUND_FRACTION = 0.25
+#: A foreground covering more of the picture than this is a camera-like move, not an object:
+#: nothing lies behind it to uncover, so only what a frame's reads touch is synthesised.
+WHOLE_PICTURE = 0.5
 
 
 class BackgroundPlate:
@@ -118,7 +121,13 @@ class BackgroundPlate:
             left, top = self.margins[0], self.margins[1]
             window = region[top : top + self.h, left : left + self.w]
             unfilled = moving & ~self.filled[top : top + self.h, left : left + self.w]
-            if (unfilled & inside).any():
+            touched = unfilled & inside
+            if touched.any():
+                if unfilled.mean() > WHOLE_PICTURE:
+                    # Filling behind the whole picture (a pan's estimated field moves everything)
+                    # costs a frame-sized fill and its memory; reads touch only its edge.
+                    reach = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * SOURCE_REACH + 1,) * 2)
+                    unfilled &= cv2.dilate(touched.astype(np.uint8), reach) > 0
                 window |= unfilled
         if region.any():
             self._synthesise(region)

@@ -37,3 +37,26 @@ def test_the_same_image_and_footprint_reuse_the_fill_and_another_image_does_not(
     # The same object dragged the other way (an edit of the drag) uncovers the same place: the fill is reused.
     list(WarpRenderer().render(image, _drag(image, -30.0)).iter_frames())
     assert plate._fill_memo.hits > hits
+
+
+def test_a_picture_wide_foreground_is_filled_only_where_the_reads_touch_it(coffee_photo):
+    # A pan's estimated field moves every pixel, so the whole picture reads as foreground; the
+    # entering column's reads touch only the left edge. Synthesising behind the whole picture
+    # cost a frame-sized fill (1.9 GB peak on a 720p pan); only the edge is needed.
+    image = cv2.resize(coffee_photo, (144, 96), interpolation=cv2.INTER_AREA).astype(np.float32) / 255
+    h, w = image.shape[:2]
+    ys = np.arange(h, dtype=np.float32)
+    everything = np.ones((h, w), bool)
+    wide = plate.BackgroundPlate(image)
+    values = wide.sample(np.full(h, -0.5, np.float32), ys, everything)   # reads that straddle the left border
+    left, top = wide.margins[0], wide.margins[1]
+    inside = wide.filled[top : top + h, left : left + w]
+    assert values.shape == (h, 3) and np.isfinite(values).all()
+    assert inside[:, : plate.SOURCE_REACH + 2].any() and not inside[:, w // 2 :].any()
+    # an object (a small foreground) is still synthesised whole, wherever the read touches it
+    disc = np.zeros((h, w), np.uint8)
+    cv2.circle(disc, (72, 48), 12, 1, -1)
+    small = plate.BackgroundPlate(image)
+    small.sample(np.array([72.0]), np.array([48.0]), disc > 0)
+    left, top = small.margins[0], small.margins[1]
+    assert small.filled[top : top + h, left : left + w][disc > 0].all()
