@@ -10,6 +10,7 @@ import pytest
 
 import motionkit as mk
 from motionkit.cli import main
+from tests.helpers.images import write_photo
 
 
 class GrayRenderer(mk.Renderer):
@@ -46,7 +47,7 @@ class RecordingRenderer(Recorder, GrayRenderer):
 @pytest.fixture
 def cat_file(tmp_path, cat_photo):
     path = tmp_path / "cat.png"
-    cv2.imwrite(str(path), cv2.cvtColor(cv2.resize(cat_photo, (64, 42)), cv2.COLOR_RGB2BGR))
+    write_photo(path, cat_photo, (64, 42), cv2.INTER_LINEAR)
     return path
 
 

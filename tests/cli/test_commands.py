@@ -11,12 +11,13 @@ import pytest
 
 import motionkit as mk
 from motionkit.cli import main
+from tests.helpers.images import write_photo
 
 
 @pytest.fixture(scope="module")
 def cat_file(tmp_path_factory, cat_photo):
     path = tmp_path_factory.mktemp("cli") / "cat.png"
-    cv2.imwrite(str(path), cv2.cvtColor(cv2.resize(cat_photo, (160, 106)), cv2.COLOR_RGB2BGR))
+    write_photo(path, cat_photo, (160, 106), cv2.INTER_LINEAR)
     return path
 
 

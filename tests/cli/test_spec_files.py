@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import cv2
 import pytest
 
 import motionkit as mk
 from motionkit.cli import main
 from motionkit.errors import MotionFileError
+from tests.helpers.images import write_photo
 
 
 @pytest.fixture(scope="module")
 def small_cat(tmp_path_factory, cat_photo):
     path = tmp_path_factory.mktemp("spec_files") / "cat.png"
-    cv2.imwrite(str(path), cv2.cvtColor(cv2.resize(cat_photo, (120, 80), interpolation=cv2.INTER_AREA), cv2.COLOR_RGB2BGR))
+    write_photo(path, cat_photo, (120, 80))
     return path
 
 

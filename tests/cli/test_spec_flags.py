@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import cv2
 import numpy as np
 import pytest
 
@@ -10,12 +9,13 @@ import motionkit as mk
 from motionkit.cli import main
 from motionkit.cli.parse import parse_camera
 from motionkit.errors import InvalidInputError
+from tests.helpers.images import write_photo
 
 
 @pytest.fixture(scope="module")
 def small_cat(tmp_path_factory, cat_photo):
     path = tmp_path_factory.mktemp("spec_flags") / "cat.png"
-    cv2.imwrite(str(path), cv2.cvtColor(cv2.resize(cat_photo, (120, 80), interpolation=cv2.INTER_AREA), cv2.COLOR_RGB2BGR))
+    write_photo(path, cat_photo, (120, 80))
     return path
 
 

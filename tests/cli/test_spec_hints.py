@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-import cv2
 import numpy as np
 import pytest
 
 import motionkit as mk
 from motionkit.cli import main
 from motionkit.spec.document import BackendHints
+from tests.helpers.images import write_photo
 
 
 @pytest.fixture
 def small_cat(tmp_path, cat_photo):
     path = tmp_path / "cat.png"
-    cv2.imwrite(str(path), cv2.cvtColor(cv2.resize(cat_photo, (120, 80), interpolation=cv2.INTER_AREA), cv2.COLOR_RGB2BGR))
+    write_photo(path, cat_photo, (120, 80))
     return path
 
 

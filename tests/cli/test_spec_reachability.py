@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import inspect
 
-import cv2
 import numpy as np
 import pytest
 import typer
@@ -21,6 +20,7 @@ import motionkit as mk
 from motionkit.cli import main
 from motionkit.cli.app import app
 from motionkit.cli.options import PYTHON_ONLY
+from tests.helpers.images import write_photo
 
 #: Verb -> argument -> (command, the flags or arguments that reach it).
 REACH = {
@@ -81,7 +81,7 @@ def reachable(kind: str, name: str) -> list[str]:
 @pytest.fixture(scope="module")
 def tiny_image(tmp_path_factory, cat_photo):
     path = tmp_path_factory.mktemp("reach") / "cat.png"
-    cv2.imwrite(str(path), cv2.cvtColor(cv2.resize(cat_photo, (48, 32), interpolation=cv2.INTER_AREA), cv2.COLOR_RGB2BGR))
+    write_photo(path, cat_photo, (48, 32))
     return path
 
 

@@ -10,14 +10,14 @@ import pytest
 import motionkit as mk
 from motionkit.errors import InvalidInputError
 from motionkit.verbs.jobs import AnimateJob, CheckJob, TranslateJob, parse_job, run_job
+from tests.helpers.images import write_photo
 
 
 @pytest.fixture
 def small_photo(tmp_path, cat_photo):
-    import cv2
 
     path = tmp_path / "cat.png"
-    cv2.imwrite(str(path), cv2.cvtColor(cv2.resize(cat_photo, (160, 106), interpolation=cv2.INTER_AREA), cv2.COLOR_RGB2BGR))
+    write_photo(path, cat_photo, (160, 106))
     return path
 
 

@@ -10,17 +10,9 @@ import motionkit as mk
 from motionkit.errors import InvalidInputError, MediaWriteError, ShapeMismatchError
 from motionkit.io.h264_stream import H264Stream
 from motionkit.verbs import preview as preview_module
+from tests.helpers.images import decode_mp4
 
 
-def decode(data: bytes, tmp_path) -> tuple[dict, list[np.ndarray]]:
-    import imageio_ffmpeg
-
-    path = tmp_path / "preview.mp4"
-    path.write_bytes(data)
-    reader = imageio_ffmpeg.read_frames(str(path))
-    meta = next(reader)
-    w, h = meta["size"]
-    return meta, [np.frombuffer(b, np.uint8).reshape(h, w, 3).copy() for b in reader]
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +26,7 @@ def test_preview_is_a_browser_mp4_at_preview_size(cat_small, tmp_path):
     drag = mk.Trajectory.line((132, 120), (150, 110), frames=6)  # the cat's nose
     data = mk.preview(cat_small, [drag], frames=6, long_side=96)
     assert data[4:8] == b"ftyp" and data.find(b"moov") < data.find(b"mdat"), "moov first (faststart)"
-    meta, frames = decode(data, tmp_path)
+    meta, frames = decode_mp4(data, tmp_path)
     assert meta["codec"] == "h264" and meta["pix_fmt"].startswith("yuv420p")
     assert meta["size"] == (96, 64) and len(frames) == 6  # 226x150 -> 96x63.7 -> even sides
 

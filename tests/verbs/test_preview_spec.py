@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import motionkit as mk
+from tests.helpers.images import decode_mp4
 
 
 @pytest.fixture(scope="module")
@@ -16,15 +17,6 @@ def cat_small(cat_photo):
     return cv2.resize(cat_photo, (226, 150), interpolation=cv2.INTER_AREA)
 
 
-def decode(data: bytes, tmp_path) -> tuple[dict, list[np.ndarray]]:
-    import imageio_ffmpeg
-
-    path = tmp_path / "spec.mp4"
-    path.write_bytes(data)
-    reader = imageio_ffmpeg.read_frames(str(path))
-    meta = next(reader)
-    w, h = meta["size"]
-    return meta, [np.frombuffer(b, np.uint8).reshape(h, w, 3).copy() for b in reader]
 
 
 def nose_spec(end=(150, 110), frames=6, fps=8.0, brush=True):
@@ -34,7 +26,7 @@ def nose_spec(end=(150, 110), frames=6, fps=8.0, brush=True):
 
 def test_render_spec_is_an_mp4_of_the_spec_at_preview_size(cat_small, tmp_path):
     previewer = mk.Previewer(cat_small, long_side=96)
-    meta, frames = decode(previewer.render_spec(nose_spec(fps=12.0)), tmp_path)
+    meta, frames = decode_mp4(previewer.render_spec(nose_spec(fps=12.0)), tmp_path)
     assert meta["codec"] == "h264" and meta["size"] == (96, 64) and len(frames) == 6
     assert abs(meta["fps"] - 12.0) < 1e-6
 
@@ -73,7 +65,7 @@ def test_an_equal_spec_reuses_its_field_and_an_edit_does_not(cat_small, monkeypa
 def test_motion_spec_shows_the_field_in_colours(cat_small, tmp_path):
     previewer = mk.Previewer(cat_small, long_side=96)
     spec = nose_spec(brush=False)
-    meta, frames = decode(previewer.motion_spec(spec), tmp_path)
+    meta, frames = decode_mp4(previewer.motion_spec(spec), tmp_path)
     assert meta["size"] == (96, 64) and len(frames) == 6
     assert frames[0].min() > 240  # no motion is white
     motion, _ = previewer.spec_field(spec)
