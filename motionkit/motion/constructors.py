@@ -137,7 +137,7 @@ class FieldConstructors:
         v = as_float_tensor(velocity)
         if v.dim() != 3 or v.shape[0] != 2:
             raise ShapeMismatchError(f"velocity must be (2, H, W) pixels per frame, got {tuple(v.shape)}")
-        if not torch.isfinite(v).all():
+        if not field_ops.all_finite(v):
             raise NonFiniteError("velocity holds NaN or infinite values")
         if mask is not None:
             m = mask.values if isinstance(mask, RegionMask) else RegionMask(mask).values

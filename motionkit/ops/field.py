@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -17,6 +18,18 @@ from motionkit.errors import InvalidInputError, ShapeMismatchError
 from motionkit.limits import check_frames
 from motionkit.ops.warp import backward_warp
 
+
+
+def all_finite(tensor: torch.Tensor) -> bool:
+    """Whether ``tensor`` holds no NaN or infinity; numpy's test on a CPU float tensor's memory.
+
+    ``torch.isfinite(t).all()`` costs 1-40 ms for a 512x512 field on a 2-core CPU (30-285 ms
+    for a 720p one under load, from torch's intra-op threads) against 0.2-1 ms for numpy on
+    the same memory; other tensors (CUDA, half precision, with gradients) use torch's.
+    """
+    if tensor.device.type == "cpu" and tensor.dtype in (torch.float32, torch.float64) and not tensor.requires_grad:
+        return bool(np.isfinite(tensor.numpy()).all())
+    return bool(torch.isfinite(tensor).all())
 
 def _check_field(flow: torch.Tensor, name: str = "flow") -> None:
     if flow.dim() != 4 or flow.shape[1] != 2:
