@@ -67,3 +67,28 @@ def test_a_thin_source_strip_still_gives_texture_not_a_smooth_fill(coffee_photo)
     texture = _local_std(cv2.cvtColor(out, cv2.COLOR_RGB2GRAY))
     columns = [texture[:, x : x + 8].mean() / texture[:, 106:130].mean() for x in range(134, 194, 8)]
     assert min(columns) > 0.6, np.round(columns, 2)
+
+
+@pytest.mark.slow
+def test_the_place_a_half_picture_object_left_is_filled_with_what_surrounds_it(coffee_photo):
+    # Cup and saucer together are half of coffee: a fill that took them for a camera-like move
+    # (the whole picture moving) kept the saucer as a texture source and painted its red into
+    # the wood it uncovered.
+    import motionkit as mk
+
+    image = coffee_photo  # full size: the grown foreground passes half the picture here
+    motion = mk.predict_motion(image, [mk.Trajectory.line((200, 130), (260, 150), frames=6)], frames=6)
+    moving = np.abs(motion.frame(5).numpy()).sum(0) > 1
+    assert 0.4 < moving.mean() < 0.9, "the object is about half of the picture"
+    last = mk.render(image, motion).frame(5).astype(np.float64)
+    dx, dy = np.median(motion.frame(5).numpy()[:, moving], axis=1).round().astype(int)
+    covered = np.roll(np.roll(moving, dy, axis=0), dx, axis=1)
+    left = cv2.erode((moving & ~covered).astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
+    assert left.sum() > 200
+    def saucer_red(pixels):  # the saucer's deep red: strong red, little green (the wood is orange-brown)
+        return (pixels[:, 0] > 90) & (pixels[:, 1] < 0.33 * pixels[:, 0])
+
+    wood = cv2.erode((~moving).astype(np.uint8), np.ones((15, 15), np.uint8)) > 0
+    assert saucer_red(image[left].astype(np.float64)).mean() > 0.5, "the uncovered place was the saucer"
+    assert saucer_red(image[wood].astype(np.float64)).mean() < 0.1, "and the wood around is not that red"
+    assert saucer_red(last[left]).mean() < 0.15, "the saucer's red was painted into the uncovered wood"
