@@ -111,7 +111,7 @@ class FieldAlgebra:
                 w = torch.from_numpy(np.asarray(weight, dtype=np.float32))
             except (TypeError, ValueError):
                 return NotImplemented
-        if not torch.isfinite(w).all():
+        if not field_ops.all_finite(w):
             raise NonFiniteError("weights must be finite numbers")
         if w.dim() == 0:
             scale = w.item()

@@ -20,6 +20,7 @@ import torch
 
 from motionkit.errors import InvalidInputError
 from motionkit.ops.easing import progress
+from motionkit.ops.field import all_finite
 from motionkit.ops.grid import pixel_grid
 
 
@@ -166,7 +167,7 @@ def perspective_displacement(
     """
     if depth.dim() != 2:
         raise InvalidInputError(f"depth must be (H, W), got shape {tuple(depth.shape)}")
-    if not torch.isfinite(depth).all() or (depth <= 0).any():
+    if not all_finite(depth) or (depth <= 0).any():
         raise InvalidInputError("depth must be positive finite numbers (1 = the look-at distance)")
     if not all(math.isfinite(v) for v in (orbit, dolly, truck, pedestal)) or dolly >= 1:
         raise InvalidInputError("camera: orbit, dolly, truck and pedestal must be finite, dolly < 1")

@@ -29,7 +29,7 @@ from motionkit.errors import InvalidInputError, NonFiniteError, ShapeMismatchErr
 from motionkit.limits import check_frames
 from motionkit.motion import MotionField
 from motionkit.ops.colour import to_uint8
-from motionkit.ops.field import resize
+from motionkit.ops.field import all_finite, resize
 from motionkit.pipelines.motion_i2v.conditioning import check_image, resize_image, working_size
 from motionkit.pipelines.motion_i2v.flowgen import Sampling, tracks_to_points
 from motionkit.pipelines.motion_i2v.options import MotionI2VOptions, Role
@@ -282,7 +282,7 @@ class MotionI2VRenderer(_Learned, WindowRenderer):
             raise ShapeMismatchError(
                 f"motion is {flow.shape[-1]}x{flow.shape[-2]} but the image is {w}x{h} (W x H); resize the field with .resize((H, W))"
             )
-        if not torch.isfinite(flow).all():
+        if not all_finite(flow):
             raise NonFiniteError("motion holds NaN or infinite displacements")
         values = _mask_values(mask, (h, w))
         wh, ww = working_size((h, w), self.options.resolution, self.options.max_area)

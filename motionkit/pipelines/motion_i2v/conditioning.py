@@ -15,6 +15,7 @@ import torch
 import torch.nn.functional as F
 
 from motionkit.errors import InvalidInputError, ShapeMismatchError
+from motionkit.ops.field import all_finite
 
 #: The negative prompt hard-coded in the official demo (``scripts/app.py``).
 OFFICIAL_NEGATIVE_PROMPT = (
@@ -77,7 +78,7 @@ def check_image(image: torch.Tensor) -> torch.Tensor:
     if not isinstance(image, torch.Tensor) or image.dim() != 3 or image.shape[0] != 3:
         shape = tuple(image.shape) if isinstance(image, torch.Tensor) else type(image).__name__
         raise ShapeMismatchError(f"image must be a (3, H, W) float tensor in [0, 1], got {shape}")
-    if not torch.isfinite(image).all():
+    if not all_finite(image):
         from motionkit.errors import NonFiniteError
 
         raise NonFiniteError("image holds NaN or infinite values")
