@@ -54,7 +54,6 @@ def bench_preview(size: int, frames: int, long_side: int, repeats: int, quick: b
     ours = statistics.median(times)
 
     small = previewer.image
-    scaled = [d.scaled(*previewer.scale) for d in drags]
     small_brush = brush.resize(previewer.size)
     with tempfile.TemporaryDirectory(prefix="motionkit-bench-") as tmp:
         out = Path(tmp) / "baseline.mp4"
@@ -71,7 +70,6 @@ def bench_preview(size: int, frames: int, long_side: int, repeats: int, quick: b
             base_times.append(time.perf_counter() - start)
     base = statistics.median(base_times)
     previewer.close()
-    del scaled
     return Row(
         operation="preview (editor)",
         implementation="motionkit.Previewer.render (cached downscale + components + brush, frames on parallel threads, "
