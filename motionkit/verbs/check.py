@@ -84,6 +84,10 @@ def similarity_points(points: np.ndarray, pan: tuple[float, float], zoom: float,
     return np.stack([x, y], axis=1)
 
 
+#: When a Lucas-Kanade refinement stops: 30 iterations or a step under 0.01 px.
+_LK_STOP = (cv2.TERM_CRITERIA_COUNT | cv2.TERM_CRITERIA_EPS, 30, 0.01)
+
+
 def refine_points(first: np.ndarray, frame: np.ndarray, starts: np.ndarray, guess: np.ndarray, *,
                   window: int = 9, tolerance: float = 1.0, chained: np.ndarray | None = None) -> np.ndarray:
     """Where the content around ``starts`` (frame 0) is in ``frame``, refined from the flow's ``guess``.
@@ -107,8 +111,7 @@ def refine_points(first: np.ndarray, frame: np.ndarray, starts: np.ndarray, gues
         ``(N, 2)`` positions in ``frame``.
     """
     p0 = starts.astype(np.float32).reshape(-1, 1, 2)
-    criteria = (cv2.TERM_CRITERIA_COUNT | cv2.TERM_CRITERIA_EPS, 30, 0.01)
-    lk = {"winSize": (window, window), "maxLevel": 1, "flags": cv2.OPTFLOW_USE_INITIAL_FLOW, "criteria": criteria}
+    lk = {"winSize": (window, window), "maxLevel": 1, "flags": cv2.OPTFLOW_USE_INITIAL_FLOW, "criteria": _LK_STOP}
     out = guess.astype(np.float64).copy()
     best = np.full(len(out), np.inf)
     for start in (guess,) if chained is None else (guess, chained):
@@ -124,8 +127,7 @@ def refine_points(first: np.ndarray, frame: np.ndarray, starts: np.ndarray, gues
 def follow_points(previous: np.ndarray, frame: np.ndarray, points: np.ndarray, *, window: int = 15) -> np.ndarray:
     """``(N, 2)`` positions in ``frame`` of ``points`` in ``previous`` (pyramidal Lucas-Kanade, one step)."""
     p = points.astype(np.float32).reshape(-1, 1, 2)
-    criteria = (cv2.TERM_CRITERIA_COUNT | cv2.TERM_CRITERIA_EPS, 30, 0.01)
-    moved, ok, _ = cv2.calcOpticalFlowPyrLK(previous, frame, p, None, winSize=(window, window), maxLevel=3, criteria=criteria)
+    moved, ok, _ = cv2.calcOpticalFlowPyrLK(previous, frame, p, None, winSize=(window, window), maxLevel=3, criteria=_LK_STOP)
     out = points.astype(np.float64).copy()
     out[ok.ravel() == 1] = moved.reshape(-1, 2)[ok.ravel() == 1]
     return out
