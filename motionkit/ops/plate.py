@@ -47,13 +47,13 @@ from motionkit.ops.patch_inpaint import inpaint_patches_numpy
 #: Smallest margin (pixels) grown at once beyond a border, and the granularity of margins.
 MARGIN_STEP = 16
 #: Pixels the foreground is grown by before it is removed (its soft, anti-aliased outline).
-FOREGROUND_GROW = 6
+FOREGROUND_GROW = 8
 #: Pixels beyond its depth that a synthesised region still copies texture from.
 SOURCE_REACH = 24
 #: Stretch (in any direction) above which a source pixel is torn apart rather than moved (see :func:`torn`).
 TEAR = 5.0
 #: Pixels (at the field's own resolution) beside a tear whose slow side is torn with it (see :func:`torn`).
-TRAIL_REACH = 2
+TRAIL_REACH = 3
 #: A pixel beside a tear is on its slow side when it moves less than this fraction of the way
 #: from the least to the most moving pixel within :data:`TRAIL_REACH`.
 TRAIL_FRACTION = 0.5
