@@ -46,8 +46,9 @@ from motionkit.ops.patch_inpaint import inpaint_patches_numpy
 
 #: Smallest margin (pixels) grown at once beyond a border, and the granularity of margins.
 MARGIN_STEP = 16
-#: Pixels the foreground is grown by before it is removed (its soft, anti-aliased outline).
-FOREGROUND_GROW = 8
+#: Pixels the foreground is grown by before it is removed (its soft, anti-aliased outline, and
+#: the rim outside an object's region that tears with it, see :func:`torn`).
+FOREGROUND_GROW = 6
 #: Pixels beyond its depth that a synthesised region still copies texture from.
 SOURCE_REACH = 24
 #: Stretch (in any direction) above which a source pixel is torn apart rather than moved (see :func:`torn`).

@@ -54,8 +54,10 @@ def _rim_left_behind(image: np.ndarray, feather: float | None) -> tuple[float, i
 def test_the_saucers_rim_does_not_stay_behind_on_the_uncovered_wood(coffee_photo, feather):
     kept, rim = _rim_left_behind(coffee_photo, feather)
     assert rim > 300, f"the photo shows a dark rim there ({rim} pixels)"
-    # Splatted where they were, 88-90 % of them stayed; torn with the outline, they read the plate (1-4 % stay).
-    assert kept < 0.15, f"{kept:.0%} of the {rim} rim pixels still show where the saucer was"
+    # Splatted where they were, 88-90 % of them stayed; torn with the outline, they read the
+    # plate: 9-17 % stay (those beyond the plate's growth; 8 px would take them too, but then
+    # fills the astronaut's collar 8 px deep and draws a light line under her chin).
+    assert kept < 0.3, f"{kept:.0%} of the {rim} rim pixels still show where the saucer was"
 
 
 def _small(flow: np.ndarray, work_size: int = 256) -> np.ndarray:
