@@ -93,4 +93,4 @@ def test_only_a_moved_objects_outline_tears(coffee_photo):
     magnitude = np.hypot(*flow)
     torn = plate.torn(flow)
     assert torn[250, 66:84].any() and not torn[250, 100:140].any() and not torn[250, :60].any()
-    assert torn[250, 66:84][magnitude[250, 66:84] < 1].any(), "the rim's slow side tears with the falloff"
+    assert torn[250, 66:84][magnitude[250, 66:84] < 0.05].sum() >= 2, "the still rim beside the falloff tears with it"
