@@ -7,9 +7,9 @@ of Video"): every patch that overlaps the hole is matched to its most similar pa
 known image, and each hole pixel becomes the (similarity-weighted) vote of the matches that
 cover it; matching and voting alternate, coarse to fine, so structure is settled at low
 resolution and texture copied at full resolution. The nearest-neighbour field is searched
-with PatchMatch (Barnes et al. 2009): candidates from the neighbours' matches (so coherent
-runs of copied texture grow) and from random samples around the current match, vectorised
-over all target patches at once.
+with PatchMatch (Barnes et al. 2009), vectorised over all target patches: candidates from the
+neighbours' matches (coherent runs of copied texture grow) and random ones around the current
+match, all within a target's reach (its nearest source's distance + :data:`REACH` px).
 
 The work is numpy/OpenCV on the CPU and deterministic for a given ``seed``; the cost is
 proportional to the hole's area (a 100 x 100 hole in a 512 x 512 photo: a fraction of a
