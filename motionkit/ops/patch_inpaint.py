@@ -188,7 +188,7 @@ class _Level:
         self.ty64, self.tx64 = self.ty.astype(np.int64), self.tx.astype(np.int64)
         self.reach2 = np.full(len(self.ty), np.inf)
         if len(self.valid_index):
-            far, labels = cv2.distanceTransformWithLabels((~valid).astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_5,
+            _, labels = cv2.distanceTransformWithLabels((~valid).astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_5,
                                                           labelType=cv2.DIST_LABEL_PIXEL)
             order = np.zeros(int(labels.max()) + 1, np.int64)
             vy, vx = np.nonzero(valid)
