@@ -30,17 +30,21 @@ def _ssd(estimate, image, taps, width, dy, dx, i, cy, cx):
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def consider(estimate, image, taps, width, height, dy, dx, valid, cy, cx, sy, sx, cost):
-    """Keep each target's candidate ``(cy[i], cx[i])`` (clamped into the image) where it is a valid source and closer.
+def consider(estimate, image, taps, width, height, dy, dx, valid, cy, cx, sy, sx, cost, ty, tx, reach2):
+    """Keep each target's candidate ``(cy[i], cx[i])`` (clamped into the image) where it is a valid source, within reach and closer.
 
     ``estimate``/``image``: ``float32 (H W, C)``; ``taps``: ``int64 (N, M)`` flat target taps;
-    ``dy``/``dx``: ``int64 (M,)`` tap offsets; ``valid``: ``bool (H, W)``; the rest ``(N,)``.
-    ``sy``, ``sx`` and ``cost`` are updated in place (what :func:`_search`'s numpy ``consider`` returns).
+    ``dy``/``dx``: ``int64 (M,)`` tap offsets; ``valid``: ``bool (H, W)``; ``ty``/``tx``: the
+    targets' centres and ``reach2`` their squared reach (a candidate farther from its target is
+    skipped); the rest ``(N,)``. ``sy``, ``sx`` and ``cost`` are updated in place (what
+    :func:`_search`'s numpy ``consider`` returns).
     """
     for i in range(cy.shape[0]):
         y = min(max(cy[i], 0), height - 1)
         x = min(max(cx[i], 0), width - 1)
         if not valid[y, x]:
+            continue
+        if (y - ty[i]) * (y - ty[i]) + (x - tx[i]) * (x - tx[i]) > reach2[i]:
             continue
         d = _ssd(estimate, image, taps, width, dy, dx, i, y, x)
         if d < cost[i]:

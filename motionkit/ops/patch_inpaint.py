@@ -7,9 +7,9 @@ of Video"): every patch that overlaps the hole is matched to its most similar pa
 known image, and each hole pixel becomes the (similarity-weighted) vote of the matches that
 cover it; matching and voting alternate, coarse to fine, so structure is settled at low
 resolution and texture copied at full resolution. The nearest-neighbour field is searched
-with PatchMatch (Barnes et al. 2009): candidates from the neighbours' matches (so coherent
-runs of copied texture grow) and from random samples around the current match, vectorised
-over all target patches at once.
+with PatchMatch (Barnes et al. 2009), vectorised over all target patches: candidates from the
+neighbours' matches (coherent runs of copied texture grow) and random ones around the current
+match, all within a target's reach (its nearest source's distance + :data:`REACH` px).
 
 The work is numpy/OpenCV on the CPU and deterministic for a given ``seed``; the cost is
 proportional to the hole's area (a 100 x 100 hole in a 512 x 512 photo: a fraction of a
@@ -45,6 +45,10 @@ GAMMA = 1.3
 TEXTURE = 4.0
 #: Fewest usable source patches a pyramid level needs to be searched (coarser levels are skipped).
 MIN_SOURCES = 64
+#: Pixels (at full size) beyond its depth into the hole that a target patch may copy from:
+#: a hole pixel continues what is near it (the sharp grain beside a hole, not the blurred,
+#: lighter wood across the photo that matches a smooth first estimate just as well).
+REACH = 48
 
 
 def inpaint_patches(
@@ -145,7 +149,7 @@ def _resize(values: np.ndarray, size: tuple[int, int]) -> np.ndarray:
 class _Level:
     """One pyramid level: the target patches (those overlapping the hole) and the usable source centres."""
 
-    def __init__(self, image: np.ndarray, hole: np.ndarray, source: np.ndarray, patch: int) -> None:
+    def __init__(self, image: np.ndarray, hole: np.ndarray, source: np.ndarray, patch: int, reach: float = np.inf) -> None:
         self.h, self.w = hole.shape
         self.image, self.hole, self.r = image, hole, patch // 2
         kernel = np.ones((patch, patch), np.uint8)
@@ -179,10 +183,38 @@ class _Level:
         # Confidence of each target patch: those reaching into known pixels anchor the fill (Wexler's gamma^-d).
         depth = cv2.distanceTransform(hole.astype(np.uint8), cv2.DIST_L2, 3)[self.ty, self.tx]
         self.confidence = (GAMMA ** -np.maximum(depth - self.r, 0.0)).astype(np.float32)
+        # How far each target may copy from: the distance to its nearest usable source patch plus
+        # ``reach`` (squared, pixels), so every target has sources within reach however deep it lies.
+        self.ty64, self.tx64 = self.ty.astype(np.int64), self.tx.astype(np.int64)
+        self.reach2 = np.full(len(self.ty), np.inf)
+        if len(self.valid_index):
+            _, labels = cv2.distanceTransformWithLabels((~valid).astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_5,
+                                                          labelType=cv2.DIST_LABEL_PIXEL)
+            order = np.zeros(int(labels.max()) + 1, np.int64)
+            vy, vx = np.nonzero(valid)
+            order[labels[vy, vx]] = vy * self.w + vx
+            self.nearest = order[labels[self.ty, self.tx]]  # the valid source nearest to every target
+            ny, nx = self.nearest // self.w, self.nearest % self.w
+            gap = np.sqrt((ny - self.ty64) ** 2 + (nx - self.tx64) ** 2)
+            self.reach2 = np.minimum((gap + reach) ** 2, 4.0 * (self.h * self.h + self.w * self.w))
 
     def random_sources(self, count: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
         pick = self.valid_index[rng.integers(0, len(self.valid_index), count)]
         return pick // self.w, pick % self.w
+
+    def near_sources(self, rng: np.random.Generator, tries: int = 4) -> tuple[np.ndarray, np.ndarray]:
+        """A valid source for every target within its reach: random ones around its nearest valid source, else that one."""
+        ny, nx = self.nearest // self.w, self.nearest % self.w
+        sy, sx = ny.copy(), nx.copy()
+        free = np.ones(len(ny), bool)
+        spread = np.sqrt(self.reach2) - np.sqrt((ny - self.ty) ** 2 + (nx - self.tx) ** 2)  # reach left beyond the nearest
+        for _ in range(tries):
+            cy = np.clip(np.rint(ny + rng.uniform(-1, 1, len(ny)) * spread), 0, self.h - 1).astype(np.int64)
+            cx = np.clip(np.rint(nx + rng.uniform(-1, 1, len(ny)) * spread), 0, self.w - 1).astype(np.int64)
+            ok = free & self.valid[cy, cx] & ((cy - self.ty) ** 2 + (cx - self.tx) ** 2 <= self.reach2)
+            sy[ok], sx[ok] = cy[ok], cx[ok]
+            free &= ~ok
+        return sy, sx
 
     def targets(self, estimate: np.ndarray) -> np.ndarray:
         """The target patches of ``estimate`` (fixed during a search), as :meth:`distance` reads them.
@@ -269,11 +301,12 @@ def _search(level: _Level, targets: np.ndarray, sy: np.ndarray, sx: np.ndarray, 
         if _kernels is not None:  # the same test, in place, without the gathers
             _kernels.consider(targets, level.image.reshape(-1, level.image.shape[2]), level.match_flat, level.w, level.h,
                               level.dy_match, level.dx_match, level.valid, cy.astype(np.int64), cx.astype(np.int64),
-                              sy, sx, cost)
+                              sy, sx, cost, level.ty64, level.tx64, level.reach2)
             return sy, sx, cost
         cy = np.clip(cy, 0, level.h - 1)
         cx = np.clip(cx, 0, level.w - 1)
-        index = np.flatnonzero(level.valid[cy, cx])
+        near = (cy - level.ty64) ** 2 + (cx - level.tx64) ** 2 <= level.reach2
+        index = np.flatnonzero(level.valid[cy, cx] & near)
         d = level.distance(targets, cy, cx, index)
         better = index[d < cost[index]]
         sy, sx, cost = sy.copy(), sx.copy(), cost.copy()
@@ -327,7 +360,7 @@ def _fill(image: np.ndarray, hole: np.ndarray, source: np.ndarray, patch: int, r
     estimate = None
     for depth in range(levels, -1, -1):
         img, hl, src = pyramid[depth]
-        level = _Level(_with_texture(img, hl, patch), hl, src, patch)
+        level = _Level(_with_texture(img, hl, patch), hl, src, patch, REACH / 2**depth)
         if previous is None and depth > 0 and len(level.valid_index) < MIN_SOURCES:
             # Too coarse to hold whole source patches (a thin source strip beside a border):
             # start at a finer level rather than fall back to a smooth fill.
@@ -338,11 +371,11 @@ def _fill(image: np.ndarray, hole: np.ndarray, source: np.ndarray, patch: int, r
         iterations, jumps, radii = _schedule(depth if depth < levels else max(depth, 2), max(level.h, level.w))
         if previous is None:
             estimate = np.where(hl[..., None], push_pull_numpy(level.image, (~hl).astype(np.float32)), level.image)
-            sy, sx = level.random_sources(len(level.ty), rng)
+            sy, sx = level.near_sources(rng)
         else:
             sy, sx = _upsample_field(previous, sy, sx, level, rng)
             ok = level.valid[sy, sx]
-            ry, rx = level.random_sources(len(sy), rng)
+            ry, rx = level.near_sources(rng)
             sy, sx = np.where(ok, sy, ry), np.where(ok, sx, rx)
             estimate = level.vote(sy, sx, np.ones(len(sy), np.float32), np.where(hl[..., None], 0.0, level.image))
         cost = level.distance(level.targets(estimate), sy, sx)

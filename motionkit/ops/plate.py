@@ -46,12 +46,18 @@ from motionkit.ops.patch_inpaint import inpaint_patches_numpy
 
 #: Smallest margin (pixels) grown at once beyond a border, and the granularity of margins.
 MARGIN_STEP = 16
-#: Pixels the foreground is grown by before it is removed (its soft, anti-aliased outline).
-FOREGROUND_GROW = 3
+#: Pixels the foreground is grown by before it is removed (its soft, anti-aliased outline, and
+#: the rim outside an object's region that tears with it, see :func:`torn`).
+FOREGROUND_GROW = 6
 #: Pixels beyond its depth that a synthesised region still copies texture from.
 SOURCE_REACH = 24
 #: Stretch (in any direction) above which a source pixel is torn apart rather than moved (see :func:`torn`).
 TEAR = 5.0
+#: Pixels (at the field's own resolution) beside a tear whose slow side is torn with it (see :func:`torn`).
+TRAIL_REACH = 3
+#: A pixel beside a tear is on its slow side when it moves less than this fraction of the way
+#: from the least to the most moving pixel within :data:`TRAIL_REACH`.
+TRAIL_FRACTION = 0.5
 #: A pixel is foreground when it moves this fraction of the frame's largest motion more
 #: than the least moving pixel within reach.
 FOREGROUND_FRACTION = 0.25
@@ -227,7 +233,7 @@ def _moving(motion: np.ndarray, largest: float) -> np.ndarray:
 
 
 def torn(flow: np.ndarray) -> np.ndarray:
-    """``bool (H, W)``: source pixels the field stretches more than :data:`TEAR` times in some direction.
+    """``bool (H, W)``: source pixels not splatted: those the field tears apart, and the outline's slow side beside them.
 
     At a moved object's soft outline the motion falls from the drag to zero within a few
     pixels: each outline pixel is spread over the whole path (stretched where the outline
@@ -235,6 +241,15 @@ def torn(flow: np.ndarray) -> np.ndarray:
     streaks of half-moved pixels across the uncovered background. Those pixels are not
     splatted, so their trail is a hole and filled like one. The stretch is the largest
     singular value of ``I + Df``; a zoom or an elastic drag stretches far less.
+
+    The outline's tail goes with them: within :data:`TRAIL_REACH` px of a torn pixel, the
+    pixels on the slow side of the tear (moving less than :data:`TRAIL_FRACTION` of the way
+    from the least to the most moving pixel around) are the object's rim that its region
+    left behind (anti-aliased edge pixels carry the object's colours, and the falloff's first
+    pixels move too little to stretch), and splatted they would stay as a thin line where the
+    object was. Not splatted, they read the background plate too. Their fast side, the
+    object's own edge, moves with it. Where nothing tears (a zoom, a pan, an elastic drag, a
+    small drag) nothing is added.
     """
     d_fx_dy, d_fx_dx = np.gradient(flow[0])
     d_fy_dy, d_fy_dx = np.gradient(flow[1])
@@ -242,7 +257,15 @@ def torn(flow: np.ndarray) -> np.ndarray:
     total = a * a + b * b + c * c + d * d
     det = a * d - b * c
     largest = 0.5 * (total + np.sqrt(np.maximum(total * total - 4 * det * det, 0.0)))
-    return largest > TEAR * TEAR
+    tear = largest > TEAR * TEAR
+    if not tear.any() or TRAIL_REACH <= 0:
+        return tear
+    motion = np.hypot(flow[0], flow[1]).astype(np.float32)
+    window = np.ones((2 * TRAIL_REACH + 1,) * 2, np.uint8)
+    most, least = cv2.dilate(motion, window), cv2.erode(motion, window)
+    near = cv2.dilate(tear.astype(np.uint8), window) > 0
+    slow = motion - least < TRAIL_FRACTION * (most - least)
+    return tear | (near & slow)
 
 
 def background_sources(
