@@ -21,7 +21,8 @@ from motionkit.ops._kernel_threads import run_jobs, thread_count
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _inverse(flow, importance, weighted, skip, skipping, coverage, total, inverse):
+def _inverse(flow, importance, weighted, skip, skipping, sums):
+    """Accumulate into ``sums (H, W, 4)`` float64: coverage, softmax total, and the two weighted ``-flow`` sums."""
     _, h, w = flow.shape
     for y in range(h):
         for x in range(w):
@@ -48,10 +49,28 @@ def _inverse(flow, importance, weighted, skip, skipping, coverage, total, invers
                 # float32 weights, as the bincount version rounded them before summing
                 wk = np.float32((ax if k & 1 else 1.0 - ax) * (ay if k >> 1 else 1.0 - ay))
                 soft = np.float32(wk * np.float32(imp))
-                coverage[cy, cx] += wk
-                total[cy, cx] += soft
-                inverse[0, cy, cx] -= soft * dx
-                inverse[1, cy, cx] -= soft * dy
+                # the four sums of a target side by side: one cache line per corner
+                sums[cy, cx, 0] += wk
+                sums[cy, cx, 1] += soft
+                sums[cy, cx, 2] -= soft * dx
+                sums[cy, cx, 3] -= soft * dy
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _normalise(sums, inverse, coverage):
+    """``inverse = sums / total`` where the total is positive (0 elsewhere), rounded to float32 as numpy's ``astype`` does."""
+    h, w, _ = sums.shape
+    for y in range(h):
+        for x in range(w):
+            total = sums[y, x, 1]
+            if total > 0:
+                scale = max(total, 1e-30)
+                inverse[0, y, x] = sums[y, x, 2] / scale
+                inverse[1, y, x] = sums[y, x, 3] / scale
+            else:
+                inverse[0, y, x] = 0.0
+                inverse[1, y, x] = 0.0
+            coverage[y, x] = sums[y, x, 0]
 
 
 def splat_inverse(flow: np.ndarray, importance: np.ndarray | None, skip: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -63,16 +82,16 @@ def splat_inverse(flow: np.ndarray, importance: np.ndarray | None, skip: np.ndar
     does) and their summed bilinear weight. Sums are float64, as ``numpy.bincount``'s are.
     """
     _, h, w = flow.shape
-    coverage = np.zeros((h, w), np.float64)
-    total = np.zeros((h, w), np.float64)
-    inverse = np.zeros((2, h, w), np.float64)
+    sums = np.zeros((h, w, 4), np.float64)
     weighted = importance is not None
     imp = importance if weighted else np.empty(1, np.float32)
     skipping = skip is not None
     mask = np.ascontiguousarray(skip, np.bool_) if skipping else np.zeros((1, 1), np.bool_)
-    _inverse(flow, imp, weighted, mask, skipping, coverage, total, inverse)
-    inverse = np.where(total > 0, inverse / np.maximum(total, 1e-30), 0.0)
-    return inverse.astype(np.float32), coverage.astype(np.float32)
+    _inverse(flow, imp, weighted, mask, skipping, sums)
+    inverse = np.empty((2, h, w), np.float32)
+    coverage = np.empty((h, w), np.float32)
+    _normalise(sums, inverse, coverage)
+    return inverse, coverage
 
 
 @njit(cache=True, nogil=True, error_model="numpy", inline="always")
@@ -130,7 +149,9 @@ def _resize_coordinate(x, scale, size):
     return i, f
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+# fastmath: contracted multiply-adds and no NaN paths (fields are checked finite first); the
+# source map moves by float32 roundings (1e-5 px), within the 0.05 px the refinement aims at.
+@njit(cache=True, nogil=True, error_model="numpy", fastmath=True)
 def _refine(flow, inv, cover, accuracy, hole_weight, unresolved, steps, row0, row1, src, unseen):
     _, h, w = flow.shape
     sh, sw = cover.shape
@@ -275,17 +296,19 @@ def _mirror(i, n):
 @njit(cache=True, nogil=True, error_model="numpy")
 def _despeckle(unseen, row0, row1, out):
     h, w = unseen.shape
+    column = np.empty(w, np.int32)  # unseen count of the three rows around y, per column
     for y in range(row0, row1):
-        ya, yb = _mirror(y - 1, h), _mirror(y + 1, h)
+        above = unseen[_mirror(y - 1, h)]
+        here = unseen[y]
+        below = unseen[_mirror(y + 1, h)]
         for x in range(w):
-            if unseen[y, x]:
-                out[y, x] = True
-                continue
-            count = 0
-            for yy in (ya, y, yb):
-                for xx in (_mirror(x - 1, w), x, _mirror(x + 1, w)):
-                    count += unseen[yy, xx]
-            out[y, x] = count >= 6
+            column[x] = above[x] + here[x] + below[x]
+        row = out[y]
+        for x in range(1, w - 1):  # the interior: no mirroring, a loop the compiler vectorises
+            row[x] = (here[x] + 8 * ((column[x - 1] + column[x] + column[x + 1]) >= 6)) > 0
+        for x in (0, w - 1):
+            count = column[_mirror(x - 1, w)] + column[x] + column[_mirror(x + 1, w)]
+            row[x] = here[x] | (count >= 6)
 
 
 def despeckle(unseen: np.ndarray) -> np.ndarray:
@@ -299,12 +322,13 @@ def despeckle(unseen: np.ndarray) -> np.ndarray:
     unseen = np.ascontiguousarray(unseen, np.bool_)
     h = unseen.shape[0]
     out = np.empty_like(unseen)
+    counts = unseen.view(np.uint8)  # 0/1 bytes, summed as integers
     bands = min(thread_count(), max(1, h // 64))
-    run_jobs([(lambda k=k: _despeckle(unseen, (h * k) // bands, (h * (k + 1)) // bands, out)) for k in range(bands)])
+    run_jobs([(lambda k=k: _despeckle(counts, (h * k) // bands, (h * (k + 1)) // bands, out)) for k in range(bands)])
     return out
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy", fastmath=True)
 def _box(flow, k, sharpness, want_metric, row0, row1, small, metric):
     sw = small.shape[2]
     norm = 1.0 / (k * k)
