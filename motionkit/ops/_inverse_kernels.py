@@ -328,28 +328,40 @@ def despeckle(unseen: np.ndarray) -> np.ndarray:
     return out
 
 
-@njit(cache=True, nogil=True, error_model="numpy", fastmath=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def _box(flow, k, sharpness, want_metric, row0, row1, small, metric):
     sw = small.shape[2]
     norm = 1.0 / (k * k)
+    width = sw * k
+    magnitude = np.empty(width)
+    sums = np.empty((3, sw))
     for by in range(row0, row1):
-        for bx in range(sw):
-            sx = 0.0
-            sy = 0.0
-            sm = 0.0
-            for y in range(by * k, by * k + k):
+        sums[:] = 0.0
+        for y in range(by * k, by * k + k):
+            row_x = flow[0, y]
+            row_y = flow[1, y]
+            if want_metric:  # a whole row of |f| first: one loop the compiler vectorises
+                for x in range(width):
+                    magnitude[x] = np.sqrt(np.float64(row_x[x]) * row_x[x] + np.float64(row_y[x]) * row_y[x])
+            # Each block's sums run over its rows, then its columns, in that order (as before: the same sums).
+            for bx in range(sw):
+                sx = sums[0, bx]
+                sy = sums[1, bx]
+                sm = sums[2, bx]
                 for x in range(bx * k, bx * k + k):
-                    fx = flow[0, y, x]
-                    fy = flow[1, y, x]
-                    sx += fx
-                    sy += fy
+                    sx += row_x[x]
+                    sy += row_y[x]
                     if want_metric:
-                        sm += np.sqrt(np.float64(fx) * fx + np.float64(fy) * fy)
+                        sm += magnitude[x]
+                sums[0, bx] = sx
+                sums[1, bx] = sy
+                sums[2, bx] = sm
+        for bx in range(sw):
             # The mean of the block (cv2.INTER_AREA at an integer factor), vectors in the small grid's pixels.
-            small[0, by, bx] = sx * norm / k
-            small[1, by, bx] = sy * norm / k
+            small[0, by, bx] = sums[0, bx] * norm / k
+            small[1, by, bx] = sums[1, bx] * norm / k
             if want_metric:
-                metric[by, bx] = sm * norm * sharpness
+                metric[by, bx] = sums[2, bx] * norm * sharpness
 
 
 def box_downscale(flow: np.ndarray, factor: int, metric_scale: float | None) -> tuple[np.ndarray, np.ndarray | None]:

@@ -256,7 +256,13 @@ def source_map_numpy(
         return _last_map.result
     src, unseen = _source_map_numpy(flow, splat=splat, sharpness=sharpness, work_size=work_size)
     src.flags.writeable = unseen.flags.writeable = False
-    _last_map.key, _last_map.flow, _last_map.result = key, np.array(flow, np.float32), (src, unseen)
+    # The kept copy of the field reuses the previous one's memory (it never leaves this module):
+    # a fresh 720p array costs its page faults on every frame.
+    _last_map.key, kept = None, _last_map.flow
+    if kept is None or kept.shape != flow.shape:
+        kept = np.empty(flow.shape, np.float32)
+    np.copyto(kept, flow, casting="unsafe")
+    _last_map.key, _last_map.flow, _last_map.result = key, kept, (src, unseen)
     return src, unseen
 
 
