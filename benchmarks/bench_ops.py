@@ -139,7 +139,7 @@ def bench_splat(data: OpsData, repeats: int, quick: bool) -> list[Row]:
         if row.met is not None:
             row.met = row.met and diff <= 1e-5
         rows.append(row)
-    return [*rows, _bench_renderer_frames(data, repeats, quick)]
+    return [*rows, _bench_renderer_frames(data, repeats, quick), bench_inversion(repeats, quick)]
 
 
 def _bench_renderer_frames(data: OpsData, repeats: int, quick: bool) -> Row:
@@ -166,6 +166,51 @@ def _bench_renderer_frames(data: OpsData, repeats: int, quick: bool) -> Row:
         data, "forward splat (renderer frame path)", implementation, timed(ours, repeats=repeats), RENDERER_TARGET, quick, repeats,
         size=f"{data.frames}x{data.size}x{data.size} RGB, one reference image", notes="includes occlusion handling and hole filling",
     )
+
+
+def bench_inversion(repeats: int, quick: bool) -> Row:
+    """The field inversion alone (``source_map_numpy``) at 1280x720: what video-to-video pays per frame.
+
+    Against ``cv2.remap`` of one 720p RGB frame along the same field (the warp that follows
+    it), with the CPU time per frame beside the wall time (steadier on a shared machine).
+    """
+    import time
+
+    import cv2
+
+    from motionkit.ops import forward_warp
+
+    h, w = (288, 512) if quick else (720, 1280)
+    flows = smooth_flows(4, h, w)[1:]
+    rgb = panning_frames(1, h, w)[0].astype(np.float32) / 255.0
+
+    def ours():
+        for flow in flows:
+            forward_warp._last_map.key = None  # a new field each time: no reuse of the kept map
+            forward_warp.source_map_numpy(flow)
+
+    ours()
+    start = time.process_time()
+    ours()
+    cpu_ms = (time.process_time() - start) * 1000 / len(flows)
+    seconds = timed(ours, repeats=repeats)
+    xs = np.arange(w, dtype=np.float32)[None, :]
+    ys = np.arange(h, dtype=np.float32)[:, None]
+    base = timed(lambda: [cv2.remap(rgb, xs + f[0], ys + f[1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE) for f in flows],
+                 repeats=repeats)
+    row = Row(
+        operation="field inversion (frame path, video size)",
+        implementation="motionkit.ops.forward_warp.source_map_numpy: block-mean downscale, softmax splat of -f, push-pull, "
+                       "compiled upsampling + Newton refinement + miss test, speckle pass",
+        size=f"{w}x{h} zoom-rotate-swirl field",
+        unit="frames/s",
+        throughput=len(flows) / seconds,
+        baseline="cv2.remap of one RGB frame along the same field",
+        baseline_throughput=len(flows) / base,
+        metrics={"seconds": seconds, "baseline_seconds": base, "cpu_ms_per_frame": cpu_ms},
+        notes=f"{cpu_ms:.1f} ms CPU a frame",
+    )
+    return row
 
 
 def brush_and_drags(size: int, frames: int):

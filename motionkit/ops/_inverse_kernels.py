@@ -7,8 +7,9 @@ the splat, and five full-frame ``cv2.remap`` look-ups plus gradient tables for t
 refinement; the kernels here do each in one pass with nothing allocated per pixel, and fuse
 the source map and the unseen mask into the refinement's pass. They compute the same sums
 (the splat's in float64, like ``bincount``); the refinement's bilinear look-ups are exact
-where ``cv2.remap`` rounds its weights to 1/32 px, so results agree to within the refinement's
-own accuracy (0.05 px).
+where ``cv2.remap`` rounds its weights to 1/32 px, and its Newton steps use the Jacobian of
+the bilinear patch itself where the numpy version takes central differences, so results
+agree to within the refinement's own accuracy (0.05 px), not bit for bit.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from motionkit.ops._kernel_threads import run_jobs, thread_count
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _inverse(flow, importance, weighted, skip, skipping, coverage, total, inverse):
+def _inverse(flow, importance, weighted, skip, skipping, sums):
+    """Accumulate into ``sums (H, W, 4)`` float64: coverage, softmax total, and the two weighted ``-flow`` sums."""
     _, h, w = flow.shape
     for y in range(h):
         for x in range(w):
@@ -47,10 +49,28 @@ def _inverse(flow, importance, weighted, skip, skipping, coverage, total, invers
                 # float32 weights, as the bincount version rounded them before summing
                 wk = np.float32((ax if k & 1 else 1.0 - ax) * (ay if k >> 1 else 1.0 - ay))
                 soft = np.float32(wk * np.float32(imp))
-                coverage[cy, cx] += wk
-                total[cy, cx] += soft
-                inverse[0, cy, cx] -= soft * dx
-                inverse[1, cy, cx] -= soft * dy
+                # the four sums of a target side by side: one cache line per corner
+                sums[cy, cx, 0] += wk
+                sums[cy, cx, 1] += soft
+                sums[cy, cx, 2] -= soft * dx
+                sums[cy, cx, 3] -= soft * dy
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _normalise(sums, inverse, coverage):
+    """``inverse = sums / total`` where the total is positive (0 elsewhere), rounded to float32 as numpy's ``astype`` does."""
+    h, w, _ = sums.shape
+    for y in range(h):
+        for x in range(w):
+            total = sums[y, x, 1]
+            if total > 0:
+                scale = max(total, 1e-30)
+                inverse[0, y, x] = sums[y, x, 2] / scale
+                inverse[1, y, x] = sums[y, x, 3] / scale
+            else:
+                inverse[0, y, x] = 0.0
+                inverse[1, y, x] = 0.0
+            coverage[y, x] = sums[y, x, 0]
 
 
 def splat_inverse(flow: np.ndarray, importance: np.ndarray | None, skip: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -62,16 +82,16 @@ def splat_inverse(flow: np.ndarray, importance: np.ndarray | None, skip: np.ndar
     does) and their summed bilinear weight. Sums are float64, as ``numpy.bincount``'s are.
     """
     _, h, w = flow.shape
-    coverage = np.zeros((h, w), np.float64)
-    total = np.zeros((h, w), np.float64)
-    inverse = np.zeros((2, h, w), np.float64)
+    sums = np.zeros((h, w, 4), np.float64)
     weighted = importance is not None
     imp = importance if weighted else np.empty(1, np.float32)
     skipping = skip is not None
     mask = np.ascontiguousarray(skip, np.bool_) if skipping else np.zeros((1, 1), np.bool_)
-    _inverse(flow, imp, weighted, mask, skipping, coverage, total, inverse)
-    inverse = np.where(total > 0, inverse / np.maximum(total, 1e-30), 0.0)
-    return inverse.astype(np.float32), coverage.astype(np.float32)
+    _inverse(flow, imp, weighted, mask, skipping, sums)
+    inverse = np.empty((2, h, w), np.float32)
+    coverage = np.empty((h, w), np.float32)
+    _normalise(sums, inverse, coverage)
+    return inverse, coverage
 
 
 @njit(cache=True, nogil=True, error_model="numpy", inline="always")
@@ -79,46 +99,22 @@ def _clamp(i, n):
     return 0 if i < 0 else (n - 1 if i >= n else i)
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
-def _lookup(flow, x, y, out):
-    """Bilinear ``flow`` and its Jacobian (``numpy.gradient``'s differences) at ``(x, y)``, border replicated.
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def _lookup_cell(flow, x, y, out):
+    """Bilinear ``flow`` at ``(x, y)`` and the derivatives of that bilinear patch, border replicated.
 
-    ``out`` receives ``fx, fy, dfx/dx, dfx/dy, dfy/dx, dfy/dy``.
+    ``out`` receives ``fx, fy, dfx/dx, dfx/dy, dfy/dx, dfy/dy``: the Jacobian of the very
+    interpolant whose residual Newton drives to zero, from the cell's four corners: one
+    look-up's worth of reads, where central differences (``numpy.gradient``, as the
+    numpy path uses) take four cells' (the same accuracy on smooth fields, fewer misses
+    left at a drag's outline; tests/ops/test_splat_inverse_kernels.py).
     """
     _, h, w = flow.shape
     x0f = np.floor(x)
     y0f = np.floor(y)
     ax = x - x0f
     ay = y - y0f
-    x0 = int(max(min(x0f, w + 1.0), -2.0))
-    y0 = int(max(min(y0f, h + 1.0), -2.0))
-    for j in range(6):
-        out[j] = 0.0
-    for k in range(4):
-        cx = _clamp(x0 + (k & 1), w)
-        cy = _clamp(y0 + (k >> 1), h)
-        wk = (ax if k & 1 else 1.0 - ax) * (ay if k >> 1 else 1.0 - ay)
-        if wk == 0.0:
-            continue
-        xl, xr = _clamp(cx - 1, w), _clamp(cx + 1, w)
-        yu, yd = _clamp(cy - 1, h), _clamp(cy + 1, h)
-        sx = 1.0 / max(xr - xl, 1)
-        sy = 1.0 / max(yd - yu, 1)
-        for ch in range(2):
-            out[ch] += wk * flow[ch, cy, cx]
-            out[2 + 2 * ch] += wk * (flow[ch, cy, xr] - flow[ch, cy, xl]) * sx
-            out[3 + 2 * ch] += wk * (flow[ch, yd, cx] - flow[ch, yu, cx]) * sy
-
-
-@njit(cache=True, nogil=True, error_model="numpy", inline="always")
-def _value(flow, x, y):
-    """Bilinear ``(fx, fy)`` at ``(x, y)``, border replicated (no Jacobian: the cheap test)."""
-    _, h, w = flow.shape
-    x0f = np.floor(x)
-    y0f = np.floor(y)
-    ax = x - x0f
-    ay = y - y0f
-    if x0f >= 0.0 and x0f < w - 1 and y0f >= 0.0 and y0f < h - 1:  # inside: the clamps below change nothing
+    if x0f >= 0.0 and x0f < w - 1 and y0f >= 0.0 and y0f < h - 1:
         xa = int(x0f)
         ya = int(y0f)
         xb = xa + 1
@@ -128,10 +124,16 @@ def _value(flow, x, y):
         y0 = int(max(min(y0f, h + 1.0), -2.0))
         xa, xb = _clamp(x0, w), _clamp(x0 + 1, w)
         ya, yb = _clamp(y0, h), _clamp(y0 + 1, h)
-    w00, w01, w10, w11 = (1.0 - ax) * (1.0 - ay), ax * (1.0 - ay), (1.0 - ax) * ay, ax * ay
-    fx = w00 * flow[0, ya, xa] + w01 * flow[0, ya, xb] + w10 * flow[0, yb, xa] + w11 * flow[0, yb, xb]
-    fy = w00 * flow[1, ya, xa] + w01 * flow[1, ya, xb] + w10 * flow[1, yb, xa] + w11 * flow[1, yb, xb]
-    return fx, fy
+    bx = 1.0 - ax
+    by = 1.0 - ay
+    for ch in range(2):
+        v00 = flow[ch, ya, xa]
+        v01 = flow[ch, ya, xb]
+        v10 = flow[ch, yb, xa]
+        v11 = flow[ch, yb, xb]
+        out[ch] = by * (bx * v00 + ax * v01) + ay * (bx * v10 + ax * v11)
+        out[2 + 2 * ch] = by * (v01 - v00) + ay * (v11 - v10)
+        out[3 + 2 * ch] = bx * (v10 - v00) + ax * (v11 - v01)
 
 
 @njit(cache=True, nogil=True, error_model="numpy", inline="always")
@@ -147,7 +149,9 @@ def _resize_coordinate(x, scale, size):
     return i, f
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+# fastmath: contracted multiply-adds and no NaN paths (fields are checked finite first); the
+# source map moves by float32 roundings (1e-5 px), within the 0.05 px the refinement aims at.
+@njit(cache=True, nogil=True, error_model="numpy", fastmath=True)
 def _refine(flow, inv, cover, accuracy, hole_weight, unresolved, steps, row0, row1, src, unseen):
     _, h, w = flow.shape
     sh, sw = cover.shape
@@ -155,25 +159,63 @@ def _refine(flow, inv, cover, accuracy, hole_weight, unresolved, steps, row0, ro
     look = np.empty(6)
     # The columns' upsampling taps are the same on every row: computed once.
     col_i = np.empty(w, np.int64)
+    col_j = np.empty(w, np.int64)
     col_a = np.empty(w)
     for x in range(w):
         col_i[x], col_a[x] = _resize_coordinate(x, scale_x, sw)
+        col_j[x] = min(col_i[x] + 1, sw - 1)
+    # One row of the reduced-resolution inverse and coverage, already blended between its two
+    # source rows (upsampling is separable: per pixel only the horizontal blend is left).
+    row_gx = np.empty(sw)
+    row_gy = np.empty(sw)
+    row_c = np.empty(sw)
+    fx_plane = flow[0]
+    fy_plane = flow[1]
+    accuracy2 = accuracy * accuracy
+    miss2 = unresolved * unresolved
+    test_miss = unresolved >= 0.0
     for y in range(row0, row1):
         iy, ay = _resize_coordinate(y, scale_y, sh)
         iy1 = min(iy + 1, sh - 1)
+        by = 1.0 - ay
+        for i in range(sw):
+            row_gx[i] = (by * inv[iy, i, 0] + ay * inv[iy1, i, 0]) / scale_x
+            row_gy[i] = (by * inv[iy, i, 1] + ay * inv[iy1, i, 1]) / scale_y
+            row_c[i] = by * cover[iy, i] + ay * cover[iy1, i]
+        yf = np.float64(y)
         for x in range(w):
             # The reduced-resolution inverse and coverage, upsampled as cv2.resize does.
-            ix, ax = col_i[x], col_a[x]
-            ix1 = min(ix + 1, sw - 1)
-            w00, w01, w10, w11 = (1 - ax) * (1 - ay), ax * (1 - ay), (1 - ax) * ay, ax * ay
-            gx = (w00 * inv[iy, ix, 0] + w01 * inv[iy, ix1, 0] + w10 * inv[iy1, ix, 0] + w11 * inv[iy1, ix1, 0]) / scale_x
-            gy = (w00 * inv[iy, ix, 1] + w01 * inv[iy, ix1, 1] + w10 * inv[iy1, ix, 1] + w11 * inv[iy1, ix1, 1]) / scale_y
-            cov = w00 * cover[iy, ix] + w01 * cover[iy, ix1] + w10 * cover[iy1, ix] + w11 * cover[iy1, ix1]
-            fx, fy = _value(flow, x + gx, y + gy)
-            rx = gx + fx
-            ry = gy + fy
-            if rx * rx + ry * ry > accuracy * accuracy:
-                _lookup(flow, x + gx, y + gy, look)
+            ix = col_i[x]
+            jx = col_j[x]
+            ax = col_a[x]
+            bx = 1.0 - ax
+            gx = bx * row_gx[ix] + ax * row_gx[jx]
+            gy = bx * row_gy[ix] + ax * row_gy[jx]
+            cov = bx * row_c[ix] + ax * row_c[jx]
+            px = x + gx
+            py = yf + gy
+            # The field at the source, bilinear with the border replicated (no Jacobian: the cheap test).
+            x0f = np.floor(px)
+            y0f = np.floor(py)
+            fax = px - x0f
+            fay = py - y0f
+            if x0f >= 0.0 and x0f < w - 1 and y0f >= 0.0 and y0f < h - 1:  # inside: no clamping
+                xa = int(x0f)
+                ya = int(y0f)
+                xb = xa + 1
+                yb = ya + 1
+            else:
+                x0 = int(max(min(x0f, w + 1.0), -2.0))
+                y0 = int(max(min(y0f, h + 1.0), -2.0))
+                xa, xb = _clamp(x0, w), _clamp(x0 + 1, w)
+                ya, yb = _clamp(y0, h), _clamp(y0 + 1, h)
+            fbx = 1.0 - fax
+            fby = 1.0 - fay
+            rx = gx + (fby * (fbx * fx_plane[ya, xa] + fax * fx_plane[ya, xb]) + fay * (fbx * fx_plane[yb, xa] + fax * fx_plane[yb, xb]))
+            ry = gy + (fby * (fbx * fy_plane[ya, xa] + fax * fy_plane[ya, xb]) + fay * (fbx * fy_plane[yb, xa] + fax * fy_plane[yb, xb]))
+            r2 = rx * rx + ry * ry
+            if r2 > accuracy2:
+                _lookup_cell(flow, px, py, look)
                 for _ in range(steps):
                     a = 1.0 + look[2]
                     b = look[3]
@@ -184,20 +226,21 @@ def _refine(flow, inv, cover, accuracy, hole_weight, unresolved, steps, row0, ro
                         break  # a fold: no exact inverse, and no later step would change that
                     sx = gx - (d * rx - b * ry) / det
                     sy = gy - (a * ry - c * rx) / det
-                    _lookup(flow, x + sx, y + sy, look)
+                    _lookup_cell(flow, x + sx, yf + sy, look)
                     nx = sx + look[0]
                     ny = sy + look[1]
-                    if not nx * nx + ny * ny < rx * rx + ry * ry:
+                    n2 = nx * nx + ny * ny
+                    if not n2 < r2:
                         break  # not kept: the next step would start from the same point again
-                    gx, gy, rx, ry = sx, sy, nx, ny
-            px = x + gx
-            py = y + gy
+                    gx, gy, rx, ry, r2 = sx, sy, nx, ny, n2
+                px = x + gx
+                py = yf + gy
             src[y, x, 0] = px
             src[y, x, 1] = py
-            outside = px < -0.5 or px > w - 0.5 or py < -0.5 or py > h - 0.5
             # (rx, ry) is the residual at the kept inverse: where q + g lands, minus q.
-            missed = unresolved >= 0.0 and rx * rx + ry * ry > unresolved * unresolved
-            unseen[y, x] = cov <= hole_weight or outside or missed
+            # Bitwise ors: no branch per test.
+            unseen[y, x] = ((cov <= hole_weight) | (px < -0.5) | (px > w - 0.5) | (py < -0.5) | (py > h - 0.5)
+                            | (test_miss & (r2 > miss2)))
 
 
 def refine_inverse(
@@ -238,28 +281,85 @@ def refine_inverse(
     return src, unseen
 
 
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def _mirror(i, n):
+    """OpenCV's BORDER_REFLECT_101 index: ``-1 -> 1``, ``n -> n - 2``."""
+    if n == 1:
+        return 0
+    if i < 0:
+        return -i
+    if i >= n:
+        return 2 * n - 2 - i
+    return i
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _despeckle(unseen, row0, row1, out):
+    h, w = unseen.shape
+    column = np.empty(w, np.int32)  # unseen count of the three rows around y, per column
+    for y in range(row0, row1):
+        above = unseen[_mirror(y - 1, h)]
+        here = unseen[y]
+        below = unseen[_mirror(y + 1, h)]
+        for x in range(w):
+            column[x] = above[x] + here[x] + below[x]
+        row = out[y]
+        for x in range(1, w - 1):  # the interior: no mirroring, a loop the compiler vectorises
+            row[x] = (here[x] + 8 * ((column[x - 1] + column[x] + column[x + 1]) >= 6)) > 0
+        for x in (0, w - 1):
+            count = column[_mirror(x - 1, w)] + column[x] + column[_mirror(x + 1, w)]
+            row[x] = here[x] | (count >= 6)
+
+
+def despeckle(unseen: np.ndarray) -> np.ndarray:
+    """``unseen`` plus every pixel at least 6 of whose 3x3 neighbours (itself counted) are unseen.
+
+    A pixel or two landing alone inside a hole is a speckle, not content. This is exactly
+    ``unseen | (cv2.blur(unseen.astype(np.float32), (3, 3)) > 0.6)`` (a mean of nine 0/1
+    values is above 0.6 iff at least six are 1; the border mirrored as OpenCV's default),
+    in one pass with no float copy. ``bool (H, W)`` in, a new ``bool (H, W)`` out.
+    """
+    unseen = np.ascontiguousarray(unseen, np.bool_)
+    out = np.empty_like(unseen)
+    # One thread: a 720p mask takes well under a millisecond, less than handing half of it over.
+    _despeckle(unseen.view(np.uint8), 0, unseen.shape[0], out)  # 0/1 bytes, summed as integers
+    return out
+
+
 @njit(cache=True, nogil=True, error_model="numpy")
 def _box(flow, k, sharpness, want_metric, row0, row1, small, metric):
     sw = small.shape[2]
     norm = 1.0 / (k * k)
+    width = sw * k
+    magnitude = np.empty(width)
+    sums = np.empty((3, sw))
     for by in range(row0, row1):
-        for bx in range(sw):
-            sx = 0.0
-            sy = 0.0
-            sm = 0.0
-            for y in range(by * k, by * k + k):
+        sums[:] = 0.0
+        for y in range(by * k, by * k + k):
+            row_x = flow[0, y]
+            row_y = flow[1, y]
+            if want_metric:  # a whole row of |f| first: one loop the compiler vectorises
+                for x in range(width):
+                    magnitude[x] = np.sqrt(np.float64(row_x[x]) * row_x[x] + np.float64(row_y[x]) * row_y[x])
+            # Each block's sums run over its rows, then its columns, in that order (as before: the same sums).
+            for bx in range(sw):
+                sx = sums[0, bx]
+                sy = sums[1, bx]
+                sm = sums[2, bx]
                 for x in range(bx * k, bx * k + k):
-                    fx = flow[0, y, x]
-                    fy = flow[1, y, x]
-                    sx += fx
-                    sy += fy
+                    sx += row_x[x]
+                    sy += row_y[x]
                     if want_metric:
-                        sm += np.sqrt(np.float64(fx) * fx + np.float64(fy) * fy)
+                        sm += magnitude[x]
+                sums[0, bx] = sx
+                sums[1, bx] = sy
+                sums[2, bx] = sm
+        for bx in range(sw):
             # The mean of the block (cv2.INTER_AREA at an integer factor), vectors in the small grid's pixels.
-            small[0, by, bx] = sx * norm / k
-            small[1, by, bx] = sy * norm / k
+            small[0, by, bx] = sums[0, bx] * norm / k
+            small[1, by, bx] = sums[1, bx] * norm / k
             if want_metric:
-                metric[by, bx] = sm * norm * sharpness
+                metric[by, bx] = sums[2, bx] * norm * sharpness
 
 
 def box_downscale(flow: np.ndarray, factor: int, metric_scale: float | None) -> tuple[np.ndarray, np.ndarray | None]:

@@ -80,6 +80,11 @@ def _warp(image, flow, xs, ys, consts, padding, row0, row1, out, bad):
             w01 = south * west
             w10 = north * east
             w11 = north * west
+            if 0 <= x0 and x1 < w and 0 <= y0 and y1 < h:  # all four neighbours inside: no tests per channel
+                for ch in range(c):
+                    plane = src[ch]
+                    out[n, ch, y, x] = plane[y0, x0] * w00 + plane[y0, x1] * w01 + plane[y1, x0] * w10 + plane[y1, x1] * w11
+                continue
             in_x0 = 0 <= x0 < w
             in_x1 = 0 <= x1 < w
             in_y0 = 0 <= y0 < h

@@ -256,7 +256,13 @@ def source_map_numpy(
         return _last_map.result
     src, unseen = _source_map_numpy(flow, splat=splat, sharpness=sharpness, work_size=work_size)
     src.flags.writeable = unseen.flags.writeable = False
-    _last_map.key, _last_map.flow, _last_map.result = key, np.array(flow, np.float32), (src, unseen)
+    # The kept copy of the field reuses the previous one's memory (it never leaves this module):
+    # a fresh 720p array costs its page faults on every frame.
+    _last_map.key, kept = None, _last_map.flow
+    if kept is None or kept.shape != flow.shape:
+        kept = np.empty(flow.shape, np.float32)
+    np.copyto(kept, flow, casting="unsafe")
+    _last_map.key, _last_map.flow, _last_map.result = key, kept, (src, unseen)
     return src, unseen
 
 
@@ -313,8 +319,9 @@ def _refine_fused(flow: np.ndarray, inv: np.ndarray, cover: np.ndarray) -> tuple
     """
     as32 = [np.ascontiguousarray(a, np.float32) for a in (flow, inv, cover)]
     src, unseen = _kernels.refine_inverse(*as32, accuracy=ACCURACY, hole_weight=HOLE_WEIGHT, unresolved=UNRESOLVED)
-    # A pixel or two landing alone inside a hole (a stray outline pixel) is a speckle, not content.
-    return src, unseen | (cv2.blur(unseen.astype(np.float32), (3, 3)) > 0.6)
+    # A pixel or two landing alone inside a hole (a stray outline pixel) is a speckle, not content
+    # (the blur test of the numpy path below, compiled: the same mask).
+    return src, _kernels.despeckle(unseen)
 
 
 def warp_frame_numpy(
@@ -343,7 +350,9 @@ def warp_frame_numpy(
         return image.copy(), np.zeros((h, w), bool)
     src, unseen = source_map_numpy(flow, splat=splat, sharpness=sharpness, work_size=work_size)
     # remap drops a single channel's axis; the reshape puts it back.
-    out = cv2.remap(image, src[..., 0], src[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101).reshape(image.shape)
+    # One two-channel map (the map's own layout: the same interpolation as two separate
+    # planes, without OpenCV copying each strided plane first).
+    out = cv2.remap(image, src, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101).reshape(image.shape)
     if fill == "background" and unseen.any():
         # Disocclusions and content entering across the border: the background plate, read
         # at each pixel's background source (the rubber sheet keeps the mirrored read).
