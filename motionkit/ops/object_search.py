@@ -73,6 +73,9 @@ BLURRED = 0.35
 BLURRED_AREA = 0.1
 #: ... and carries at most this fraction of the rest's detail energy.
 BLURRED_RATIO = 0.3
+#: Sharp pixels farther than this fraction of the short side from the blurred background are
+#: sure subject (the cut between subject and blur is looked for within it).
+SHARP_MARGIN = 0.04
 #: GrabCut iterations per candidate.
 ITERATIONS = 3
 
@@ -162,11 +165,20 @@ def _in_focus(image: np.ndarray, cell: tuple[int, int], geodesic: np.ndarray) ->
     if blurred.mean() < BLURRED_AREA or blurred.all() or energy[blurred].mean() > BLURRED_RATIO * energy[~blurred].mean():
         return None
     trimap = np.full((h, w), cv2.GC_PR_FGD, np.uint8)
+    # The sharp part well away from the blur is the subject for sure: its own colours (the white
+    # muzzle of a tabby, like the pale room behind it) must not be given to the background.
+    margin = max(2, round(SHARP_MARGIN * min(h, w)))
+    far = cv2.distanceTransform((~blurred).astype(np.uint8), cv2.DIST_L2, 5) > margin
+    parts, _ = ndimage.label(far)
+    if parts[cell[1], cell[0]] > 0:
+        trimap[parts == parts[cell[1], cell[0]]] = cv2.GC_FGD
     trimap[blurred] = cv2.GC_BGD
     trimap[geodesic < FRAME_CORE * _base(h, w)] = cv2.GC_FGD
     cv2.circle(trimap, cell, max(2, round(0.01 * min(h, w))), int(cv2.GC_FGD), -1)
     subject = seeded_component(_grabcut(np.clip(image * 255.0 + 0.5, 0, 255).astype(np.uint8), trimap), cell)
-    return None if flooded(subject) else (subject, blurred)
+    # The blurred background is kept out by construction, so the subject may fill all the rest
+    # (a close-up): only a cut along every side of the picture is a flood.
+    return None if flooded(subject, area=1.0) else (subject, blurred)
 
 
 def _inside_subject(choice: np.ndarray, subject: np.ndarray, blurred: np.ndarray) -> bool:
