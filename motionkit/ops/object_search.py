@@ -76,6 +76,9 @@ BLURRED_RATIO = 0.3
 #: Sharp pixels farther than this fraction of the short side from the blurred background are
 #: sure subject (the cut between subject and blur is looked for within it).
 SHARP_MARGIN = 0.04
+#: ... where their fine detail (RMS over 1 px) exceeds this fraction of the median detail energy
+#: over a 5 x 5 patch at least (texture such as fur or whiskers, not one edge's halo).
+TEXTURED = 0.6
 #: GrabCut iterations per candidate.
 ITERATIONS = 3
 
@@ -167,13 +170,17 @@ def _in_focus(image: np.ndarray, cell: tuple[int, int], geodesic: np.ndarray) ->
     trimap = np.full((h, w), cv2.GC_PR_FGD, np.uint8)
     # The sharp part well away from the blur is the subject for sure: its own colours (the white
     # muzzle of a tabby, like the pale room behind it) must not be given to the background.
+    # Sure subject: textured (fine detail over an area, not a single edge's halo) and away from the blur.
     margin = max(2, round(SHARP_MARGIN * min(h, w)))
-    far = cv2.distanceTransform((~blurred).astype(np.uint8), cv2.DIST_L2, 5) > margin
+    fine = np.sqrt(cv2.GaussianBlur(detail * detail, (0, 0), 1.0)) > TEXTURED * np.median(energy)
+    fine = cv2.morphologyEx(fine.astype(np.uint8), cv2.MORPH_OPEN, np.ones((5, 5), np.uint8)) > 0
+    far = fine & (cv2.distanceTransform((~blurred).astype(np.uint8), cv2.DIST_L2, 5) > margin)
+    core = geodesic < FRAME_CORE * _base(h, w)  # around the drag: sure subject
     parts, _ = ndimage.label(far)
-    if parts[cell[1], cell[0]] > 0:
-        trimap[parts == parts[cell[1], cell[0]]] = cv2.GC_FGD
+    touching = np.unique(parts[core])  # the textured parts the drag's surroundings reach
+    trimap[np.isin(parts, touching[touching > 0])] = cv2.GC_FGD
     trimap[blurred] = cv2.GC_BGD
-    trimap[geodesic < FRAME_CORE * _base(h, w)] = cv2.GC_FGD
+    trimap[core] = cv2.GC_FGD
     cv2.circle(trimap, cell, max(2, round(0.01 * min(h, w))), int(cv2.GC_FGD), -1)
     subject = seeded_component(_grabcut(np.clip(image * 255.0 + 0.5, 0, 255).astype(np.uint8), trimap), cell)
     # The blurred background is kept out by construction, so the subject may fill all the rest

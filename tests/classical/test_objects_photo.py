@@ -91,11 +91,12 @@ def test_a_drag_on_the_cats_nose_moves_the_whole_head_and_leaves_the_room_still(
 
 
 
-def test_an_eye_drag_moves_the_cats_muzzle_and_cheek_with_the_head_up_to_its_outline(cat):
+@pytest.mark.parametrize("start", [(170, 110), (262, 240)], ids=["eye", "nose"])
+def test_a_drag_moves_the_cats_muzzle_and_cheek_with_the_head_up_to_its_outline(cat, start):
     # The cat's right cheek and white muzzle are a little out of focus and pale like the room:
     # a cut that gave them to the background ended inside the head, and moving the head drew
     # a hard edge across the cheek, right of the nose.
-    drag = Trajectory.line((170, 110), (190, 100), frames=4)
+    drag = Trajectory.line(start, (start[0] + 20, start[1] - 10), frames=4)
     mask = _region(cat, [drag])
     for x, y in ((300, 230), (330, 250), (290, 260), (348, 165)):
         assert mask[y, x], (x, y)  # muzzle right of and below the nose, the cheek under the right eye
