@@ -183,7 +183,8 @@ class SparsePredictor(MotionPredictor):
             layout = MEMO.get(None if layout_key is None else ("object-layout", layout_key))
         if layout is None:
             brush = None if values is None else values.numpy()
-            layout = object_layout(found, starts, moving, (h, w), feather=feather, brush=brush)
+            guide = None if image is None else np.ascontiguousarray(image.detach().to("cpu", torch.float32).numpy().transpose(1, 2, 0))
+            layout = object_layout(found, starts, moving, (h, w), feather=feather, brush=brush, image=guide, as_given=len(objects or ()))
             MEMO.put(None if layout_key is None else ("object-layout", layout_key), layout)
         self._layouts.put(layout_key, layout)
         field = torch.from_numpy(layout_field(layout, starts, displacements))

@@ -41,6 +41,7 @@ from motionkit.errors import ShapeMismatchError
 from motionkit.ops._object_kernels import mls_into_field
 from motionkit.ops.memo import MEMO, content_key
 from motionkit.ops.mls import handle_motion, plan_targets, rigid_motion, rigid_plan
+from motionkit.ops.object_outline import falloff_widths
 from motionkit.ops.object_search import find_object
 from motionkit.ops.segment import object_region
 
@@ -138,7 +139,7 @@ def find_objects(
     return [(mask, tuple(sorted(tracks))) for mask, tracks in objects]
 
 
-def object_alpha(mask: np.ndarray, feather: float) -> np.ndarray:
+def object_alpha(mask: np.ndarray, feather: float, widths: np.ndarray | None = None) -> np.ndarray:
     """``float32 (H, W)``: 1 on ``mask`` and ``feather / 2`` px beyond, then falling smoothly to 0 over ``feather`` px.
 
     The full-motion margin outside the outline takes along the object's fringe (hair, fur) that a
@@ -147,6 +148,10 @@ def object_alpha(mask: np.ndarray, feather: float) -> np.ndarray:
     on the mask's signed Euclidean distance smoothed by a Gaussian of :data:`OUTLINE_SIGMA` px,
     whose level lines are smooth curves, so a moved object's edge (and the stretch of the
     background just outside it) has no one-pixel steps.
+
+    ``widths`` (``float32 (H, W)``, from :func:`motionkit.ops.object_outline.falloff_widths`)
+    replaces ``feather`` as the width of the fall per pixel: wider where the outline has no
+    clear edge in the photo.
     """
     inside = mask.astype(bool)
     if feather <= 0 or inside.all() or not inside.any():
@@ -156,7 +161,7 @@ def object_alpha(mask: np.ndarray, feather: float) -> np.ndarray:
     depth = cv2.distanceTransform(inside.astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
     signed = np.where(inside, 0.5 - depth, outside - 0.5).astype(np.float32)
     signed = cv2.GaussianBlur(signed, (0, 0), OUTLINE_SIGMA)
-    t = np.clip(1.0 - (signed - 0.5 * feather) / feather, 0.0, 1.0)
+    t = np.clip(1.0 - (signed - 0.5 * feather) / (feather if widths is None else widths), 0.0, 1.0)
     alpha = t * t * (3.0 - 2.0 * t)
     alpha[inside] = 1.0
     return alpha.astype(np.float32)
@@ -262,8 +267,16 @@ def object_layout(
     feather: float,
     brush: np.ndarray | None = None,
     alpha: float = 4.0,
+    image: np.ndarray | None = None,
+    as_given: int = 0,
 ) -> Layout:
-    """The time-independent part of :func:`object_field` (arguments as there; ``moving``: ``bool (K,)``, False for pins)."""
+    """The time-independent part of :func:`object_field` (arguments as there; ``moving``: ``bool (K,)``, False for pins).
+
+    With the photo (``image``, ``float32 (H, W, 3)`` in [0, 1]) each object's falloff widens
+    where its outline has no clear edge (:func:`motionkit.ops.object_outline.falloff_widths`),
+    except the first ``as_given`` objects (regions a user drew or corrected: their outline is
+    where they said, wherever it runs).
+    """
     h, w = size
     uncovered = np.ones((h, w), np.float32)  # how much of each pixel no object in front has taken
     allowed = None if brush is None else (brush > 0)
@@ -272,9 +285,10 @@ def object_layout(
     # them (as the elastic blend). MLS objects are computed per pixel inside their bounding box.
     similar, maps, rigid = [], [], []
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
-    for mask, tracks in objects:
+    for index, (mask, tracks) in enumerate(objects):
         tracks = list(tracks)
-        alpha_map = object_alpha(mask, feather)
+        widths = None if image is None or index < as_given else falloff_widths(mask, image, feather)
+        alpha_map = object_alpha(mask, feather, widths)
         weight = alpha_map * uncovered
         uncovered *= 1.0 - alpha_map
         if not tracks or not moving[tracks].any():
