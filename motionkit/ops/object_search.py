@@ -31,9 +31,12 @@ Method:
    models cut it into parts with their own colours: the chosen cut is then the middle of the
    face. When the photo has a blurred background (:func:`_in_focus`: the out-of-focus part
    touching the frame) and the chosen cut lies inside the in-focus subject with its outline
-   nowhere near the blur, the cut is a part of the subject, and the subject (GrabCut with the
-   blur as sure background) is the object. The astronaut's head keeps its own cut: its
-   outline meets the blurred backdrop all along the hair.
+   nowhere near the blur, the cut is a part of the subject, and the subject is the object:
+   GrabCut with the blur as sure background and, as sure subject, the sharp textured part (fur,
+   whiskers) away from the blur that the drag's surroundings reach, so pale parts of the
+   subject (the cat's white muzzle, like the pale room behind) stay with it instead of ending
+   the object inside the head. The astronaut's head keeps its own cut: its outline meets the
+   blurred backdrop all along the hair.
 
 Example:
     >>> import numpy as np
