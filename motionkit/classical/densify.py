@@ -33,11 +33,22 @@ import numpy as np
 import torch
 
 from motionkit.components import MotionPredictor
-from motionkit.errors import InvalidInputError, OutOfBoundsError, ShapeMismatchError
+from motionkit.errors import (
+    InvalidInputError,
+    NonFiniteError,
+    OutOfBoundsError,
+    ShapeMismatchError,
+)
 from motionkit.limits import check_frames
+from motionkit.ops import field as field_ops
 from motionkit.ops.densify import default_radius, densify, resample_time
-from motionkit.ops.memo import image_key
-from motionkit.ops.objects import default_feather, find_objects, object_field
+from motionkit.ops.memo import MEMO, Recent, content_key, image_key
+from motionkit.ops.objects import (
+    default_feather,
+    find_objects,
+    layout_field,
+    object_layout,
+)
 
 if TYPE_CHECKING:
     from motionkit.mask import ObjectRegion, RegionMask
@@ -46,6 +57,8 @@ if TYPE_CHECKING:
 
 DEFAULT_FRAMES = 16
 MODES = ("auto", "object", "elastic")
+#: Object findings a predictor remembers (image, brush and start points each); layouts: the last few.
+REMEMBERED_OBJECTS, REMEMBERED_LAYOUTS = 8, 2
 
 
 class SparsePredictor(MotionPredictor):
@@ -71,6 +84,11 @@ class SparsePredictor(MotionPredictor):
     trajectory, or one that never moves, pins its point: the field is zero there (in object
     mode it anchors the object it lies on: one pin and one drag turn the object about the pin).
 
+    In object mode a predictor remembers what it found (the objects, for an image's content,
+    brush and the drags' start points; and the objects' alphas and weights, for those and the
+    start points): an edit that moves only where drags end, as a live preview's, re-uses them
+    and pays only for the motion. Keep one predictor for a session of edits.
+
     Example:
         >>> SparsePredictor(radius=40.0)
         SparsePredictor(mode='object', radius=40.0, edge_aware=True, edge_weight=1.0, feather=None)
@@ -95,6 +113,7 @@ class SparsePredictor(MotionPredictor):
         self.radius = None if radius is None else float(radius)
         self.edge_aware, self.edge_weight = bool(edge_aware), float(edge_weight)
         self.feather = None if feather is None else float(feather)
+        self._found, self._layouts = Recent(REMEMBERED_OBJECTS), Recent(REMEMBERED_LAYOUTS)
 
     def __repr__(self) -> str:
         return (
@@ -153,11 +172,25 @@ class SparsePredictor(MotionPredictor):
                 feather=self.feather,
             )
             return MotionField(field)
-        found = self._objects(image, (h, w), values, starts, displacements, objects)
+        found, key = self._objects(image, (h, w), values, starts, displacements, objects)
         feather = default_feather((h, w)) if self.feather is None else self.feather
-        brush = None if values is None else values.numpy()
-        field = object_field(found, starts, displacements, (h, w), feather=feather, brush=brush)
-        return MotionField(torch.from_numpy(field))
+        moving = np.abs(displacements).max(axis=(1, 2)) > 0
+        layout_key = None if key is None else (key, starts.tobytes(), feather)
+        # This predictor's last layouts first; then the process-wide memo, which a new
+        # predictor of the same photo (one per mk.animate call) finds too.
+        layout = self._layouts.get(layout_key)
+        if layout is None:
+            layout = MEMO.get(None if layout_key is None else ("object-layout", layout_key))
+        if layout is None:
+            brush = None if values is None else values.numpy()
+            guide = None if image is None else np.ascontiguousarray(image.detach().to("cpu", torch.float32).numpy().transpose(1, 2, 0))
+            layout = object_layout(found, starts, moving, (h, w), feather=feather, brush=brush, image=guide, as_given=len(objects or ()))
+            MEMO.put(None if layout_key is None else ("object-layout", layout_key), layout)
+        self._layouts.put(layout_key, layout)
+        field = torch.from_numpy(layout_field(layout, starts, displacements))
+        if not field_ops.all_finite(field):
+            raise NonFiniteError("the object motion is not finite; check the trajectories and the brush for NaN or inf")
+        return MotionField._own(field)  # computed here, frame 0 zero by construction: no copy
 
     def regions(
         self,
@@ -188,7 +221,7 @@ class SparsePredictor(MotionPredictor):
         image, (h, w), values, starts, displacements = self._inputs(image, trajectories, mask, None, None)
         if starts is None or self._mode(values, objects) == "elastic":
             return []
-        found = self._objects(image, (h, w), values, starts, displacements, objects)
+        found, _ = self._objects(image, (h, w), values, starts, displacements, objects)
         return [ObjectRegion(RegionMask(torch.from_numpy(m.astype(np.float32))), tracks) for m, tracks in found]
 
     def _mode(self, brush: Any, objects: Any) -> str:
@@ -234,8 +267,13 @@ class SparsePredictor(MotionPredictor):
         starts: np.ndarray,
         displacements: np.ndarray,
         objects: Sequence[ObjectRegion] | None,
-    ) -> list[tuple[np.ndarray, tuple[int, ...]]]:
-        """Object-mode regions as ``(bool (H, W) mask, tracks)``, front first."""
+    ) -> tuple[list[tuple[np.ndarray, tuple[int, ...]]], Any]:
+        """Object-mode regions as ``(bool (H, W) mask, tracks)``, front first, and the key they are remembered under.
+
+        The key holds what the search reads: the image's and the brush's contents, the start
+        points' pixels, which tracks move, the given regions and the settings (None: not
+        remembered, e.g. an image that cannot be keyed).
+        """
         h, w = size
         k = len(starts)
         given = []
@@ -258,17 +296,61 @@ class SparsePredictor(MotionPredictor):
                 f"mode='object' needs the image to find the objects that tracks {unlisted} move; "
                 "pass the image, list the tracks in objects=, or use mode='elastic'"
             )
-        guide = np.zeros((h, w, 3), np.float32) if image is None else np.ascontiguousarray(image.detach().to("cpu", torch.float32).numpy().transpose(1, 2, 0))
         radius = default_radius((h, w)) if self.radius is None else self.radius
-        return find_objects(
+        contrast_cost = self.edge_weight * radius if self.edge_aware else 0.0
+        key = self._objects_key(image, (h, w), values, starts, moving, given, contrast_cost)
+        found = self._found.get(key)
+        if found is None:
+            found = MEMO.get(None if key is None else ("objects", key))
+        if found is not None:
+            self._found.put(key, found)
+            return found, key
+        guide = np.zeros((h, w, 3), np.float32) if image is None else np.ascontiguousarray(image.detach().to("cpu", torch.float32).numpy().transpose(1, 2, 0))
+        found = find_objects(
             guide,
             starts,
             moving,
-            contrast_cost=self.edge_weight * radius if self.edge_aware else 0.0,
+            contrast_cost=contrast_cost,
             brush=None if values is None else values.numpy(),
             given=given,
             image_key=None if image is None else image_key(image),
             brush_key=None if values is None else image_key(values),
+        )
+        self._found.put(key, found)
+        MEMO.put(None if key is None else ("objects", key), found)
+        return found, key
+
+    @staticmethod
+    def _objects_key(
+        image: torch.Tensor | None,
+        size: tuple[int, int],
+        values: torch.Tensor | None,
+        starts: np.ndarray,
+        moving: np.ndarray,
+        given: list[tuple[np.ndarray, tuple[int, ...]]],
+        contrast_cost: float,
+    ) -> Any:
+        """What :func:`~motionkit.ops.objects.find_objects` depends on, as a hashable key.
+
+        Contents, not identities: ``mk.animate`` makes a new tensor of the same photo on every
+        call (a tensor's digest is itself remembered per tensor and in-place version, so a live
+        preview hashes its image once). The starts count as the search reads them, rounded to
+        the pixel; where a drag ends does not count.
+        """
+        h, w = size
+
+        def digest(tensor: torch.Tensor) -> Any:
+            return content_key(tensor.detach().to("cpu").contiguous().numpy(), image_key(tensor))
+
+        cells = np.clip(np.rint(starts), 0, [w - 1, h - 1]).astype(np.int64)
+        return (
+            (h, w),
+            None if image is None else digest(image),
+            None if values is None else digest(values),
+            cells.tobytes(),
+            moving.tobytes(),
+            tuple((content_key(mask), tracks) for mask, tracks in given),
+            float(contrast_cost),
         )
 
 

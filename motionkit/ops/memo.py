@@ -96,6 +96,56 @@ def _nbytes(value: Any) -> int:
     return 64
 
 
+class Recent:
+    """A small thread-safe LRU of the last ``capacity`` values (by count, not bytes), for per-instance memos.
+
+    Example:
+        >>> recent = Recent(2)
+        >>> recent.put("a", 1); recent.put("b", 2); recent.put("c", 3)
+        >>> recent.get("a"), recent.get("c")
+        (None, 3)
+    """
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = max(1, int(capacity))
+        self._items: OrderedDict[Any, Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Any) -> Any:
+        """The value under ``key`` (now most recently used), or None (always None for a None key)."""
+        if key is None:
+            return None
+        with self._lock:
+            found = self._items.get(key)
+            if found is not None:
+                self._items.move_to_end(key)
+            return found
+
+    def put(self, key: Any, value: Any) -> None:
+        """Keep ``value`` under ``key``, forgetting the least recently used past the capacity."""
+        if key is None:
+            return
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self.capacity:
+                self._items.popitem(last=False)
+
+    def clear(self) -> None:
+        """Forget everything."""
+        with self._lock:
+            self._items.clear()
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"capacity": self.capacity}  # a copy starts empty (a lock does not pickle)
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(state["capacity"])
+
+
 MEMO = Memo()
 _serials = itertools.count()
 _seen: dict[int, tuple[weakref.ref, int]] = {}

@@ -67,47 +67,117 @@ def handle_motion(starts: np.ndarray, displacements: np.ndarray, points: np.ndar
     if not alpha > 0:
         raise InvalidInputError(f"alpha must be > 0, got {alpha!r}")
     p = starts[:, 0] + 1j * starts[:, 1]  # (K,)
-    q = (starts[:, None] + displacements)  # (K, T, 2) targets
-    q = (q[..., 0] + 1j * q[..., 1]).T  # (T, K)
     v = points[:, 0] + 1j * points[:, 1]  # (N,)
-    p, q = _merge_coincident(p, q)
+    groups = _coincident_groups(p)
+    if len(groups) >= 3:
+        return rigid_motion(_plan(p, v, groups, alpha), starts, displacements)
+    q = _targets(starts, displacements, groups)
+    p = np.array([p[g[0]] for g in groups])
     if len(p) == 1:
         moved = np.broadcast_to((q[:, 0] - p[0])[:, None], (q.shape[0], len(v)))
-    elif len(p) == 2:
+    else:
         # The similarity through both handles: z -> q0 + (z - p0) (q1 - q0) / (p1 - p0).
         m = (q[:, 1] - q[:, 0]) / (p[1] - p[0])  # (T,)
         moved = q[:, :1] + (v[None] - p[0]) * m[:, None] - v[None]
-    else:
-        moved = _mls_rigid_displacement(p, q, v, alpha)
+    return _as_xy(moved, displacements)
+
+
+class RigidPlan:
+    """What MLS-rigid needs of the handles' start points and the pixels, before any target is known.
+
+    The weights ``w_i(v)`` and ``c_i(v)`` (``K x N``) depend only on the handles' starts and the
+    points, so an edit that moves only the drags' ends re-uses them (:func:`rigid_plan`), and
+    :func:`rigid_motion` does the two ``(T, K) x (K, N)`` products of each call.
+    """
+
+    __slots__ = ("c", "csum", "groups", "origin", "points", "relative", "w")
+
+    def __init__(self, groups, origin, w, c, csum, relative, points) -> None:
+        self.groups, self.origin, self.w, self.c, self.csum = groups, origin, w, c, csum
+        self.relative, self.points = relative, points
+
+    @property
+    def nbytes(self) -> int:
+        return int(self.w.nbytes + self.c.nbytes + self.csum.nbytes + self.relative.nbytes + self.points.nbytes)
+
+
+def rigid_plan(starts: np.ndarray, points: np.ndarray, *, alpha: float = 1.0) -> RigidPlan | None:
+    """The MLS-rigid weights of ``(N, 2)`` points for ``(K, 2)`` handle starts; None under three distinct handles."""
+    starts = np.asarray(starts, np.float64).reshape(-1, 2)
+    points = np.asarray(points, np.float64).reshape(-1, 2)
+    if not alpha > 0:
+        raise InvalidInputError(f"alpha must be > 0, got {alpha!r}")
+    p = starts[:, 0] + 1j * starts[:, 1]
+    groups = _coincident_groups(p)
+    if len(groups) < 3:
+        return None
+    return _plan(p, points[:, 0] + 1j * points[:, 1], groups, alpha)
+
+
+def rigid_motion(plan: RigidPlan, starts: np.ndarray, displacements: np.ndarray) -> np.ndarray:
+    """``float32 (T, N, 2)``: :func:`handle_motion` of the plan's points, from a :func:`rigid_plan` of ``starts``."""
+    displacements = np.asarray(displacements, np.float64)
+    q32 = plan_targets(plan, starts, displacements).astype(np.complex64)
+    qstar = q32 @ plan.w  # (T, N)
+    # m = sum c_i (q_i - q*): the q* term vanishes analytically (sum c_i = 0) but not in floating
+    # point where one weight dwarfs the others; keeping it makes m == 1 at frame 0 to rounding.
+    m = q32 @ plan.c
+    m -= qstar * plan.csum
+    norm = np.abs(m)
+    np.divide(m, norm, out=m, where=norm > 1e-12)
+    m[norm <= 1e-12] = 1.0
+    m *= plan.relative
+    m += qstar
+    m -= plan.points
+    return _as_xy(m, displacements)
+
+
+def plan_targets(plan: RigidPlan, starts: np.ndarray, displacements: np.ndarray) -> np.ndarray:
+    """``complex128 (T, G)``: the targets of a :func:`rigid_plan`'s handle groups, about its origin."""
+    starts = np.asarray(starts, np.float64).reshape(-1, 2)
+    return _targets(starts, np.asarray(displacements, np.float64), plan.groups) - plan.origin
+
+
+def _as_xy(moved: np.ndarray, displacements: np.ndarray) -> np.ndarray:
+    """Complex ``(T, N)`` displacements as ``float32 (T, N, 2)``; a frame where no handle moved is still, exactly."""
     out = np.empty(moved.shape + (2,), np.float32)
     out[..., 0], out[..., 1] = moved.real, moved.imag
-    out[~np.abs(displacements).any(axis=(0, 2))] = 0.0  # a frame where no handle moved is still, exactly
+    out[~np.abs(displacements).any(axis=(0, 2))] = 0.0
     return out
 
 
-def _merge_coincident(p: np.ndarray, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Handles on one point (within ``_COINCIDENT`` px) merged into one, targets averaged."""
-    keep_p, keep_q = [], []
+def _coincident_groups(p: np.ndarray) -> list[list[int]]:
+    """Indices of handles on one point (within ``_COINCIDENT`` px), in first-seen order."""
+    keep: list[complex] = []
+    groups: list[list[int]] = []
     for i in range(len(p)):
-        for j, kp in enumerate(keep_p):
+        for j, kp in enumerate(keep):
             if abs(p[i] - kp) < _COINCIDENT:
-                keep_q[j].append(q[:, i])
+                groups[j].append(i)
                 break
         else:
-            keep_p.append(p[i])
-            keep_q.append([q[:, i]])
-    return np.array(keep_p), np.stack([np.mean(g, axis=0) for g in keep_q], axis=1)
+            keep.append(p[i])
+            groups.append([i])
+    return groups
 
 
-def _mls_rigid_displacement(p: np.ndarray, q: np.ndarray, v: np.ndarray, alpha: float) -> np.ndarray:
-    """MLS-rigid motion of ``v`` (N,) for handles ``p`` (K,) -> targets ``q`` (T, K): image minus ``v``, ``(T, N)`` complex.
+def _targets(starts: np.ndarray, displacements: np.ndarray, groups: list[list[int]]) -> np.ndarray:
+    """``complex (T, G)`` targets of the handle groups (a group's targets averaged)."""
+    q = starts[:, None] + displacements  # (K, T, 2) targets
+    q = (q[..., 0] + 1j * q[..., 1]).T  # (T, K)
+    return np.stack([np.mean([q[:, i] for i in g], axis=0) for g in groups], axis=1)
+
+
+def _plan(p: np.ndarray, v: np.ndarray, groups: list[list[int]], alpha: float) -> RigidPlan:
+    """The weights of the MLS-rigid map (see the module docstring).
 
     The weights (``K x N``) are computed in double precision; the ``T x N`` products, most of
     the cost on a large object, run in single precision about the handles' centroid (so that
     coordinates stay small and the result is good to about 1e-4 px).
     """
+    p = np.array([p[g[0]] for g in groups])
     origin = p.mean()
-    p, q, v = p - origin, q - origin, v - origin
+    p, v = p - origin, v - origin
     d2 = np.abs(p[:, None] - v[None]) ** 2  # (K, N)
     w = 1.0 / np.maximum(d2, 0.25) ** alpha  # within half a pixel of a handle: that handle
     w /= w.sum(axis=0, keepdims=True)  # normalised: p* = sum w p
@@ -115,16 +185,12 @@ def _mls_rigid_displacement(p: np.ndarray, q: np.ndarray, v: np.ndarray, alpha: 
     phat = p[:, None] - pstar[None]
     c = w * np.conj(phat)
     c /= np.maximum((w * np.abs(phat) ** 2).sum(axis=0, keepdims=True), 1e-12)
-    q32 = q.astype(np.complex64)
-    qstar = q32 @ w.astype(np.complex64)  # (T, N)
-    # m = sum c_i (q_i - q*): the q* term vanishes analytically (sum c_i = 0) but not in floating
-    # point where one weight dwarfs the others; keeping it makes m == 1 at frame 0 to rounding.
-    m = q32 @ c.astype(np.complex64)
-    m -= qstar * c.sum(axis=0).astype(np.complex64)[None]
-    norm = np.abs(m)
-    np.divide(m, norm, out=m, where=norm > 1e-12)
-    m[norm <= 1e-12] = 1.0
-    m *= (v - pstar).astype(np.complex64)[None]
-    m += qstar
-    m -= v.astype(np.complex64)[None]
-    return m
+    return RigidPlan(
+        groups,
+        origin,
+        w.astype(np.complex64),
+        c.astype(np.complex64),
+        c.sum(axis=0).astype(np.complex64)[None],
+        (v - pstar).astype(np.complex64)[None],
+        v.astype(np.complex64)[None],
+    )

@@ -38,8 +38,10 @@ import torch.nn.functional as F
 from scipy import ndimage
 
 from motionkit.errors import ShapeMismatchError
+from motionkit.ops._object_kernels import mls_into_field
 from motionkit.ops.memo import MEMO, content_key
-from motionkit.ops.mls import handle_motion
+from motionkit.ops.mls import handle_motion, plan_targets, rigid_motion, rigid_plan
+from motionkit.ops.object_outline import falloff_widths
 from motionkit.ops.object_search import find_object
 from motionkit.ops.segment import object_region
 
@@ -137,7 +139,7 @@ def find_objects(
     return [(mask, tuple(sorted(tracks))) for mask, tracks in objects]
 
 
-def object_alpha(mask: np.ndarray, feather: float) -> np.ndarray:
+def object_alpha(mask: np.ndarray, feather: float, widths: np.ndarray | None = None) -> np.ndarray:
     """``float32 (H, W)``: 1 on ``mask`` and ``feather / 2`` px beyond, then falling smoothly to 0 over ``feather`` px.
 
     The full-motion margin outside the outline takes along the object's fringe (hair, fur) that a
@@ -146,6 +148,10 @@ def object_alpha(mask: np.ndarray, feather: float) -> np.ndarray:
     on the mask's signed Euclidean distance smoothed by a Gaussian of :data:`OUTLINE_SIGMA` px,
     whose level lines are smooth curves, so a moved object's edge (and the stretch of the
     background just outside it) has no one-pixel steps.
+
+    ``widths`` (``float32 (H, W)``, from :func:`motionkit.ops.object_outline.falloff_widths`)
+    replaces ``feather`` as the width of the fall per pixel: wider where the outline has no
+    clear edge in the photo.
     """
     inside = mask.astype(bool)
     if feather <= 0 or inside.all() or not inside.any():
@@ -155,7 +161,7 @@ def object_alpha(mask: np.ndarray, feather: float) -> np.ndarray:
     depth = cv2.distanceTransform(inside.astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
     signed = np.where(inside, 0.5 - depth, outside - 0.5).astype(np.float32)
     signed = cv2.GaussianBlur(signed, (0, 0), OUTLINE_SIGMA)
-    t = np.clip(1.0 - (signed - 0.5 * feather) / feather, 0.0, 1.0)
+    t = np.clip(1.0 - (signed - 0.5 * feather) / (feather if widths is None else widths), 0.0, 1.0)
     alpha = t * t * (3.0 - 2.0 * t)
     alpha[inside] = 1.0
     return alpha.astype(np.float32)
@@ -217,48 +223,115 @@ def object_field(
             :func:`motionkit.ops.mls.handle_motion`; 4 keeps the parts between handles rigid).
 
     Returns:
-        ``float32 (T, 2, H, W)`` in pixels; zero where no moving object is.
+        ``float32 (T, 2, H, W)`` in pixels; zero where no moving object is. The same as
+        ``layout_field(object_layout(...), starts, displacements)``, which keeps the first step.
+    """
+    moving = np.abs(displacements).max(axis=(1, 2)) > 0
+    layout = object_layout(objects, starts, moving, size, feather=feather, brush=brush, alpha=alpha)
+    return layout_field(layout, starts, displacements)
+
+
+class Layout:
+    """What :func:`object_field` computes before it reads the drags' displacements.
+
+    The objects' alphas, the frame anchors, the brush and the MLS weights depend on the objects,
+    the tracks' start points and which tracks move, not on where the drags end: an edit that
+    moves only an end re-uses a layout (:class:`~motionkit.classical.densify.SparsePredictor`
+    keeps its last one) and pays only :func:`layout_field`'s products.
+
+    Attributes:
+        size: ``(H, W)``.
+        similar: ``(tracks, origin)`` of each object moved by one or two handles, in depth order.
+        maps: ``float32 (3 * len(similar), H * W)``: each such object's weight, times ``x - x0``
+            and ``y - y0`` (None without such objects).
+        rigid: ``(weight, tracks, box, plan)`` of each object of three or more handles.
+    """
+
+    __slots__ = ("maps", "rigid", "similar", "size")
+
+    def __init__(self, size, similar, maps, rigid) -> None:
+        self.size, self.similar, self.maps, self.rigid = size, similar, maps, rigid
+
+    @property
+    def nbytes(self) -> int:
+        total = 0 if self.maps is None else int(self.maps.nbytes)
+        return total + sum(int(weight.nbytes) + plan.nbytes for weight, _, _, plan in self.rigid)
+
+
+def object_layout(
+    objects: Sequence[Object],
+    starts: np.ndarray,
+    moving: np.ndarray,
+    size: tuple[int, int],
+    *,
+    feather: float,
+    brush: np.ndarray | None = None,
+    alpha: float = 4.0,
+    image: np.ndarray | None = None,
+    as_given: int = 0,
+) -> Layout:
+    """The time-independent part of :func:`object_field` (arguments as there; ``moving``: ``bool (K,)``, False for pins).
+
+    With the photo (``image``, ``float32 (H, W, 3)`` in [0, 1]) each object's falloff widens
+    where its outline has no clear edge (:func:`motionkit.ops.object_outline.falloff_widths`),
+    except the first ``as_given`` objects (regions a user drew or corrected: their outline is
+    where they said, wherever it runs).
     """
     h, w = size
-    frames = displacements.shape[1]
     uncovered = np.ones((h, w), np.float32)  # how much of each pixel no object in front has taken
     allowed = None if brush is None else (brush > 0)
     # Objects moved by one or two handles move by a similarity, linear in (1, x, y): their field
     # is a (2T, 3) coefficient block times three weighted maps, one matrix product for all of
     # them (as the elastic blend). MLS objects are computed per pixel inside their bounding box.
-    rows, maps, rigid = [], [], []
+    similar, maps, rigid = [], [], []
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
-    for mask, tracks in objects:
+    for index, (mask, tracks) in enumerate(objects):
         tracks = list(tracks)
-        alpha_map = object_alpha(mask, feather)
+        widths = None if image is None or index < as_given else falloff_widths(mask, image, feather)
+        alpha_map = object_alpha(mask, feather, widths)
         weight = alpha_map * uncovered
         uncovered *= 1.0 - alpha_map
-        if not tracks or not np.abs(displacements[tracks]).max() > 0:
+        if not tracks or not moving[tracks].any():
             continue  # a still object (only pins) still hides what lies behind it
         if allowed is not None:
             weight *= allowed
-        moved = [t for t in tracks if np.abs(displacements[t]).max() > 0]  # pins need no motion kept
+        moved = [t for t in tracks if moving[t]]  # pins need no motion kept
         weight *= frame_anchor(mask, starts[moved])
         if not weight.any():
             continue
-        coefficients = _similarity(starts[tracks], displacements[tracks])
-        if coefficients is None:
-            rigid.append((weight, tracks))
+        if _distinct(starts[tracks]) > 2:
+            ys, xs = np.nonzero(weight)
+            box = (ys.min(), ys.max() + 1, xs.min(), xs.max() + 1)
+            rigid.append((weight, tracks, box, _mls_plan(starts[tracks], box, alpha)))
             continue
         origin = starts[tracks[0]]
-        rows.append(coefficients)
+        similar.append((tracks, origin))
         maps += [weight, weight * (xx - np.float32(origin[0])), weight * (yy - np.float32(origin[1]))]
-    if rows:
+    stacked = np.stack(maps).reshape(len(maps), h * w) if maps else None
+    return Layout((h, w), similar, stacked, rigid)
+
+
+def layout_field(layout: Layout, starts: np.ndarray, displacements: np.ndarray) -> np.ndarray:
+    """``float32 (T, 2, H, W)``: the objects of ``layout`` moved by the tracks' ``(K, T, 2)`` displacements."""
+    h, w = layout.size
+    frames = displacements.shape[1]
+    if layout.similar:
+        rows = [_similarity(starts[tracks], displacements[tracks]) for tracks, _ in layout.similar]
         block = np.concatenate(rows, axis=1).astype(np.float32)  # (2T, 3 * objects)
-        field = block @ np.stack(maps).reshape(len(maps), h * w)
+        field = block @ layout.maps
         field = field.reshape(frames, 2, h, w)
     else:
         field = np.zeros((frames, 2, h, w), np.float32)
-    for weight, tracks in rigid:
-        ys, xs = np.nonzero(weight)
-        y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
-        moved = _mls_box(starts[tracks], displacements[tracks], (y0, y1, x0, x1), alpha)
-        field[:, :, y0:y1, x0:x1] += moved * weight[y0:y1, x0:x1]
+    for weight, tracks, box, plan in layout.rigid:
+        if plan.plan is None:  # handles that merge to fewer than three: numpy's general path
+            y0, y1, x0, x1 = box
+            field[:, :, y0:y1, x0:x1] += _mls_box(plan, starts[tracks], displacements[tracks], box) * weight[y0:y1, x0:x1]
+            continue
+        # Compiled: the lattice's motion, then laid onto the field through the alpha in one pass.
+        _, my, mx = _lattice(box)
+        still = ~np.abs(displacements[tracks]).any(axis=(0, 2))
+        q = plan_targets(plan.plan, starts[tracks], displacements[tracks])
+        mls_into_field(q, plan.plan, still, (my, mx), weight, box, field)
     return field
 
 
@@ -267,21 +340,56 @@ def object_field(
 MLS_STEP = 2.0
 
 
-def _mls_box(starts: np.ndarray, displacements: np.ndarray, box: tuple[int, int, int, int], alpha: float) -> np.ndarray:
+def _lattice(box: tuple[int, int, int, int]) -> tuple[np.ndarray, int, int]:
+    """The ``(N, 2)`` lattice points (x, y) of about :data:`MLS_STEP` px over a pixel box, and its rows and columns."""
+    y0, y1, x0, x1 = box
+    ny, nx = y1 - y0, x1 - x0
+    my, mx = (max(2, int(np.ceil((n - 1) / MLS_STEP)) + 1) if n > 8 else n for n in (ny, nx))
+    gy, gx = np.linspace(y0, y1 - 1, my), np.linspace(x0, x1 - 1, mx)
+    return np.stack(np.meshgrid(gx, gy), axis=-1).reshape(-1, 2), my, mx
+
+
+def _mls_plan(starts: np.ndarray, box: tuple[int, int, int, int], alpha: float) -> Any:
+    """The MLS weights of a box's lattice (:func:`motionkit.ops.mls.rigid_plan`), with the exponent for the fallback."""
+    points, _, _ = _lattice(box)
+    plan = rigid_plan(starts, points, alpha=alpha)
+    return _Plan(plan, alpha, points.nbytes)
+
+
+class _Plan:
+    """A box's MLS weights (None when the handles merge to fewer than three) and the exponent."""
+
+    __slots__ = ("_bytes", "alpha", "plan")
+
+    def __init__(self, plan: Any, alpha: float, extra: int) -> None:
+        self.plan, self.alpha, self._bytes = plan, alpha, extra
+
+    @property
+    def nbytes(self) -> int:
+        return self._bytes + (0 if self.plan is None else self.plan.nbytes)
+
+
+def _mls_box(plan: _Plan, starts: np.ndarray, displacements: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
     """``float32 (T, 2, y1 - y0, x1 - x0)`` MLS motion over a pixel box, from a lattice of about :data:`MLS_STEP` px."""
     y0, y1, x0, x1 = box
     frames = displacements.shape[1]
     ny, nx = y1 - y0, x1 - x0
-    my, mx = (max(2, int(np.ceil((n - 1) / MLS_STEP)) + 1) if n > 8 else n for n in (ny, nx))
-    gy, gx = np.linspace(y0, y1 - 1, my), np.linspace(x0, x1 - 1, mx)
-    points = np.stack(np.meshgrid(gx, gy), axis=-1).reshape(-1, 2)
-    moved = handle_motion(starts, displacements, points, alpha=alpha)  # (T, my * mx, 2)
+    points, my, mx = _lattice(box)
+    if plan.plan is not None:
+        moved = rigid_motion(plan.plan, starts, displacements)  # (T, my * mx, 2)
+    else:
+        moved = handle_motion(starts, displacements, points, alpha=plan.alpha)
     moved = moved.transpose(0, 2, 1).reshape(1, frames * 2, my, mx)
     if (my, mx) == (ny, nx):
         return moved.reshape(frames, 2, ny, nx)
     # The lattice's corners are the box's corner pixels: align_corners interpolation is exact there.
     up = F.interpolate(torch.from_numpy(np.ascontiguousarray(moved)), size=(ny, nx), mode="bilinear", align_corners=True)
     return up.numpy().reshape(frames, 2, ny, nx)
+
+
+def _distinct(starts: np.ndarray) -> int:
+    """How many distinct handle starts (to 1e-3 px) an object has: over two, it moves by MLS."""
+    return len({tuple(np.round(p, 3)) for p in starts})
 
 
 def _similarity(starts: np.ndarray, displacements: np.ndarray) -> np.ndarray | None:
@@ -292,8 +400,7 @@ def _similarity(starts: np.ndarray, displacements: np.ndarray) -> np.ndarray | N
     """
     frames = displacements.shape[1]
     probe = np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0]]) + starts[0]
-    distinct = {tuple(np.round(p, 3)) for p in starts}
-    if len(distinct) > 2:
+    if _distinct(starts) > 2:
         return None
     # Affine in (x, y): sample the motion at three points and solve for the coefficients.
     moved = handle_motion(starts, displacements, probe).astype(np.float64)  # (T, 3, 2)

@@ -86,15 +86,17 @@ def object_region(image: np.ndarray, seeds: np.ndarray, *, brush: np.ndarray | N
     return region if region.sum() >= SPECK * inside.sum() else _seeded_component(inside, *_cells(seeds, h, w))
 
 
-def flooded(region: np.ndarray) -> bool:
+def flooded(region: np.ndarray, area: float = FLOOD) -> bool:
     """Whether a cut found without a brush has taken in the background: too large, or on all four borders.
 
-    A cut over :data:`FLOOD` of the image is the background as much as the object; so is one
-    that runs along every side of the picture (more than :data:`BORDER` of each side's length):
-    an object in a photo is framed by background somewhere, the background reaches every side.
+    A cut over ``area`` (default :data:`FLOOD`) of the image is the background as much as the
+    object; so is one that runs along every side of the picture (more than :data:`BORDER` of
+    each side's length): an object in a photo is framed by background somewhere, the
+    background reaches every side. (A cut kept off a background already known, such as a
+    blurred one, may pass a larger ``area``.)
     """
     sides = (region[0], region[-1], region[:, 0], region[:, -1])
-    return bool(region.mean() > FLOOD or min(float(side.mean()) for side in sides) > BORDER)
+    return bool(region.mean() > area or min(float(side.mean()) for side in sides) > BORDER)
 
 
 def outline_contrast(image: np.ndarray, region: np.ndarray) -> float:

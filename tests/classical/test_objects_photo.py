@@ -77,7 +77,9 @@ def test_a_drag_on_the_cats_nose_moves_the_whole_head_and_leaves_the_room_still(
     mask = _region(cat, [drag])
     for x, y in ((262, 240), (170, 110), (318, 135), (230, 60), (60, 30), (370, 40), (60, 250)):
         assert mask[y, x], (x, y)  # nose, both eyes, forehead, both ears, chest
-    assert not flooded(mask) and mask[:, 420:].mean() < 0.1 and not mask[150, 440]  # the room is not
+    # The head and chest fill three quarters of this close-up (more than a flood elsewhere):
+    # what must stay out is the blurred room on the right.
+    assert not flooded(mask, area=0.8) and mask[:, 420:].mean() < 0.1 and not mask[150, 440]  # the room is not
     flow = SparsePredictor().predict(cat, [drag]).flow.numpy()  # the default mode: object
     assert flow[-1, :, 240, 262] == pytest.approx((28.0, -12.0), abs=0.01)
     for x, y in ((170, 110), (318, 135)):  # the face moves as one piece: no muzzle cut out
@@ -87,6 +89,25 @@ def test_a_drag_on_the_cats_nose_moves_the_whole_head_and_leaves_the_room_still(
     # The frame cuts the cat: its motion is held at the left and bottom sides, not torn open there.
     assert np.abs(flow[-1, :, 150, 0]).max() < 0.01 and np.abs(flow[-1, :, 299, 200]).max() < 0.01
 
+
+
+@pytest.mark.parametrize("start", [(170, 110), (262, 240)], ids=["eye", "nose"])
+def test_a_drag_moves_the_cats_muzzle_and_cheek_with_the_head_up_to_its_outline(cat, start):
+    # The cat's right cheek and white muzzle are a little out of focus and pale like the room:
+    # a cut that gave them to the background ended inside the head, and moving the head drew
+    # a hard edge across the cheek, right of the nose.
+    drag = Trajectory.line(start, (start[0] + 20, start[1] - 10), frames=4)
+    mask = _region(cat, [drag])
+    for x, y in ((300, 230), (330, 250), (290, 260), (348, 165)):
+        assert mask[y, x], (x, y)  # muzzle right of and below the nose, the cheek under the right eye
+    for x, y in ((400, 200), (395, 120), (440, 150), (380, 60)):
+        assert not mask[y, x], (x, y)  # the blurred room just beyond the cheek
+    flow = SparsePredictor().predict(cat, [drag]).flow.numpy()
+    # Along a row through the muzzle, from the nose to the cheek's outline, the head moves as one
+    # (held a little by the bottom of the frame, which cuts the cat).
+    row = flow[-1, :, 240, 262:335]
+    assert row[0, 0] > 0.8 * 20.0 and np.abs(row - row[:, :1]).max() < 0.5
+    assert np.abs(flow[-1, :, 200, 400:]).max() < 0.5  # the room stays still
 
 @pytest.mark.parametrize("photo, start", [("coffee", (290, 150)), pytest.param("astronaut", (208, 112), marks=pytest.mark.slow)])
 def test_an_object_found_at_256_and_at_1024_px_is_the_same(photo, start, coffee_photo, astronaut_photo):
@@ -98,4 +119,4 @@ def test_an_object_found_at_256_and_at_1024_px_is_the_same(photo, start, coffee_
         masks.append(_region(_tensor(source, width), [drag]))
     small = cv2.resize(masks[0].astype(np.uint8), masks[1].shape[::-1], interpolation=cv2.INTER_LINEAR) > 0
     iou = (small & masks[1]).sum() / (small | masks[1]).sum()
-    assert iou >= 0.9, iou
+    assert iou >= 0.98, iou
