@@ -26,7 +26,6 @@ import os
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 import cv2
@@ -40,6 +39,7 @@ from motionkit.io.h264_stream import StandbyEncoders
 from motionkit.limits import check_frames
 from motionkit.ops._kernel_threads import thread_count
 from motionkit.pixels import to_uint8
+from motionkit.verbs._parallel_frames import parallel_frames
 from motionkit.verbs.image_to_video import (
     CameraLike,
     ImageLike,
@@ -175,7 +175,7 @@ class Previewer:
                 return np.ascontiguousarray(to_uint8(frame.detach().permute(1, 2, 0).cpu().numpy()))
 
         if thread_count() > 1:
-            return self._parallel_frames(one, motion)
+            return parallel_frames(one, motion.iter_frames())
         return (one(flow) for flow in motion.iter_frames())
 
     def _frame_function(self, values: torch.Tensor | None):
@@ -187,25 +187,6 @@ class Previewer:
 
             self._plate = BackgroundPlate(np.ascontiguousarray(self.image.numpy().transpose(1, 2, 0)))
         return function(self.image, values, plate=self._plate)
-
-    def _parallel_frames(self, one, motion: MotionField) -> Iterator[np.ndarray]:
-        """``one(flow)`` of every field frame on several threads, yielded in order.
-
-        Each frame depends only on its field frame (and the background plate, which a
-        numbered frame function reads in frame order), and the renderers' numeric cores
-        release the GIL (OpenCV, numpy, the compiled kernels), so frames render side by side.
-        """
-        pool = _frame_pool()
-        numbered = hasattr(one, "abandon")
-        pending = [pool.submit(one, flow, t) if numbered else pool.submit(one, flow) for t, flow in enumerate(motion.iter_frames())]
-        try:
-            for future in pending:
-                yield future.result()
-        finally:
-            for future in pending:
-                future.cancel()
-            if numbered:
-                one.abandon()  # frames cancelled above never take their turn; running ones must not wait for them
 
     def render(
         self, trajectories: Iterable[Trajectory] = (), *, brush: RegionMask | ImageLike | None = None,
@@ -320,18 +301,6 @@ class Previewer:
             cx, cy = options["center"]
             options["center"] = ((cx + 0.5) * sx - 0.5, (cy + 0.5) * sy - 0.5)
         return MotionField.camera(frames=frames, size=self.size, **options)
-
-
-_pool: ThreadPoolExecutor | None = None
-
-
-def _frame_pool() -> ThreadPoolExecutor:
-    """Threads rendering preview frames (as many as the kernels may use)."""
-    global _pool
-    with _previewers_lock:
-        if _pool is None:
-            _pool = ThreadPoolExecutor(max_workers=thread_count(), thread_name_prefix="motionkit-preview")
-        return _pool
 
 
 def _camera_key(camera: CameraLike) -> Any:
