@@ -15,6 +15,7 @@ Example:
 from __future__ import annotations
 
 import os
+import weakref
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Union
 
@@ -48,13 +49,35 @@ DEFAULT_FPS = 8.0
 DEFAULT_BACKEND = "classical"
 
 
+#: Tensors :func:`_image_tensor` made (or was told are made so), by id: ``(weak reference, version)``.
+_converted: dict[int, tuple[weakref.ref, int]] = {}
+
+
 def _image_tensor(image: ImageLike) -> torch.Tensor:
+    """``image`` as a new ``float32 (3, H, W)`` tensor in [0, 1]; one this function made before is passed through.
+
+    ``animate`` converts its image once and hands the tensor to ``predict_motion`` and
+    ``render``, which call this again: a tensor made here and not modified since (torch's
+    version counter) is not converted (copied, checked) a second and third time. A caller's
+    own tensors are always converted.
+    """
     from motionkit.clip import Clip
     from motionkit.io.image import image_to_tensor
 
+    if isinstance(image, torch.Tensor):
+        entry = _converted.get(id(image))
+        if entry is not None and entry[0]() is image and entry[1] == image._version:
+            return image
     if isinstance(image, Clip):
         image = image.frame(0)
-    return image_to_tensor(image)
+    return _mark_converted(image_to_tensor(image))
+
+
+def _mark_converted(tensor: torch.Tensor) -> torch.Tensor:
+    """Remember ``tensor`` (``float32 (3, H, W)`` in [0, 1], checked) as converted; returns it."""
+    key = id(tensor)
+    _converted[key] = (weakref.ref(tensor, lambda _, key=key: _converted.pop(key, None)), tensor._version)
+    return tensor
 
 
 def as_brush_mask(brush: RegionMask | ImageLike | None, size: tuple[int, int]) -> RegionMask | None:

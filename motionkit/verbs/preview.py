@@ -44,6 +44,7 @@ from motionkit.verbs.image_to_video import (
     CameraLike,
     ImageLike,
     _image_tensor,
+    _mark_converted,
     as_brush_mask,
     predict_motion,
 )
@@ -122,7 +123,7 @@ class Previewer:
         if (h, w) != self.full_size:
             pixels = cv2.resize(pixels, (w, h), interpolation=cv2.INTER_AREA)
         #: The downscaled image, ``(3, h, w)`` float32 in [0, 1]; the same tensor on every call.
-        self.image = torch.from_numpy(np.ascontiguousarray(pixels.transpose(2, 0, 1)))
+        self.image = _mark_converted(torch.from_numpy(np.ascontiguousarray(pixels.transpose(2, 0, 1))))
         self._predictor = registry.create("predictor", predictor, **dict(predictor_options or {}))
         self._renderer = registry.create("renderer", renderer, **dict(renderer_options or {}))
         self._encoders = StandbyEncoders()

@@ -130,3 +130,20 @@ def test_parallel_frames_stops_early_without_leaving_frames_waiting(cat_case):
     stream.close()  # the rest cancelled or finished; nothing deadlocks
     again = list(parallel_frames(WarpRenderer().frame_function(_image_tensor(image)), motion.iter_frames()))
     assert len(again) == 8
+
+
+def test_animate_converts_its_image_once_and_a_callers_tensor_is_still_copied(cat_case, monkeypatch):
+    import motionkit.io.image as image_io
+
+    image, brush, drags = cat_case
+    calls = []
+    convert = image_io.image_to_tensor
+    monkeypatch.setattr(image_io, "image_to_tensor", lambda x: calls.append(type(x)) or convert(x))
+    mk.animate(image, drags, brush=brush, frames=4)
+    assert calls == [np.ndarray]  # not again in predict_motion and render
+    mine = torch.from_numpy(image).permute(2, 0, 1).float() / 255
+    converted = _image_tensor(mine)
+    assert converted is not mine and torch.equal(converted, mine)  # a caller's tensor: a new copy
+    assert _image_tensor(converted) is converted
+    converted.mul_(0.5)  # modified since: converted (copied) again
+    assert _image_tensor(converted) is not converted
