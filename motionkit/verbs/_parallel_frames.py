@@ -10,7 +10,9 @@ not depend on which thread ran first), and the renderer's numeric cores release 
   its encoder).
 - :class:`FramesInFlight` renders them all at once into one ``uint8 (T, H, W, 3)`` buffer and
   is a :class:`~motionkit.Clip`'s frame source: reading frame ``t`` waits for frame ``t`` only,
-  so ``render(...).write(path)`` encodes the first frames while the last ones render.
+  so ``render(...).write(path)`` encodes the first frames while the last ones render
+  (:func:`clip_in_flight`, what ``render`` and ``animate`` return for the ``warp`` renderer).
+- :func:`swept`: ``animate``'s swept brush, the field's two halves on two threads.
 
 Example:
     >>> import numpy as np, torch
@@ -26,10 +28,18 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from motionkit.ops._kernel_threads import thread_count
+
+if TYPE_CHECKING:
+    import torch
+
+    from motionkit.clip import Clip
+    from motionkit.mask import RegionMask
+    from motionkit.motion import MotionField
 
 _pool: ThreadPoolExecutor | None = None
 _pool_lock = threading.Lock()
@@ -108,3 +118,43 @@ class FramesInFlight:
             frame = self.frames[t]
             frame.flags.writeable = False
             yield frame
+
+
+def clip_in_flight(component: Any, image: torch.Tensor, motion: MotionField, mask: RegionMask | None,
+                   fps: float) -> Clip | None:
+    """The renderer's clip of an in-memory field with its frames rendered side by side; None where that does not apply.
+
+    For a renderer with a ``frame_function`` whose ``render`` is the one beside it (the
+    classical ``warp``, no seamless loop): the frames render on several threads straight
+    away (:class:`FramesInFlight`, the plate read in frame
+    order, so the frames are the serial render's bytes), and the returned clip reads each
+    frame as soon as it is done, so ``render(...).write(path)`` encodes while it renders. The
+    clip is lazy only in that sense: its frames are rendered once, and every pass reads them.
+    A lazy field keeps the renderer's own streaming render (one frame in memory).
+    """
+    import torch
+
+    from motionkit.clip import Clip
+
+    kind = type(component)
+    owner = next((k for k in kind.__mro__ if "frame_function" in vars(k)), None)
+    if (owner is None or kind.render is not vars(owner).get("render") or getattr(component, "loop", None) is not None
+            or motion.is_lazy or thread_count() < 2):
+        return None
+    one = component.frame_function(image.to(torch.float32), None if mask is None else mask.values.to(torch.float32))
+    frames = FramesInFlight(one, motion.iter_frames(), motion.frames, motion.size)
+    return Clip.from_frames(frames, motion.frames, motion.size, fps)
+
+
+def swept(mask: RegionMask, motion: MotionField) -> RegionMask:
+    """``mask.swept(motion.iter_frames())``, the two halves of the frames on two threads.
+
+    The swept mask is the mask with every pixel its content reaches (dilated), a union over
+    frames, and dilation distributes over a union: the union of the halves' masks is the
+    whole's, bit for bit.
+    """
+    flows = list(motion.iter_frames())
+    if thread_count() < 2 or len(flows) < 4:
+        return mask.swept(flows)
+    later = frame_pool().submit(mask.swept, flows[len(flows) // 2:])
+    return mask.swept(flows[: len(flows) // 2]) | later.result()

@@ -26,6 +26,7 @@ from motionkit import registry
 from motionkit.errors import InvalidInputError, ShapeMismatchError
 from motionkit.notices import warn_if_leaving, warn_if_still
 from motionkit.limits import check_frames
+from motionkit.verbs._parallel_frames import clip_in_flight, swept
 
 if TYPE_CHECKING:
     from motionkit.clip import Clip
@@ -193,6 +194,13 @@ def render(
             it, else to the constructor); refused by one that does not.
         **options: passed to the renderer's constructor.
 
+    Returns:
+        A :class:`Clip` of the field's frames. With the classical ``warp`` renderer and an
+        in-memory field the frames render straight away on several threads and the clip
+        reads each one as soon as it is done (``clip.is_lazy`` is True, but the frames are
+        rendered once; every pass reads them), so ``render(...).write(path)`` encodes while
+        the last frames render. A lazy field gives a lazy clip rendered as it is read.
+
     Raises:
         ShapeMismatchError: the image, the field or the brush differ in size.
         UnusedOptionError: ``prompt`` or an option the renderer does not use.
@@ -216,34 +224,8 @@ def render(
     elif prompt is not None:
         options = {**options, "prompt": prompt}
     component = _component("renderer", renderer, options)
-    clip = None if per_call else _render_in_parallel(component, image_t, motion, mask, fps)
+    clip = None if per_call else clip_in_flight(component, image_t, motion, mask, fps)
     return clip if clip is not None else component.render(image_t, motion, mask, fps=fps, **per_call)
-
-
-def _render_in_parallel(component: Any, image: torch.Tensor, motion: MotionField, mask: RegionMask | None,
-                        fps: float) -> Clip | None:
-    """The renderer's clip of an in-memory field with its frames rendered side by side; None where that does not apply.
-
-    For a renderer with a ``frame_function`` whose ``render`` is the one beside it (the
-    classical ``warp``, no seamless loop): the frames render on several threads straight
-    away (:class:`~motionkit.verbs._parallel_frames.FramesInFlight`, the plate read in frame
-    order, so the frames are the serial render's bytes), and the returned clip reads each
-    frame as soon as it is done, so ``render(...).write(path)`` encodes while it renders. The
-    clip is lazy only in that sense: its frames are rendered once, and every pass reads them.
-    A lazy field keeps the renderer's own streaming render (one frame in memory).
-    """
-    from motionkit.clip import Clip
-    from motionkit.ops._kernel_threads import thread_count
-    from motionkit.verbs._parallel_frames import FramesInFlight
-
-    kind = type(component)
-    owner = next((k for k in kind.__mro__ if "frame_function" in vars(k)), None)
-    if (owner is None or kind.render is not vars(owner).get("render") or getattr(component, "loop", None) is not None
-            or motion.is_lazy or thread_count() < 2):
-        return None
-    one = component.frame_function(image.to(torch.float32), None if mask is None else mask.values.to(torch.float32))
-    frames = FramesInFlight(one, motion.iter_frames(), motion.frames, motion.size)
-    return Clip.from_frames(frames, motion.frames, motion.size, fps)
 
 
 def _component(kind: registry.Kind, name_or_object: Any, options: Mapping[str, Any]) -> Any:
@@ -310,7 +292,8 @@ def animate(
             of depths, larger = farther, or an image, white = near); without one, a flat plane.
 
     Returns:
-        A :class:`Clip` of ``frames`` frames at the image's size; frame 0 is the image.
+        A :class:`Clip` of ``frames`` frames at the image's size; frame 0 is the image (with
+        the classical backend, rendered on several threads as :func:`render` says).
 
     Raises:
         InvalidInputError: an unknown backend, bad frames, a drag outside the image.
@@ -359,26 +342,9 @@ def animate(
     if camera is not None:
         mask = None
     elif mask is not None and not motion.is_lazy:
-        mask = _swept(mask, motion)
+        mask = swept(mask, motion)
     return render(image_t, motion, brush=mask, renderer=render_with, fps=DEFAULT_FPS if fps is None else fps,
                   prompt=render_prompt)
-
-
-def _swept(mask: RegionMask, motion: MotionField) -> RegionMask:
-    """``mask.swept(motion.iter_frames())``, the two halves of the frames on two threads.
-
-    The swept mask is the mask with every pixel its content reaches (dilated), a union over
-    frames, and dilation distributes over a union: the union of the halves' masks is the
-    whole's, bit for bit.
-    """
-    from motionkit.ops._kernel_threads import thread_count
-    from motionkit.verbs._parallel_frames import frame_pool
-
-    flows = list(motion.iter_frames())
-    if thread_count() < 2 or len(flows) < 4:
-        return mask.swept(flows)
-    later = frame_pool().submit(mask.swept, flows[len(flows) // 2:])
-    return mask.swept(flows[: len(flows) // 2]) | later.result()
 
 
 def _animate_spec(

@@ -5,8 +5,9 @@ not change between those calls: the image downscaled once to ``long_side`` pixel
 tensor, the same object every call, so per-image memos of the densifier and the renderer
 keep hitting), the predictor and renderer built once, the last brush downscaled, the last
 field (an unchanged request is only re-encoded), and an H.264 encoder started ahead
-(:class:`motionkit.io.h264_stream.StandbyEncoders`). Frames are encoded as they are
-rendered, by ffmpeg in its own process.
+(:class:`motionkit.io.h264_stream.StandbyEncoders`: the next one starts in the background once
+a preview's encode is done). Frames render on two threads and are encoded as they are done,
+by ffmpeg in its own process (x264 ``zerolatency``: the mp4 is ready just after the last frame).
 
 :func:`preview` is the one-call form: it keeps the last few previewers, keyed by the image's
 content and the settings, so calling it again on the same image re-uses them too.

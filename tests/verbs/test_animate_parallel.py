@@ -16,8 +16,8 @@ import torch
 
 import motionkit as mk
 from motionkit.classical.render import WarpRenderer
-from motionkit.verbs._parallel_frames import FramesInFlight, parallel_frames
-from motionkit.verbs.image_to_video import _image_tensor, _swept
+from motionkit.verbs._parallel_frames import FramesInFlight, parallel_frames, swept
+from motionkit.verbs.image_to_video import _image_tensor
 from tests.helpers.images import decode_mp4
 
 pytestmark = pytest.mark.filterwarnings("ignore::motionkit.errors.MotionkitWarning")
@@ -48,7 +48,7 @@ def test_the_swept_brush_in_two_halves_is_the_whole(cat_case):
     image, brush, drags = cat_case
     motion = mk.predict_motion(image, drags, brush=brush, frames=8)
     whole = brush.swept(motion.iter_frames()).values
-    halves = _swept(brush, motion).values
+    halves = swept(brush, motion).values
     assert torch.equal(whole, halves)
     assert (whole > brush.values).any()  # the content left the brush: the halves had something to add
 
