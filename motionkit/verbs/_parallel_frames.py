@@ -4,7 +4,9 @@ A frame of the classical ``warp`` renderer depends only on its field frame (and 
 background plate, which a numbered frame function reads in frame order, so the frames do
 not depend on which thread ran first), and the renderer's numeric cores release the GIL
 (OpenCV, numpy, the compiled kernels). So the frames of one field render side by side on
-:func:`frame_pool`'s threads, as many as the kernels may use (:func:`thread_count`).
+:func:`frame_pool`'s threads, as many as the kernels may use (:func:`thread_count`); previews
+and other renders have a pool each. Frames are queued in order, so a frame waiting for the
+plate's turn waits for a frame already running or done, never for one still queued.
 
 - :func:`parallel_frames` yields them in order as they are done (a preview streams them to
   its encoder).
@@ -32,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from motionkit.errors import InvalidInputError
 from motionkit.ops._kernel_threads import thread_count
 
 if TYPE_CHECKING:
@@ -41,36 +44,41 @@ if TYPE_CHECKING:
     from motionkit.mask import RegionMask
     from motionkit.motion import MotionField
 
-_pool: ThreadPoolExecutor | None = None
+_pools: dict[str, ThreadPoolExecutor] = {}
 _pool_lock = threading.Lock()
+#: The pools: previews have their own, so an editor's preview never queues behind the frames of
+#: a long render (a job of the service) and the other way round.
+POOLS = ("preview", "render")
 
 
-def frame_pool() -> ThreadPoolExecutor:
-    """The threads that render frames (as many as the kernels may use), made on first use."""
-    global _pool
+def frame_pool(kind: str = "render") -> ThreadPoolExecutor:
+    """The threads that render frames of ``kind`` (``"preview"`` or ``"render"``), as many as the kernels may use."""
+    if kind not in POOLS:
+        raise InvalidInputError(f"kind must be one of {POOLS}, got {kind!r}")
     with _pool_lock:
-        if _pool is None:
-            _pool = ThreadPoolExecutor(max_workers=thread_count(), thread_name_prefix="motionkit-frames")
-        return _pool
+        if kind not in _pools:
+            _pools[kind] = ThreadPoolExecutor(max_workers=thread_count(), thread_name_prefix=f"motionkit-{kind}")
+        return _pools[kind]
 
 
-def _submit(one: Callable[..., np.ndarray], flows: Iterable, run: Callable[..., None] | None = None) -> list[Future]:
+def _submit(one: Callable[..., np.ndarray], flows: Iterable, run: Callable[..., None] | None = None,
+            kind: str = "render") -> list[Future]:
     """``one(flow, t)`` (or ``one(flow)`` for a function without ``abandon``) of every flow, queued in order."""
-    pool, numbered = frame_pool(), hasattr(one, "abandon")
+    pool, numbered = frame_pool(kind), hasattr(one, "abandon")
     task = one if run is None else run
     return [pool.submit(task, flow, t) if (numbered or run is not None) else pool.submit(task, flow)
             for t, flow in enumerate(flows)]
 
 
-def parallel_frames(one: Callable[..., np.ndarray], flows: Iterable) -> Iterator[np.ndarray]:
-    """``one(flow)`` of every flow, rendered on :func:`frame_pool`'s threads and yielded in order.
+def parallel_frames(one: Callable[..., np.ndarray], flows: Iterable, *, kind: str = "render") -> Iterator[np.ndarray]:
+    """``one(flow)`` of every flow, rendered on :func:`frame_pool` ``(kind)``'s threads and yielded in order.
 
     ``one`` is a frame function (``one(flow, turn) -> uint8 (H, W, 3)`` with ``abandon()``, e.g.
     :meth:`WarpRenderer.frame_function <motionkit.classical.render.WarpRenderer.frame_function>`),
     or any ``one(flow) -> frame`` safe to call from several threads. Frames not yet read when
     the caller stops are cancelled.
     """
-    pending = _submit(one, flows)
+    pending = _submit(one, flows, kind=kind)
     try:
         for future in pending:
             yield future.result()
@@ -156,5 +164,7 @@ def swept(mask: RegionMask, motion: MotionField) -> RegionMask:
     flows = list(motion.iter_frames())
     if thread_count() < 2 or len(flows) < 4:
         return mask.swept(flows)
-    later = frame_pool().submit(mask.swept, flows[len(flows) // 2:])
-    return mask.swept(flows[: len(flows) // 2]) | later.result()
+    # A thread of its own (not the render pool, which may be busy with another render's frames).
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="motionkit-swept") as helper:
+        later = helper.submit(mask.swept, flows[len(flows) // 2:])
+        return mask.swept(flows[: len(flows) // 2]) | later.result()

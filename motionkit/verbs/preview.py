@@ -177,7 +177,7 @@ class Previewer:
                 return np.ascontiguousarray(to_uint8(frame.detach().permute(1, 2, 0).cpu().numpy()))
 
         if thread_count() > 1:
-            return parallel_frames(one, motion.iter_frames())
+            return parallel_frames(one, motion.iter_frames(), kind="preview")
         return (one(flow) for flow in motion.iter_frames())
 
     def _frame_function(self, values: torch.Tensor | None):

@@ -147,3 +147,30 @@ def test_animate_converts_its_image_once_and_a_callers_tensor_is_still_copied(ca
     assert _image_tensor(converted) is converted
     converted.mul_(0.5)  # modified since: converted (copied) again
     assert _image_tensor(converted) is not converted
+
+
+def test_a_preview_does_not_queue_behind_a_renders_frames(cat_case):
+    from motionkit.ops._kernel_threads import thread_count
+
+    image, brush, drags = cat_case
+    one = WarpRenderer().frame_function(_image_tensor(image))
+    motion = mk.predict_motion(image, drags, frames=8)
+    release = threading.Event()
+
+    def stuck(flow, turn):  # a long render holding every thread of the render pool
+        assert release.wait(30)
+        return one(flow, turn)
+
+    stuck.abandon = one.abandon
+    frames = FramesInFlight(stuck, motion.iter_frames(), 8, motion.size)
+    try:
+        previewer = mk.Previewer(image, long_side=96)
+        done = threading.Event()
+        worker = threading.Thread(target=lambda: (previewer.render(drags, brush=brush, frames=8), done.set()))
+        worker.start()
+        assert done.wait(30), "the preview waited for the render's frames"
+        assert thread_count() < 2 or not frames._pending[-1].done()  # the render was still held
+    finally:
+        release.set()
+        frames.wait()
+        previewer.close()
