@@ -407,5 +407,7 @@ def _animate_spec(
     motion = shot.compile(image_t, predictor=predict_component, depth=depth, depth_kind=depth_kind)
     if motion_edit is not None:
         motion = motion_edit(motion)
-    return render(image_t, motion, brush=shot.render_mask(size, motion), renderer=render_component, fps=shot.fps,
+    mask = shot.render_mask(size)  # what shot.render_mask(size, motion) is, the sweep on two threads
+    mask = mask if mask is None or motion.is_lazy else swept(mask, motion)
+    return render(image_t, motion, brush=mask, renderer=render_component, fps=shot.fps,
                   prompt=render_prompt)

@@ -174,3 +174,18 @@ def test_a_preview_does_not_queue_behind_a_renders_frames(cat_case):
         release.set()
         frames.wait()
         previewer.close()
+
+
+def test_a_specs_render_mask_swept_on_two_threads_is_the_specs_own(cat_case):
+    image, _, _ = cat_case
+    spec = mk.MotionSpec.from_pixels((128, 192), frames=8, drags=[[(100, 64), (130, 58)]],
+                                     mask=mk.RegionMask.from_polygon([(80, 45), (120, 45), (120, 85), (80, 85)], size=(128, 192)))
+    previewer = mk.Previewer(image, long_side=192)
+    motion, mask = previewer.spec_field(spec)
+    own = spec.render_mask(previewer.size, motion)
+    assert torch.equal(mask.values, own.values) and (own.values > spec.mask_at(previewer.size).values).any()
+    clip = mk.animate(image, spec=spec)
+    field = spec.compile(_image_tensor(image), mk.registry.create("predictor", "sparse"))
+    serial = WarpRenderer().render(_image_tensor(image), field, spec.render_mask((128, 192), field)).to_numpy()
+    assert np.array_equal(clip.to_numpy(), serial)
+    previewer.close()
