@@ -33,7 +33,10 @@ def cat_case(cat_photo):
 
 def test_animate_renders_the_serial_renders_bytes(cat_case):
     image, brush, drags = cat_case
+    from motionkit.ops._kernel_threads import thread_count
+
     clip = mk.animate(image, drags, brush=brush, frames=8)
+    assert clip.is_lazy == (thread_count() > 1)  # rendered in flight (the parallel path was taken)
     motion = mk.predict_motion(image, drags, brush=brush, frames=8)
     serial = WarpRenderer().render(_image_tensor(image), motion, brush.swept(motion.iter_frames())).to_numpy()
     frames = clip.to_numpy()
