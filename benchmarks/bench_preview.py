@@ -10,13 +10,14 @@
 
 from __future__ import annotations
 
+import os
 import statistics
 import tempfile
 import time
 from pathlib import Path
 
 from benchmarks.bench_ops import brush_and_drags
-from benchmarks.common import Row, photo, skipped_row
+from benchmarks.common import Row, photo, skipped_row, with_load
 
 PREVIEW_TARGET_S = 0.150
 PLAYBACK_TARGET_FPS = 25.0
@@ -35,6 +36,7 @@ def _moved(drags, i: int, frames: int):
 
 def bench_preview(size: int, frames: int, long_side: int, repeats: int, quick: bool) -> Row:
     label = f"{size}x{size} photo -> {frames} frames at {long_side} px long side, 5 drags under a brush, mp4 bytes"
+    load = os.getloadavg()[0]
     try:
         import motionkit as mk
 
@@ -70,10 +72,10 @@ def bench_preview(size: int, frames: int, long_side: int, repeats: int, quick: b
             base_times.append(time.perf_counter() - start)
     base = statistics.median(base_times)
     previewer.close()
-    return Row(
+    return with_load(Row(
         operation="preview (editor)",
         implementation="motionkit.Previewer.render (cached downscale + components + brush, frames on parallel threads, "
-        "encoder started ahead, x264 veryfast)",
+        "encoder started ahead once the last one finished, x264 veryfast zerolatency)",
         size=label,
         unit="previews/s",
         throughput=1.0 / ours,
@@ -84,11 +86,12 @@ def bench_preview(size: int, frames: int, long_side: int, repeats: int, quick: b
         notes=f"median {ours * 1000:.0f} ms (min {min(times) * 1000:.0f}, max {max(times) * 1000:.0f}) over {len(times)} "
         f"edits of one drag; {len(data) / 1024:.0f} KiB mp4",
         metrics={"seconds": ours, "all_seconds": times, "baseline_seconds": base, "mp4_bytes": len(data)},
-    )
+    ), load)
 
 
 def bench_playback(size: int, frames: int, quick: bool) -> Row:
     label = f"{size}x{size}, {frames} frames rendered + encoded as one H.264 stream"
+    load = os.getloadavg()[0]
     try:
         import motionkit as mk
 
@@ -107,7 +110,7 @@ def bench_playback(size: int, frames: int, quick: bool) -> Row:
     seconds = statistics.median(times)
     previewer.close()
     fps = frames / seconds
-    return Row(
+    return with_load(Row(
         operation="playback-rate rendering",
         implementation="motionkit.Previewer at full size: densify + warp frames on parallel threads, streamed to x264",
         size=label,
@@ -117,4 +120,4 @@ def bench_playback(size: int, frames: int, quick: bool) -> Row:
         met=None if quick else fps >= PLAYBACK_TARGET_FPS,
         notes=f"{seconds:.2f} s per {frames}-frame stream, densify included",
         metrics={"seconds": seconds},
-    )
+    ), load)

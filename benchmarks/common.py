@@ -56,6 +56,13 @@ class Row:
         return out
 
 
+def with_load(row: Row, load: float) -> Row:
+    """``row`` noting the 1-minute load average ``load`` its benchmark started at (notes and metrics)."""
+    row.metrics["load_1m_at_start"] = round(load, 2)
+    row.notes = f"{row.notes}; load {load:.2f}" if row.notes else f"load {load:.2f}"
+    return row
+
+
 def timed(fn: Callable[[], Any], *, repeats: int, warmup: int = 1) -> float:
     """Median wall time of ``fn()`` in seconds over ``repeats`` runs after ``warmup`` runs.
 

@@ -92,12 +92,23 @@ def _write(path: Path, text: str) -> None:
 
 
 def _attempt(operation: str, bench: Callable[[], Row | list[Row]]) -> list[Row]:
-    """Run one benchmark; a failure becomes a row saying why instead of ending the whole run."""
+    """Run one benchmark; a failure becomes a row saying why instead of ending the whole run.
+
+    Each row notes the 1-minute load average when its benchmark started (a 2-core machine
+    shared with other work: the numbers are only comparable at similar loads).
+    """
+    load = round(os.getloadavg()[0], 2)
     try:
         out = bench()
     except Exception as exc:
         return [skipped_row(operation, "-", "-", f"failed: {type(exc).__name__}: {exc}")]
-    return out if isinstance(out, list) else [out]
+    rows = out if isinstance(out, list) else [out]
+    for row in rows:  # rows that noted their own load (a group's later rows) keep it
+        if row.skipped or "load_1m_at_start" in row.metrics:
+            continue
+        row.metrics["load_1m_at_start"] = load
+        row.notes = f"{row.notes}; load {load}" if row.notes else f"load {load}"
+    return rows
 
 
 def set_threads(threads: int) -> None:
@@ -144,7 +155,7 @@ def run(quick: bool, suites: tuple[str, ...], output: Path, gpu_full: bool = Fal
         if "pipelines" in suites:
             from benchmarks.bench_pipeline import bench_pipelines
 
-            rows += bench_pipelines(quick, 1 if quick else 3)
+            rows += _attempt("pipelines", lambda: bench_pipelines(quick, 1 if quick else 3))
         if "learned" in suites:
             from benchmarks.bench_learned import bench_learned_cpu
 

@@ -6,7 +6,9 @@ its own process, in parallel with the rendering of the next one. :meth:`H264Stre
 returns the mp4 (``yuv420p``, moov atom first, so a browser plays it before it has all of it).
 
 :class:`StandbyEncoders` keeps one encoder of a given size and rate started ahead, so an
-editor's next preview does not wait for ffmpeg to start at all.
+editor's next preview does not wait for ffmpeg to start at all. The next one is started once
+the current one is done (:meth:`StandbyEncoders.refill`), on a thread of its own, so its
+start-up neither delays the caller nor takes a core from the frames being rendered.
 
 Example:
     >>> import numpy as np
@@ -42,13 +44,16 @@ class H264Stream:
         crf: x264 constant rate factor (18 ~ visually lossless, 23 default, 28 small).
         preset: x264 speed preset; ``"ultrafast"``/``"veryfast"`` keep up with rendering.
         threads: encoder threads (1 leaves the other cores to the renderer).
+        tune: x264 tuning, e.g. ``"zerolatency"`` (no look-ahead, no B-frames: each frame is
+            encoded as it arrives, so :meth:`finish` does not wait for a backlog), or None.
 
     Raises:
         InvalidInputError: odd or non-positive sides, a bad rate.
         MediaWriteError: ffmpeg could not be started.
     """
 
-    def __init__(self, size: tuple[int, int], fps: float, *, crf: int = 23, preset: str = "veryfast", threads: int = 1) -> None:
+    def __init__(self, size: tuple[int, int], fps: float, *, crf: int = 23, preset: str = "veryfast", threads: int = 1,
+                 tune: str | None = None) -> None:
         height, width = int(size[0]), int(size[1])
         if height <= 0 or width <= 0 or height % 2 or width % 2:
             raise InvalidInputError(f"H.264 (yuv420p) needs even, positive sides, got {width}x{height} (W x H)")
@@ -61,7 +66,7 @@ class H264Stream:
         cmd = [
             ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y",
             "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{width}x{height}", "-r", f"{self.fps:g}", "-i", "-", "-an",
-            "-c:v", "libx264", "-preset", preset, "-crf", str(int(crf)), "-pix_fmt", "yuv420p",
+            "-c:v", "libx264", "-preset", preset, *(["-tune", tune] if tune else []), "-crf", str(int(crf)), "-pix_fmt", "yuv420p",
             "-threads", str(int(threads)), "-movflags", "+faststart", "-f", "mp4", str(self._target),
         ]
         try:
@@ -134,13 +139,19 @@ def _discard(proc: subprocess.Popen, log, folder: str) -> None:
 
 
 class StandbyEncoders:
-    """Encoders started ahead, one per setting: :meth:`take` hands over a running one and starts the next.
+    """Encoders started ahead, one per setting: :meth:`take` hands over a running one, :meth:`refill` starts the next.
+
+    A caller takes an encoder, streams its frames, finishes it and then calls :meth:`refill`:
+    the next encoder starts on a background thread while the caller goes on, so ffmpeg's
+    start-up runs neither on the caller's time nor beside the caller's rendering. A
+    :meth:`take` with none ready starts one at once.
 
     Example:
         >>> standby = StandbyEncoders()
-        >>> stream = standby.take((64, 64), fps=8)     # started now (or ahead, on later calls)
+        >>> stream = standby.take((64, 64), fps=8)     # none ready yet: started now
         >>> stream.write(np.zeros((64, 64, 3), np.uint8)); len(stream.finish()) > 0
         True
+        >>> standby.refill((64, 64), fps=8)            # the next one starts in the background
         >>> standby.close()
     """
 
@@ -148,25 +159,57 @@ class StandbyEncoders:
         self.spare = bool(spare)
         self._ready: dict[tuple, H264Stream] = {}
         self._lock = threading.Lock()
+        self._starting: list[threading.Thread] = []
+        self._closed = False
+
+    @staticmethod
+    def _key(size: tuple[int, int], fps: float, settings: dict) -> tuple:
+        return (tuple(int(s) for s in size), float(fps), tuple(sorted(settings.items())))
 
     def take(self, size: tuple[int, int], fps: float, **settings) -> H264Stream:
-        """A started encoder for these settings; one more is started for the next call."""
-        key = (tuple(size), float(fps), tuple(sorted(settings.items())))
+        """A started encoder for these settings: the one kept ready, else a new one."""
         with self._lock:
-            stream = self._ready.pop(key, None)
+            stream = self._ready.pop(self._key(size, fps, settings), None)
         if stream is None or stream._proc is None or stream._proc.poll() is not None:
+            if stream is not None:
+                stream.close()
             stream = H264Stream(size, fps, **settings)
-        if self.spare:
-            spare = H264Stream(size, fps, **settings)
-            with self._lock:
-                old = self._ready.pop(key, None)
-                self._ready[key] = spare
-            if old is not None:
-                old.close()
         return stream
 
+    def refill(self, size: tuple[int, int], fps: float, **settings) -> None:
+        """Start the next encoder for these settings on a background thread (none if one is ready)."""
+        if not self.spare:
+            return
+        key = self._key(size, fps, settings)
+        with self._lock:
+            if self._closed or key in self._ready:
+                return
+            self._starting = [t for t in self._starting if t.is_alive()]
+            thread = threading.Thread(target=self._start, args=(key, size, fps, settings), daemon=True,
+                                      name="motionkit-encoder-standby")
+            self._starting.append(thread)
+        thread.start()
+
+    def _start(self, key: tuple, size: tuple[int, int], fps: float, settings: dict) -> None:
+        try:
+            stream = H264Stream(size, fps, **settings)
+        except MediaWriteError:
+            return  # no spare: the next take() starts one itself and reports the failure
+        with self._lock:
+            if self._closed or key in self._ready:
+                extra = stream
+            else:
+                self._ready[key], extra = stream, None
+        if extra is not None:
+            extra.close()
+
     def close(self) -> None:
-        """Stop every encoder kept in standby."""
+        """Stop every encoder kept in standby (and those still starting)."""
+        with self._lock:
+            self._closed = True
+            starting, self._starting = self._starting, []
+        for thread in starting:
+            thread.join()
         with self._lock:
             ready, self._ready = self._ready, {}
         for stream in ready.values():

@@ -15,6 +15,7 @@ Example:
 from __future__ import annotations
 
 import os
+import weakref
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Union
 
@@ -25,6 +26,7 @@ from motionkit import registry
 from motionkit.errors import InvalidInputError, ShapeMismatchError
 from motionkit.notices import warn_if_leaving, warn_if_still
 from motionkit.limits import check_frames
+from motionkit.verbs._parallel_frames import clip_in_flight, swept
 
 if TYPE_CHECKING:
     from motionkit.clip import Clip
@@ -48,13 +50,35 @@ DEFAULT_FPS = 8.0
 DEFAULT_BACKEND = "classical"
 
 
+#: Tensors :func:`_image_tensor` made (or was told are made so), by id: ``(weak reference, version)``.
+_converted: dict[int, tuple[weakref.ref, int]] = {}
+
+
 def _image_tensor(image: ImageLike) -> torch.Tensor:
+    """``image`` as a new ``float32 (3, H, W)`` tensor in [0, 1]; one this function made before is passed through.
+
+    ``animate`` converts its image once and hands the tensor to ``predict_motion`` and
+    ``render``, which call this again: a tensor made here and not modified since (torch's
+    version counter) is not converted (copied, checked) a second and third time. A caller's
+    own tensors are always converted.
+    """
     from motionkit.clip import Clip
     from motionkit.io.image import image_to_tensor
 
+    if isinstance(image, torch.Tensor):
+        entry = _converted.get(id(image))
+        if entry is not None and entry[0]() is image and entry[1] == image._version:
+            return image
     if isinstance(image, Clip):
         image = image.frame(0)
-    return image_to_tensor(image)
+    return _mark_converted(image_to_tensor(image))
+
+
+def _mark_converted(tensor: torch.Tensor) -> torch.Tensor:
+    """Remember ``tensor`` (``float32 (3, H, W)`` in [0, 1], checked) as converted; returns it."""
+    key = id(tensor)
+    _converted[key] = (weakref.ref(tensor, lambda _, key=key: _converted.pop(key, None)), tensor._version)
+    return tensor
 
 
 def as_brush_mask(brush: RegionMask | ImageLike | None, size: tuple[int, int]) -> RegionMask | None:
@@ -170,6 +194,13 @@ def render(
             it, else to the constructor); refused by one that does not.
         **options: passed to the renderer's constructor.
 
+    Returns:
+        A :class:`Clip` of the field's frames. With the classical ``warp`` renderer and an
+        in-memory field the frames render straight away on several threads and the clip
+        reads each one as soon as it is done (``clip.is_lazy`` is True, but the frames are
+        rendered once; every pass reads them), so ``render(...).write(path)`` encodes while
+        the last frames render. A lazy field gives a lazy clip rendered as it is read.
+
     Raises:
         ShapeMismatchError: the image, the field or the brush differ in size.
         UnusedOptionError: ``prompt`` or an option the renderer does not use.
@@ -193,7 +224,8 @@ def render(
     elif prompt is not None:
         options = {**options, "prompt": prompt}
     component = _component("renderer", renderer, options)
-    return component.render(image_t, motion, mask, fps=fps, **per_call)
+    clip = None if per_call else clip_in_flight(component, image_t, motion, mask, fps)
+    return clip if clip is not None else component.render(image_t, motion, mask, fps=fps, **per_call)
 
 
 def _component(kind: registry.Kind, name_or_object: Any, options: Mapping[str, Any]) -> Any:
@@ -260,7 +292,8 @@ def animate(
             of depths, larger = farther, or an image, white = near); without one, a flat plane.
 
     Returns:
-        A :class:`Clip` of ``frames`` frames at the image's size; frame 0 is the image.
+        A :class:`Clip` of ``frames`` frames at the image's size; frame 0 is the image (with
+        the classical backend, rendered on several threads as :func:`render` says).
 
     Raises:
         InvalidInputError: an unknown backend, bad frames, a drag outside the image.
@@ -309,7 +342,7 @@ def animate(
     if camera is not None:
         mask = None
     elif mask is not None and not motion.is_lazy:
-        mask = mask.swept(motion.iter_frames())
+        mask = swept(mask, motion)
     return render(image_t, motion, brush=mask, renderer=render_with, fps=DEFAULT_FPS if fps is None else fps,
                   prompt=render_prompt)
 
@@ -374,5 +407,7 @@ def _animate_spec(
     motion = shot.compile(image_t, predictor=predict_component, depth=depth, depth_kind=depth_kind)
     if motion_edit is not None:
         motion = motion_edit(motion)
-    return render(image_t, motion, brush=shot.render_mask(size, motion), renderer=render_component, fps=shot.fps,
+    mask = shot.render_mask(size)  # what shot.render_mask(size, motion) is, the sweep on two threads
+    mask = mask if mask is None or motion.is_lazy else swept(mask, motion)
+    return render(image_t, motion, brush=mask, renderer=render_component, fps=shot.fps,
                   prompt=render_prompt)

@@ -5,8 +5,9 @@ not change between those calls: the image downscaled once to ``long_side`` pixel
 tensor, the same object every call, so per-image memos of the densifier and the renderer
 keep hitting), the predictor and renderer built once, the last brush downscaled, the last
 field (an unchanged request is only re-encoded), and an H.264 encoder started ahead
-(:class:`motionkit.io.h264_stream.StandbyEncoders`). Frames are encoded as they are
-rendered, by ffmpeg in its own process.
+(:class:`motionkit.io.h264_stream.StandbyEncoders`: the next one starts in the background once
+a preview's encode is done). Frames render on two threads and are encoded as they are done,
+by ffmpeg in its own process (x264 ``zerolatency``: the mp4 is ready just after the last frame).
 
 :func:`preview` is the one-call form: it keeps the last few previewers, keyed by the image's
 content and the settings, so calling it again on the same image re-uses them too.
@@ -26,7 +27,6 @@ import os
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 import cv2
@@ -40,10 +40,12 @@ from motionkit.io.h264_stream import StandbyEncoders
 from motionkit.limits import check_frames
 from motionkit.ops._kernel_threads import thread_count
 from motionkit.pixels import to_uint8
+from motionkit.verbs._parallel_frames import parallel_frames, swept
 from motionkit.verbs.image_to_video import (
     CameraLike,
     ImageLike,
     _image_tensor,
+    _mark_converted,
     as_brush_mask,
     predict_motion,
 )
@@ -57,7 +59,10 @@ if TYPE_CHECKING:
 DEFAULT_LONG_SIDE = 256
 DEFAULT_FPS = 8.0
 #: x264 settings of a preview: fast enough to keep up with rendering, small enough to send.
-PREVIEW_CRF, PREVIEW_PRESET = 23, "veryfast"
+#: ``zerolatency`` (no look-ahead, no B-frames) encodes each frame as it arrives, so the mp4 is
+#: ready ~10 ms after the last frame instead of ~25 ms (the look-ahead's backlog); the file is
+#: about twice as large (40 KiB for 16 frames at 256 px), nothing for a local editor.
+PREVIEW_CRF, PREVIEW_PRESET, PREVIEW_TUNE = 23, "veryfast", "zerolatency"
 
 
 def preview_size(size: tuple[int, int], long_side: int) -> tuple[int, int]:
@@ -119,7 +124,7 @@ class Previewer:
         if (h, w) != self.full_size:
             pixels = cv2.resize(pixels, (w, h), interpolation=cv2.INTER_AREA)
         #: The downscaled image, ``(3, h, w)`` float32 in [0, 1]; the same tensor on every call.
-        self.image = torch.from_numpy(np.ascontiguousarray(pixels.transpose(2, 0, 1)))
+        self.image = _mark_converted(torch.from_numpy(np.ascontiguousarray(pixels.transpose(2, 0, 1))))
         self._predictor = registry.create("predictor", predictor, **dict(predictor_options or {}))
         self._renderer = registry.create("renderer", renderer, **dict(renderer_options or {}))
         self._encoders = StandbyEncoders()
@@ -172,7 +177,7 @@ class Previewer:
                 return np.ascontiguousarray(to_uint8(frame.detach().permute(1, 2, 0).cpu().numpy()))
 
         if thread_count() > 1:
-            return self._parallel_frames(one, motion)
+            return parallel_frames(one, motion.iter_frames(), kind="preview")
         return (one(flow) for flow in motion.iter_frames())
 
     def _frame_function(self, values: torch.Tensor | None):
@@ -184,25 +189,6 @@ class Previewer:
 
             self._plate = BackgroundPlate(np.ascontiguousarray(self.image.numpy().transpose(1, 2, 0)))
         return function(self.image, values, plate=self._plate)
-
-    def _parallel_frames(self, one, motion: MotionField) -> Iterator[np.ndarray]:
-        """``one(flow)`` of every field frame on several threads, yielded in order.
-
-        Each frame depends only on its field frame (and the background plate, which a
-        numbered frame function reads in frame order), and the renderers' numeric cores
-        release the GIL (OpenCV, numpy, the compiled kernels), so frames render side by side.
-        """
-        pool = _frame_pool()
-        numbered = hasattr(one, "abandon")
-        pending = [pool.submit(one, flow, t) if numbered else pool.submit(one, flow) for t, flow in enumerate(motion.iter_frames())]
-        try:
-            for future in pending:
-                yield future.result()
-        finally:
-            for future in pending:
-                future.cancel()
-            if numbered:
-                one.abandon()  # frames cancelled above never take their turn; running ones must not wait for them
 
     def render(
         self, trajectories: Iterable[Trajectory] = (), *, brush: RegionMask | ImageLike | None = None,
@@ -233,7 +219,8 @@ class Previewer:
         if self._field is not None and self._field[0] == key:
             return self._field[1], self._field[2]
         motion = spec.compile(self.image, self._predictor)
-        mask = spec.render_mask(self.size, motion)
+        mask = spec.render_mask(self.size)  # the spec's mask (None under a camera move), then swept:
+        mask = mask if mask is None or motion.is_lazy else swept(mask, motion)  # render_mask(size, motion), two threads
         self._field = (key, motion, mask)
         return motion, mask
 
@@ -267,8 +254,12 @@ class Previewer:
             return self._encode(iter(colours), spec.fps)
 
     def _encode(self, frames: Iterable[np.ndarray], fps: float) -> bytes:
-        """Stream ``uint8 (h, w, 3)`` frames into the standby encoder; the mp4 bytes."""
-        stream = self._encoders.take(self.size, fps, crf=PREVIEW_CRF, preset=PREVIEW_PRESET)
+        """Stream ``uint8 (h, w, 3)`` frames into the standby encoder; the mp4 bytes.
+
+        The next preview's encoder is started once this one is done, in the background.
+        """
+        settings = {"crf": PREVIEW_CRF, "preset": PREVIEW_PRESET, "tune": PREVIEW_TUNE}
+        stream = self._encoders.take(self.size, fps, **settings)
         try:
             for frame in frames:
                 stream.write(frame)
@@ -276,6 +267,8 @@ class Previewer:
         except BaseException:
             stream.close()
             raise
+        finally:
+            self._encoders.refill(self.size, fps, **settings)
 
     def close(self) -> None:
         """Stop the encoders kept in standby (also done when the previewer is garbage collected)."""
@@ -311,18 +304,6 @@ class Previewer:
             cx, cy = options["center"]
             options["center"] = ((cx + 0.5) * sx - 0.5, (cy + 0.5) * sy - 0.5)
         return MotionField.camera(frames=frames, size=self.size, **options)
-
-
-_pool: ThreadPoolExecutor | None = None
-
-
-def _frame_pool() -> ThreadPoolExecutor:
-    """Threads rendering preview frames (as many as the kernels may use)."""
-    global _pool
-    with _previewers_lock:
-        if _pool is None:
-            _pool = ThreadPoolExecutor(max_workers=thread_count(), thread_name_prefix="motionkit-preview")
-        return _pool
 
 
 def _camera_key(camera: CameraLike) -> Any:

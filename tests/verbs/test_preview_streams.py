@@ -84,19 +84,30 @@ def test_depths_must_be_positive():
         pass
 
 
-def test_standby_hands_over_a_started_encoder_and_keeps_one_ready():
+def test_standby_hands_over_a_started_encoder_and_starts_the_next_after_it():
     standby = StandbyEncoders()
     try:
-        first = standby.take((32, 48), fps=8)
-        spare = next(iter(standby._ready.values()))
-        assert spare is not first and spare._proc.poll() is None  # started, waiting for frames
+        first = standby.take((32, 48), fps=8, tune="zerolatency")  # none ready: started now
+        assert not standby._ready  # no second ffmpeg beside the one encoding
         for t in range(3):
             first.write(np.full((32, 48, 3), 40 * t, np.uint8))
         assert first.finish()[4:8] == b"ftyp"
-        assert standby.take((32, 48), fps=8) is spare
+        standby.refill((32, 48), fps=8, tune="zerolatency")
+        for thread in list(standby._starting):
+            thread.join(10)
+        spare = next(iter(standby._ready.values()))
+        assert spare._proc.poll() is None  # started, waiting for frames
+        standby.refill((32, 48), fps=8, tune="zerolatency")  # one is ready: nothing more started
+        assert not [t for t in standby._starting if t.is_alive()] and len(standby._ready) == 1
+        other = standby.take((32, 48), fps=8)  # other settings: a new encoder
+        assert other is not spare
+        other.close()
+        assert standby.take((32, 48), fps=8, tune="zerolatency") is spare
     finally:
         standby.close()
     assert not standby._ready
+    standby.refill((32, 48), fps=8)  # closed: starts nothing
+    assert not standby._starting and not standby._ready
 
 
 def test_a_dropped_prefetch_stops_its_thread_and_closes_its_source():
