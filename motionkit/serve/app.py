@@ -227,8 +227,7 @@ def create_app(data: str | Path = "motionkit-data", *, token: str | None = None,
     def regions(body: PreviewRequest) -> dict[str, Any]:
         """The object regions the densifier groups the tracks into: ``{"size", "regions": [...]}``."""
         path = _image(body.asset)
-        found = previews.object_regions(path, load_spec(body.spec), body.long_side)
-        size = previews.small_image(path, body.long_side).shape[:2]
+        size, found = previews.object_regions(path, load_spec(body.spec), body.long_side)
         return {"size": list(size), "regions": found}
 
     @app.post("/api/jobs", dependencies=guarded)

@@ -110,28 +110,17 @@ def motion_preview_mp4(path: Path, spec: MotionSpec, long_side: int = 256) -> by
     return previewer(path, long_side).motion_spec(spec)
 
 
-def object_regions(path: Path, spec: MotionSpec, long_side: int = 256) -> list[dict[str, Any]]:
-    """The object regions the densifier groups the spec's tracks into, at preview size.
+def object_regions(path: Path, spec: MotionSpec, long_side: int = 256) -> tuple[tuple[int, int], list[dict[str, Any]]]:
+    """``((h, w), regions)``: the object regions the densifier groups the spec's tracks into, at preview size.
 
-    Returns:
-        ``[{"tracks": [...], "region": Region JSON}]``, front first.
-
-    Raises:
-        NotImplementedError: the predictor has no ``regions`` method yet.
+    Found by the image's kept :func:`previewer` (the predictor and downscaled image its
+    previews use), so an edit that moved only a drag's end reuses the regions, and the masks
+    lie on the very pixels the preview shows. ``regions`` is ``[{"tracks": [...], "region":
+    Region JSON}]``, front first.
     """
-    from motionkit.registry import create
     from motionkit.spec import Region
 
-    # What object mode finds, also without a brush: the editor shows it, and regions put back
-    # into the spec as its objects are what the default (auto) mode then moves.
-    predictor = create("predictor", "sparse", mode="object")
-    if not hasattr(predictor, "regions"):
-        raise NotImplementedError("SparsePredictor.regions (the object regions, interface I1) is not in this motionkit yet")
-    from motionkit.io.image import image_to_tensor
-
-    image = small_image(path, long_side)
-    size = image.shape[:2]
-    found = predictor.regions(image_to_tensor(image), spec.trajectories_at(size), spec.mask_at(size),
-                              objects=spec.objects_at(size) or None)
-    return [{"tracks": list(region.tracks), "region": Region.from_mask(region.mask).model_dump(mode="json")}
-            for region in found]
+    kept = previewer(path, long_side)
+    found = kept.regions(spec)
+    return tuple(kept.size), [{"tracks": list(region.tracks), "region": Region.from_mask(region.mask).model_dump(mode="json")}
+                              for region in found]

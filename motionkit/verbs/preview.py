@@ -224,6 +224,21 @@ class Previewer:
         self._field = (key, motion, mask)
         return motion, mask
 
+    def regions(self, spec: MotionSpec) -> list:
+        """The objects the previewer's predictor moves for ``spec``, at :attr:`size`, front first.
+
+        ``list[ObjectRegion]`` as :meth:`SparsePredictor.regions` gives them (masks ``(h, w)``
+        at preview size, on the same downscaled image the previews are rendered from), found
+        by the predictor the previews use, so its remembered regions serve both: an editor
+        asking for the regions after each edit does not search again. ``[]`` for a predictor
+        without objects (the elastic mode, or one with no ``regions`` method).
+        """
+        find = getattr(self._predictor, "regions", None)
+        if find is None:
+            return []
+        return find(self.image, spec.trajectories_at(self.size), spec.mask_at(self.size),
+                    objects=spec.objects_at(self.size) or None)
+
     def render_spec(self, spec: MotionSpec) -> bytes:
         """The preview of a :class:`~motionkit.MotionSpec` as mp4 bytes at the spec's frame rate (interface I1).
 

@@ -60,13 +60,26 @@ def test_motion_preview_colours_the_motion(client, asset):
     assert frames[-1][15, 20].min() < 200 and frames[-1][15, 20].max() > 150
 
 
-def test_regions_name_what_they_need_or_answer(client, asset):
-    answer = client.post("/api/regions", json={"asset": asset, "spec": drag_spec(), "long_side": 48})
-    if answer.status_code == 501:
-        assert "SparsePredictor.regions" in answer.json()["error"]
-    else:
+def test_regions_are_found_by_the_predictor_the_previews_use(client, asset, monkeypatch):
+    """The route asks the asset's kept previewer, so its predictor's remembered regions serve both."""
+    from motionkit.classical.densify import SparsePredictor
+    from motionkit.serve import preview as previews
+
+    asked = []
+    real = SparsePredictor.regions
+
+    def recording(self, *args, **kwargs):
+        asked.append(self)
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(SparsePredictor, "regions", recording)
+    for end in ((56, 34), (58, 35)):  # a drag's end moved, as between two mouse events
+        answer = client.post("/api/regions", json={"asset": asset, "spec": drag_spec(end=end), "long_side": 48})
+        assert answer.status_code == 200, answer.text
         body = answer.json()
         assert body["size"] == [32, 48] and [0] in [region["tracks"] for region in body["regions"]]
+    kept = [p for p in previews._previewers.values() if p.size == (32, 48)]
+    assert len(asked) == 2 and asked[0] is asked[1] and any(p._predictor is asked[0] for p in kept)
 
 
 @pytest.mark.parametrize("body, status, words", [
@@ -118,9 +131,11 @@ class _Grouping:
 def test_regions_come_back_as_masks_at_preview_size(client, asset, monkeypatch):
     import json as json_module
 
-    from motionkit import RegionMask, registry
+    from motionkit import RegionMask
 
-    monkeypatch.setattr(registry, "create", lambda kind, name, **options: _Grouping())
+    from motionkit.classical.densify import SparsePredictor
+
+    monkeypatch.setattr(SparsePredictor, "regions", _Grouping.regions)
     answer = client.post("/api/regions", json={"asset": asset, "spec": drag_spec((40, 30)), "long_side": 48})
     assert answer.status_code == 200, answer.text
     body = answer.json()
