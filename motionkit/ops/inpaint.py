@@ -18,6 +18,11 @@ import torch
 
 from motionkit.errors import ShapeMismatchError
 
+try:  # the compiled per-level arithmetic; the numpy code below where numba is missing
+    from motionkit.ops import _fill_kernels as _kernels
+except ImportError:  # pragma: no cover - numba is a dependency; this keeps the numpy path importable
+    _kernels = None
+
 
 def push_pull(values: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
     """Fill the low-weight parts of ``values`` from their surroundings.
@@ -73,11 +78,39 @@ def push_pull_numpy(values: np.ndarray, weight: np.ndarray) -> np.ndarray:
     squeeze = values.ndim == 2
     if squeeze:
         values = values[..., None]
-    if not (weight > 0).any():
+    if _kernels is not None:
+        out = _fill_compiled(values, weight)
+    elif not (weight > 0).any():
         out = np.zeros_like(values)
     else:
         out = _fill(values * weight[..., None], weight)
     return out[..., 0] if squeeze else out
+
+
+def _fill_compiled(values: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """:func:`_fill` of ``values * weight`` with each level's arithmetic in one compiled pass (bit-identical)."""
+    weighted = np.empty(values.shape, np.float32)
+    clipped = np.empty(weight.shape, np.float32)
+    if not _kernels.premultiply(values, weight, weighted, clipped):
+        return np.zeros_like(values)
+    return _level(weighted, clipped)
+
+
+def _level(weighted: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """One level of :func:`_fill` on contiguous float32 arrays, its elementwise steps compiled."""
+    h, w = weight.shape
+    out = np.empty(weighted.shape, np.float32)
+    if weight.min() >= 1.0 or (h <= 1 and w <= 1):
+        _kernels.normalise(weighted, weight, out)
+        return out
+    sh, sw = max(1, (h + 1) // 2), max(1, (w + 1) // 2)
+    coarse_w = cv2.resize(weight, (sw, sh), interpolation=cv2.INTER_AREA)
+    coarse_v = _resize(weighted, (sw, sh), cv2.INTER_AREA)
+    following, strength = np.empty(coarse_v.shape, np.float32), np.empty(coarse_w.shape, np.float32)
+    _kernels.coarser(coarse_w.reshape(sh, sw), coarse_v, following, strength)
+    up = _resize(_level(following, strength), (w, h), cv2.INTER_LINEAR)
+    _kernels.blend(weighted, weight, up, out)
+    return out
 
 
 def _fill(weighted: np.ndarray, weight: np.ndarray) -> np.ndarray:
@@ -101,5 +134,7 @@ def _fill(weighted: np.ndarray, weight: np.ndarray) -> np.ndarray:
 
 def _resize(values: np.ndarray, size: tuple[int, int], interpolation: int) -> np.ndarray:
     """``cv2.resize`` of ``(H, W, C)`` to ``size = (W', H')`` for any C (OpenCV takes at most 4 at once)."""
+    if values.shape[2] <= 4:  # one call, no concatenated copy
+        return cv2.resize(values, size, interpolation=interpolation).reshape(size[1], size[0], -1)
     parts = [cv2.resize(values[..., i : i + 4], size, interpolation=interpolation) for i in range(0, values.shape[2], 4)]
     return np.concatenate([p.reshape(size[1], size[0], -1) for p in parts], axis=2)

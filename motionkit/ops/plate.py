@@ -43,6 +43,11 @@ import cv2
 import numpy as np
 
 from motionkit.ops.inpaint import push_pull_numpy
+
+try:  # the compiled tear test; the numpy code below where numba is missing
+    from motionkit.ops import _fill_kernels as _kernels
+except ImportError:  # pragma: no cover - numba is a dependency; this keeps the numpy path importable
+    _kernels = None
 from motionkit.ops.patch_inpaint import inpaint_patches_numpy
 
 #: Smallest margin (pixels) grown at once beyond a border, and the granularity of margins.
@@ -255,13 +260,19 @@ def torn(flow: np.ndarray) -> np.ndarray:
     object's own edge, moves with it. Where nothing tears (a zoom, a pan, an elastic drag, a
     small drag) nothing is added.
     """
-    d_fx_dy, d_fx_dx = np.gradient(flow[0])
-    d_fy_dy, d_fy_dx = np.gradient(flow[1])
-    a, b, c, d = 1 + d_fx_dx, d_fx_dy, d_fy_dx, 1 + d_fy_dy
-    total = a * a + b * b + c * c + d * d
-    det = a * d - b * c
-    largest = 0.5 * (total + np.sqrt(np.maximum(total * total - 4 * det * det, 0.0)))
-    tear = largest > TEAR * TEAR
+    h, w = flow.shape[1:]
+    if _kernels is not None and flow.dtype == np.float32 and h >= 2 and w >= 2:
+        tear = np.empty((h, w), bool)  # the same float32 arithmetic as below, in one compiled pass
+        if not _kernels.tears(flow, np.float32(TEAR * TEAR), tear) or TRAIL_REACH <= 0:
+            return tear
+    else:
+        d_fx_dy, d_fx_dx = np.gradient(flow[0])
+        d_fy_dy, d_fy_dx = np.gradient(flow[1])
+        a, b, c, d = 1 + d_fx_dx, d_fx_dy, d_fy_dx, 1 + d_fy_dy
+        total = a * a + b * b + c * c + d * d
+        det = a * d - b * c
+        largest = 0.5 * (total + np.sqrt(np.maximum(total * total - 4 * det * det, 0.0)))
+        tear = largest > TEAR * TEAR
     if not tear.any() or TRAIL_REACH <= 0:
         return tear
     motion = np.hypot(flow[0], flow[1]).astype(np.float32)
