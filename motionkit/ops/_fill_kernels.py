@@ -126,3 +126,54 @@ def blend(weighted, weight, up, out):
             for k in range(channels):
                 value = weighted[i, j, k] / norm if a > _ZERO else _ZERO
                 out[i, j, k] = value * a + up[i, j, k] * rest
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def magnitude(flow, out):
+    """``out = hypot(flow[0], flow[1])`` in float32 (``float32 (2, H, W)`` in): the float64 root of the float64 sum of squares, rounded once more.
+
+    This is how glibc's ``hypotf`` (what ``np.hypot`` calls on float32) computes it; the
+    squares of float32 values are exact in float64.
+    """
+    h, w = flow.shape[1], flow.shape[2]
+    for i in range(h):
+        for j in range(w):
+            x = np.float64(flow[0, i, j])
+            y = np.float64(flow[1, i, j])
+            out[i, j] = np.float32(np.sqrt(x * x + y * y))
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def without(field, moving, out):
+    """``out = field * (~moving)[..., None]`` as float32 (``field (H, W, C)``, ``moving bool (H, W)``): the kept pixels' values."""
+    h, w, channels = field.shape
+    for i in range(h):
+        for j in range(w):
+            keep = _ZERO if moving[i, j] else _ONE
+            for k in range(channels):
+                out[i, j, k] = field[i, j, k] * keep
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def divide(values, weight, floor, out):
+    """``out = values / max(weight, floor)[..., None]`` in float32."""
+    h, w, channels = values.shape
+    for i in range(h):
+        for j in range(w):
+            a = max(weight[i, j], floor)
+            for k in range(channels):
+                out[i, j, k] = values[i, j, k] / a
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def choose(moving, inside, outside, out):
+    """``out = where(moving[..., None], inside, outside)`` (``(H, W, C)`` float32, ``moving bool (H, W)``)."""
+    h, w, channels = out.shape
+    for i in range(h):
+        for j in range(w):
+            if moving[i, j]:
+                for k in range(channels):
+                    out[i, j, k] = inside[i, j, k]
+            else:
+                for k in range(channels):
+                    out[i, j, k] = outside[i, j, k]
