@@ -144,17 +144,6 @@ def magnitude(flow, out):
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def without(field, moving, out):
-    """``out = field * (~moving)[..., None]`` as float32 (``field (H, W, C)``, ``moving bool (H, W)``): the kept pixels' values."""
-    h, w, channels = field.shape
-    for i in range(h):
-        for j in range(w):
-            keep = _ZERO if moving[i, j] else _ONE
-            for k in range(channels):
-                out[i, j, k] = field[i, j, k] * keep
-
-
-@njit(cache=True, nogil=True, error_model="numpy")
 def divide(values, weight, floor, out):
     """``out = values / max(weight, floor)[..., None]`` in float32."""
     h, w, channels = values.shape
@@ -165,15 +154,82 @@ def divide(values, weight, floor, out):
                 out[i, j, k] = values[i, j, k] / a
 
 
+# Two-channel twins on flat arrays (a field's x and y, what the frame path pushes and pulls):
+# with the channel count fixed, LLVM vectorises the pixel loop (about 10x the generic loops).
+# The same operations in the same order as the generic kernels above.
+
+
 @njit(cache=True, nogil=True, error_model="numpy")
-def choose(moving, inside, outside, out):
-    """``out = where(moving[..., None], inside, outside)`` (``(H, W, C)`` float32, ``moving bool (H, W)``)."""
-    h, w, channels = out.shape
+def premultiply2(v0, v1, weight, weighted, clipped):
+    """:func:`premultiply` of two channels given as planes ``v0``, ``v1`` (``(H, W)``); ``weighted`` is flat ``(2 H W,)``."""
+    h, w = weight.shape
+    positive = False
     for i in range(h):
         for j in range(w):
-            if moving[i, j]:
-                for k in range(channels):
-                    out[i, j, k] = inside[i, j, k]
-            else:
-                for k in range(channels):
-                    out[i, j, k] = outside[i, j, k]
+            a = weight[i, j]
+            if a < _ZERO:
+                a = _ZERO
+            if a > _ONE:
+                a = _ONE
+            n = i * w + j
+            clipped[i, j] = a
+            positive |= a > _ZERO
+            weighted[2 * n] = v0[i, j] * a
+            weighted[2 * n + 1] = v1[i, j] * a
+    return positive
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def normalise2(weighted, weight, out):
+    """:func:`normalise` on flat arrays: ``weighted``/``out`` ``(2 N,)``, ``weight`` ``(N,)``."""
+    for n in range(weight.shape[0]):
+        a = max(weight[n], _TINY)
+        out[2 * n] = weighted[2 * n] / a
+        out[2 * n + 1] = weighted[2 * n + 1] / a
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def coarser2(coarse_w, coarse_v, weighted, strength):
+    """:func:`coarser` on flat arrays."""
+    for n in range(coarse_w.shape[0]):
+        cw = coarse_w[n]
+        gain = min(_ONE / max(cw, _TINY), _CAP)
+        s = min(cw * _FOUR, _ONE)
+        strength[n] = s
+        g = gain * s
+        weighted[2 * n] = coarse_v[2 * n] * g
+        weighted[2 * n + 1] = coarse_v[2 * n + 1] * g
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def blend2(weighted, weight, up, out):
+    """:func:`blend` on flat arrays."""
+    for n in range(weight.shape[0]):
+        a = weight[n]
+        norm = max(a, _TINY)
+        rest = _ONE - a
+        v0 = weighted[2 * n] / norm
+        v1 = weighted[2 * n + 1] / norm
+        if not a > _ZERO:
+            v0 = _ZERO
+            v1 = _ZERO
+        out[2 * n] = v0 * a + up[2 * n] * rest
+        out[2 * n + 1] = v1 * a + up[2 * n + 1] * rest
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def without2(field, moving, out):
+    """``out = field * (~moving)[..., None]`` on flat arrays (``field``/``out`` ``(2 N,)``, ``moving`` ``bool (N,)``): the kept pixels' values."""
+    for n in range(moving.shape[0]):
+        keep = _ZERO if moving[n] else _ONE
+        out[2 * n] = field[2 * n] * keep
+        out[2 * n + 1] = field[2 * n + 1] * keep
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def choose2(moving, inside, outside, out):
+    """``out = where(moving[..., None], inside, outside)`` on flat arrays (``moving`` ``bool (N,)``, the rest ``(2 N,)``)."""
+    for n in range(moving.shape[0]):
+        pick = moving[n]
+        out[2 * n] = inside[2 * n] if pick else outside[2 * n]
+        out[2 * n + 1] = inside[2 * n + 1] if pick else outside[2 * n + 1]

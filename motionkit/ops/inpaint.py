@@ -91,25 +91,37 @@ def _fill_compiled(values: np.ndarray, weight: np.ndarray) -> np.ndarray:
     """:func:`_fill` of ``values * weight`` with each level's arithmetic in one compiled pass (bit-identical)."""
     weighted = np.empty(values.shape, np.float32)
     clipped = np.empty(weight.shape, np.float32)
-    if not _kernels.premultiply(values, weight, weighted, clipped):
-        return np.zeros_like(values)
-    return _level(weighted, clipped)
+    if values.shape[2] == 2:  # a field: the vectorised two-channel kernels
+        positive = _kernels.premultiply2(values[..., 0], values[..., 1], weight, weighted.reshape(-1), clipped)
+    else:
+        positive = _kernels.premultiply(values, weight, weighted, clipped)
+    return _level(weighted, clipped) if positive else np.zeros_like(values)
 
 
 def _level(weighted: np.ndarray, weight: np.ndarray) -> np.ndarray:
     """One level of :func:`_fill` on contiguous float32 arrays, its elementwise steps compiled."""
     h, w = weight.shape
+    pair = weighted.shape[2] == 2  # flat views of contiguous two-channel arrays for the vectorised kernels
     out = np.empty(weighted.shape, np.float32)
     if weight.min() >= 1.0 or (h <= 1 and w <= 1):
-        _kernels.normalise(weighted, weight, out)
+        if pair:
+            _kernels.normalise2(weighted.reshape(-1), weight.reshape(-1), out.reshape(-1))
+        else:
+            _kernels.normalise(weighted, weight, out)
         return out
     sh, sw = max(1, (h + 1) // 2), max(1, (w + 1) // 2)
-    coarse_w = cv2.resize(weight, (sw, sh), interpolation=cv2.INTER_AREA)
+    coarse_w = cv2.resize(weight, (sw, sh), interpolation=cv2.INTER_AREA).reshape(sh, sw)
     coarse_v = _resize(weighted, (sw, sh), cv2.INTER_AREA)
     following, strength = np.empty(coarse_v.shape, np.float32), np.empty(coarse_w.shape, np.float32)
-    _kernels.coarser(coarse_w.reshape(sh, sw), coarse_v, following, strength)
+    if pair:
+        _kernels.coarser2(coarse_w.reshape(-1), coarse_v.reshape(-1), following.reshape(-1), strength.reshape(-1))
+    else:
+        _kernels.coarser(coarse_w, coarse_v, following, strength)
     up = _resize(_level(following, strength), (w, h), cv2.INTER_LINEAR)
-    _kernels.blend(weighted, weight, up, out)
+    if pair:
+        _kernels.blend2(weighted.reshape(-1), weight.reshape(-1), up.reshape(-1), out.reshape(-1))
+    else:
+        _kernels.blend(weighted, weight, up, out)
     return out
 
 

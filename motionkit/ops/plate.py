@@ -319,7 +319,8 @@ def background_sources(
     if moving.any():
         continued = _continued(field, moving, work_size)
         if _kernels is not None and continued.dtype == np.float32:
-            _kernels.choose(moving, continued, field, field)  # the np.where below, in place, in one pass
+            # the np.where below, in place, in one pass
+            _kernels.choose2(np.ascontiguousarray(moving, bool).reshape(-1), continued.reshape(-1), field.reshape(-1), field.reshape(-1))
         else:
             field = np.where(moving[..., None], continued, field)
     qx, qy = xs.astype(np.float32), ys.astype(np.float32)
@@ -344,7 +345,7 @@ def _continued(field: np.ndarray, moving: np.ndarray, work_size: int) -> np.ndar
     # Average only the kept pixels: premultiplied, then normalised.
     if _kernels is not None and field.dtype == np.float32:  # the same products and quotients, without broadcast temporaries
         kept = np.empty(field.shape, np.float32)
-        _kernels.without(field, moving, kept)
+        _kernels.without2(np.ascontiguousarray(field).reshape(-1), np.ascontiguousarray(moving, bool).reshape(-1), kept.reshape(-1))
         coarse = cv2.resize(kept, size, interpolation=cv2.INTER_AREA).reshape(size[1], size[0], -1)
         small = np.empty(coarse.shape, np.float32)
         _kernels.divide(coarse, weight, np.float32(1e-6), small)

@@ -102,16 +102,30 @@ def _sources_before(flow, unseen, moving, work_size=256):
     return ys, xs, qx - looked[:, 0], qy - looked[:, 1]
 
 
-def test_background_sources_are_the_same_pixels_and_positions(coffee_photo):
+def test_background_sources_and_the_foreground_are_the_same_pixels_and_positions(coffee_photo, monkeypatch):
     h, w = coffee_photo.shape[:2]
     pan = np.stack([np.full((h, w), 23.5, np.float32), np.full((h, w), -7.25, np.float32)])
-    for flow in [_drag((h, w), (300, 200), 90, 60.0, 3.0), pan, _photo_field(coffee_photo, 12)]:
+    for flow in [_drag((h, w), (300, 200), 90, 60.0, 3.0), _drag((h, w), (300, 200), 90, -45.0, 6.0), pan,
+                 _photo_field(coffee_photo, 12)]:
         _, unseen = source_map_numpy(flow)
         moving = plate.foreground(flow)
-        now, before = plate.background_sources(flow, unseen, moving), _sources_before(flow, unseen, moving)
+        now = plate.background_sources(flow, unseen, moving)
+        with monkeypatch.context() as patch:
+            patch.setattr(plate, "_kernels", None)
+            assert np.array_equal(plate.foreground(flow), moving)
+            before = _sources_before(flow, unseen, moving)
         assert len(now[0]) == int(unseen.sum()) > 100
         for a, b in zip(now, before):
             assert a.dtype == b.dtype and np.array_equal(a, b)
+    assert plate.foreground(_drag((h, w), (300, 200), 90, 60.0, 3.0)).mean() > 0.05  # the drags' foreground was used
+
+
+def test_the_compiled_motion_magnitude_is_numpys_hypot(coffee_photo):
+    rng = np.random.default_rng(5)
+    fields = [_photo_field(coffee_photo, 12), *(
+        (rng.standard_normal((2, 300, 200)) * 10.0 ** rng.uniform(-4, 4)).astype(np.float32) for _ in range(6))]
+    for flow in fields:
+        assert np.array_equal(plate._magnitude(flow), np.hypot(flow[0], flow[1]).astype(np.float32))
 
 
 def test_plate_for_knows_a_read_only_image_by_identity_and_sees_any_change(coffee_photo, monkeypatch):
