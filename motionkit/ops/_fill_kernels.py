@@ -233,3 +233,37 @@ def choose2(moving, inside, outside, out):
         pick = moving[n]
         out[2 * n] = inside[2 * n] if pick else outside[2 * n]
         out[2 * n + 1] = inside[2 * n + 1] if pick else outside[2 * n + 1]
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def touched_unfilled(x, y, filled, left, top, out):
+    """Mark in ``out`` (``bool (H, W)``, zeroed) the image pixels a bilinear read at ``(x, y)`` touches that ``filled`` has not synthesised.
+
+    ``x``, ``y``: ``float32 (N,)`` image coordinates; ``filled``: the canvas's ``bool`` mask,
+    the image at ``[top : top + H, left : left + W]``.
+    """
+    h, w = out.shape
+    for n in range(x.shape[0]):
+        x0 = np.int64(np.floor(x[n]))
+        y0 = np.int64(np.floor(y[n]))
+        for cy in (y0, y0 + 1):
+            if cy < 0 or cy >= h:
+                continue
+            for cx in (x0, x0 + 1):
+                if 0 <= cx < w and not filled[top + cy, left + cx]:
+                    out[cy, cx] = True
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def label_means(labels, values, count):
+    """``float64 (count,)``: the mean of ``values`` over each label (0 where a label has no pixel); sums in ``np.bincount``'s order."""
+    sums = np.zeros(count, np.float64)
+    sizes = np.zeros(count, np.int64)
+    for n in range(labels.shape[0]):
+        k = labels[n]
+        sums[k] += np.float64(values[n])
+        sizes[k] += 1
+    out = np.empty(count, np.float64)
+    for k in range(count):
+        out[k] = sums[k] / max(sizes[k], 1)
+    return out

@@ -164,12 +164,16 @@ class BackgroundPlate:
     def _inside_unfilled(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         """``bool (H, W)``: image pixels a bilinear read at ``(x, y)`` touches that are not synthesised yet."""
         touched = np.zeros((self.h, self.w), bool)
+        left, top = self.margins[0], self.margins[1]
+        if _kernels is not None:  # the same pixels, in one pass over the reads
+            _kernels.touched_unfilled(np.ascontiguousarray(x, np.float32), np.ascontiguousarray(y, np.float32),
+                                      self.filled, left, top, touched)
+            return touched
         x0, y0 = np.floor(x).astype(np.int64), np.floor(y).astype(np.int64)
         for dx, dy in ((0, 0), (1, 0), (0, 1), (1, 1)):
             cx, cy = x0 + dx, y0 + dy
             ok = (cx >= 0) & (cx < self.w) & (cy >= 0) & (cy < self.h)
             touched[cy[ok], cx[ok]] = True
-        left, top = self.margins[0], self.margins[1]
         return touched & ~self.filled[top : top + self.h, left : left + self.w]
 
     def _synthesise(self, region: np.ndarray) -> None:
@@ -233,7 +237,10 @@ def _moving(motion: np.ndarray, largest: float) -> np.ndarray:
     moving = band
     count, labels = cv2.connectedComponents((~band).astype(np.uint8), connectivity=4)
     if count > 2:
-        mean = np.bincount(labels.ravel(), motion.ravel(), count) / np.maximum(np.bincount(labels.ravel(), minlength=count), 1)
+        if _kernels is not None and motion.dtype == np.float32:  # the same sums in the same order, one pass
+            mean = _kernels.label_means(labels.ravel(), motion.ravel(), count)
+        else:
+            mean = np.bincount(labels.ravel(), motion.ravel(), count) / np.maximum(np.bincount(labels.ravel(), minlength=count), 1)
         background = labels.ravel()[int(np.argmin(np.where(band, np.inf, motion)))]
         inner = mean > mean[background] + threshold
         inner[0] = False  # label 0 is the band itself

@@ -155,3 +155,18 @@ def test_plate_for_knows_a_read_only_image_by_identity_and_sees_any_change(coffe
     base[0:5] = 1.0
     again = plate.plate_for(view)
     assert again is not viewed and np.array_equal(again.image, base)
+
+
+def test_the_pixels_a_read_touches_are_the_numpy_ones(coffee_photo, monkeypatch):
+    image = cv2.resize(coffee_photo, (90, 60), interpolation=cv2.INTER_AREA).astype(np.float32) / 255
+    board = plate.BackgroundPlate(image)
+    board._grow([16, 0, 0, 16])  # margins: the image sits inside the canvas
+    board.filled[20:40, 30:70] = True  # some pixels synthesised already
+    rng = np.random.default_rng(2)
+    x = rng.uniform(-20, 110, 4000).astype(np.float32)
+    y = rng.uniform(-20, 80, 4000).astype(np.float32)
+    compiled = board._inside_unfilled(x, y)
+    with monkeypatch.context() as patch:
+        patch.setattr(plate, "_kernels", None)
+        reference = board._inside_unfilled(x, y)
+    assert np.array_equal(compiled, reference) and 0.2 < reference.mean() < 0.95
