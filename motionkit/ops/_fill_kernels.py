@@ -32,7 +32,7 @@ def _torn(b, ax, c, dy, limit):
     total = a * a + b * b + c * c + d * d
     det = a * d - b * c
     disc = total * total - _FOUR * det * det
-    if disc < _ZERO:
+    if disc < _ZERO:  # noqa: PLR1730 - an if keeps a NaN as np.maximum does; max() would not
         disc = _ZERO
     return _HALF * (total + np.sqrt(disc)) > limit
 
@@ -77,9 +77,9 @@ def premultiply(values, weight, weighted, clipped):
     for i in range(h):
         for j in range(w):
             a = weight[i, j]
-            if a < _ZERO:
+            if a < _ZERO:  # noqa: PLR1730 - ifs keep a NaN as np.clip does; min()/max() would not
                 a = _ZERO
-            if a > _ONE:
+            if a > _ONE:  # noqa: PLR1730
                 a = _ONE
             clipped[i, j] = a
             positive |= a > _ZERO
@@ -167,9 +167,9 @@ def premultiply2(v0, v1, weight, weighted, clipped):
     for i in range(h):
         for j in range(w):
             a = weight[i, j]
-            if a < _ZERO:
+            if a < _ZERO:  # noqa: PLR1730 - ifs keep a NaN as np.clip does; min()/max() would not
                 a = _ZERO
-            if a > _ONE:
+            if a > _ONE:  # noqa: PLR1730
                 a = _ONE
             n = i * w + j
             clipped[i, j] = a
