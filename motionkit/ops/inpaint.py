@@ -7,7 +7,9 @@ weight (pull). The result is smooth inside holes and equal to the data where the
 fields; colours in large holes come out blurred.
 
 :func:`push_pull` takes and returns torch tensors (channels first, any device);
-:func:`push_pull_numpy` is its channels-last numpy twin for loops that already hold numpy.
+:func:`push_pull_numpy` is its channels-last numpy twin for loops that already hold numpy;
+each level's elementwise arithmetic runs as a compiled kernel (:mod:`motionkit.ops._fill_kernels`,
+bit-identical to the numpy code) where numba is installed.
 """
 
 from __future__ import annotations

@@ -19,7 +19,9 @@ past the margin): then just the new part is synthesised, with everything filled 
 as it is. A drag or a pan therefore costs one fill, or a few for a pan that accelerates.
 
 The plate is part of the numpy frame path of :mod:`motionkit.ops.forward_warp` (its
-``*_numpy`` functions): everything here is numpy, channels last.
+``*_numpy`` functions): everything here is numpy, channels last; its per-frame pixel passes
+(the tear test, the motion magnitude, the continuation's products) run as the compiled
+kernels of :mod:`motionkit.ops._fill_kernels` where numba is installed, bit-identical.
 
 Example:
     >>> import numpy as np
