@@ -7,7 +7,9 @@ weight (pull). The result is smooth inside holes and equal to the data where the
 fields; colours in large holes come out blurred.
 
 :func:`push_pull` takes and returns torch tensors (channels first, any device);
-:func:`push_pull_numpy` is its channels-last numpy twin for loops that already hold numpy.
+:func:`push_pull_numpy` is its channels-last numpy twin for loops that already hold numpy;
+each level's elementwise arithmetic runs as a compiled kernel (:mod:`motionkit.ops._fill_kernels`,
+bit-identical to the numpy code) where numba is installed.
 """
 
 from __future__ import annotations
@@ -17,6 +19,11 @@ import numpy as np
 import torch
 
 from motionkit.errors import ShapeMismatchError
+
+try:  # the compiled per-level arithmetic; the numpy code below where numba is missing
+    from motionkit.ops import _fill_kernels as _kernels
+except ImportError:  # pragma: no cover - numba is a dependency; this keeps the numpy path importable
+    _kernels = None
 
 
 def push_pull(values: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
@@ -73,11 +80,51 @@ def push_pull_numpy(values: np.ndarray, weight: np.ndarray) -> np.ndarray:
     squeeze = values.ndim == 2
     if squeeze:
         values = values[..., None]
-    if not (weight > 0).any():
+    if _kernels is not None:
+        out = _fill_compiled(values, weight)
+    elif not (weight > 0).any():
         out = np.zeros_like(values)
     else:
         out = _fill(values * weight[..., None], weight)
     return out[..., 0] if squeeze else out
+
+
+def _fill_compiled(values: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """:func:`_fill` of ``values * weight`` with each level's arithmetic in one compiled pass (bit-identical)."""
+    weighted = np.empty(values.shape, np.float32)
+    clipped = np.empty(weight.shape, np.float32)
+    if values.shape[2] == 2:  # a field: the vectorised two-channel kernels
+        positive = _kernels.premultiply2(values[..., 0], values[..., 1], weight, weighted.reshape(-1), clipped)
+    else:
+        positive = _kernels.premultiply(values, weight, weighted, clipped)
+    return _level(weighted, clipped) if positive else np.zeros_like(values)
+
+
+def _level(weighted: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """One level of :func:`_fill` on contiguous float32 arrays, its elementwise steps compiled."""
+    h, w = weight.shape
+    pair = weighted.shape[2] == 2  # flat views of contiguous two-channel arrays for the vectorised kernels
+    out = np.empty(weighted.shape, np.float32)
+    if weight.min() >= 1.0 or (h <= 1 and w <= 1):
+        if pair:
+            _kernels.normalise2(weighted.reshape(-1), weight.reshape(-1), out.reshape(-1))
+        else:
+            _kernels.normalise(weighted, weight, out)
+        return out
+    sh, sw = max(1, (h + 1) // 2), max(1, (w + 1) // 2)
+    coarse_w = cv2.resize(weight, (sw, sh), interpolation=cv2.INTER_AREA).reshape(sh, sw)
+    coarse_v = _resize(weighted, (sw, sh), cv2.INTER_AREA)
+    following, strength = np.empty(coarse_v.shape, np.float32), np.empty(coarse_w.shape, np.float32)
+    if pair:
+        _kernels.coarser2(coarse_w.reshape(-1), coarse_v.reshape(-1), following.reshape(-1), strength.reshape(-1))
+    else:
+        _kernels.coarser(coarse_w, coarse_v, following, strength)
+    up = _resize(_level(following, strength), (w, h), cv2.INTER_LINEAR)
+    if pair:
+        _kernels.blend2(weighted.reshape(-1), weight.reshape(-1), up.reshape(-1), out.reshape(-1))
+    else:
+        _kernels.blend(weighted, weight, up, out)
+    return out
 
 
 def _fill(weighted: np.ndarray, weight: np.ndarray) -> np.ndarray:
@@ -101,5 +148,7 @@ def _fill(weighted: np.ndarray, weight: np.ndarray) -> np.ndarray:
 
 def _resize(values: np.ndarray, size: tuple[int, int], interpolation: int) -> np.ndarray:
     """``cv2.resize`` of ``(H, W, C)`` to ``size = (W', H')`` for any C (OpenCV takes at most 4 at once)."""
+    if values.shape[2] <= 4:  # one call, no concatenated copy
+        return cv2.resize(values, size, interpolation=interpolation).reshape(size[1], size[0], -1)
     parts = [cv2.resize(values[..., i : i + 4], size, interpolation=interpolation) for i in range(0, values.shape[2], 4)]
     return np.concatenate([p.reshape(size[1], size[0], -1) for p in parts], axis=2)
