@@ -38,3 +38,16 @@ def test_frames_smaller_than_the_working_size_are_measured_as_they_are(coffee_ph
 def test_a_working_size_must_be_a_long_side_in_pixels(bad):
     with pytest.raises(InvalidInputError, match="work_side"):
         DISFlowEstimator(work_side=bad)
+
+
+def test_the_flow_is_resampled_to_the_frames_pixels_exactly_as_one_resize_and_scale(coffee_photo):
+    from motionkit.classical.flow import _upscaled
+
+    rng = np.random.default_rng(3)
+    flow = (rng.standard_normal((60, 100, 2)) * 4).astype(np.float32)
+    out = _upscaled(flow, (211, 333))
+    # The plain form: resize the channels-last flow, scale x by 333/100 and y by 211/60, channels first.
+    expected = cv2.resize(flow, (333, 211), interpolation=cv2.INTER_LINEAR) * np.array([333 / 100, 211 / 60], np.float32)
+    assert out.shape == (2, 211, 333) and out.dtype == np.float32 and out.flags.c_contiguous
+    assert np.array_equal(out, np.ascontiguousarray(expected.transpose(2, 0, 1)))
+    assert np.array_equal(_upscaled(flow, (60, 100)), np.ascontiguousarray(flow.transpose(2, 0, 1)))
