@@ -86,3 +86,20 @@ def test_compiled_edit_model_and_carry_arithmetic_match_numpy(cat_photo, coffee_
     assert np.abs(e1 - e2).max() < 1e-5 and np.abs(t1 - t2).max() < 1e-6
     assert np.abs(o1.astype(int) - o2).max() <= 1
     assert t1[60:, 20:].min() > 0.99 and t1[:30].max() < 0.01 and t1[:, :5].max() < 0.01
+
+
+def test_edit_model_features_are_the_blurred_luma_s_gradient_to_float_rounding(coffee_photo):
+    import cv2
+
+    from motionkit.ops.edit_model import _planes
+
+    image = cv2.resize(coffee_photo, (200, 150), interpolation=cv2.INTER_AREA).astype(np.float32) / 255
+    planes = _planes(image)
+    # The definition: colour, its 1 px and 3 px Gaussian means, and |Sobel / 8| of the 1 px blurred channel mean.
+    assert np.array_equal(planes[1], cv2.GaussianBlur(image, (0, 0), 1.0))
+    assert np.array_equal(planes[2], cv2.GaussianBlur(image, (0, 0), 3.0))
+    luma = cv2.GaussianBlur(image.mean(axis=2), (0, 0), 1.0)
+    gx, gy = cv2.Sobel(luma, cv2.CV_32F, 1, 0, ksize=3) / 8, cv2.Sobel(luma, cv2.CV_32F, 0, 1, ksize=3) / 8
+    gradient = np.sqrt(gx * gx + gy * gy)
+    assert planes[3].shape == (150, 200, 1) and np.abs(planes[3][..., 0] - gradient).max() < 1e-6
+    assert gradient.max() > 0.05  # the photo has edges: the check is not of zeros
