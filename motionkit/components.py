@@ -408,7 +408,7 @@ class FlowEstimator(_Component):
         # Flow t + 1 is estimated in a background thread while the caller uses flow t; passes
         # over one estimator take turns frame by frame (an OpenCV flow object is not thread-safe).
         return MotionField.from_frames(
-            lambda: prefetch(_taking_turns(self, self.iter_flows(clip.iter_frames())), FLOW_AHEAD), len(clip), clip.size
+            lambda: prefetch(_taking_turns(self, self.iter_flows(clip.iter_frames())), FLOW_AHEAD, name="motionkit-flow"), len(clip), clip.size
         )
 
     def iter_flows(self, frames: Iterator[np.ndarray]) -> Iterator[torch.Tensor]:

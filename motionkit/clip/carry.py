@@ -378,7 +378,7 @@ def carry_frames(
         decoded, shared = tee.branch(0), tee.branch(1)
     try:
         with contextlib.closing(prefetch(annotated(decoded, edits, keys, list(pending), online=online, detect=detect,
-                                                   threshold=threshold), _AHEAD)) as originals:
+                                                   threshold=threshold), _AHEAD, name="motionkit-annotate")) as originals:
             for item in originals:
                 t = item.t
                 if item.cut:
