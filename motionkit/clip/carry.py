@@ -25,7 +25,7 @@ import numpy as np
 import torch
 
 from motionkit.clip.frame_tee import FrameTee
-from motionkit.errors import ShapeMismatchError
+from motionkit.errors import MotionkitWarning, ShapeMismatchError
 from motionkit.io.image import image_to_tensor
 from motionkit.io.prefetch import prefetch
 from motionkit.ops.colour import apply_colour_map_numpy, fit_colour_map_numpy, to_uint8
@@ -52,8 +52,10 @@ _FLOOR = 0.05
 _AHEAD = 2
 
 
-class SceneCutWarning(UserWarning):
+class SceneCutWarning(MotionkitWarning):
     """A translated video has scene cuts; no keyframe's edit is carried across one.
+
+    A :class:`~motionkit.errors.MotionkitWarning` (``motionkit translate`` says where the cuts are, once).
 
     ``cuts`` holds the frames that start a new shot (0-based); ``uncovered`` the first frame
     of each shot that has no keyframe (those shots are the source through the colour map).
