@@ -64,7 +64,11 @@ def _planes(image: np.ndarray) -> list[np.ndarray]:
     return planes
 
 
-def _features(planes: list[np.ndarray], rows: slice) -> np.ndarray:
+def _features(planes: list[np.ndarray], rows: slice | np.ndarray) -> np.ndarray:
+    """The ``FEATURES`` features of the pixels ``rows`` selects: a row slice (``(rows, W, F)``) or flat indices (``(N, 1, F)``)."""
+    if isinstance(rows, np.ndarray):
+        planes = [p.reshape(-1, 1, p.shape[2])[rows] for p in planes]
+        rows = slice(None)
     x = planes[0][rows]
     r, g, b = x[..., 0:1], x[..., 1:2], x[..., 2:3]
     parts = [np.ones_like(r), x, x * x, r * g, r * b, g * b]
@@ -102,11 +106,12 @@ def fit_edit_model_numpy(
     if source.shape != edited.shape:
         raise ShapeMismatchError(f"source {source.shape} and edited {edited.shape} must have the same shape")
     h, w = source.shape[:2]
-    features = _features(_planes(source), slice(None)).reshape(h * w, FEATURES)
     target = edited.reshape(h * w, 3)
-    if h * w > samples:
+    if h * w > samples:  # features of the sampled pixels only (a 720p frame's would be 110 MB)
         pick = np.random.default_rng(0).choice(h * w, samples, replace=False)
-        features, target = features[pick], target[pick]
+        features, target = _features(_planes(source), pick).reshape(samples, FEATURES), target[pick]
+    else:
+        features = _features(_planes(source), slice(None)).reshape(h * w, FEATURES)
     coefficients = _solve(features, target, ridge)
     for _ in range(rounds):
         residual = np.abs(features @ coefficients - target).mean(axis=1)

@@ -103,3 +103,13 @@ def test_edit_model_features_are_the_blurred_luma_s_gradient_to_float_rounding(c
     gradient = np.sqrt(gx * gx + gy * gy)
     assert planes[3].shape == (150, 200, 1) and np.abs(planes[3][..., 0] - gradient).max() < 1e-6
     assert gradient.max() > 0.05  # the photo has edges: the check is not of zeros
+
+
+def test_edit_model_features_of_sampled_pixels_are_those_of_the_whole_frame(coffee_photo):
+    from motionkit.ops.edit_model import FEATURES, _features, _planes
+
+    image = coffee_photo[:120, :160].astype(np.float32) / 255
+    planes = _planes(image)
+    pick = np.random.default_rng(1).choice(120 * 160, 500, replace=False)
+    whole = _features(planes, slice(None)).reshape(-1, FEATURES)
+    assert np.array_equal(_features(planes, pick).reshape(-1, FEATURES), whole[pick])
