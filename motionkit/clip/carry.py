@@ -30,7 +30,7 @@ from motionkit.io.image import image_to_tensor
 from motionkit.io.prefetch import prefetch
 from motionkit.ops.colour import apply_colour_map_numpy, fit_colour_map_numpy, to_uint8
 from motionkit.ops.edit_model import apply_edit_model_numpy, fit_edit_model_numpy
-from motionkit.ops.forward_warp import warp_frame_numpy
+from motionkit.ops.forward_warp import source_map_numpy
 from motionkit.ops.scene_cuts import SceneCutDetector
 
 try:  # the per-pixel arithmetic of a carried edit in compiled passes; numpy where numba is missing
@@ -147,9 +147,17 @@ def moved_guides(key: Keyframe, flow: torch.Tensor) -> tuple[np.ndarray, np.ndar
     unseen whatever colour they get, so the cheaper rubber-sheet fill does.
     """
     # Two 3-channel remaps: OpenCV's 6-channel remap takes 2.7x as long (34 vs 13 ms at 720p).
+    # warp_frame_numpy(..., fill="stretch") for both, its inverse map looked up once and handed
+    # to remap as one 2-channel map (no strided copies of its planes): the same pixels, ~7 ms less.
     values = flow.detach().cpu().numpy()
-    source, unseen = warp_frame_numpy(key.source, values, fill="stretch")
-    return source, warp_frame_numpy(key.modelled, values, fill="stretch")[0], unseen
+    if not values.any():
+        return key.source.copy(), key.modelled.copy(), np.zeros(values.shape[1:], bool)
+    src, unseen = source_map_numpy(values)
+
+    def move(image: np.ndarray) -> np.ndarray:
+        return cv2.remap(image, src, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101)
+
+    return move(key.source), move(key.modelled), unseen
 
 
 def carried(

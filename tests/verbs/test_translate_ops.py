@@ -113,3 +113,22 @@ def test_edit_model_features_of_sampled_pixels_are_those_of_the_whole_frame(coff
     pick = np.random.default_rng(1).choice(120 * 160, 500, replace=False)
     whole = _features(planes, slice(None)).reshape(-1, FEATURES)
     assert np.array_equal(_features(planes, pick).reshape(-1, FEATURES), whole[pick])
+
+
+def test_moved_guides_are_the_warp_of_both_guides_bit_for_bit(cat_photo, coffee_photo):
+    import cv2
+    import torch
+
+    from motionkit.clip.carry import Keyframe, moved_guides
+    from motionkit.ops.forward_warp import warp_frame_numpy
+
+    source = cv2.resize(cat_photo, (160, 120), interpolation=cv2.INTER_AREA)
+    key = Keyframe(0, source, np.ascontiguousarray(source[..., ::-1]))
+    yy, xx = np.mgrid[0:120, 0:160].astype(np.float32)
+    flow = np.stack([2.5 + 0.03 * xx, -1.5 + 0.02 * yy]).astype(np.float32)  # a pan with a zoom: holes at the border
+    moved, modelled, unseen = moved_guides(key, torch.from_numpy(flow))
+    expected_moved, expected_unseen = warp_frame_numpy(key.source, flow, fill="stretch")
+    assert np.array_equal(moved, expected_moved) and np.array_equal(unseen, expected_unseen) and unseen.any()
+    assert np.array_equal(modelled, warp_frame_numpy(key.modelled, flow, fill="stretch")[0])
+    still = moved_guides(key, torch.zeros(2, 120, 160))
+    assert np.array_equal(still[0], key.source) and not still[2].any()
