@@ -51,3 +51,27 @@ def test_the_flow_is_resampled_to_the_frames_pixels_exactly_as_one_resize_and_sc
     assert out.shape == (2, 211, 333) and out.dtype == np.float32 and out.flags.c_contiguous
     assert np.array_equal(out, np.ascontiguousarray(expected.transpose(2, 0, 1)))
     assert np.array_equal(_upscaled(flow, (60, 100)), np.ascontiguousarray(flow.transpose(2, 0, 1)))
+
+
+def test_a_wider_patch_stride_still_lands_where_the_photo_moves_and_is_translate_s_default(coffee_photo):
+    from motionkit.clip.translation import FLOW_PATCH_STRIDE, default_options
+
+    photo = cv2.resize(coffee_photo, (480, 320), interpolation=cv2.INTER_AREA)
+    video, truth = moving_photo(photo, 5, velocity=(2.5, -1.5), size=(240, 320))
+    estimator = DISFlowEstimator(patch_stride=4)
+    assert repr(estimator) == "DISFlowEstimator(preset='medium', strategy='hybrid', patch_stride=4)"
+    flows = list(estimator.iter_flows(iter(video)))
+    inner = (slice(None), slice(24, -24), slice(24, -24))
+    assert np.median(np.hypot(*(flows[-1].numpy() - truth[-1])[inner])) < 0.35
+    # It is a different solver from the preset's (stride 3), not the same one renamed.
+    preset = list(DISFlowEstimator().iter_flows(iter(video)))
+    assert not np.array_equal(flows[-1].numpy(), preset[-1].numpy())
+    flow_options, _ = default_options("dis", "warp", None, None, None)
+    assert flow_options == {"work_side": 960, "patch_stride": FLOW_PATCH_STRIDE} and FLOW_PATCH_STRIDE == 4
+    assert default_options("dis", "warp", {"patch_stride": None}, None, None)[0]["patch_stride"] is None  # the caller's wins
+
+
+@pytest.mark.parametrize("bad", [0, 9, 2.5, True, "4"])
+def test_a_patch_stride_must_be_pixels_between_patches(bad):
+    with pytest.raises(InvalidInputError, match="patch_stride"):
+        DISFlowEstimator(patch_stride=bad)
