@@ -207,6 +207,9 @@ class DISFlowEstimator(_OpenCVFlow):
         patch_stride: pixels between the centres of DIS's patches; ``None`` (default) keeps the
             preset's (3 for medium, 4 for fast). Fewer patches cost less: medium with stride 4
             takes ~60 % of the time (:meth:`Clip.translate` uses it, ``motionkit.clip.translation.FLOW_PATCH_STRIDE``).
+        refinement_iterations: iterations of DIS's variational refinement at each scale;
+            ``None`` (default) keeps the preset's (5 for medium). :meth:`Clip.translate` uses 3
+            (``motionkit.clip.translation.FLOW_REFINEMENT``).
 
     Example:
         >>> DISFlowEstimator(preset="fast", strategy="direct")
@@ -216,7 +219,7 @@ class DISFlowEstimator(_OpenCVFlow):
     """
 
     def __init__(self, preset: str = "medium", strategy: Strategy = "hybrid", work_side: int | None = None,
-                 patch_stride: int | None = None) -> None:
+                 patch_stride: int | None = None, refinement_iterations: int | None = None) -> None:
         if preset not in _DIS_PRESETS:
             raise InvalidInputError(f"DIS preset must be one of {', '.join(_DIS_PRESETS)}, got {preset!r}")
         if strategy not in ("hybrid", "direct", "chained"):
@@ -225,12 +228,18 @@ class DISFlowEstimator(_OpenCVFlow):
                                          or not 1 <= patch_stride <= 8):
             raise InvalidInputError(f"patch_stride must be None (the preset's) or pixels between patches, 1..8, got {patch_stride!r}")
         self.preset, self.strategy, self.work_side = preset, strategy, _check_work_side(work_side)
+        if refinement_iterations is not None and (isinstance(refinement_iterations, bool)
+                                                  or not isinstance(refinement_iterations, (int, np.integer))
+                                                  or not 0 <= refinement_iterations <= 50):
+            raise InvalidInputError(f"refinement_iterations must be None (the preset's) or 0..50, got {refinement_iterations!r}")
         self.patch_stride = None if patch_stride is None else int(patch_stride)
+        self.refinement_iterations = None if refinement_iterations is None else int(refinement_iterations)
 
     def __repr__(self) -> str:
         side = "" if self.work_side is None else f", work_side={self.work_side}"
         stride = "" if self.patch_stride is None else f", patch_stride={self.patch_stride}"
-        return f"DISFlowEstimator(preset={self.preset!r}, strategy={self.strategy!r}{side}{stride})"
+        refine = "" if self.refinement_iterations is None else f", refinement_iterations={self.refinement_iterations}"
+        return f"DISFlowEstimator(preset={self.preset!r}, strategy={self.strategy!r}{side}{stride}{refine})"
 
     def _pair_flow(self) -> PairFlow:
         # One solver per pass: OpenCV's DIS keeps buffers of the last size it saw, and a solver
@@ -238,6 +247,8 @@ class DISFlowEstimator(_OpenCVFlow):
         dis = cv2.DISOpticalFlow_create(_DIS_PRESETS[self.preset])
         if self.patch_stride is not None:
             dis.setPatchStride(self.patch_stride)
+        if self.refinement_iterations is not None:
+            dis.setVariationalRefinementIterations(self.refinement_iterations)
 
         def pair(a: np.ndarray, b: np.ndarray, init: np.ndarray | None) -> np.ndarray:
             # DIS starts from the flow passed in when it is float32 (H, W, 2), else from zero.

@@ -54,7 +54,7 @@ def test_the_flow_is_resampled_to_the_frames_pixels_exactly_as_one_resize_and_sc
 
 
 def test_a_wider_patch_stride_still_lands_where_the_photo_moves_and_is_translate_s_default(coffee_photo):
-    from motionkit.clip.translation import FLOW_PATCH_STRIDE, default_options
+    from motionkit.clip.translation import FLOW_PATCH_STRIDE, FLOW_REFINEMENT, default_options
 
     photo = cv2.resize(coffee_photo, (480, 320), interpolation=cv2.INTER_AREA)
     video, truth = moving_photo(photo, 5, velocity=(2.5, -1.5), size=(240, 320))
@@ -67,7 +67,11 @@ def test_a_wider_patch_stride_still_lands_where_the_photo_moves_and_is_translate
     preset = list(DISFlowEstimator().iter_flows(iter(video)))
     assert not np.array_equal(flows[-1].numpy(), preset[-1].numpy())
     flow_options, _ = default_options("dis", "warp", None, None, None)
-    assert flow_options == {"work_side": 960, "patch_stride": FLOW_PATCH_STRIDE} and FLOW_PATCH_STRIDE == 4
+    assert flow_options == {"work_side": 960, "patch_stride": 4, "refinement_iterations": 3}
+    assert (FLOW_PATCH_STRIDE, FLOW_REFINEMENT) == (4, 3)
+    lighter = list(DISFlowEstimator(patch_stride=4, refinement_iterations=3).iter_flows(iter(video)))
+    assert np.median(np.hypot(*(lighter[-1].numpy() - truth[-1])[inner])) < 0.35
+    assert not np.array_equal(lighter[-1].numpy(), flows[-1].numpy())
     assert default_options("dis", "warp", {"patch_stride": None}, None, None)[0]["patch_stride"] is None  # the caller's wins
 
 
@@ -75,3 +79,5 @@ def test_a_wider_patch_stride_still_lands_where_the_photo_moves_and_is_translate
 def test_a_patch_stride_must_be_pixels_between_patches(bad):
     with pytest.raises(InvalidInputError, match="patch_stride"):
         DISFlowEstimator(patch_stride=bad)
+    with pytest.raises(InvalidInputError, match="refinement_iterations"):
+        DISFlowEstimator(refinement_iterations=-1 if bad == 0 else bad if bad != 9 else 51)
