@@ -97,7 +97,10 @@ def test_edit_model_features_are_the_blurred_luma_s_gradient_to_float_rounding(c
     planes = _planes(image)
     # The definition: colour, its 1 px and 3 px Gaussian means, and |Sobel / 8| of the 1 px blurred channel mean.
     assert np.array_equal(planes[1], cv2.GaussianBlur(image, (0, 0), 1.0))
-    assert np.array_equal(planes[2], cv2.GaussianBlur(image, (0, 0), 3.0))
+    # The 3 px mean is blurred at half size: within a few levels of the full-size blur, 0.001-0.002 on average.
+    wide = cv2.GaussianBlur(image, (0, 0), 3.0)
+    assert np.abs(planes[2] - wide)[8:-8, 8:-8].max() < 0.06 and np.abs(planes[2] - wide).mean() < 0.003
+    assert np.abs(planes[2] - planes[1]).mean() > 0.004  # and it is the wider mean, not the 1 px one
     luma = cv2.GaussianBlur(image.mean(axis=2), (0, 0), 1.0)
     gx, gy = cv2.Sobel(luma, cv2.CV_32F, 1, 0, ksize=3) / 8, cv2.Sobel(luma, cv2.CV_32F, 0, 1, ksize=3) / 8
     gradient = np.sqrt(gx * gx + gy * gy)
