@@ -162,13 +162,15 @@ def moved_guides(key: Keyframe, flow: torch.Tensor) -> tuple[np.ndarray, np.ndar
 
 def carried(
     rendered: np.ndarray, moved: np.ndarray, modelled: np.ndarray, unseen: np.ndarray, current: np.ndarray, predicted: np.ndarray,
-    tolerance: float,
-) -> tuple[np.ndarray, np.ndarray]:
+    tolerance: float, *, alone: bool = False,
+) -> tuple[np.ndarray, np.ndarray] | np.ndarray:
     """One keyframe's estimate of frame ``t`` and the trust in it, ``(float32 (H, W, 3), float32 (H, W, 1))``.
 
     ``rendered`` is the renderer's frame (``uint8``), ``moved, modelled, unseen`` the keyframe's
     guides moved along the same field frame (:func:`moved_guides`), ``current`` the source frame
     ``t`` and ``predicted`` the keyframe model's prediction for it (both ``float32`` in [0, 1]).
+    ``alone``: the only carry reaching frame ``t``; the frame itself is returned, ``uint8``
+    (``blend([(estimate, trust, w)])``, the same bytes, without the float frame in between).
     """
     if _kernels is not None:
         difference = _kernels.difference(moved, current)
@@ -179,9 +181,12 @@ def carried(
     # Grow by 2 px and feather, so the seam between the two sources falls on trusted pixels.
     alpha = cv2.GaussianBlur(cv2.dilate(distrust, np.ones((5, 5), np.uint8)).astype(np.float32), (0, 0), 1.5)
     if _kernels is not None:
+        if alone:
+            return _kernels.residual_quantised(predicted, alpha, rendered, modelled)
         return _kernels.residual(predicted, alpha, rendered, modelled)
     trust = 1.0 - np.clip(alpha, 0.0, 1.0)[..., None]
-    return predicted + trust * (rendered.astype(np.float32) / 255.0 - modelled), trust
+    estimate = predicted + trust * (rendered.astype(np.float32) / 255.0 - modelled)
+    return to_uint8(estimate) if alone else (estimate, trust)
 
 
 def blend(estimates: list[tuple[np.ndarray, np.ndarray, float]]) -> np.ndarray:
@@ -407,6 +412,14 @@ def carry_frames(
                 if not active:
                     nearest = max((k for k in keys if k <= t), default=min(keys))
                     yield colour_mapped(keys[nearest], item.current)
+                    continue
+                if len(active) == 1:  # one carry: its frame straight from the residual kernel
+                    carry = active[0]
+                    rendered, moved, modelled, unseen = next(carry.stream)
+                    yield carried(rendered, moved, modelled, unseen, item.current, item.predictions[carry.key], tolerance, alone=True)
+                    if carry.hi == t:
+                        carry.stream.close()
+                        active.remove(carry)
                     continue
                 estimates = []
                 for carry in active:

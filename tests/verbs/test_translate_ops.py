@@ -80,6 +80,9 @@ def test_compiled_edit_model_and_carry_arithmetic_match_numpy(cat_photo, coffee_
         try:
             estimate, trust = carry.carried(rendered, moved, modelled, unseen, other, compiled[1], 0.08)
             results.append((estimate, trust, carry.blend([(estimate, trust, 1.0)])))
+            # A carry reaching the frame alone: the frame in one pass, the same bytes as blending it.
+            alone = carry.carried(rendered, moved, modelled, unseen, other, compiled[1], 0.08, alone=True)
+            assert alone.dtype == np.uint8 and np.array_equal(alone, results[-1][2])
         finally:
             carry._kernels = kernels
     (e1, t1, o1), (e2, t2, o2) = results
