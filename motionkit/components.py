@@ -128,7 +128,11 @@ class Renderer(_Component):
     def render(self, image: torch.Tensor, motion: MotionField, mask: RegionMask | None = None, *, fps: float = 8.0) -> Clip:
         """Render ``image`` (``(3, H, W)`` in [0, 1]) along ``motion``; frame 0 is ``image``.
 
-        Where ``mask`` is given, pixels outside it (mask 0) stay as in ``image``.
+        ``image`` shows the field's reference frame: for a field measured from frame ``k``
+        (``motion.reference == k``) output frame ``k`` is ``image`` and every frame moves it
+        by that frame's displacements from frame ``k``. A renderer that cannot do this raises
+        :class:`~motionkit.errors.InvalidInputError` naming the reference, rather than taking
+        frame 0 as the image. Where ``mask`` is given, pixels outside it (mask 0) stay as in ``image``.
         """
         raise NotImplementedError
 
@@ -182,7 +186,9 @@ def _as_clip(frames: Callable[[], Iterator[torch.Tensor]], motion: MotionField, 
 class FrameRenderer(Renderer):
     """A renderer that renders each frame from its own field alone; ``render`` streams.
 
-    Implement :meth:`render_frame`. The inherited :meth:`render` returns a lazy
+    Implement :meth:`render_frame`. Each frame is rendered from its own displacements, so
+    a field measured from frame ``k`` needs nothing special: frame ``k`` is zero and renders
+    as ``render_frame(image, zeros)``. The inherited :meth:`render` returns a lazy
     :class:`~motionkit.Clip` for a lazy field (one frame of the field and of the output in
     memory at a time) and an in-memory clip otherwise.
 
@@ -240,6 +246,73 @@ def plan_windows(frames: int, window: int, overlap: int) -> list[list[int]]:
     return [[0, *range(s, s + body)] for s in starts]
 
 
+def reference_first(motion: MotionField) -> MotionField:
+    """``motion`` with its reference frame first (reference 0), the other frames after it in time order.
+
+    A renderer that takes frame 0 as the image (the windows of :class:`WindowRenderer`, a
+    learned model conditioned on its first frame) renders a field measured from frame ``k``
+    (``motion.reference == k``) as this field, then puts the frames back with
+    :func:`in_field_order`. A lazy field stays lazy: its reference frame is zero by
+    definition, so nothing is read ahead.
+
+    Example:
+        >>> import torch
+        >>> from motionkit import MotionField
+        >>> flow = torch.arange(4.0).view(4, 1, 1, 1).expand(4, 2, 2, 2) - 2   # frame 2 is the reference
+        >>> [round(float(f[0, 0, 0]), 1) for f in reference_first(MotionField(flow, reference=2)).flow]
+        [0.0, -2.0, -1.0, 1.0]
+    """
+    import torch
+
+    from motionkit.motion import MotionField
+
+    k = motion.reference
+    if k == 0:
+        return motion
+    if not motion.is_lazy:
+        flow = motion.flow
+        return MotionField(torch.cat([flow[k : k + 1], flow[:k], flow[k + 1 :]]))
+
+    def frames() -> Iterator[torch.Tensor]:
+        yield torch.zeros(2, *motion.size)
+        for t, frame in enumerate(motion.iter_frames()):
+            if t != k:
+                yield frame
+
+    return MotionField.from_frames(frames, motion.frames, motion.size)
+
+
+def in_field_order(clip: Clip, reference: int) -> Clip:
+    """The frames of a clip rendered along :func:`reference_first`'s field, back in the field's order.
+
+    Frame 0 of ``clip`` (the rendered reference) goes to ``reference``; the others keep
+    their order. Lazy in, lazy out: only the rendered reference frame is held until its place.
+    """
+    import numpy as np
+
+    from motionkit.clip import Clip
+
+    if reference == 0:
+        return clip
+    if not clip.is_lazy:
+        frames = clip.to_numpy()
+        order = np.concatenate([frames[1 : reference + 1], frames[:1], frames[reference + 1 :]])
+        return Clip.from_array(order, fps=clip.fps, copy=False)
+
+    def frames() -> Iterator[np.ndarray]:
+        stream = clip.iter_frames()
+        try:
+            first = next(stream)  # the reference frame, held until its place
+            for t in range(len(clip)):
+                yield first if t == reference else next(stream)
+        finally:
+            close = getattr(stream, "close", None)
+            if close is not None:
+                close()
+
+    return Clip.from_frames(frames, len(clip), clip.size, clip.fps)
+
+
 class WindowRenderer(Renderer):
     """A renderer that renders a window of frames at once (frame 0 first); ``render`` streams windows.
 
@@ -250,6 +323,10 @@ class WindowRenderer(Renderer):
     weight falls and the later one's rises (``1 / (overlap + 1)`` steps). Frame 0 of the
     output is the first window's. A windowed renderer may override ``render`` for in-memory
     fields to do better (motion-i2v blends windows at every denoising step) and says so.
+
+    A field measured from frame ``k`` (:attr:`~motionkit.MotionField.reference`) is rendered
+    with frame ``k`` as every window's frame 0 (:func:`reference_first`) and the output put
+    back in the field's order (:func:`in_field_order`): the image is frame ``k``.
     """
 
     window: int = 16
@@ -262,8 +339,15 @@ class WindowRenderer(Renderer):
         raise NotImplementedError(f"{type(self).__name__} must implement render_window(image, flows, mask)")
 
     def render(self, image: torch.Tensor, motion: MotionField, mask: RegionMask | None = None, *, fps: float = 8.0) -> Clip:
-        """Render ``image`` along ``motion`` window by window into a ``uint8`` :class:`~motionkit.Clip`; lazy in, lazy out."""
+        """Render ``image`` along ``motion`` window by window into a ``uint8`` :class:`~motionkit.Clip`; lazy in, lazy out.
+
+        ``image`` shows the field's reference frame; with ``motion.reference == k`` the
+        windows start from frame ``k`` and output frame ``k`` is the windows' frame 0.
+        """
         pixels, values = _render_inputs(image, motion, mask)
+        if motion.reference != 0:
+            first = reference_first(motion)
+            return in_field_order(_as_clip(lambda: self._stream(pixels, first, values), first, fps), motion.reference)
         return _as_clip(lambda: self._stream(pixels, motion, values), motion, fps)
 
     def _stream(self, image: torch.Tensor, motion: MotionField, mask: torch.Tensor | None) -> Iterator[torch.Tensor]:
@@ -324,7 +408,7 @@ class FlowEstimator(_Component):
         # Flow t + 1 is estimated in a background thread while the caller uses flow t; passes
         # over one estimator take turns frame by frame (an OpenCV flow object is not thread-safe).
         return MotionField.from_frames(
-            lambda: prefetch(_taking_turns(self, self.iter_flows(clip.iter_frames())), FLOW_AHEAD), len(clip), clip.size
+            lambda: prefetch(_taking_turns(self, self.iter_flows(clip.iter_frames())), FLOW_AHEAD, name="motionkit-flow"), len(clip), clip.size
         )
 
     def iter_flows(self, frames: Iterator[np.ndarray]) -> Iterator[torch.Tensor]:

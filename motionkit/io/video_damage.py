@@ -17,6 +17,8 @@ import re
 import threading
 from dataclasses import dataclass
 
+from motionkit.errors import MotionkitWarning
+
 _PTS = re.compile(r"\bpts:(-?\d+|NOPTS)")
 _PKT_PTS = re.compile(r"\bpkt_pts:(-?\d+|NOPTS)")
 _KEY = re.compile(r"\bkeyframe:(\d)")
@@ -25,8 +27,11 @@ _LEVEL = re.compile(r"\[(error|fatal|panic)\]\s*(.*)")
 _PREFIX = re.compile(r"^(\[[^\]]*\]\s*)+")
 
 
-class DamagedVideoWarning(UserWarning):
-    """A video was read although the decoder reported damaged or missing frames (``allow_damaged=True``)."""
+class DamagedVideoWarning(MotionkitWarning):
+    """A video was read although the decoder reported damaged or missing frames (``allow_damaged=True``).
+
+    A :class:`~motionkit.errors.MotionkitWarning`: the command line prints it once as ``motionkit: warning: ...``.
+    """
 
 
 @dataclass(frozen=True)

@@ -110,6 +110,26 @@ def _residual(predicted, alpha, rendered, modelled, row0, row1, estimate, trust)
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
+def _residual_quantised(predicted, alpha, rendered, modelled, row0, row1, out):  # pragma: no cover - compiled
+    # _residual's estimate, quantised as _quantise does, without storing the float frame.
+    w = predicted.shape[1]
+    scale = np.float32(1.0 / 255.0)
+    for y in range(row0, row1):
+        for x in range(w):
+            a = min(max(alpha[y, x], np.float32(0.0)), np.float32(1.0))
+            keep = np.float32(1.0) - a
+            for c in range(3):
+                e = predicted[y, x, c] + keep * (np.float32(rendered[y, x, c]) * scale - modelled[y, x, c])
+                v = e * np.float32(255.0) + np.float32(0.5)
+                if not v > 0.0:
+                    out[y, x, c] = 0
+                elif v >= 255.0:
+                    out[y, x, c] = 255
+                else:
+                    out[y, x, c] = np.uint8(v)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
 def _quantise(image, row0, row1, out):  # pragma: no cover - compiled
     w, channels = image.shape[1], image.shape[2]
     for y in range(row0, row1):
@@ -147,6 +167,15 @@ def residual(predicted: np.ndarray, alpha: np.ndarray, rendered: np.ndarray, mod
     rendered = np.ascontiguousarray(rendered, dtype=np.uint8)
     run_jobs([(lambda a=a, b=b: _residual(predicted, alpha, rendered, modelled, a, b, estimate, trust)) for a, b in _bands(h)])
     return estimate, trust
+
+
+def residual_quantised(predicted: np.ndarray, alpha: np.ndarray, rendered: np.ndarray, modelled: np.ndarray) -> np.ndarray:
+    """``quantise(residual(...)[0])`` in one pass: the frame of a carry that reaches it alone, ``uint8 (H, W, 3)``."""
+    h, w = alpha.shape
+    out = np.empty((h, w, 3), np.uint8)
+    rendered = np.ascontiguousarray(rendered, dtype=np.uint8)
+    run_jobs([(lambda a=a, b=b: _residual_quantised(predicted, alpha, rendered, modelled, a, b, out)) for a, b in _bands(h)])
+    return out
 
 
 def quantise(image: np.ndarray) -> np.ndarray:

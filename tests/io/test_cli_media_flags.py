@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from motionkit.cli import main
+from motionkit.errors import MotionkitWarning
 from motionkit.io import motion_files
 from motionkit.io.image import save_image
 from motionkit.io.video import DamagedVideoWarning, ffmpeg_exe
@@ -63,9 +64,28 @@ def test_motion_refuses_a_damaged_video_unless_allowed(clips, tmp_path, capsys):
     err = capsys.readouterr().err
     assert "four_damaged.mp4" in err and "frame" in err and "--allow-damaged" in err
     assert not (tmp_path / "m.npz").exists()
-    with pytest.warns(DamagedVideoWarning):
-        assert main(["motion", str(damaged), "-o", str(tmp_path / "m.npz"), "--allow-damaged"]) == 0
+    assert main(["motion", str(damaged), "-o", str(tmp_path / "m.npz"), "--allow-damaged"]) == 0
+    # A MotionkitWarning: printed as motionkit's own one line, once.
+    printed = [line for line in capsys.readouterr().err.splitlines() if "used as decoded" in line]
+    assert len(printed) == 1 and printed[0].startswith("motionkit: warning: video ") and "four_damaged.mp4" in printed[0]
+    assert issubclass(DamagedVideoWarning, MotionkitWarning)
     assert motion_files.open_npz(tmp_path / "m.npz").frames == 4
     with warnings.catch_warnings():
         warnings.simplefilter("error", DamagedVideoWarning)  # a clean video: no warning
         assert main(["motion", str(clips[0]), "-o", str(tmp_path / "clean.npz")]) == 0
+
+
+def test_translate_of_a_damaged_video_prints_the_damage_once(clips, tmp_path, capsys):
+    _, damaged = clips
+    import motionkit as mk
+
+    edited = tmp_path / "edited.png"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DamagedVideoWarning)
+        first = mk.Clip.read(damaged, allow_damaged=True).frame(0)
+    save_image(edited, np.ascontiguousarray(255 - first))
+    capsys.readouterr()
+    # The video is read by more than one pass (the carry's flow, the blend): still one line.
+    assert main(["translate", str(damaged), str(edited), "-o", str(tmp_path / "t.mp4"), "--allow-damaged"]) == 0
+    printed = [line for line in capsys.readouterr().err.splitlines() if "used as decoded" in line]
+    assert len(printed) == 1 and printed[0].startswith("motionkit: warning: video "), printed

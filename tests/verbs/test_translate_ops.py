@@ -80,9 +80,61 @@ def test_compiled_edit_model_and_carry_arithmetic_match_numpy(cat_photo, coffee_
         try:
             estimate, trust = carry.carried(rendered, moved, modelled, unseen, other, compiled[1], 0.08)
             results.append((estimate, trust, carry.blend([(estimate, trust, 1.0)])))
+            # A carry reaching the frame alone: the frame in one pass, the same bytes as blending it.
+            alone = carry.carried(rendered, moved, modelled, unseen, other, compiled[1], 0.08, alone=True)
+            assert alone.dtype == np.uint8 and np.array_equal(alone, results[-1][2])
         finally:
             carry._kernels = kernels
     (e1, t1, o1), (e2, t2, o2) = results
     assert np.abs(e1 - e2).max() < 1e-5 and np.abs(t1 - t2).max() < 1e-6
     assert np.abs(o1.astype(int) - o2).max() <= 1
     assert t1[60:, 20:].min() > 0.99 and t1[:30].max() < 0.01 and t1[:, :5].max() < 0.01
+
+
+def test_edit_model_features_are_the_blurred_luma_s_gradient_to_float_rounding(coffee_photo):
+    import cv2
+
+    from motionkit.ops.edit_model import _planes
+
+    image = cv2.resize(coffee_photo, (200, 150), interpolation=cv2.INTER_AREA).astype(np.float32) / 255
+    planes = _planes(image)
+    # The definition: colour, its 1 px and 3 px Gaussian means, and |Sobel / 8| of the 1 px blurred channel mean.
+    assert np.array_equal(planes[1], cv2.GaussianBlur(image, (0, 0), 1.0))
+    # The 3 px mean is blurred at half size: within a few levels of the full-size blur, 0.001-0.002 on average.
+    wide = cv2.GaussianBlur(image, (0, 0), 3.0)
+    assert np.abs(planes[2] - wide)[8:-8, 8:-8].max() < 0.06 and np.abs(planes[2] - wide).mean() < 0.003
+    assert np.abs(planes[2] - planes[1]).mean() > 0.004  # and it is the wider mean, not the 1 px one
+    luma = cv2.GaussianBlur(image.mean(axis=2), (0, 0), 1.0)
+    gx, gy = cv2.Sobel(luma, cv2.CV_32F, 1, 0, ksize=3) / 8, cv2.Sobel(luma, cv2.CV_32F, 0, 1, ksize=3) / 8
+    gradient = np.sqrt(gx * gx + gy * gy)
+    assert planes[3].shape == (150, 200, 1) and np.abs(planes[3][..., 0] - gradient).max() < 1e-6
+    assert gradient.max() > 0.05  # the photo has edges: the check is not of zeros
+
+
+def test_edit_model_features_of_sampled_pixels_are_those_of_the_whole_frame(coffee_photo):
+    from motionkit.ops.edit_model import FEATURES, _features, _planes
+
+    image = coffee_photo[:120, :160].astype(np.float32) / 255
+    planes = _planes(image)
+    pick = np.random.default_rng(1).choice(120 * 160, 500, replace=False)
+    whole = _features(planes, slice(None)).reshape(-1, FEATURES)
+    assert np.array_equal(_features(planes, pick).reshape(-1, FEATURES), whole[pick])
+
+
+def test_moved_guides_are_the_warp_of_both_guides_bit_for_bit(cat_photo, coffee_photo):
+    import cv2
+    import torch
+
+    from motionkit.clip.carry import Keyframe, moved_guides
+    from motionkit.ops.forward_warp import warp_frame_numpy
+
+    source = cv2.resize(cat_photo, (160, 120), interpolation=cv2.INTER_AREA)
+    key = Keyframe(0, source, np.ascontiguousarray(source[..., ::-1]))
+    yy, xx = np.mgrid[0:120, 0:160].astype(np.float32)
+    flow = np.stack([2.5 + 0.03 * xx, -1.5 + 0.02 * yy]).astype(np.float32)  # a pan with a zoom: holes at the border
+    moved, modelled, unseen = moved_guides(key, torch.from_numpy(flow))
+    expected_moved, expected_unseen = warp_frame_numpy(key.source, flow, fill="stretch")
+    assert np.array_equal(moved, expected_moved) and np.array_equal(unseen, expected_unseen) and unseen.any()
+    assert np.array_equal(modelled, warp_frame_numpy(key.modelled, flow, fill="stretch")[0])
+    still = moved_guides(key, torch.zeros(2, 120, 160))
+    assert np.array_equal(still[0], key.source) and not still[2].any()

@@ -24,7 +24,7 @@ import numpy as np
 import torch
 
 from motionkit.clip import Clip
-from motionkit.components import MotionPredictor, WindowRenderer
+from motionkit.components import MotionPredictor, WindowRenderer, in_field_order, reference_first
 from motionkit.errors import InvalidInputError, NonFiniteError, ShapeMismatchError
 from motionkit.limits import check_frames
 from motionkit.motion import MotionField
@@ -34,7 +34,6 @@ from motionkit.pipelines.motion_i2v.conditioning import check_image, resize_imag
 from motionkit.pipelines.motion_i2v.flowgen import Sampling, tracks_to_points
 from motionkit.pipelines.motion_i2v.options import MotionI2VOptions, Role
 from motionkit.pipelines.motion_i2v.rasterize import static_from_region
-from motionkit.pipelines.motion_i2v.reference import in_field_order, reference_first
 from motionkit.pipelines.motion_i2v.weights import STAGE1_PARTS, STAGE2_PARTS, check_parts, load_animator, load_flow_generator, weights_folder
 from motionkit.pipelines.motion_i2v.windows import MODEL_FRAMES
 
@@ -236,7 +235,7 @@ class MotionI2VRenderer(_Learned, WindowRenderer):
             motion: ``MotionField`` (or ``(T, 2, H, W)`` pixels) at the image's size. A lazy
                 field is streamed window by window (see the class docstring). A field whose
                 :attr:`~motionkit.MotionField.reference` is frame ``k`` is rendered with frame
-                ``k`` first and put back in order (:mod:`.reference`): frame ``k`` is the image.
+                ``k`` first and put back in order (:func:`~motionkit.components.reference_first`): frame ``k`` is the image.
             mask: where given, pixels with mask <= 0.5 keep the reference (RePaint in latent space).
             fps: frame rate of the returned clip.
             prompt: overrides the constructor's prompt for this call.

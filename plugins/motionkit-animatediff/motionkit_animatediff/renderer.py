@@ -164,7 +164,8 @@ class AnimateDiffRefineRenderer(mk.WindowRenderer):
             of 8) and resized back; ``None`` keeps the clip's size; ``"auto"`` (default) shrinks
             frames larger than 512 (SD-1.5 works best there) and keeps smaller ones.
         seed: noise seed; the same seed and inputs give the same frames.
-        keep_first_frame: frame 0 of the output is the input image exactly (the renderer contract).
+        keep_first_frame: the output's reference frame (frame 0, or ``k`` for a field measured from
+            frame ``k``) is the input image exactly (the renderer contract).
         window: frames the motion modules see at once, at least 3 (default 16, what AnimateDiff
             adapters are trained on, or the adapter's length if shorter); longer in-memory clips
             are refined in overlapping FreeNoise windows, lazy fields streamed in windows of this size.
@@ -315,11 +316,16 @@ class AnimateDiffRefineRenderer(mk.WindowRenderer):
         pixels, as with ``warp``. Returns a :class:`~motionkit.Clip` of T frames at ``fps``:
         refined as one clip when ``motion`` is in memory, streamed window by window (a lazy
         clip) when it is lazy.
+
+        ``image`` shows the field's reference frame (:attr:`~motionkit.MotionField.reference`,
+        usually 0): a field measured from frame ``k`` is previewed from ``image`` at frame ``k``
+        and refined in time order, and with ``keep_first_frame`` frame ``k`` is ``image``
+        exactly; streamed, the windows start from frame ``k`` (:class:`~motionkit.WindowRenderer`).
         """
         if motion.is_lazy:
             return super().render(image, motion, mask, fps=fps)
         preview = self.preview.render(image, motion, mask, fps=fps)
-        frames = self._finish(image, self.refine(preview.to_tensor()), mask)
+        frames = self._finish(image, self.refine(preview.to_tensor()), mask, motion.reference)
         return mk.Clip.from_array(frames, fps=fps)
 
     def render_window(self, image: torch.Tensor, flows: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
@@ -329,15 +335,15 @@ class AnimateDiffRefineRenderer(mk.WindowRenderer):
         preview = self.preview.render(image, motion, brush)
         return self._finish(image, self.refine(preview.to_tensor()), mask)
 
-    def _finish(self, image: torch.Tensor, frames: torch.Tensor, mask: Any) -> torch.Tensor:
-        """Refined ``frames`` with ``image`` kept where the brush is 0 and, if asked, as frame 0."""
+    def _finish(self, image: torch.Tensor, frames: torch.Tensor, mask: Any, reference: int = 0) -> torch.Tensor:
+        """Refined ``frames`` with ``image`` kept where the brush is 0 and, if asked, as frame ``reference``."""
         still = torch.as_tensor(image, dtype=torch.float32).cpu()
         if mask is not None:
             values = mask.values if isinstance(mask, mk.RegionMask) else mask  # a tensor's .values is another thing
             weight = torch.as_tensor(values, dtype=torch.float32).cpu()
             frames = torch.lerp(still.expand_as(frames), frames, weight)
         if self.keep_first_frame:
-            frames[0] = still
+            frames[reference] = still
         return frames
 
 

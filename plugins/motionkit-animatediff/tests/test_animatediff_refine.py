@@ -250,3 +250,27 @@ def test_runs_end_to_end_through_the_cli(saved_model, tmp_path):
 def test_takes_the_shared_learned_options_object(pipeline):
     made = AnimateDiffRefineRenderer(pipeline=pipeline, options=mk.LearnedOptions(device="cpu", steps=4, guidance=3.0, seed=5))
     assert (made.steps, made.guidance_scale, made.seed, made.device.type) == (4, 3.0, 5, "cpu")
+
+
+@pytest.mark.parametrize("streamed", [False, True])
+def test_a_field_measured_from_a_later_frame_keeps_the_image_at_that_frame(pipeline, photo, streamed):
+    """I4: with ``reference == k`` frame k is the image and the preview moves it from there."""
+    k, frames = 3, 6
+    flow = pan(frames, (32, 32)).flow
+    flow = flow - flow[k : k + 1]  # the pan, measured from frame k
+    field = (mk.MotionField.from_frames(lambda: iter(flow), frames, (32, 32), reference=k) if streamed
+             else mk.MotionField(flow, reference=k))
+    spy = Spy(pipeline)
+    out = renderer(spy, window=4, overlap=1).render(photo, field).to_numpy()
+    still = mk.Clip.from_array(photo[None]).frame(0)
+    np.testing.assert_array_equal(out[k], still)  # bit for bit (keep_first_frame)
+    assert not np.array_equal(out[0], still)
+    warp = mk.Renderer.get("warp")
+    if streamed:  # every window starts at frame k: its first preview frame is the image
+        assert len(spy.calls) >= 2
+        for call in spy.calls:
+            torch.testing.assert_close(call["video"][0][0], photo, atol=1e-6, rtol=0)
+    else:  # one refine of the whole preview, in time order, with frame k the image
+        preview = warp.render(photo, mk.MotionField(flow, reference=k)).to_tensor()
+        torch.testing.assert_close(spy.calls[0]["video"][0], preview, atol=1e-6, rtol=0)
+        torch.testing.assert_close(preview[k], photo, atol=1e-6, rtol=0)

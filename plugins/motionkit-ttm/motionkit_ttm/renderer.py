@@ -22,6 +22,7 @@ from typing import Any, ClassVar
 import torch
 
 import motionkit as mk
+from motionkit.components import in_field_order, reference_first
 from motionkit.errors import InvalidInputError, ShapeMismatchError, WeightsNotFoundError
 from motionkit.learned import LearnedOptions, option
 from motionkit_ttm.dualclock import DualClock, denoise
@@ -46,7 +47,7 @@ class TTMOptions(LearnedOptions):
         mask_relative: ... and above this fraction of the field's largest displacement.
         mask_dilation: px the moving region is grown by (mask from the motion, at the input size).
         preview, preview_options: the registered renderer making the warp preview, and its options.
-        keep_first_frame: frame 0 of the output is the input image exactly.
+        keep_first_frame: the output's reference frame (frame 0, or k for a field measured from frame k) is the input image exactly.
         composite: where a brush ``mask`` is 0 the output keeps the input's pixels (as ``warp`` does).
     """
 
@@ -274,9 +275,17 @@ class TTMRenderer(mk.Renderer):
     def render(self, image: Any, motion: mk.MotionField, mask: mk.RegionMask | None = None, *, fps: float = 8.0) -> mk.Clip:
         """Render ``image`` (``(3, H, W)`` in [0, 1]) along ``motion`` (``(T, 2, H, W)`` px) -> a ``T``-frame
         :class:`~motionkit.Clip` at ``(H, W)`` and ``fps``. ``mask`` (``(H, W)``, 1 = moves) is the TTM mask;
-        without it the mask is where the field moves. ``last_run`` records the fit and schedule."""
+        without it the mask is where the field moves. ``last_run`` records the fit and schedule.
+
+        ``image`` shows the field's reference frame: a field measured from frame ``k``
+        (``motion.reference == k``) is generated with frame ``k`` first, as the model's
+        conditioning frame, and the other frames after it in time order; the clip comes back
+        in the field's order, so frame ``k`` is ``image`` (exactly with ``keep_first_frame``)."""
         if not isinstance(motion, mk.MotionField):
             raise InvalidInputError(f"motion must be a MotionField, got {type(motion).__name__}")
+        if motion.reference != 0:
+            first = reference_first(motion.materialize() if motion.is_lazy else motion)
+            return in_field_order(self.render(image, first, mask, fps=fps), motion.reference)
         image = self._image(image, motion)
         motion = motion.materialize() if motion.is_lazy else motion
         o = self.options

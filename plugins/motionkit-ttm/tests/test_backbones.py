@@ -192,3 +192,26 @@ def test_options_arrive_as_json_values_as_a_motion_spec_s_backend_hints_hold_the
     renderer = make("svd", **hints)
     clip = renderer.render(photo, drag(5))
     assert renderer.last_run.fit.work_size == (32, 48) and renderer.dtype == torch.float32 and clip.size == (32, 32)
+
+
+def test_a_field_measured_from_a_later_frame_is_generated_from_that_frame(photo):
+    """I4: with ``reference == k`` the image is frame k: the model is conditioned on it as its first frame."""
+    from motionkit.components import reference_first
+
+    k, frames = 3, 5
+    flow = drag(frames).flow
+    flow = flow - flow[k : k + 1]  # the same motion, measured from frame k
+    renderer = make("wan-ti2v", keep_first_frame=True)
+    out = renderer.render(photo, mk.MotionField(flow, reference=k)).to_numpy()
+    assert out.shape == (frames, 32, 32, 3)
+    np.testing.assert_array_equal(out[k], mk.Clip.from_array(photo[None]).frame(0))  # bit for bit
+    # What the model saw: the warp preview from frame k first, then frames 0, 1, 2, 4.
+    first = reference_first(mk.MotionField(flow, reference=k))
+    preview = resize_frames(mk.Renderer.get("warp").render(photo, first).to_tensor(), renderer.last_run.fit.work_size)
+    sent = renderer.last_run.preview_latents
+    torch.testing.assert_close(sent, renderer.encode(preview, torch.Generator()))
+    # ... and the clip came back in the field's order: frame 0 is the model's second frame.
+    again = make("wan-ti2v", keep_first_frame=True).render(photo, first).to_numpy()
+    np.testing.assert_array_equal(out[[k, 0, 1, 2, 4]], again)
+    lazy = mk.MotionField.from_frames(lambda: iter(flow), frames, (32, 32), reference=k)
+    np.testing.assert_array_equal(make("wan-ti2v", keep_first_frame=True).render(photo, lazy).to_numpy(), out)
