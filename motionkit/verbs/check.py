@@ -155,17 +155,35 @@ def _camera_steps(spec: MotionSpec, size: tuple[int, int]) -> tuple[list, tuple[
     return timing.camera_parameters(spec.camera, spec.frames, size), center
 
 
-def _still_in_the_scene(spec: MotionSpec, first: np.ndarray, place: tuple[int, int]) -> np.ndarray:
-    """``bool (H, W)`` at ``place``: where the spec moves nothing but by the camera (its object motion < 0.5 px)."""
+def _still_in_the_scene(spec: MotionSpec, first: np.ndarray, place: tuple[int, int]) -> tuple[np.ndarray, Any]:
+    """``(still, objects)`` at ``place``: where the spec moves nothing but by the camera (its object
+    motion < 0.5 px, ``bool (H, W)``), and the objects' own field without the camera (``None``
+    when nothing but the camera moves)."""
     if not (spec.trajectories or spec.brushes):
-        return np.ones(place, dtype=bool)
+        return np.ones(place, dtype=bool), None
     if tuple(first.shape[:2]) != tuple(place):
         first = cv2.resize(np.asarray(first), (place[1], place[0]), interpolation=cv2.INTER_AREA)
     objects = spec.with_changes(camera=None).compile(first)
     moving = np.zeros(place, dtype=bool)
     for frame in objects.iter_frames():
         moving |= frame.norm(dim=0).numpy() >= 0.5
-    return ~moving
+    return ~moving, objects
+
+
+def _covered(objects: Any, t: int, place: tuple[int, int]) -> np.ndarray:
+    """``bool (H, W)`` at ``place``: where the moving objects are at frame ``t`` (2 px around them).
+
+    A still scene point they pass over is hidden then: the video shows the object there, and
+    the flow measured at it is the object's, not the camera's.
+    """
+    flow = objects.frame(t).numpy()
+    moving = np.hypot(flow[0], flow[1]) >= 0.5
+    ys, xs = np.nonzero(moving)
+    tx = np.clip(np.rint(xs + flow[0][moving]), 0, place[1] - 1).astype(np.intp)
+    ty = np.clip(np.rint(ys + flow[1][moving]), 0, place[0] - 1).astype(np.intp)
+    covered = np.zeros(place, np.uint8)
+    covered[ty, tx] = 1
+    return cv2.dilate(covered, np.ones((5, 5), np.uint8)) > 0
 
 
 class _CameraPlacer:
@@ -237,7 +255,8 @@ def check(video: str | os.PathLike | Clip, spec: MotionSpec | str | os.PathLike,
     rows, cols = np.clip(gy, 0, place[0] - 1).ravel(), np.clip(gx, 0, place[1] - 1).ravel()
     outside = None if mask is None else (mask.values.numpy()[rows, cols] <= 0)
     # The camera is measured where only the camera moves things: not on the objects the drags move.
-    still = _still_in_the_scene(spec, clip.frame(0), place)[rows, cols]
+    still, objects = _still_in_the_scene(spec, clip.frame(0), place)
+    still = still[rows, cols]
     camera_errors, outside_means, last = [], [], None
     flows = registry.create("flow_estimator", estimator, **options).estimate(clip)
     first = previous = None
@@ -260,6 +279,9 @@ def check(video: str | os.PathLike | Clip, spec: MotionSpec | str | os.PathLike,
         # Points the camera takes out of the picture cannot be seen: leave them out.
         seen = (expected[:, 0] >= 0) & (expected[:, 0] <= w - 1) & (expected[:, 1] >= 0) & (expected[:, 1] <= h - 1)
         background = (seen & still) if outside is None else (seen & still & outside)
+        if objects is not None:  # not where a moving object hides the still scene at this frame
+            at = np.clip(np.rint(expected), 0, [place[1] - 1, place[0] - 1]).astype(np.intp)
+            background &= ~_covered(objects, t, place)[at[:, 1], at[:, 0]]
         error = np.linalg.norm(moved - expected, axis=1)
         if background.any():
             camera_errors.append(float(np.median(error[background])))
