@@ -35,8 +35,13 @@ Method:
    GrabCut with the blur as sure background and, as sure subject, the sharp textured part (fur,
    whiskers) away from the blur that the drag's surroundings reach, so pale parts of the
    subject (the cat's white muzzle, like the pale room behind) stay with it instead of ending
-   the object inside the head. The astronaut's head keeps its own cut: its outline meets the
-   blurred backdrop all along the hair.
+   the object inside the head. A pale, defocused rim of the subject (the white fur at the
+   cat's cheek, the white chest fur at the frame) still has the room's colours, so the cut
+   dents in along the colour edge inside the fur: the cut's shallow dents (convex hull defects
+   at most :data:`DENT_DEPTH` deep with a mouth of at most :data:`DENT_MOUTH`, looked for
+   along deeper bays too) are filled (:func:`fill_dents`), and the outline runs on the rim's
+   own weak edge. The astronaut's head keeps its own cut: its outline meets the blurred
+   backdrop all along the hair.
 
 Example:
     >>> import numpy as np
@@ -233,10 +238,9 @@ def _fill_defects(out: np.ndarray, points: np.ndarray, mouth: float, depth: floa
         return
     if defects is None:
         return
-    n = len(points)
-    for first, last, far, _ in defects.reshape(-1, 4):
+    for first, last, _, _ in defects.reshape(-1, 4):
         arc = points[first : last + 1] if last >= first else np.concatenate([points[first:], points[: last + 1]])
-        if len(arc) < 3 or min(first, last) >= n:
+        if len(arc) < 3:
             continue
         a, b = arc[0].astype(np.float64), arc[-1].astype(np.float64)
         chord = b - a
