@@ -35,8 +35,13 @@ Method:
    GrabCut with the blur as sure background and, as sure subject, the sharp textured part (fur,
    whiskers) away from the blur that the drag's surroundings reach, so pale parts of the
    subject (the cat's white muzzle, like the pale room behind) stay with it instead of ending
-   the object inside the head. The astronaut's head keeps its own cut: its outline meets the
-   blurred backdrop all along the hair.
+   the object inside the head. A pale, defocused rim of the subject (the white fur at the
+   cat's cheek, the white chest fur at the frame) still has the room's colours, so the cut
+   dents in along the colour edge inside the fur: the cut's shallow dents (convex hull defects
+   at most :data:`DENT_DEPTH` deep with a mouth of at most :data:`DENT_MOUTH`, looked for
+   along deeper bays too) are filled (:func:`fill_dents`), and the outline runs on the rim's
+   own weak edge. The astronaut's head keeps its own cut: its outline meets the blurred
+   backdrop all along the hair.
 
 Example:
     >>> import numpy as np
@@ -82,6 +87,11 @@ SHARP_MARGIN = 0.04
 #: ... where their fine detail (RMS over 1 px) exceeds this fraction of the median detail energy
 #: over a 5 x 5 patch at least (texture such as fur or whiskers, not one edge's halo).
 TEXTURED = 0.6
+#: Dents in the sharp subject's outline (its convex hull's defects) with a mouth at most
+#: :data:`DENT_MOUTH` and a depth at most :data:`DENT_DEPTH` (fractions of the short side) are
+#: filled: a pale rim of the subject that its colours gave to a pale background.
+DENT_MOUTH = 0.4
+DENT_DEPTH = 0.1
 #: GrabCut iterations per candidate.
 ITERATIONS = 3
 
@@ -186,9 +196,78 @@ def _in_focus(image: np.ndarray, cell: tuple[int, int], geodesic: np.ndarray) ->
     trimap[core] = cv2.GC_FGD
     cv2.circle(trimap, cell, max(2, round(0.01 * min(h, w))), int(cv2.GC_FGD), -1)
     subject = seeded_component(_grabcut(np.clip(image * 255.0 + 0.5, 0, 255).astype(np.uint8), trimap), cell)
+    # A pale, defocused rim of the subject (the white fur of a cheek) has the colours of a pale
+    # room behind, so the colour models give it away and the cut dents into the subject along
+    # the colour edge inside it; white chest fur at the frame leaves gaps the same way. Shallow
+    # dents of the outline are the subject's.
+    subject = seeded_component(fill_dents(subject, DENT_MOUTH * min(h, w), DENT_DEPTH * min(h, w)), cell)
     # The blurred background is kept out by construction, so the subject may fill all the rest
     # (a close-up): only a cut along every side of the picture is a flood.
     return None if flooded(subject, area=1.0) else (subject, blurred)
+
+
+def fill_dents(region: np.ndarray, mouth: float, depth: float) -> np.ndarray:
+    """``region`` (bool ``(H, W)``) with the shallow dents of its outline filled.
+
+    A dent is a defect of the outline's convex hull: the part between the hull's chord and the
+    outline. One with a mouth (where the outline leaves the chord) of at most ``mouth`` px and
+    a depth of at most ``depth`` px is filled; a deeper or wider one (the bay between a cat's
+    ear and its cheek) is not, but the dents along its own outline are looked for the same way
+    (the hull of that stretch of outline). Each part's outer outline only; holes stay.
+
+    Example:
+        >>> box = np.zeros((40, 60), bool); box[5:35, 5:55] = True; box[5:12, 25:35] = False
+        >>> filled = fill_dents(box, 20.0, 10.0)
+        >>> bool(filled[8, 30]), bool(fill_dents(box, 5.0, 10.0)[8, 30]), bool(filled[2, 30])
+        (True, False, False)
+    """
+    cells = np.ascontiguousarray(region, np.uint8)
+    contours, _ = cv2.findContours(cells, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
+    out = cells.copy()
+    for contour in contours:
+        if len(contour) >= 4:
+            _fill_defects(out, contour[:, 0].astype(np.int32), mouth, depth, levels=3)
+    return out > 0
+
+
+def _fill_defects(out: np.ndarray, points: np.ndarray, mouth: float, depth: float, levels: int) -> None:
+    """Fill (in ``out``) the shallow hull defects of the closed polyline ``points`` (``(N, 2)`` x, y)."""
+    try:
+        defects = cv2.convexityDefects(points.reshape(-1, 1, 2), cv2.convexHull(points.reshape(-1, 1, 2), returnPoints=False))
+    except cv2.error:  # a self-touching outline: its hull indices are not monotonic
+        return
+    if defects is None:
+        return
+    for first, last, _, _ in defects.reshape(-1, 4):
+        arc = points[first : last + 1] if last >= first else np.concatenate([points[first:], points[: last + 1]])
+        if len(arc) < 3:
+            continue
+        a, b = arc[0].astype(np.float64), arc[-1].astype(np.float64)
+        chord = b - a
+        length = max(float(np.hypot(*chord)), 1e-9)
+        off = (chord[0] * (arc[:, 1] - a[1]) - chord[1] * (arc[:, 0] - a[0])) / length
+        off = off if off[np.abs(off).argmax()] > 0 else -off  # positive into the region
+        # The dents: the runs of outline that leave the hull's chord (the chord may run along
+        # straight outline, or touch it between two gaps at the frame).
+        away = np.concatenate([[False], off > 1.0, [False]])
+        edges = np.nonzero(np.diff(away.astype(np.int8)))[0]
+        for start, stop in zip(edges[::2], edges[1::2]):
+            dent = arc[max(start - 1, 0) : stop + 1]
+            sag = off[start:stop]
+            if sag.max() <= depth and np.hypot(*(dent[0] - dent[-1]).astype(np.float64)) <= mouth:
+                cv2.fillPoly(out, [np.ascontiguousarray(dent, np.int32).reshape(-1, 1, 2)], 1)
+            elif levels > 1 and len(dent) >= 8:
+                # The dents along a bay's outline: each half of it (split at its deepest
+                # point), closed far on the region's side, has its own hull.
+                normal = np.array([-chord[1], chord[0]]) / length
+                deepest = int(sag.argmax()) + (start - max(start - 1, 0))
+                if (dent[deepest] - a) @ normal < 0:
+                    normal = -normal
+                for half in (dent[: deepest + 1], dent[deepest:]):
+                    if len(half) >= 4:
+                        span = float(np.hypot(*(half[-1] - half[0]).astype(np.float64)))
+                        closure = np.round([half[-1] + 2.0 * span * normal, half[0] + 2.0 * span * normal]).astype(np.int32)
+                        _fill_defects(out, np.concatenate([half, closure]).astype(np.int32), mouth, depth, levels - 1)
 
 
 def _inside_subject(choice: np.ndarray, subject: np.ndarray, blurred: np.ndarray) -> bool:

@@ -1,10 +1,13 @@
 """Where a moved object's motion stops: within a few pixels on a clear edge, gradually where there is none.
 
 On ``chelsea`` an eye drag moves the cat's head; on the right the head's outline runs along the
-blurred room. Under the cheek (row 200) the fur meets a darker, clear background; lower down
-(row 240) the pale whisker fur runs into the pale blurred room with no edge to stop at, and a
-few-pixel step there drew a hard line. On ``coffee`` the saucer's rim against the table is a
-clear edge and stays sharp.
+blurred room. Beside the eye and under it (rows 180-210) the cheek ends in pale, defocused white
+fur running into the pale blurred room with no edge to stop at, and a few-pixel step there
+would draw a hard line; lower (row 230) the orange fur meets the paler room at a clear edge
+(x ~ 359). On ``coffee`` the saucer's rim against the table is a clear edge and stays sharp.
+(Until the found region followed the cheek's outer outline, ``fill_dents``, it ended on the
+orange fur's edge at rows 190-210 and cut through pale fur lower down: the rows checked here
+moved with the outline.)
 """
 
 from __future__ import annotations
@@ -39,12 +42,12 @@ def cat_field(cat_photo) -> np.ndarray:
 
 
 def test_where_pale_fur_runs_into_the_pale_room_the_cats_motion_falls_off_gradually(cat_field):
-    span, step = _fall(cat_field[:, 240, 300:])
+    span, step = _fall(cat_field[:, 200, 300:])
     assert span >= 8 and step < 0.25, (span, step)
 
 
 def test_where_the_cats_cheek_meets_a_clear_background_the_motion_stops_within_a_few_pixels(cat_field):
-    span, _ = _fall(cat_field[:, 200, 300:])
+    span, _ = _fall(cat_field[:, 230, 300:])
     assert span <= 5, span
 
 
