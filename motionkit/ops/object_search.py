@@ -119,7 +119,7 @@ def find_object(image: np.ndarray, start: tuple[float, float], *, contrast_cost:
     cuts = _candidates(small, cell, geodesic)
     kept = [c for c in cuts if c.mean() >= SPECK and not flooded(c)]
     if kept:
-        label = _choose(small, kept)
+        label = trim_bridges(_choose(small, kept), cell)
         subject = _in_focus(small, cell, geodesic)
         if subject is not None and _inside_subject(label, *subject):
             label = subject[0]
@@ -268,6 +268,32 @@ def _fill_defects(out: np.ndarray, points: np.ndarray, mouth: float, depth: floa
                         span = float(np.hypot(*(half[-1] - half[0]).astype(np.float64)))
                         closure = np.round([half[-1] + 2.0 * span * normal, half[0] + 2.0 * span * normal]).astype(np.int32)
                         _fill_defects(out, np.concatenate([half, closure]).astype(np.int32), mouth, depth, levels - 1)
+
+
+def trim_bridges(region: np.ndarray, cell: tuple[int, int]) -> np.ndarray:
+    """``region`` (bool ``(H, W)``, at the working size) less the parts hung on it by a bridge of 1-2 px.
+
+    Two objects that touch in the photo (the astronaut's suit and the white rim of the helmet
+    held in front of it) can share a cut when their colours are alike, joined only where their
+    outlines meet. An opening by a 3 x 3 cross breaks such a bridge; the part holding ``cell``
+    (with the pixels the opening shaved off it) is kept. A region whose part at ``cell`` the
+    opening removes is returned as it is.
+
+    Example:
+        >>> a = np.zeros((30, 60), bool); a[5:25, 5:25] = True; a[5:25, 35:55] = True; a[15, 25:35] = True
+        >>> t = trim_bridges(a, (10, 10))
+        >>> bool(t[10, 10]), bool(t[10, 45]), int(t[:, 30:].sum())
+        (True, False, 0)
+    """
+    cross = cv2.getStructuringElement(cv2.MORPH_CROSS, (3, 3))
+    cells = region.astype(np.uint8)
+    opened = cv2.morphologyEx(cells, cv2.MORPH_OPEN, cross)
+    _, parts = cv2.connectedComponents(opened)
+    x, y = cell
+    if not opened[y, x]:
+        return region
+    kept = cv2.dilate((parts == parts[y, x]).astype(np.uint8), cross) & cells
+    return seeded_component(kept > 0, cell)
 
 
 def _inside_subject(choice: np.ndarray, subject: np.ndarray, blurred: np.ndarray) -> bool:
