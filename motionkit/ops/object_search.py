@@ -92,6 +92,9 @@ TEXTURED = 0.6
 #: filled: a pale rim of the subject that its colours gave to a pale background.
 DENT_MOUTH = 0.4
 DENT_DEPTH = 0.1
+#: A closed cut with at least this fraction of its outer rim inside the frame candidate (which
+#: holds it) is a patch of that bigger object (:func:`_choose`).
+PATCH = 0.12
 #: GrabCut iterations per candidate.
 ITERATIONS = 3
 
@@ -119,7 +122,8 @@ def find_object(image: np.ndarray, start: tuple[float, float], *, contrast_cost:
     cuts = _candidates(small, cell, geodesic)
     kept = [c for c in cuts if c.mean() >= SPECK and not flooded(c)]
     if kept:
-        label = trim_bridges(_choose(small, kept), cell)
+        frame = cuts[-1] if any(c is cuts[-1] for c in kept) else None
+        label = trim_bridges(_choose(small, kept, frame), cell)
         subject = _in_focus(small, cell, geodesic)
         if subject is not None and _inside_subject(label, *subject):
             label = subject[0]
@@ -332,9 +336,30 @@ def closed(region: np.ndarray) -> bool:
     return bool(ring.mean() <= CLOSED)
 
 
-def _choose(image: np.ndarray, cuts: list[np.ndarray]) -> np.ndarray:
-    """The object among plausible ``cuts``: the largest closed one, else the one on the strongest edges."""
+def _choose(image: np.ndarray, cuts: list[np.ndarray], frame: np.ndarray | None = None) -> np.ndarray:
+    """The object among plausible ``cuts``: the largest closed one, else the one on the strongest edges.
+
+    A closed cut that the frame candidate ``frame`` (when plausible) holds, and that has at
+    least :data:`PATCH` of its outer rim inside ``frame``, is a patch of a bigger object, not an
+    object (a fold of the astronaut's suit at her shoulder, closed off by its shadow and the
+    backdrop): ``frame`` is taken instead. The face, held by the frame candidate too, keeps its
+    cut: its rim lies on the backdrop and the dark neck, outside it.
+    """
     shut = [cut for cut in cuts if closed(cut)]
     if shut:
-        return max(shut, key=lambda cut: int(cut.sum()))
+        best = max(shut, key=lambda cut: int(cut.sum()))
+        if frame is not None and best is not frame and _patch_of(best, frame):
+            return frame
+        return best
     return max(cuts, key=lambda cut: outline_contrast(image, cut))
+
+
+def _patch_of(part: np.ndarray, whole: np.ndarray) -> bool:
+    """Whether ``part`` lies in ``whole`` (at least 90 %) with :data:`PATCH` of its outer rim
+    (the 2 px around it, off the image's border) inside ``whole`` too: a piece of it."""
+    if whole.sum() <= part.sum() or (part & whole).sum() < 0.9 * part.sum():
+        return False
+    cells = part.astype(np.uint8)
+    rim = (cv2.dilate(cells, np.ones((5, 5), np.uint8)) > 0) & ~part
+    rim[:3], rim[-3:], rim[:, :3], rim[:, -3:] = False, False, False, False
+    return bool(rim.any() and whole[rim].mean() >= PATCH)
