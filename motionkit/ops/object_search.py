@@ -100,6 +100,8 @@ DENT_DEPTH = 0.1
 #: A closed cut with at least this fraction of its outer rim inside the frame candidate (which
 #: holds it) is a patch of that bigger object (:func:`_choose`).
 PATCH = 0.12
+#: ... and across that stretch of its rim the mean colour changes by less than this (RGB, 0-1).
+ALIKE = 0.4
 #: GrabCut iterations per candidate.
 ITERATIONS = 3
 
@@ -353,13 +355,14 @@ def _choose(image: np.ndarray, cuts: list[np.ndarray], frame: np.ndarray | None 
     A closed cut that the frame candidate ``frame`` (when plausible) holds, and that has at
     least :data:`PATCH` of its outer rim inside ``frame``, is a patch of a bigger object, not an
     object (a fold of the astronaut's suit at her shoulder, closed off by its shadow and the
-    backdrop): ``frame`` is taken instead. The face, held by the frame candidate too, keeps its
-    cut: its rim lies on the backdrop and the dark neck, outside it.
+    backdrop, with the same orange across the rest of its rim): ``frame`` is taken instead. The
+    face keeps its cut: its rim lies on the dark neck and on backdrop, outside the frame
+    candidate or (where the frame candidate took in backdrop around the hair) unlike the hair.
     """
     shut = [cut for cut in cuts if closed(cut)]
     if shut:
         best = max(shut, key=lambda cut: int(cut.sum()))
-        if frame is not None and best is not frame and _patch_of(best, frame):
+        if frame is not None and best is not frame and _patch_of(image, best, frame):
             return frame
         return best
     # None keeps off the frame (an object running off it): the cut on the strongest edges, for
@@ -368,12 +371,19 @@ def _choose(image: np.ndarray, cuts: list[np.ndarray], frame: np.ndarray | None 
     return max(cuts, key=lambda cut: outline_contrast(image, cut) * (1.0 - border_share(cut)))
 
 
-def _patch_of(part: np.ndarray, whole: np.ndarray) -> bool:
-    """Whether ``part`` lies in ``whole`` (at least 80 %) with :data:`PATCH` of its outer rim
-    (the 2 px around it, off the image's border) inside ``whole`` too: a piece of it."""
+def _patch_of(image: np.ndarray, part: np.ndarray, whole: np.ndarray) -> bool:
+    """Whether ``part`` is a piece of ``whole``: it lies in ``whole`` (at least 80 %), at least
+    :data:`PATCH` of its outer rim (the 2 px around it, off the image's border) is inside
+    ``whole`` too, and across that stretch of rim the colour goes on (mean colours of the rim
+    there and of the part just inside it differ by under :data:`ALIKE`): the suit around a fold
+    of it, not the pale backdrop that a frame candidate took in around a head of brown hair."""
     if whole.sum() <= part.sum() or (part & whole).sum() < 0.8 * part.sum():
         return False
     cells = part.astype(np.uint8)
     rim = (cv2.dilate(cells, np.ones((5, 5), np.uint8)) > 0) & ~part
     rim[:3], rim[-3:], rim[:, :3], rim[:, -3:] = False, False, False, False
-    return bool(rim.any() and whole[rim].mean() >= PATCH)
+    if not rim.any() or whole[rim].mean() < PATCH:
+        return False
+    shared = rim & whole
+    near = part & (cv2.dilate(shared.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0)
+    return bool(near.any() and np.linalg.norm(image[near].mean(0) - image[shared].mean(0)) < ALIKE)

@@ -72,6 +72,17 @@ def test_a_drag_on_the_astronauts_eye_finds_face_and_hair_not_the_suit(astronaut
     assert np.hypot(*(moved_a - moved_b)) == pytest.approx(np.hypot(*(a - b)) * np.hypot(*((a + (12, -6)) - (b + (-4, 0)))) / np.hypot(*(a - b)), abs=0.05)
 
 
+@pytest.mark.parametrize("start", [(225, 30), (225, 60)], ids=["hair", "forehead"])
+def test_a_drag_on_the_astronauts_hair_keeps_to_face_and_hair(astronaut_photo, start):
+    # The frame candidate takes in the backdrop around her hair here: the face's closed cut is
+    # not a patch of it, since across that stretch of its rim brown hair meets pale backdrop.
+    mask = _region(_tensor(astronaut_photo), [Trajectory.line(start, (start[0] + 10, start[1]), frames=4)])
+    for x, y in ((208, 112), (225, 30), (225, 160), (165, 80), (290, 80)):
+        assert mask[y, x], (x, y)
+    for x, y in ((225, 200), (140, 250), (100, 100), (400, 60), (330, 20)):
+        assert not mask[y, x], (x, y)  # neck, collar ring, backdrop
+
+
 @pytest.mark.parametrize("start", [(150, 330), (200, 350)], ids=["chest", "by-the-patch"])
 def test_a_drag_on_the_astronauts_chest_moves_her_figure_not_the_helmet_in_front_or_the_flag(astronaut_photo, start):
     # The white rim of the helmet she holds touches the suit where their outlines meet: the
