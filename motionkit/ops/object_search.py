@@ -23,8 +23,13 @@ Method:
    dropped. Of the rest, the largest *closed* one (it keeps off the image's border: a whole
    object inside the frame) is the object: the crema grows to the cup and saucer, while the
    astronaut's face keeps to face and hair, because the cuts that take in the body run off the
-   frame. When none is closed (an object filling the frame), the cut whose outline lies on the
-   strongest edges (:func:`motionkit.ops.segment.outline_contrast`) is taken.
+   frame. A closed cut with a good part of its rim inside the frame candidate is a patch of that
+   bigger object (a fold of the suit at her shoulder), which is taken instead. When none is
+   closed (an object running off the frame), the cut whose outline lies on the strongest edges
+   (:func:`motionkit.ops.segment.outline_contrast`), weighed by the share of the frame it keeps
+   off, is taken: a ball that also took the flag's stripes at the side lost to the figure. Parts
+   of the chosen cut hung on it by a bridge of a pixel or two (the rim of the helmet the
+   astronaut holds in front of her suit) are dropped (:func:`trim_bridges`).
 
 4. **A sharp subject before a blurred background.** A close-up whose subject fills the frame
    (the cat of ``chelsea`` before a defocused room) has no closed outline, and the colour
@@ -92,6 +97,11 @@ TEXTURED = 0.6
 #: filled: a pale rim of the subject that its colours gave to a pale background.
 DENT_MOUTH = 0.4
 DENT_DEPTH = 0.1
+#: A closed cut with at least this fraction of its outer rim inside the frame candidate (which
+#: holds it) is a patch of that bigger object (:func:`_choose`).
+PATCH = 0.12
+#: ... and across that stretch of its rim the mean colour changes by less than this (RGB, 0-1).
+ALIKE = 0.4
 #: GrabCut iterations per candidate.
 ITERATIONS = 3
 
@@ -119,7 +129,8 @@ def find_object(image: np.ndarray, start: tuple[float, float], *, contrast_cost:
     cuts = _candidates(small, cell, geodesic)
     kept = [c for c in cuts if c.mean() >= SPECK and not flooded(c)]
     if kept:
-        label = _choose(small, kept)
+        frame = cuts[-1] if any(c is cuts[-1] for c in kept) else None
+        label = trim_bridges(_choose(small, kept, frame), cell)
         subject = _in_focus(small, cell, geodesic)
         if subject is not None and _inside_subject(label, *subject):
             label = subject[0]
@@ -270,6 +281,32 @@ def _fill_defects(out: np.ndarray, points: np.ndarray, mouth: float, depth: floa
                         _fill_defects(out, np.concatenate([half, closure]).astype(np.int32), mouth, depth, levels - 1)
 
 
+def trim_bridges(region: np.ndarray, cell: tuple[int, int]) -> np.ndarray:
+    """``region`` (bool ``(H, W)``, at the working size) less the parts hung on it by a bridge of 1-2 px.
+
+    Two objects that touch in the photo (the astronaut's suit and the white rim of the helmet
+    held in front of it) can share a cut when their colours are alike, joined only where their
+    outlines meet. An opening by a 3 x 3 cross breaks such a bridge; the part holding ``cell``
+    (with the pixels the opening shaved off it) is kept. A region whose part at ``cell`` the
+    opening removes is returned as it is.
+
+    Example:
+        >>> a = np.zeros((30, 60), bool); a[5:25, 5:25] = True; a[5:25, 35:55] = True; a[15, 25:35] = True
+        >>> t = trim_bridges(a, (10, 10))
+        >>> bool(t[10, 10]), bool(t[10, 45]), int(t[:, 30:].sum())
+        (True, False, 0)
+    """
+    cross = cv2.getStructuringElement(cv2.MORPH_CROSS, (3, 3))
+    cells = region.astype(np.uint8)
+    opened = cv2.morphologyEx(cells, cv2.MORPH_OPEN, cross)
+    _, parts = cv2.connectedComponents(opened)
+    x, y = cell
+    if not opened[y, x]:
+        return region
+    kept = cv2.dilate((parts == parts[y, x]).astype(np.uint8), cross) & cells
+    return seeded_component(kept > 0, cell)
+
+
 def _inside_subject(choice: np.ndarray, subject: np.ndarray, blurred: np.ndarray) -> bool:
     """Whether ``choice`` is a part of the sharp ``subject``: inside it, its outline nowhere near the blur.
 
@@ -300,15 +337,53 @@ def closed(region: np.ndarray) -> bool:
     """Whether ``region`` keeps off the image's border: it covers at most :data:`CLOSED` of the
     pixel ring just inside the frame candidate's background band (the same ring for every cut, so
     the frame candidate, kept off the band by construction, is not closed for that alone)."""
+    return border_share(region) <= CLOSED
+
+
+def border_share(region: np.ndarray) -> float:
+    """The fraction of the pixel ring just inside the frame candidate's background band that ``region`` covers."""
     h, w = region.shape
     m = min(max(2, round(BAND * min(h, w))) + 1, (min(h, w) - 1) // 2)
     ring = np.concatenate([region[m, m : w - m], region[h - 1 - m, m : w - m], region[m : h - m, m], region[m : h - m, w - 1 - m]])
-    return bool(ring.mean() <= CLOSED)
+    return float(ring.mean())
 
 
-def _choose(image: np.ndarray, cuts: list[np.ndarray]) -> np.ndarray:
-    """The object among plausible ``cuts``: the largest closed one, else the one on the strongest edges."""
+def _choose(image: np.ndarray, cuts: list[np.ndarray], frame: np.ndarray | None = None) -> np.ndarray:
+    """The object among plausible ``cuts``: the largest closed one, else the one on the strongest
+    edges for the share of the frame it keeps off (:func:`border_share`).
+
+    A closed cut that the frame candidate ``frame`` (when plausible) holds, and that has at
+    least :data:`PATCH` of its outer rim inside ``frame``, is a patch of a bigger object, not an
+    object (a fold of the astronaut's suit at her shoulder, closed off by its shadow and the
+    backdrop, with the same orange across the rest of its rim): ``frame`` is taken instead. The
+    face keeps its cut: its rim lies on the dark neck and on backdrop, outside the frame
+    candidate or (where the frame candidate took in backdrop around the hair) unlike the hair.
+    """
     shut = [cut for cut in cuts if closed(cut)]
     if shut:
-        return max(shut, key=lambda cut: int(cut.sum()))
-    return max(cuts, key=lambda cut: outline_contrast(image, cut))
+        best = max(shut, key=lambda cut: int(cut.sum()))
+        if frame is not None and best is not frame and _patch_of(image, best, frame):
+            return frame
+        return best
+    # None keeps off the frame (an object running off it): the cut on the strongest edges, for
+    # the share of the frame it keeps off. A cut that also runs off where the object does not
+    # (a ball into the flag's red stripes at the side, the backdrop at the top) took background.
+    return max(cuts, key=lambda cut: outline_contrast(image, cut) * (1.0 - border_share(cut)))
+
+
+def _patch_of(image: np.ndarray, part: np.ndarray, whole: np.ndarray) -> bool:
+    """Whether ``part`` is a piece of ``whole``: it lies in ``whole`` (at least 80 %), at least
+    :data:`PATCH` of its outer rim (the 2 px around it, off the image's border) is inside
+    ``whole`` too, and across that stretch of rim the colour goes on (mean colours of the rim
+    there and of the part just inside it differ by under :data:`ALIKE`): the suit around a fold
+    of it, not the pale backdrop that a frame candidate took in around a head of brown hair."""
+    if whole.sum() <= part.sum() or (part & whole).sum() < 0.8 * part.sum():
+        return False
+    cells = part.astype(np.uint8)
+    rim = (cv2.dilate(cells, np.ones((5, 5), np.uint8)) > 0) & ~part
+    rim[:3], rim[-3:], rim[:, :3], rim[:, -3:] = False, False, False, False
+    if not rim.any() or whole[rim].mean() < PATCH:
+        return False
+    shared = rim & whole
+    near = part & (cv2.dilate(shared.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0)
+    return bool(near.any() and np.linalg.norm(image[near].mean(0) - image[shared].mean(0)) < ALIKE)

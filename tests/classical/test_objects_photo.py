@@ -72,6 +72,47 @@ def test_a_drag_on_the_astronauts_eye_finds_face_and_hair_not_the_suit(astronaut
     assert np.hypot(*(moved_a - moved_b)) == pytest.approx(np.hypot(*(a - b)) * np.hypot(*((a + (12, -6)) - (b + (-4, 0)))) / np.hypot(*(a - b)), abs=0.05)
 
 
+@pytest.mark.parametrize("start", [(225, 30), (225, 60)], ids=["hair", "forehead"])
+def test_a_drag_on_the_astronauts_hair_keeps_to_face_and_hair(astronaut_photo, start):
+    # The frame candidate takes in the backdrop around her hair here: the face's closed cut is
+    # not a patch of it, since across that stretch of its rim brown hair meets pale backdrop.
+    mask = _region(_tensor(astronaut_photo), [Trajectory.line(start, (start[0] + 10, start[1]), frames=4)])
+    for x, y in ((208, 112), (225, 30), (225, 160), (165, 80), (290, 80)):
+        assert mask[y, x], (x, y)
+    for x, y in ((225, 200), (140, 250), (100, 100), (400, 60), (330, 20)):
+        assert not mask[y, x], (x, y)  # neck, collar ring, backdrop
+
+
+@pytest.mark.parametrize("start", [(150, 330), (200, 350)], ids=["chest", "by-the-patch"])
+def test_a_drag_on_the_astronauts_chest_moves_her_figure_not_the_helmet_in_front_or_the_flag(astronaut_photo, start):
+    # The white rim of the helmet she holds touches the suit where their outlines meet: the
+    # frame-as-background cut took it in through that 1-2 px bridge. Beside the mission patch,
+    # a geodesic ball that ran into the flag's red stripes at the side was taken for its edges.
+    image = _tensor(astronaut_photo)
+    drag = Trajectory.line(start, (start[0] + 15, start[1]), frames=16)
+    mask = _region(image, [drag])
+    for x, y in (start, (150, 330), (100, 420), (60, 300), (280, 300), (225, 80), (140, 250)):
+        assert mask[y, x], (x, y)  # the suit, both sides of the zip, the head, the collar ring
+    for x, y in ((380, 350), (400, 352), (440, 362), (470, 385), (400, 450)):
+        assert not mask[y, x], (x, y)  # the helmet's white rim and its black visor
+    assert not mask[100:300, :40].any() and not mask[:60, :120].any() and not mask[:60, 330:].any()  # flag, backdrop
+    flow = SparsePredictor().predict(image, [drag]).flow.numpy()
+    assert flow[-1, :, start[1], start[0]] == pytest.approx((15.0, 0.0), abs=0.01)
+    assert np.abs(flow[-1, :, 362, 440]).max() < 0.5 and np.abs(flow[-1, :, 150, 20]).max() < 0.5
+
+
+@pytest.mark.parametrize("start", [(330, 300), (320, 280), (340, 320)], ids=["shoulder", "above", "below"])
+def test_a_drag_on_the_astronauts_shoulder_moves_her_figure_not_a_patch_of_the_suit(astronaut_photo, start):
+    # A fold of the suit at the shoulder, closed off by its shadow and the dark backdrop, was the
+    # largest closed cut there; a good part of its rim lies in the suit that goes on around it.
+    image = _tensor(astronaut_photo)
+    mask = _region(image, [Trajectory.line(start, (start[0] + 15, start[1]), frames=16)])
+    for x, y in (start, (150, 330), (100, 420), (60, 300), (225, 80)):
+        assert mask[y, x], (x, y)  # the shoulder, the chest, the belly, the head
+    for x, y in ((400, 352), (440, 362), (400, 450), (420, 250), (20, 150)):
+        assert not mask[y, x], (x, y)  # helmet rim and visor, backdrop, flag
+
+
 def test_a_drag_on_the_cats_nose_moves_the_whole_head_and_leaves_the_room_still(cat):
     drag = Trajectory.line((262, 240), (290, 228), frames=4)
     mask = _region(cat, [drag])
