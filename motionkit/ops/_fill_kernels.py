@@ -91,12 +91,7 @@ def premultiply(values, weight, weighted, clipped):
 @njit(cache=True, nogil=True, error_model="numpy")
 def normalise(weighted, weight, out):
     """``out = weighted / max(weight, 1e-12)[..., None]`` (a level that needs no coarser one)."""
-    h, w, channels = weighted.shape
-    for i in range(h):
-        for j in range(w):
-            a = max(weight[i, j], _TINY)
-            for k in range(channels):
-                out[i, j, k] = weighted[i, j, k] / a
+    divide(weighted, weight, _TINY, out)
 
 
 @njit(cache=True, nogil=True, error_model="numpy")

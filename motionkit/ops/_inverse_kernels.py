@@ -100,6 +100,18 @@ def _clamp(i, n):
 
 
 @njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def _cell(x0f, y0f, w, h):
+    """``(xa, xb, ya, yb)``: the bilinear cell whose corner is ``(floor x, floor y)``, border replicated."""
+    if x0f >= 0.0 and x0f < w - 1 and y0f >= 0.0 and y0f < h - 1:  # inside: no clamping
+        xa = int(x0f)
+        ya = int(y0f)
+        return xa, xa + 1, ya, ya + 1
+    x0 = int(max(min(x0f, w + 1.0), -2.0))
+    y0 = int(max(min(y0f, h + 1.0), -2.0))
+    return _clamp(x0, w), _clamp(x0 + 1, w), _clamp(y0, h), _clamp(y0 + 1, h)
+
+
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def _lookup_cell(flow, x, y, out):
     """Bilinear ``flow`` at ``(x, y)`` and the derivatives of that bilinear patch, border replicated.
 
@@ -114,16 +126,7 @@ def _lookup_cell(flow, x, y, out):
     y0f = np.floor(y)
     ax = x - x0f
     ay = y - y0f
-    if x0f >= 0.0 and x0f < w - 1 and y0f >= 0.0 and y0f < h - 1:
-        xa = int(x0f)
-        ya = int(y0f)
-        xb = xa + 1
-        yb = ya + 1
-    else:
-        x0 = int(max(min(x0f, w + 1.0), -2.0))
-        y0 = int(max(min(y0f, h + 1.0), -2.0))
-        xa, xb = _clamp(x0, w), _clamp(x0 + 1, w)
-        ya, yb = _clamp(y0, h), _clamp(y0 + 1, h)
+    xa, xb, ya, yb = _cell(x0f, y0f, w, h)
     bx = 1.0 - ax
     by = 1.0 - ay
     for ch in range(2):
@@ -199,16 +202,7 @@ def _refine(flow, inv, cover, accuracy, hole_weight, unresolved, steps, row0, ro
             y0f = np.floor(py)
             fax = px - x0f
             fay = py - y0f
-            if x0f >= 0.0 and x0f < w - 1 and y0f >= 0.0 and y0f < h - 1:  # inside: no clamping
-                xa = int(x0f)
-                ya = int(y0f)
-                xb = xa + 1
-                yb = ya + 1
-            else:
-                x0 = int(max(min(x0f, w + 1.0), -2.0))
-                y0 = int(max(min(y0f, h + 1.0), -2.0))
-                xa, xb = _clamp(x0, w), _clamp(x0 + 1, w)
-                ya, yb = _clamp(y0, h), _clamp(y0 + 1, h)
+            xa, xb, ya, yb = _cell(x0f, y0f, w, h)
             fbx = 1.0 - fax
             fby = 1.0 - fay
             rx = gx + (fby * (fbx * fx_plane[ya, xa] + fax * fx_plane[ya, xb]) + fay * (fbx * fx_plane[yb, xa] + fax * fx_plane[yb, xb]))
