@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from motionkit.ops._kernel_threads import run_jobs, thread_count
+from motionkit.ops._kernel_threads import row_bands, run_jobs
 
 
 @njit(cache=True, nogil=True, error_model="numpy", fastmath=False)
@@ -82,7 +82,7 @@ def predict(planes: list[np.ndarray], coefficients: np.ndarray) -> np.ndarray:
     coefficients = np.ascontiguousarray(coefficients, dtype=np.float32)
     h, w = x.shape[:2]
     out = np.empty((coefficients.shape[0], h, w, 3), np.float32)
-    run_jobs([(lambda a=a, b=b: _predict(x, m1, m2, grad, coefficients, a, b, out)) for a, b in _bands(h)])
+    run_jobs([(lambda a=a, b=b: _predict(x, m1, m2, grad, coefficients, a, b, out)) for a, b in row_bands(h, 32)])
     return out
 
 
@@ -144,15 +144,10 @@ def _quantise(image, row0, row1, out):  # pragma: no cover - compiled
                     out[y, x, c] = np.uint8(v)
 
 
-def _bands(h: int) -> list[tuple[int, int]]:
-    bands = min(thread_count(), max(1, h // 32))
-    return [((h * k) // bands, (h * (k + 1)) // bands) for k in range(bands)]
-
-
 def difference(moved: np.ndarray, current: np.ndarray) -> np.ndarray:
     """Mean absolute RGB difference of ``moved`` and ``current`` (``float32 (H, W, 3)``): ``float32 (H, W)``."""
     out = np.empty(current.shape[:2], np.float32)
-    run_jobs([(lambda a=a, b=b: _difference(moved, current, a, b, out)) for a, b in _bands(current.shape[0])])
+    run_jobs([(lambda a=a, b=b: _difference(moved, current, a, b, out)) for a, b in row_bands(current.shape[0], 32)])
     return out
 
 
@@ -165,7 +160,7 @@ def residual(predicted: np.ndarray, alpha: np.ndarray, rendered: np.ndarray, mod
     h, w = alpha.shape
     estimate, trust = np.empty((h, w, 3), np.float32), np.empty((h, w, 1), np.float32)
     rendered = np.ascontiguousarray(rendered, dtype=np.uint8)
-    run_jobs([(lambda a=a, b=b: _residual(predicted, alpha, rendered, modelled, a, b, estimate, trust)) for a, b in _bands(h)])
+    run_jobs([(lambda a=a, b=b: _residual(predicted, alpha, rendered, modelled, a, b, estimate, trust)) for a, b in row_bands(h, 32)])
     return estimate, trust
 
 
@@ -174,7 +169,7 @@ def residual_quantised(predicted: np.ndarray, alpha: np.ndarray, rendered: np.nd
     h, w = alpha.shape
     out = np.empty((h, w, 3), np.uint8)
     rendered = np.ascontiguousarray(rendered, dtype=np.uint8)
-    run_jobs([(lambda a=a, b=b: _residual_quantised(predicted, alpha, rendered, modelled, a, b, out)) for a, b in _bands(h)])
+    run_jobs([(lambda a=a, b=b: _residual_quantised(predicted, alpha, rendered, modelled, a, b, out)) for a, b in row_bands(h, 32)])
     return out
 
 
@@ -182,5 +177,5 @@ def quantise(image: np.ndarray) -> np.ndarray:
     """``float32 (H, W, C)`` in [0, 1] -> ``uint8``: ``floor(x * 255 + 0.5)`` clipped, NaN to 0 (as ``to_uint8``)."""
     image = np.ascontiguousarray(image, dtype=np.float32)
     out = np.empty(image.shape, np.uint8)
-    run_jobs([(lambda a=a, b=b: _quantise(image, a, b, out)) for a, b in _bands(image.shape[0])])
+    run_jobs([(lambda a=a, b=b: _quantise(image, a, b, out)) for a, b in row_bands(image.shape[0], 32)])
     return out

@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from motionkit.ops._kernel_threads import run_jobs, thread_count
+from motionkit.ops._kernel_threads import row_bands, run_jobs
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -265,12 +265,10 @@ def refine_inverse(
     _, h, w = flow.shape
     src = np.empty((h, w, 2), np.float32)
     unseen = np.empty((h, w), np.bool_)
-    bands = min(thread_count(), max(1, h // 32))
     run_jobs([
-        (lambda k=k: _refine(flow, inverse, cover, float(accuracy), float(hole_weight),
-                             -1.0 if unresolved is None else float(unresolved), int(steps),
-                             (h * k) // bands, (h * (k + 1)) // bands, src, unseen))
-        for k in range(bands)
+        (lambda a=a, b=b: _refine(flow, inverse, cover, float(accuracy), float(hole_weight),
+                                  -1.0 if unresolved is None else float(unresolved), int(steps), a, b, src, unseen))
+        for a, b in row_bands(h, 32)
     ])
     return src, unseen
 
@@ -368,9 +366,8 @@ def box_downscale(flow: np.ndarray, factor: int, metric_scale: float | None) -> 
     small = np.empty((2, sh, sw), np.float32)
     want = metric_scale is not None
     metric = np.empty((sh, sw), np.float32) if want else np.empty((1, 1), np.float32)
-    bands = min(thread_count(), max(1, sh // 16))
     run_jobs([
-        (lambda k=k: _box(flow, factor, float(metric_scale or 0.0), want, (sh * k) // bands, (sh * (k + 1)) // bands, small, metric))
-        for k in range(bands)
+        (lambda a=a, b=b: _box(flow, factor, float(metric_scale or 0.0), want, a, b, small, metric))
+        for a, b in row_bands(sh, 16)
     ])
     return small, (metric if want else None)

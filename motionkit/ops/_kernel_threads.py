@@ -37,6 +37,16 @@ def thread_count() -> int:
     return max(1, min(torch.get_num_threads(), cores))
 
 
+def row_bands(rows: int, min_rows: int, *, per_thread: int = 1) -> list[tuple[int, int]]:
+    """``[(start, stop), ...]``: ``rows`` cut into contiguous bands for :func:`run_jobs`.
+
+    As many bands as threads (``per_thread`` times that, for jobs of uneven cost), but none
+    shorter than about ``min_rows``, so a small image is not handed over in slivers.
+    """
+    bands = min(thread_count() * per_thread, max(1, rows // min_rows))
+    return [((rows * k) // bands, (rows * (k + 1)) // bands) for k in range(bands)]
+
+
 def run_jobs(jobs: Sequence[Callable[[], None]]) -> None:
     """Run independent ``jobs`` (each writes its own output) on up to :func:`thread_count` threads.
 

@@ -11,12 +11,10 @@ precision), so the two agree to about 1e-4 px (tested: ``tests/ops/test_object_k
 
 from __future__ import annotations
 
-from itertools import pairwise
-
 import numpy as np
 from numba import njit
 
-from motionkit.ops._kernel_threads import run_jobs, thread_count
+from motionkit.ops._kernel_threads import row_bands, run_jobs
 
 
 def mls_into_field(q, plan, still, lattice_shape, weight, box, field) -> None:
@@ -25,16 +23,13 @@ def mls_into_field(q, plan, still, lattice_shape, weight, box, field) -> None:
     my, mx = lattice_shape
     n = my * mx
     lattice = np.empty((frames, 2, n), np.float32)
-    parts = max(1, thread_count())
-    cut = [n * k // parts for k in range(parts + 1)]
     run_jobs([
         (lambda a=a, b=b: rigid_lattice(q, plan.w, plan.c, plan.csum, plan.relative, plan.points, still, lattice, a, b))
-        for a, b in pairwise(cut)
+        for a, b in row_bands(n, 1)
     ])
     grid = lattice.reshape(frames, 2, my, mx)
     y0, y1, x0, x1 = (int(v) for v in box)
-    rows = [(y1 - y0) * k // parts for k in range(parts + 1)]
-    run_jobs([(lambda a=a, b=b: add_box(grid, weight, y0, y1, x0, x1, field, a, b)) for a, b in pairwise(rows)])
+    run_jobs([(lambda a=a, b=b: add_box(grid, weight, y0, y1, x0, x1, field, a, b)) for a, b in row_bands(y1 - y0, 1)])
 
 
 @njit(cache=True, nogil=True, error_model="numpy")

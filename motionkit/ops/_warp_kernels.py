@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from motionkit.ops._kernel_threads import run_jobs, thread_count
+from motionkit.ops._kernel_threads import row_bands, run_jobs
 
 #: Padding codes of the kernel: grid_sample's ``zeros``, ``border`` and ``reflection``.
 PADDING = {"zeros": 0, "border": 1, "reflection": 2}
@@ -112,10 +112,9 @@ def backward_warp(image: np.ndarray, flow: np.ndarray, padding: str) -> np.ndarr
     xs, ys = np.arange(w, dtype=image.dtype), np.arange(h, dtype=image.dtype)
     bad = np.zeros(1, np.bool_)
     rows = n * h
-    bands = min(max(1, thread_count()) * 4, max(1, rows // 16))
     code = PADDING[padding]
     run_jobs([
-        (lambda k=k: _warp(image, flow, xs, ys, consts, code, (rows * k) // bands, (rows * (k + 1)) // bands, out, bad))
-        for k in range(bands)
+        (lambda a=a, b=b: _warp(image, flow, xs, ys, consts, code, a, b, out, bad))
+        for a, b in row_bands(rows, 16, per_thread=4)
     ])
     return None if bad[0] else out
