@@ -96,37 +96,49 @@ def _difference(moved, current, row0, row1, out):  # pragma: no cover - compiled
                          + abs(moved[y, x, 2] - current[y, x, 2])) * third
 
 
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def _keep(alpha):  # pragma: no cover - compiled
+    """``1 - alpha``, alpha clipped to [0, 1]: the share of the rendered frame's residual kept."""
+    return np.float32(1.0) - min(max(alpha, np.float32(0.0)), np.float32(1.0))
+
+
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def _carried(predicted, keep, rendered, modelled):  # pragma: no cover - compiled
+    """The model's prediction plus the kept residual of the rendered ``uint8`` value."""
+    return predicted + keep * (np.float32(rendered) * np.float32(1.0 / 255.0) - modelled)
+
+
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def _byte(value):  # pragma: no cover - compiled
+    """``floor(value * 255 + 0.5)`` clipped to [0, 255], NaN to 0 (as motionkit.pixels.to_uint8 maps it)."""
+    v = value * np.float32(255.0) + np.float32(0.5)
+    if not v > 0.0:
+        return np.uint8(0)
+    if v >= 255.0:
+        return np.uint8(255)
+    return np.uint8(v)
+
+
 @njit(cache=True, nogil=True, error_model="numpy")
 def _residual(predicted, alpha, rendered, modelled, row0, row1, estimate, trust):  # pragma: no cover - compiled
     w = predicted.shape[1]
-    scale = np.float32(1.0 / 255.0)
     for y in range(row0, row1):
         for x in range(w):
-            a = min(max(alpha[y, x], np.float32(0.0)), np.float32(1.0))
-            keep = np.float32(1.0) - a
+            keep = _keep(alpha[y, x])
             trust[y, x, 0] = keep
             for c in range(3):
-                estimate[y, x, c] = predicted[y, x, c] + keep * (np.float32(rendered[y, x, c]) * scale - modelled[y, x, c])
+                estimate[y, x, c] = _carried(predicted[y, x, c], keep, rendered[y, x, c], modelled[y, x, c])
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
 def _residual_quantised(predicted, alpha, rendered, modelled, row0, row1, out):  # pragma: no cover - compiled
     # _residual's estimate, quantised as _quantise does, without storing the float frame.
     w = predicted.shape[1]
-    scale = np.float32(1.0 / 255.0)
     for y in range(row0, row1):
         for x in range(w):
-            a = min(max(alpha[y, x], np.float32(0.0)), np.float32(1.0))
-            keep = np.float32(1.0) - a
+            keep = _keep(alpha[y, x])
             for c in range(3):
-                e = predicted[y, x, c] + keep * (np.float32(rendered[y, x, c]) * scale - modelled[y, x, c])
-                v = e * np.float32(255.0) + np.float32(0.5)
-                if not v > 0.0:
-                    out[y, x, c] = 0
-                elif v >= 255.0:
-                    out[y, x, c] = 255
-                else:
-                    out[y, x, c] = np.uint8(v)
+                out[y, x, c] = _byte(_carried(predicted[y, x, c], keep, rendered[y, x, c], modelled[y, x, c]))
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -135,13 +147,7 @@ def _quantise(image, row0, row1, out):  # pragma: no cover - compiled
     for y in range(row0, row1):
         for x in range(w):
             for c in range(channels):
-                v = image[y, x, c] * np.float32(255.0) + np.float32(0.5)
-                if not v > 0.0:  # NaN too, as motionkit.pixels.to_uint8 maps it
-                    out[y, x, c] = 0
-                elif v >= 255.0:
-                    out[y, x, c] = 255
-                else:
-                    out[y, x, c] = np.uint8(v)
+                out[y, x, c] = _byte(image[y, x, c])
 
 
 def difference(moved: np.ndarray, current: np.ndarray) -> np.ndarray:
