@@ -164,7 +164,6 @@ def _as_clip(frames: Callable[[], Iterator[torch.Tensor]], motion: MotionField, 
     """A :class:`Clip` of rendered ``(3, H, W)`` float frames: lazy when ``motion`` is, in memory otherwise."""
     import numpy as np
 
-    from motionkit.clip import Clip
     from motionkit.ops.colour import to_uint8
 
     def quantised(stream: Iterator[torch.Tensor]) -> Iterator[np.ndarray]:
@@ -175,10 +174,19 @@ def _as_clip(frames: Callable[[], Iterator[torch.Tensor]], motion: MotionField, 
             else:
                 yield to_uint8(frame).permute(1, 2, 0).cpu().numpy()
 
+    return _uint8_clip(lambda: quantised(frames()), motion, fps)
+
+
+def _uint8_clip(frames: Callable[[], Iterator[Any]], motion: MotionField, fps: float) -> Clip:
+    """A :class:`Clip` of ``uint8 (H, W, 3)`` numpy frames: lazy when ``motion`` is, in memory otherwise."""
+    import numpy as np
+
+    from motionkit.clip import Clip
+
     if motion.is_lazy:
-        return Clip.from_frames(lambda: quantised(frames()), motion.frames, motion.size, fps)
+        return Clip.from_frames(frames, motion.frames, motion.size, fps)
     out = np.empty((motion.frames, *motion.size, 3), np.uint8)
-    for index, frame in enumerate(quantised(frames())):
+    for index, frame in enumerate(frames()):
         out[index] = frame
     return Clip.from_array(out, fps=fps, copy=False)
 

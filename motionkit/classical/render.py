@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import torch
 
-from motionkit.components import FrameRenderer, _as_clip, _render_inputs
+from motionkit.components import FrameRenderer, _as_clip, _render_inputs, _uint8_clip
 from motionkit.errors import InvalidInputError, NonFiniteError
 from motionkit.io.image import image_to_tensor
 from motionkit.ops.field import all_finite
@@ -51,16 +51,9 @@ if TYPE_CHECKING:
     from motionkit.motion import MotionField
 
 
-def _uint8_clip(frames: Callable[[], Iterator[np.ndarray]], motion: MotionField, fps: float) -> Clip:
-    """A :class:`Clip` of ``uint8 (H, W, 3)`` frames: lazy when ``motion`` is, in memory otherwise."""
-    from motionkit.clip import Clip
-
-    if motion.is_lazy:
-        return Clip.from_frames(frames, motion.frames, motion.size, fps)
-    out = np.empty((motion.frames, *motion.size, 3), np.uint8)
-    for index, frame in enumerate(frames()):
-        out[index] = frame
-    return Clip.from_array(out, fps=fps, copy=False)
+def _channels_last(image: torch.Tensor) -> np.ndarray:
+    """``float32 (H, W, 3)`` contiguous copy of a ``(3, H, W)`` image: what the numpy frame path and the plate read."""
+    return np.ascontiguousarray(image.detach().cpu().numpy().transpose(1, 2, 0), np.float32)
 
 
 #: Weight a pixel no input pixel reaches keeps in a seamless loop's blend (the other render sees it).
@@ -159,17 +152,18 @@ class WarpRenderer(FrameRenderer):
         channels-last result (:func:`motionkit.pixels.to_uint8`, the same bytes as the torch
         quantiser), so no per-frame tensor round trip is paid. Frame 0 is the input's bytes.
         """
-        _, frame = self._pass(image, mask)
+        frame = self._pass(_channels_last(image), mask)
         for flow in motion.iter_frames():
             yield to_uint8(frame(flow)[0])
 
-    def _pass(self, image: torch.Tensor, mask: torch.Tensor | None, plate: BackgroundPlate | None = None):
-        """A frame function of one render pass: ``flow -> (frame (H, W, 3) float32, unseen (H, W) bool)``, one plate."""
-        array = np.ascontiguousarray(image.detach().cpu().numpy().transpose(1, 2, 0), np.float32)
+    def _pass(self, array: np.ndarray, mask: torch.Tensor | None, plate: Any = None):
+        """A frame function of one render pass over ``array`` (the image, :func:`_channels_last`):
+        ``flow -> (frame (H, W, 3) float32, unseen (H, W) bool)``, reading one plate (``plate``, or a new one)."""
         weights = None if mask is None else mask.detach().cpu().numpy().astype(np.float32)
-        if plate is None and self.fill == "background":
+        if self.fill != "background":
+            plate = None
+        elif plate is None:
             plate = BackgroundPlate(array)
-        plate = plate if self.fill == "background" else None
 
         def frame(flow: torch.Tensor, sampler: Any = plate) -> tuple[np.ndarray, np.ndarray]:
             values = torch.as_tensor(flow).detach().to("cpu", torch.float32).numpy()  # a view on the CPU
@@ -178,7 +172,7 @@ class WarpRenderer(FrameRenderer):
             return warp_frame_numpy(array, values, weights, splat=self.splat, sharpness=self.sharpness,
                                     fill=self.fill, work_size=self.work_size, plate=sampler)
 
-        return array, frame
+        return frame
 
     def frame_function(
         self, image: torch.Tensor, mask: torch.Tensor | None = None, *, plate: BackgroundPlate | None = None
@@ -200,17 +194,18 @@ class WarpRenderer(FrameRenderer):
         """
         if self.loop is not None:
             raise InvalidInputError("frame_function renders one field frame at a time; a seamless loop needs two")
+        array = _channels_last(image)
         if plate is None and self.fill == "background":
-            plate = BackgroundPlate(np.ascontiguousarray(image.detach().cpu().numpy().transpose(1, 2, 0), np.float32))
+            plate = BackgroundPlate(array)
         shared = None if plate is None else _SharedPlate(plate)
-        _, frame = self._pass(image, mask, shared)
-        return FrameFunction(frame, shared)
+        return FrameFunction(self._pass(array, mask, shared), shared)
 
     # --- seamless loops (the loop part: motionkit.ops.seamless holds the blend weights) ---
 
     def _seamless(self, image: torch.Tensor, motion: MotionField, backward: MotionField,
                   mask: torch.Tensor | None) -> Iterator[torch.Tensor]:
-        array, frame = self._pass(image, mask)
+        array = _channels_last(image)
+        frame = self._pass(array, mask)
         count = motion.frames
         inside = None if mask is None else (mask.detach().cpu().numpy() > 0)[..., None]
 
@@ -247,10 +242,8 @@ class FrameFunction:
         self._frame, self._shared = frame, shared
 
     def __call__(self, flow: torch.Tensor, turn: int | None = None) -> np.ndarray:
-        if self._shared is None:
+        if self._shared is None or turn is None:  # the frame function's own plate (shared: reads under its lock)
             return to_uint8(self._frame(flow)[0])
-        if turn is None:
-            return to_uint8(self._frame(flow, self._shared)[0])
         reader = _Turn(self._shared, int(turn))
         try:
             return to_uint8(self._frame(flow, reader)[0])

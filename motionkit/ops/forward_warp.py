@@ -346,9 +346,10 @@ def warp_frame_numpy(
     h, w = image.shape[:2]
     if mask is not None:
         # OpenCV's masked copies select in a pass each (numpy's broadcast where took ~10x longer).
-        inside, kept = (mask > 0).view(np.uint8), np.zeros(flow.shape, np.float32)
+        brush = mask > 0
+        kept = np.zeros(flow.shape, np.float32)
         for plane in range(2):
-            cv2.copyTo(np.ascontiguousarray(flow[plane], np.float32), inside, kept[plane])
+            cv2.copyTo(np.ascontiguousarray(flow[plane], np.float32), brush.view(np.uint8), kept[plane])
         flow = kept
     if not flow.any():
         return image.copy(), np.zeros((h, w), bool)
@@ -370,8 +371,8 @@ def warp_frame_numpy(
         plate = plate_for(image) if plate is None else plate
         out[ys, xs] = plate.sample(bx, by, moving).reshape(len(ys), -1)
     if mask is not None:
-        cv2.copyTo(image, (mask <= 0).view(np.uint8), out)  # outside the brush: the image itself, bit for bit
-        unseen = unseen & (mask > 0)
+        cv2.copyTo(image, (~brush).view(np.uint8), out)  # outside the brush: the image itself, bit for bit
+        unseen = unseen & brush
     return out, np.array(unseen)  # a writable copy: the map's own array is kept for reuse
 
 
