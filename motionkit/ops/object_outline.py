@@ -61,7 +61,6 @@ def falloff_widths(mask: np.ndarray, image: np.ndarray, feather: float) -> np.nd
     sigma = max(1.5, BAND * max(h, w))
     depth = cv2.distanceTransform(cells, cv2.DIST_L2, 5)
     beyond = cv2.distanceTransform(1 - cells, cv2.DIST_L2, 5)
-    contrast = np.zeros((h, w), np.float32)
     means = []
     for band in ((depth > 1) & (depth < 3 * sigma), (beyond > 1) & (beyond < 3 * sigma)):
         weight = band.astype(np.float32)

@@ -40,7 +40,7 @@ from scipy import ndimage
 from motionkit.errors import ShapeMismatchError
 from motionkit.ops._object_kernels import mls_into_field
 from motionkit.ops.memo import MEMO, content_key
-from motionkit.ops.mls import handle_motion, plan_targets, rigid_motion, rigid_plan
+from motionkit.ops.mls import handle_motion, plan_targets, rigid_plan
 from motionkit.ops.object_outline import falloff_widths
 from motionkit.ops.object_search import find_object
 from motionkit.ops.segment import object_region
@@ -370,15 +370,16 @@ class _Plan:
 
 
 def _mls_box(plan: _Plan, starts: np.ndarray, displacements: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
-    """``float32 (T, 2, y1 - y0, x1 - x0)`` MLS motion over a pixel box, from a lattice of about :data:`MLS_STEP` px."""
+    """``float32 (T, 2, y1 - y0, x1 - x0)`` MLS motion over a pixel box, from a lattice of about :data:`MLS_STEP` px.
+
+    numpy's general path, for an object whose handles merge to fewer than three (``plan.plan``
+    is ``None``); the others take the compiled lattice of :func:`layout_field`.
+    """
     y0, y1, x0, x1 = box
     frames = displacements.shape[1]
     ny, nx = y1 - y0, x1 - x0
     points, my, mx = _lattice(box)
-    if plan.plan is not None:
-        moved = rigid_motion(plan.plan, starts, displacements)  # (T, my * mx, 2)
-    else:
-        moved = handle_motion(starts, displacements, points, alpha=plan.alpha)
+    moved = handle_motion(starts, displacements, points, alpha=plan.alpha)  # (T, my * mx, 2)
     moved = moved.transpose(0, 2, 1).reshape(1, frames * 2, my, mx)
     if (my, mx) == (ny, nx):
         return moved.reshape(frames, 2, ny, nx)

@@ -185,7 +185,6 @@ class _Level:
         self.confidence = (GAMMA ** -np.maximum(depth - self.r, 0.0)).astype(np.float32)
         # How far each target may copy from: the distance to its nearest usable source patch plus
         # ``reach`` (squared, pixels), so every target has sources within reach however deep it lies.
-        self.ty64, self.tx64 = self.ty.astype(np.int64), self.tx.astype(np.int64)
         self.reach2 = np.full(len(self.ty), np.inf)
         if len(self.valid_index):
             _, labels = cv2.distanceTransformWithLabels((~valid).astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_5,
@@ -195,8 +194,8 @@ class _Level:
             order[labels[vy, vx]] = vy * self.w + vx
             self.nearest = order[labels[self.ty, self.tx]]  # the valid source nearest to every target
             ny, nx = self.nearest // self.w, self.nearest % self.w
-            gap = np.sqrt((ny - self.ty64) ** 2 + (nx - self.tx64) ** 2)
-            self.reach2 = np.minimum((gap + reach) ** 2, 4.0 * (self.h * self.h + self.w * self.w))
+            self.gap = np.sqrt((ny - self.ty) ** 2 + (nx - self.tx) ** 2)  # to that nearest source
+            self.reach2 = np.minimum((self.gap + reach) ** 2, 4.0 * (self.h * self.h + self.w * self.w))
 
     def random_sources(self, count: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
         pick = self.valid_index[rng.integers(0, len(self.valid_index), count)]
@@ -207,7 +206,7 @@ class _Level:
         ny, nx = self.nearest // self.w, self.nearest % self.w
         sy, sx = ny.copy(), nx.copy()
         free = np.ones(len(ny), bool)
-        spread = np.sqrt(self.reach2) - np.sqrt((ny - self.ty) ** 2 + (nx - self.tx) ** 2)  # reach left beyond the nearest
+        spread = np.sqrt(self.reach2) - self.gap  # reach left beyond the nearest
         for _ in range(tries):
             cy = np.clip(np.rint(ny + rng.uniform(-1, 1, len(ny)) * spread), 0, self.h - 1).astype(np.int64)
             cx = np.clip(np.rint(nx + rng.uniform(-1, 1, len(ny)) * spread), 0, self.w - 1).astype(np.int64)
@@ -301,11 +300,11 @@ def _search(level: _Level, targets: np.ndarray, sy: np.ndarray, sx: np.ndarray, 
         if _kernels is not None:  # the same test, in place, without the gathers
             _kernels.consider(targets, level.image.reshape(-1, level.image.shape[2]), level.match_flat, level.w, level.h,
                               level.dy_match, level.dx_match, level.valid, cy.astype(np.int64), cx.astype(np.int64),
-                              sy, sx, cost, level.ty64, level.tx64, level.reach2)
+                              sy, sx, cost, level.ty, level.tx, level.reach2)
             return sy, sx, cost
         cy = np.clip(cy, 0, level.h - 1)
         cx = np.clip(cx, 0, level.w - 1)
-        near = (cy - level.ty64) ** 2 + (cx - level.tx64) ** 2 <= level.reach2
+        near = (cy - level.ty) ** 2 + (cx - level.tx) ** 2 <= level.reach2
         index = np.flatnonzero(level.valid[cy, cx] & near)
         d = level.distance(targets, cy, cx, index)
         better = index[d < cost[index]]

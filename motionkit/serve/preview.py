@@ -10,13 +10,10 @@ of a drag, so an edit pays only for what it changed.
 
 from __future__ import annotations
 
-import functools
 import threading
 from collections import OrderedDict
 from pathlib import Path
 from typing import Any
-
-import numpy as np
 
 from motionkit.errors import InvalidInputError
 from motionkit.spec import MotionSpec
@@ -29,28 +26,6 @@ KEEP_PREVIEWERS = 4
 
 _previewers: OrderedDict[tuple, Any] = OrderedDict()
 _previewers_lock = threading.Lock()
-
-
-@functools.lru_cache(maxsize=16)
-def _small(path: str, mtime: float, long_side: int) -> np.ndarray:
-    """``uint8 (h, w, 3)``: the image at ``path`` with its long side ``long_side`` pixels (never enlarged)."""
-    import cv2
-
-    from motionkit.io.image import load_image
-
-    image = load_image(path)
-    height, width = image.shape[:2]
-    scale = min(1.0, long_side / max(height, width))
-    if scale < 1.0:
-        size = (max(1, round(width * scale)), max(1, round(height * scale)))
-        image = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
-    image.setflags(write=False)
-    return image
-
-
-def small_image(path: Path, long_side: int) -> np.ndarray:
-    """The asset image at preview size (cached per file and size)."""
-    return _small(str(path), path.stat().st_mtime, _check_long_side(long_side)).copy()
 
 
 def _check_frames(spec: MotionSpec) -> None:
