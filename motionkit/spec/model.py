@@ -352,7 +352,7 @@ class MotionSpec(Part):
         mask = None if self.camera is not None else self.mask_at(size)
         if mask is None or motion is None or motion.is_lazy:
             return mask
-        return mask.swept(motion.iter_frames())
+        return mask.swept(list(motion.iter_frames()))  # in memory: a list, swept on two threads
 
     def validate_for(self, backend: str = "classical", size: tuple[int, int] | None = None) -> list[SpecWarning]:
         """What may go wrong rendering this spec with ``backend``, each with its place in the document.

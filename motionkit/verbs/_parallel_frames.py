@@ -14,7 +14,6 @@ plate's turn waits for a frame already running or done, never for one still queu
   is a :class:`~motionkit.Clip`'s frame source: reading frame ``t`` waits for frame ``t`` only,
   so ``render(...).write(path)`` encodes the first frames while the last ones render
   (:func:`clip_in_flight`, what ``render`` and ``animate`` return for the ``warp`` renderer).
-- :func:`swept`: ``animate``'s swept brush, the field's two halves on two threads.
 
 Example:
     >>> import numpy as np, torch
@@ -152,19 +151,3 @@ def clip_in_flight(component: Any, image: torch.Tensor, motion: MotionField, mas
     one = component.frame_function(image.to(torch.float32), None if mask is None else mask.values.to(torch.float32))
     frames = FramesInFlight(one, motion.iter_frames(), motion.frames, motion.size)
     return Clip.from_frames(frames, motion.frames, motion.size, fps)
-
-
-def swept(mask: RegionMask, motion: MotionField) -> RegionMask:
-    """``mask.swept(motion.iter_frames())``, the two halves of the frames on two threads.
-
-    The swept mask is the mask with every pixel its content reaches (dilated), a union over
-    frames, and dilation distributes over a union: the union of the halves' masks is the
-    whole's, bit for bit.
-    """
-    flows = list(motion.iter_frames())
-    if thread_count() < 2 or len(flows) < 4:
-        return mask.swept(flows)
-    # A thread of its own (not the render pool, which may be busy with another render's frames).
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="motionkit-swept") as helper:
-        later = helper.submit(mask.swept, flows[len(flows) // 2:])
-        return mask.swept(flows[: len(flows) // 2]) | later.result()

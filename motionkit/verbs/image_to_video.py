@@ -19,14 +19,13 @@ import weakref
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Union
 
-import numpy as np
 import torch
 
 from motionkit import registry
 from motionkit.errors import InvalidInputError, ShapeMismatchError
 from motionkit.notices import warn_if_leaving, warn_if_still
 from motionkit.limits import check_frames
-from motionkit.verbs._parallel_frames import clip_in_flight, swept
+from motionkit.verbs._parallel_frames import clip_in_flight
 
 if TYPE_CHECKING:
     from motionkit.clip import Clip
@@ -342,7 +341,7 @@ def animate(
     if camera is not None:
         mask = None
     elif mask is not None and not motion.is_lazy:
-        mask = swept(mask, motion)
+        mask = mask.swept(list(motion.iter_frames()))  # in memory: a list, swept on two threads
     return render(image_t, motion, brush=mask, renderer=render_with, fps=DEFAULT_FPS if fps is None else fps,
                   prompt=render_prompt)
 
@@ -407,7 +406,5 @@ def _animate_spec(
     motion = shot.compile(image_t, predictor=predict_component, depth=depth, depth_kind=depth_kind)
     if motion_edit is not None:
         motion = motion_edit(motion)
-    mask = shot.render_mask(size)  # what shot.render_mask(size, motion) is, the sweep on two threads
-    mask = mask if mask is None or motion.is_lazy else swept(mask, motion)
-    return render(image_t, motion, brush=mask, renderer=render_component, fps=shot.fps,
+    return render(image_t, motion, brush=shot.render_mask(size, motion), renderer=render_component, fps=shot.fps,
                   prompt=render_prompt)

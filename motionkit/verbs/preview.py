@@ -40,7 +40,7 @@ from motionkit.io.h264_stream import StandbyEncoders
 from motionkit.limits import check_frames
 from motionkit.ops._kernel_threads import thread_count
 from motionkit.pixels import to_uint8
-from motionkit.verbs._parallel_frames import parallel_frames, swept
+from motionkit.verbs._parallel_frames import parallel_frames
 from motionkit.verbs.image_to_video import (
     CameraLike,
     ImageLike,
@@ -219,8 +219,7 @@ class Previewer:
         if self._field is not None and self._field[0] == key:
             return self._field[1], self._field[2]
         motion = spec.compile(self.image, self._predictor)
-        mask = spec.render_mask(self.size)  # the spec's mask (None under a camera move), then swept:
-        mask = mask if mask is None or motion.is_lazy else swept(mask, motion)  # render_mask(size, motion), two threads
+        mask = spec.render_mask(self.size, motion)  # the spec's mask (None under a camera move), swept
         self._field = (key, motion, mask)
         return motion, mask
 
