@@ -21,10 +21,17 @@ from motionkit.ops._kernel_threads import row_bands, run_jobs
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _inverse(flow, importance, weighted, skip, skipping, sums):
-    """Accumulate into ``sums (H, W, 4)`` float64: coverage, softmax total, and the two weighted ``-flow`` sums."""
+def _inverse(flow, importance, weighted, skip, skipping, row0, row1, src0, src1, sums, inverse, coverage):
+    """Splat the sources of rows ``[src0, src1)`` and normalise the targets of rows ``[row0, row1)``.
+
+    Only corners in the band are accumulated (into the band's zeroed ``sums (rows, W, 4)``
+    float64, the four sums of a target side by side: one cache line per corner), sources in
+    raster order as in one serial pass: every target's sums are the same numbers added in the
+    same order, whatever the bands.
+    """
     _, h, w = flow.shape
-    for y in range(h):
+    rows = row1 - row0
+    for y in range(src0, src1):
         for x in range(w):
             if skipping and skip[y, x]:
                 continue
@@ -34,63 +41,93 @@ def _inverse(flow, importance, weighted, skip, skipping, sums):
             ty = np.float32(y) + dy
             if not (tx > -1.0 and tx < w and ty > -1.0 and ty < h):
                 continue
-            x0f = np.floor(tx)
             y0f = np.floor(ty)
+            x0f = np.floor(tx)
             ax = np.float64(tx - x0f)
             ay = np.float64(ty - y0f)
             x0 = int(x0f)
-            y0 = int(y0f)
+            y0 = int(y0f) - row0  # in the band's rows
+            if y0 < -1 or y0 >= rows:
+                continue  # both corner rows outside the band
             imp = np.float64(importance[y * w + x]) if weighted else 1.0
             for k in range(4):
                 cx = x0 + (k & 1)
                 cy = y0 + (k >> 1)
-                if cx < 0 or cx >= w or cy < 0 or cy >= h:
+                if cx < 0 or cx >= w or cy < 0 or cy >= rows:
                     continue
                 # float32 weights, as the bincount version rounded them before summing
                 wk = np.float32((ax if k & 1 else 1.0 - ax) * (ay if k >> 1 else 1.0 - ay))
                 soft = np.float32(wk * np.float32(imp))
-                # the four sums of a target side by side: one cache line per corner
                 sums[cy, cx, 0] += wk
                 sums[cy, cx, 1] += soft
                 sums[cy, cx, 2] -= soft * dx
                 sums[cy, cx, 3] -= soft * dy
+    _normalise(sums, row0, inverse, coverage)
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _normalise(sums, inverse, coverage):
-    """``inverse = sums / total`` where the total is positive (0 elsewhere), rounded to float32 as numpy's ``astype`` does."""
-    h, w, _ = sums.shape
-    for y in range(h):
+def _normalise(sums, row0, inverse, coverage):
+    """``inverse = sums / total`` where the total is positive (0 elsewhere), rounded to float32 as numpy's ``astype`` does.
+
+    ``sums`` holds the rows from ``row0`` on.
+    """
+    rows, w, _ = sums.shape
+    for r in range(rows):
+        y = row0 + r
         for x in range(w):
-            total = sums[y, x, 1]
+            total = sums[r, x, 1]
             if total > 0:
                 scale = max(total, 1e-30)
-                inverse[0, y, x] = sums[y, x, 2] / scale
-                inverse[1, y, x] = sums[y, x, 3] / scale
+                inverse[0, y, x] = sums[r, x, 2] / scale
+                inverse[1, y, x] = sums[r, x, 3] / scale
             else:
                 inverse[0, y, x] = 0.0
                 inverse[1, y, x] = 0.0
-            coverage[y, x] = sums[y, x, 0]
+            coverage[y, x] = sums[r, x, 0]
 
 
-def splat_inverse(flow: np.ndarray, importance: np.ndarray | None, skip: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Inverse of a forward field by (softmax-weighted) bilinear splatting, in one pass.
+def _source_rows(dy: np.ndarray, bands: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """For each band of target rows ``[row0, row1)``, the source rows ``[src0, src1)`` whose splat can reach it.
+
+    A source in row ``y`` lands in rows ``floor(y + dy)`` and the one below, ``dy`` within its
+    extremes over the field; one row of margin each side covers float32's rounding of ``y + dy``.
+    A field with a non-finite ``dy`` scans all rows for every band.
+    """
+    h = dy.shape[0]
+    if len(bands) == 1:
+        return [(0, h)]
+    lo, hi = float(dy.min()), float(dy.max())
+    if not (np.isfinite(lo) and np.isfinite(hi)):
+        return [(0, h)] * len(bands)
+    return [(max(0, min(h, int(np.floor(row0 - 2 - hi)))), max(0, min(h, int(np.ceil(row1 + 1 - lo)))))
+            for row0, row1 in bands]
+
+
+def splat_inverse(flow: np.ndarray, importance: np.ndarray | None, skip: np.ndarray | None = None,
+                  bands: list[tuple[int, int]] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Inverse of a forward field by (softmax-weighted) bilinear splatting.
 
     ``flow`` is ``float32 (2, H, W)`` in pixels, ``importance`` the flattened ``float32 (H*W,)``
     softmax weights or ``None``, ``skip`` ``bool (H, W)`` source pixels left out (or ``None``). Returns ``(inverse float32 (2, H, W), coverage float32 (H, W))``:
     at each target the weighted mean of ``-flow`` over the sources landing there (0 where none
     does) and their summed bilinear weight. Sums are float64, as ``numpy.bincount``'s are.
+    The targets are cut into ``bands`` of rows (``[(start, stop), ...]`` covering ``[0, H)``;
+    default: one per thread), splatted in parallel, each from the sources that can reach it
+    in raster order: every target gets the same sums whatever the split.
     """
     _, h, w = flow.shape
-    sums = np.zeros((h, w, 4), np.float64)
     weighted = importance is not None
     imp = importance if weighted else np.empty(1, np.float32)
     skipping = skip is not None
     mask = np.ascontiguousarray(skip, np.bool_) if skipping else np.zeros((1, 1), np.bool_)
-    _inverse(flow, imp, weighted, mask, skipping, sums)
     inverse = np.empty((2, h, w), np.float32)
     coverage = np.empty((h, w), np.float32)
-    _normalise(sums, inverse, coverage)
+    bands = row_bands(h, 32) if bands is None else bands
+    run_jobs([
+        (lambda a=a, b=b, s0=s0, s1=s1: _inverse(flow, imp, weighted, mask, skipping, a, b, s0, s1,
+                                                np.zeros((b - a, w, 4)), inverse, coverage))
+        for (a, b), (s0, s1) in zip(bands, _source_rows(flow[1], bands))
+    ])
     return inverse, coverage
 
 
