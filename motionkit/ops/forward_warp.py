@@ -205,7 +205,10 @@ def splat_inverse_numpy(
         importance = None
     else:
         # exp of the metric relative to its maximum; floored so float32 keeps every weight > 0.
-        importance = np.exp(np.maximum(metric.ravel() - metric.max(), -60.0)).astype(np.float32)
+        # (numpy's float32 exp, whose values the compiled exp would not match to the ulp; in place: one array, no copies)
+        importance = metric.ravel() - metric.max()
+        np.maximum(importance, -60.0, out=importance)
+        importance = np.exp(importance, out=importance).astype(np.float32, copy=False)
     if _kernels is not None:  # one compiled pass, the same sums as below
         return _kernels.splat_inverse(np.ascontiguousarray(flow, np.float32), importance,
                                       None if skip is None or not skip.any() else skip)

@@ -1,9 +1,10 @@
-"""The compiled inversion run in parallel pieces gives the serial pass's results bit for bit.
+"""The compiled inversion's faster formulations give the plain ones' results bit for bit.
 
 The splat kernel cuts the targets into bands of rows, each band scanning the sources that can
 reach it in raster order; if a band missed a source, or took it in another order, its targets'
 float64 sums would change. Compared here against the one-band (serial) pass on the benchmark's
 zoom-rotate-swirl field, on a real photo's drags, and on fields whose targets cross many bands.
+The block downscale's factor-2 loops are compared with its general loop likewise.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ def benchmark_field():
 
     flow = np.ascontiguousarray(smooth_flows(16, 512, 512)[15], np.float32)
     small, metric = _inverse_kernels.box_downscale(flow, 2, 1.0)
-    return small, _importance(metric), None
+    return small, _importance(metric), None, flow
 
 
 @pytest.fixture(scope="module")
@@ -55,10 +56,11 @@ def dragged_field(coffee_photo):
     drags = [mk.Trajectory.line((240, 220), (300, 192), frames=16), mk.Trajectory.line((140, 360), (124, 400), frames=16),
              mk.Trajectory([(400, 120)] * 16)]
     motion = mk.predict_motion(image, drags, frames=16, predictor=mk.registry.create("predictor", "sparse", mode="object"))
-    small, metric = _inverse_kernels.box_downscale(np.ascontiguousarray(motion.flow[15].numpy()), 2, 1.0)
+    flow = np.ascontiguousarray(motion.flow[15].numpy())
+    small, metric = _inverse_kernels.box_downscale(flow, 2, 1.0)
     skip = torn(small)
     assert skip.any()
-    return small, _importance(metric), skip
+    return small, _importance(metric), skip, flow
 
 
 def _crossing_field(seed: int = 0) -> np.ndarray:
@@ -75,7 +77,7 @@ def _crossing_field(seed: int = 0) -> np.ndarray:
 def test_splat_in_bands_is_the_serial_splat_bit_for_bit(request, field, split):
     from motionkit.ops import _inverse_kernels
 
-    flow, importance, skip = request.getfixturevalue(field)
+    flow, importance, skip, _ = request.getfixturevalue(field)
     serial = _inverse_kernels.splat_inverse(flow, importance, skip, bands=[(0, 256)])
     banded = _inverse_kernels.splat_inverse(flow, importance, skip, bands=SPLITS[split])
     for got, want in zip(_bits(banded), _bits(serial)):
@@ -121,3 +123,43 @@ def test_each_band_scans_every_source_row_that_lands_in_it():
         rows = np.flatnonzero(reaches)
         assert rows.size and src0 <= rows.min() and rows.max() < src1
         assert src1 - src0 < 256  # a band does not scan the whole field
+
+
+def _box_general(flow, sharpness):
+    from motionkit.ops import _inverse_kernels
+
+    _, h, w = flow.shape
+    small = np.empty((2, h // 2, w // 2), np.float32)
+    metric = np.empty((h // 2, w // 2), np.float32)
+    _inverse_kernels._box(flow, 2, sharpness, True, 0, h // 2, small, metric)
+    return small, metric
+
+
+@pytest.mark.parametrize("field", ["benchmark_field", "dragged_field", "signed zeros and non-finite"])
+def test_factor_two_downscale_is_the_general_block_sum_bit_for_bit(request, field):
+    from motionkit.ops import _inverse_kernels
+
+    if field == "signed zeros and non-finite":
+        flow = np.full((2, 64, 96), -0.0, np.float32)  # a block of -0.0 sums to +0.0 from 0.0, as _box's does
+        flow[:, 10:20, 30:50] = _crossing_field()[:, :10, :20]
+        flow[0, 3, 5], flow[1, 40, 41], flow[0, 50, 60] = np.nan, np.inf, -np.inf
+    else:
+        flow = request.getfixturevalue(field)[3]
+    small, metric = _inverse_kernels.box_downscale(flow, 2, 1.7)
+    ref_small, ref_metric = _box_general(flow, 1.7)
+    np.testing.assert_array_equal(small.view(np.uint32), ref_small.view(np.uint32))
+    np.testing.assert_array_equal(metric.view(np.uint32), ref_metric.view(np.uint32))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_softmax_weights_are_numpys_exp_of_the_metric(benchmark_field, dtype):
+    """The splat weighs each source by numpy's ``exp(max(metric - max, -60))`` in float32, whatever the metric's dtype."""
+    from motionkit.ops import _inverse_kernels
+
+    flow = benchmark_field[3]
+    small, metric = _inverse_kernels.box_downscale(flow, 2, 3.0)
+    metric = metric.astype(dtype)
+    want = _inverse_kernels.splat_inverse(small, np.exp(np.maximum(metric.ravel() - metric.max(), -60.0)).astype(np.float32))
+    got = forward_warp.splat_inverse_numpy(small, metric)
+    for a, b in zip(_bits(got), _bits(want)):
+        np.testing.assert_array_equal(a, b)
