@@ -181,6 +181,7 @@ def _refine(flow, inv, cover, accuracy, hole_weight, unresolved, steps, row0, ro
             c11s[x] = rb + xb
             pxs[x] = px
             pys[x] = py
+        worst = 0.0
         for x in range(w):
             # The residual g + f(q + g) (no Jacobian: the cheap test).
             fax = fxs[x]
@@ -192,8 +193,9 @@ def _refine(flow, inv, cover, accuracy, hole_weight, unresolved, steps, row0, ro
             ry = gys[x] + (fby * (fbx * fy_flat[c00] + fax * fy_flat[c01]) + fay * (fbx * fy_flat[c10] + fax * fy_flat[c11]))
             rxs[x] = rx
             rys[x] = ry
-            r2s[x] = rx * rx + ry * ry
-        for x in range(w):
+            r2s[x] = r2 = rx * rx + ry * ry
+            worst = max(worst, r2)
+        for x in range(w if worst > accuracy2 else 0):  # most rows have no pixel to refine
             r2 = r2s[x]
             if r2 > accuracy2:
                 gx, gy, rx, ry = gxs[x], gys[x], rxs[x], rys[x]
@@ -218,13 +220,16 @@ def _refine(flow, inv, cover, accuracy, hole_weight, unresolved, steps, row0, ro
                 pxs[x] = x + gx
                 pys[x] = yf + gy
                 r2s[x] = r2
-        src_row = src[y]
-        unseen_row = unseen[y]
+        # The stores: the source map's interleaved pairs, then the mask (as 0/1 bytes), each a loop
+        # of its own the compiler vectorises.
+        src_row = src[y].ravel()
+        for x in range(w):
+            src_row[2 * x] = pxs[x]
+            src_row[2 * x + 1] = pys[x]
+        unseen_row = unseen[y].view(np.uint8)
         for x in range(w):
             px = pxs[x]
             py = pys[x]
-            src_row[x, 0] = px
-            src_row[x, 1] = py
             # r2 is the residual at the kept inverse: where q + g lands, minus q.
             # Bitwise ors: no branch per test.
             unseen_row[x] = ((covs[x] <= hole_weight) | (px < -0.5) | (px > w - 0.5) | (py < -0.5) | (py > h - 0.5)
