@@ -65,6 +65,14 @@ def _lookup_cell(flow, x, y, out, values=True):
 
 
 @njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def _blend(flat, c00, c01, c10, c11, fax, fay):
+    """Bilinear blend of ``flat`` at the cell of flat corner indices ``c00 .. c11``, fractions ``(fax, fay)``."""
+    fbx = 1.0 - fax
+    fby = 1.0 - fay
+    return fby * (fbx * flat[c00] + fax * flat[c01]) + fay * (fbx * flat[c10] + fax * flat[c11])
+
+
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def _resize_coordinate(x, scale, size):
     """``cv2.resize``'s INTER_LINEAR source of output index ``x``: ``(index, fraction)``, edges clamped."""
     f = (x + 0.5) * scale - 0.5
@@ -159,6 +167,11 @@ def _refine(flow, inv, cover, accuracy, hole_weight, unresolved, steps, row0, ro
             row_gx[i] = (by * inv[iy, i, 0] + ay * inv[iy1, i, 0]) / scale_x
             row_gy[i] = (by * inv[iy, i, 1] + ay * inv[iy1, i, 1]) / scale_y
             row_c[i] = by * cover[iy, i] + ay * cover[iy1, i]
+        # Still parts of the image (an inverse of exactly 0: the field and its inverse are 0 there)
+        # take the cheap test without a cell; a row with none (of its taps) takes the plain loop.
+        still = False
+        for i in range(sw):
+            still |= (row_gx[i] == 0.0) & (row_gy[i] == 0.0)
         # The reduced-resolution inverse and coverage, upsampled as cv2.resize does.
         _upsample_rows(row_gx, row_gy, row_c, col_i, col_j, col_a, col_b, pairs, gxs, gys, covs)
         yf = np.float64(y)
@@ -181,20 +194,30 @@ def _refine(flow, inv, cover, accuracy, hole_weight, unresolved, steps, row0, ro
             c11s[x] = rb + xb
             pxs[x] = px
             pys[x] = py
+        # The residual g + f(q + g) (no Jacobian: the cheap test).
         worst = 0.0
-        for x in range(w):
-            # The residual g + f(q + g) (no Jacobian: the cheap test).
-            fax = fxs[x]
-            fay = fys[x]
-            fbx = 1.0 - fax
-            fby = 1.0 - fay
-            c00, c01, c10, c11 = c00s[x], c01s[x], c10s[x], c11s[x]
-            rx = gxs[x] + (fby * (fbx * fx_flat[c00] + fax * fx_flat[c01]) + fay * (fbx * fx_flat[c10] + fax * fx_flat[c11]))
-            ry = gys[x] + (fby * (fbx * fy_flat[c00] + fax * fy_flat[c01]) + fay * (fbx * fy_flat[c10] + fax * fy_flat[c11]))
-            rxs[x] = rx
-            rys[x] = ry
-            r2s[x] = r2 = rx * rx + ry * ry
-            worst = max(worst, r2)
+        if still:  # where q is its own source, the blend is f(q): read without the cell
+            for x in range(w):
+                gx = gxs[x]
+                gy = gys[x]
+                if gx == 0.0 and gy == 0.0:  # the cell's weights are 1 and 0: the same value
+                    rx = gx + fx_flat[y * w + x]
+                    ry = gy + fy_flat[y * w + x]
+                else:
+                    rx = gx + _blend(fx_flat, c00s[x], c01s[x], c10s[x], c11s[x], fxs[x], fys[x])
+                    ry = gy + _blend(fy_flat, c00s[x], c01s[x], c10s[x], c11s[x], fxs[x], fys[x])
+                rxs[x] = rx
+                rys[x] = ry
+                r2s[x] = r2 = rx * rx + ry * ry
+                worst = max(worst, r2)
+        else:
+            for x in range(w):
+                rx = gxs[x] + _blend(fx_flat, c00s[x], c01s[x], c10s[x], c11s[x], fxs[x], fys[x])
+                ry = gys[x] + _blend(fy_flat, c00s[x], c01s[x], c10s[x], c11s[x], fxs[x], fys[x])
+                rxs[x] = rx
+                rys[x] = ry
+                r2s[x] = r2 = rx * rx + ry * ry
+                worst = max(worst, r2)
         for x in range(w if worst > accuracy2 else 0):  # most rows have no pixel to refine
             r2 = r2s[x]
             if r2 > accuracy2:

@@ -35,7 +35,6 @@ def _importance(metric):
 def benchmark_field():
     """The benchmark's 512x512 field (last frame) at the splat's 256x256, with its softmax importance."""
     from benchmarks.common import smooth_flows
-
     from motionkit.ops import _inverse_kernels
 
     flow = np.ascontiguousarray(smooth_flows(16, 512, 512)[15], np.float32)

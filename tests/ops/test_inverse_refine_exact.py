@@ -4,8 +4,9 @@
 source cell, the residual, Newton, the stores) so the arithmetic vectorises; the reference
 below is the pass it replaced, one pixel at a time through all steps. Both are compiled with
 the same flags (fastmath: contracted multiply-adds), so the results must agree in every bit:
-on the benchmark's field, on a photo's drags (Newton on many pixels), at a reduced resolution
-that is no factor of 2, and with sources far outside the image (clamped cells).
+on the benchmark's field, on a photo's drags (Newton on many pixels), on the animate
+benchmark's brushed drags (still outside the brush), at a reduced resolution that is no
+factor of 2, and with sources far outside the image (clamped cells).
 """
 
 from __future__ import annotations
@@ -142,12 +143,17 @@ def fields(coffee_photo):
     falling = np.zeros((2, 200, 300), np.float32)
     falling[1] = 150.0 * np.linspace(0, 1, 300, dtype=np.float32)  # the right side falls out of the image
     falling[0] = -40.0
+    from benchmarks.bench_pipeline import brush_and_drags, photo
+
+    brush, brushed = brush_and_drags(512, 16)  # the animate benchmark's: still outside the brush
+    animated = mk.predict_motion(photo(512, 512), brushed, brush=brush, frames=16)
     return {"benchmark": np.ascontiguousarray(smooth_flows(16, 512, 512)[15], np.float32),
-            "drags": np.ascontiguousarray(motion.flow[15].numpy()), "leaving": falling}
+            "drags": np.ascontiguousarray(motion.flow[15].numpy()), "leaving": falling,
+            "brushed": np.ascontiguousarray(animated.flow[15].numpy())}
 
 
-@pytest.mark.parametrize("field, reduced", [("benchmark", None), ("drags", None), ("drags", (77, 103)), ("leaving", None),
-                                            ("leaving", (40, 60))])
+@pytest.mark.parametrize("field, reduced", [("benchmark", None), ("drags", None), ("drags", (77, 103)), ("brushed", None),
+                                            ("leaving", None), ("leaving", (40, 60))])
 @pytest.mark.parametrize("unresolved", [1.0, -1.0])
 def test_row_loops_are_the_per_pixel_refinement_bit_for_bit(fields, field, reduced, unresolved):
     from motionkit.ops import _refine_kernels
@@ -157,10 +163,12 @@ def test_row_loops_are_the_per_pixel_refinement_bit_for_bit(fields, field, reduc
     ref_src, ref_unseen = _run(reference_refine, *inputs, unresolved=unresolved)
     np.testing.assert_array_equal(src.view(np.uint32), ref_src.view(np.uint32))
     np.testing.assert_array_equal(unseen, ref_unseen)
-    if field == "drags":  # Newton moved a share of the pixels: the coarse inverse misses along the drags
+    if field in ("drags", "brushed"):  # Newton moved a share of the pixels: the coarse inverse misses along the drags
         assert (_run(_refine_kernels._refine, *inputs, steps=0)[0] != src).any(-1).mean() > 0.005
+    if field == "brushed":  # and much of the image is still: pixels that are their own source (the cell-free test)
+        assert (src == forward_warp.remap_grid(*src.shape[:2])).all(-1).mean() > 0.2
     if field == "leaving":
-        h, w = fields[field].shape[1:]  # sources beyond the borders: the clamped cells were read
+        w = fields[field].shape[2]  # sources beyond the borders: the clamped cells were read
         assert unseen.mean() > 0.1 and ((src[..., 0] > w) | (src[..., 1] < -1)).mean() > 0.05
 
 
