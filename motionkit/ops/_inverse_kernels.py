@@ -25,6 +25,16 @@ from motionkit.ops._refine_kernels import refine_inverse
 __all__ = ["box_downscale", "despeckle", "refine_inverse", "splat_inverse"]
 
 
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def _add_corner(sums, cy, cx, wk, imp, dx, dy):
+    """One source's float32 weight ``wk`` at corner ``(cx, cy)``: coverage, softmax weight, weighted ``-flow``."""
+    soft = np.float32(wk * np.float32(imp))
+    sums[cy, cx, 0] += wk
+    sums[cy, cx, 1] += soft
+    sums[cy, cx, 2] -= soft * dx
+    sums[cy, cx, 3] -= soft * dy
+
+
 @njit(cache=True, nogil=True, error_model="numpy")
 def _inverse(flow, importance, weighted, skip, skipping, row0, row1, src0, src1, sums, inverse, coverage):
     """Splat the sources of rows ``[src0, src1)`` and normalise the targets of rows ``[row0, row1)``.
@@ -55,18 +65,19 @@ def _inverse(flow, importance, weighted, skip, skipping, row0, row1, src0, src1,
             if y0 < -1 or y0 >= rows:
                 continue  # both corner rows outside the band
             imp = np.float64(importance[y * w + x]) if weighted else 1.0
+            if ax == 0.0 and ay == 0.0:
+                # On a pixel centre (a still source): all its weight goes to one corner. The other
+                # three would add zeros, which leave every sum as it is (a sum is never -0.0 here).
+                if y0 >= 0:
+                    _add_corner(sums, y0, x0, np.float32(1.0), imp, dx, dy)
+                continue
             for k in range(4):
                 cx = x0 + (k & 1)
                 cy = y0 + (k >> 1)
                 if cx < 0 or cx >= w or cy < 0 or cy >= rows:
                     continue
                 # float32 weights, as the bincount version rounded them before summing
-                wk = np.float32((ax if k & 1 else 1.0 - ax) * (ay if k >> 1 else 1.0 - ay))
-                soft = np.float32(wk * np.float32(imp))
-                sums[cy, cx, 0] += wk
-                sums[cy, cx, 1] += soft
-                sums[cy, cx, 2] -= soft * dx
-                sums[cy, cx, 3] -= soft * dy
+                _add_corner(sums, cy, cx, np.float32((ax if k & 1 else 1.0 - ax) * (ay if k >> 1 else 1.0 - ay)), imp, dx, dy)
     _normalise(sums, row0, inverse, coverage)
 
 
