@@ -25,16 +25,6 @@ from motionkit.ops._refine_kernels import refine_inverse
 __all__ = ["box_downscale", "despeckle", "refine_inverse", "splat_inverse"]
 
 
-@njit(cache=True, nogil=True, error_model="numpy", inline="always")
-def _add_corner(sums, cy, cx, wk, imp, dx, dy):
-    """One source's float32 weight ``wk`` at corner ``(cx, cy)``: coverage, softmax weight, weighted ``-flow``."""
-    soft = np.float32(wk * np.float32(imp))
-    sums[cy, cx, 0] += wk
-    sums[cy, cx, 1] += soft
-    sums[cy, cx, 2] -= soft * dx
-    sums[cy, cx, 3] -= soft * dy
-
-
 @njit(cache=True, nogil=True, error_model="numpy")
 def _inverse(flow, importance, weighted, skip, skipping, row0, row1, src0, src1, sums, inverse, coverage):
     """Splat the sources of rows ``[src0, src1)`` and normalise the targets of rows ``[row0, row1)``.
@@ -69,7 +59,11 @@ def _inverse(flow, importance, weighted, skip, skipping, row0, row1, src0, src1,
                 # On a pixel centre (a still source): all its weight goes to one corner. The other
                 # three would add zeros, which leave every sum as it is (a sum is never -0.0 here).
                 if y0 >= 0:
-                    _add_corner(sums, y0, x0, np.float32(1.0), imp, dx, dy)
+                    soft = np.float32(np.float32(1.0) * np.float32(imp))
+                    sums[y0, x0, 0] += np.float32(1.0)
+                    sums[y0, x0, 1] += soft
+                    sums[y0, x0, 2] -= soft * dx
+                    sums[y0, x0, 3] -= soft * dy
                 continue
             for k in range(4):
                 cx = x0 + (k & 1)
@@ -77,7 +71,12 @@ def _inverse(flow, importance, weighted, skip, skipping, row0, row1, src0, src1,
                 if cx < 0 or cx >= w or cy < 0 or cy >= rows:
                     continue
                 # float32 weights, as the bincount version rounded them before summing
-                _add_corner(sums, cy, cx, np.float32((ax if k & 1 else 1.0 - ax) * (ay if k >> 1 else 1.0 - ay)), imp, dx, dy)
+                wk = np.float32((ax if k & 1 else 1.0 - ax) * (ay if k >> 1 else 1.0 - ay))
+                soft = np.float32(wk * np.float32(imp))
+                sums[cy, cx, 0] += wk
+                sums[cy, cx, 1] += soft
+                sums[cy, cx, 2] -= soft * dx
+                sums[cy, cx, 3] -= soft * dy
     _normalise(sums, row0, inverse, coverage)
 
 
