@@ -180,3 +180,20 @@ def test_refinement_in_bands_is_one_pass_bit_for_bit(fields):
     banded = _refine_kernels.refine_inverse(flow, inv, cover, accuracy=0.05, hole_weight=0.05, unresolved=1.0)
     np.testing.assert_array_equal(banded[0].view(np.uint32), whole[0].view(np.uint32))
     np.testing.assert_array_equal(banded[1], whole[1])
+
+
+@pytest.mark.parametrize("shape, reduced", [((6, 6), (3, 3)), ((9, 14), (4, 7)), ((64, 6), (32, 3)), ((5, 40), (5, 40)),
+                                            ((33, 31), (11, 10))])
+def test_small_and_odd_sizes_refine_like_the_per_pixel_pass(shape, reduced):
+    """Sizes at the edges of the factor-2 loops (3 reduced columns, odd widths, no reduction at all)."""
+    from motionkit.ops import _refine_kernels
+
+    rng = np.random.default_rng(sum(shape))
+    h, w = shape
+    flow = (rng.normal(0, 1.5, (2, h, w)) + np.array([2.0, -1.0])[:, None, None]).astype(np.float32)
+    flow[:, : h // 3] = 0.0  # a still band
+    inputs = _inputs(flow, reduced)
+    src, unseen = _run(_refine_kernels._refine, *inputs)
+    ref_src, ref_unseen = _run(reference_refine, *inputs)
+    np.testing.assert_array_equal(src.view(np.uint32), ref_src.view(np.uint32))
+    np.testing.assert_array_equal(unseen, ref_unseen)
