@@ -255,11 +255,14 @@ def _box2(flow, sharpness, want_metric, row0, row1, small, metric):
                 metric[by, bx] = ((((0.0 + m00) + m01) + m10) + m11) * norm * sharpness
 
 
-def box_downscale(flow: np.ndarray, factor: int, metric_scale: float | None) -> tuple[np.ndarray, np.ndarray | None]:
+def box_downscale(flow: np.ndarray, factor: int, metric_scale: float | None,
+                  copy: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray | None]:
     """Shrink ``flow (2, H, W)`` by an integer ``factor`` (block means, as ``cv2.INTER_AREA``), in one pass.
 
     Returns ``(small float32 (2, H/f, W/f)`` with vectors divided by ``factor``, and the block
-    means of ``|flow| * metric_scale`` (``None`` when ``metric_scale`` is ``None``)).
+    means of ``|flow| * metric_scale`` (``None`` when ``metric_scale`` is ``None``)). ``copy``, a
+    ``float32 (2, H, W)`` array, receives ``flow``'s values on the way: each band of rows is copied
+    by the thread that has just read it, instead of in a serial pass of its own afterwards.
     """
     flow = np.ascontiguousarray(flow, np.float32)
     _, h, w = flow.shape
@@ -268,9 +271,15 @@ def box_downscale(flow: np.ndarray, factor: int, metric_scale: float | None) -> 
     want = metric_scale is not None
     metric = np.empty((sh, sw), np.float32) if want else np.empty((1, 1), np.float32)
     scale = float(metric_scale or 0.0)
-    run_jobs([
-        (lambda a=a, b=b: _box2(flow, scale, want, a, b, small, metric)) if factor == 2 else
-        (lambda a=a, b=b: _box(flow, factor, scale, want, a, b, small, metric))
-        for a, b in row_bands(sh, 16)
-    ])
+
+    def band(a: int, b: int) -> None:
+        if factor == 2:
+            _box2(flow, scale, want, a, b, small, metric)
+        else:
+            _box(flow, factor, scale, want, a, b, small, metric)
+        if copy is not None:
+            rows = slice(a * factor, h if b == sh else b * factor)  # the last band takes the rows left over
+            copy[:, rows] = flow[:, rows]
+
+    run_jobs([(lambda a=a, b=b: band(a, b)) for a, b in row_bands(sh, 16)])
     return small, (metric if want else None)

@@ -238,3 +238,15 @@ def test_softmax_weights_are_numpys_exp_of_the_metric(benchmark_field, dtype):
     got = forward_warp.splat_inverse_numpy(small, metric)
     for a, b in zip(_bits(got), _bits(want)):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("case", ["compiled downscale", "float64 field", "full resolution", "odd size"])
+def test_the_cached_copy_of_the_field_is_the_field(benchmark_field, monkeypatch, case):
+    """The inversion fills the cache's copy of the field as it reads it: value for value the field, so it is found again."""
+    monkeypatch.setattr(forward_warp, "_last_map", forward_warp._LastMap())
+    flow = benchmark_field[3]
+    flow = {"compiled downscale": flow, "float64 field": flow.astype(np.float64), "full resolution": flow[:, :200, :240],
+            "odd size": flow[:, :301, :449]}[case]
+    first = forward_warp.source_map_numpy(flow)
+    np.testing.assert_array_equal(forward_warp._last_map.flow.view(np.uint32), flow.astype(np.float32).view(np.uint32))
+    assert forward_warp.source_map_numpy(np.array(flow))[0] is first[0]
