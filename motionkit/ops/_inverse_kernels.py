@@ -1,15 +1,17 @@
-"""Compiled CPU kernels of the forward warp's field inversion (numba): splat and Newton refinement.
+"""Compiled CPU kernels of the forward warp's field inversion (numba): block downscale, splat, despeckle.
 
 :mod:`motionkit.ops.forward_warp` inverts a field by splatting ``-f`` onto the targets (at
 reduced resolution), fills the holes, upsamples, and refines the inverse at full resolution
 by Newton steps. Its numpy version takes four ``bincount`` passes over tiled index arrays for
 the splat, and five full-frame ``cv2.remap`` look-ups plus gradient tables for the
 refinement; the kernels here do each in one pass with nothing allocated per pixel, and fuse
-the source map and the unseen mask into the refinement's pass. They compute the same sums
-(the splat's in float64, like ``bincount``); the refinement's bilinear look-ups are exact
-where ``cv2.remap`` rounds its weights to 1/32 px, and its Newton steps use the Jacobian of
-the bilinear patch itself where the numpy version takes central differences, so results
-agree to within the refinement's own accuracy (0.05 px), not bit for bit.
+the source map and the unseen mask into the refinement's pass (:func:`refine_inverse`, from
+:mod:`._refine_kernels`). They compute the same sums (the splat's in float64, like
+``bincount``, in row bands on the kernel threads that keep every target's order of sums);
+the refinement's bilinear look-ups are exact where ``cv2.remap`` rounds its weights to
+1/32 px, and its Newton steps use the Jacobian of the bilinear patch itself where the numpy
+version takes central differences, so results agree to within the refinement's own accuracy
+(0.05 px), not bit for bit.
 """
 
 from __future__ import annotations
@@ -18,13 +20,23 @@ import numpy as np
 from numba import njit
 
 from motionkit.ops._kernel_threads import row_bands, run_jobs
+from motionkit.ops._refine_kernels import refine_inverse
+
+__all__ = ["box_downscale", "despeckle", "refine_inverse", "splat_inverse"]
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _inverse(flow, importance, weighted, skip, skipping, sums):
-    """Accumulate into ``sums (H, W, 4)`` float64: coverage, softmax total, and the two weighted ``-flow`` sums."""
+def _inverse(flow, importance, weighted, skip, skipping, row0, row1, src0, src1, sums, inverse, coverage):
+    """Splat the sources of rows ``[src0, src1)`` and normalise the targets of rows ``[row0, row1)``.
+
+    Only corners in the band are accumulated (into the band's zeroed ``sums (rows, W, 4)``
+    float64, the four sums of a target side by side: one cache line per corner), sources in
+    raster order as in one serial pass: every target's sums are the same numbers added in the
+    same order, whatever the bands.
+    """
     _, h, w = flow.shape
-    for y in range(h):
+    rows = row1 - row0
+    for y in range(src0, src1):
         for x in range(w):
             if skipping and skip[y, x]:
                 continue
@@ -34,243 +46,104 @@ def _inverse(flow, importance, weighted, skip, skipping, sums):
             ty = np.float32(y) + dy
             if not (tx > -1.0 and tx < w and ty > -1.0 and ty < h):
                 continue
-            x0f = np.floor(tx)
             y0f = np.floor(ty)
+            x0f = np.floor(tx)
             ax = np.float64(tx - x0f)
             ay = np.float64(ty - y0f)
             x0 = int(x0f)
-            y0 = int(y0f)
+            y0 = int(y0f) - row0  # in the band's rows
+            if y0 < -1 or y0 >= rows:
+                continue  # both corner rows outside the band
             imp = np.float64(importance[y * w + x]) if weighted else 1.0
+            if ax == 0.0 and ay == 0.0:
+                # On a pixel centre (a still source): all its weight goes to one corner. The other
+                # three would add zeros, which leave every sum as it is (a sum is never -0.0 here).
+                if y0 >= 0:
+                    soft = np.float32(np.float32(1.0) * np.float32(imp))
+                    sums[y0, x0, 0] += np.float32(1.0)
+                    sums[y0, x0, 1] += soft
+                    sums[y0, x0, 2] -= soft * dx
+                    sums[y0, x0, 3] -= soft * dy
+                continue
             for k in range(4):
                 cx = x0 + (k & 1)
                 cy = y0 + (k >> 1)
-                if cx < 0 or cx >= w or cy < 0 or cy >= h:
+                if cx < 0 or cx >= w or cy < 0 or cy >= rows:
                     continue
                 # float32 weights, as the bincount version rounded them before summing
                 wk = np.float32((ax if k & 1 else 1.0 - ax) * (ay if k >> 1 else 1.0 - ay))
                 soft = np.float32(wk * np.float32(imp))
-                # the four sums of a target side by side: one cache line per corner
                 sums[cy, cx, 0] += wk
                 sums[cy, cx, 1] += soft
                 sums[cy, cx, 2] -= soft * dx
                 sums[cy, cx, 3] -= soft * dy
+    _normalise(sums, row0, inverse, coverage)
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _normalise(sums, inverse, coverage):
-    """``inverse = sums / total`` where the total is positive (0 elsewhere), rounded to float32 as numpy's ``astype`` does."""
-    h, w, _ = sums.shape
-    for y in range(h):
+def _normalise(sums, row0, inverse, coverage):
+    """``inverse = sums / total`` where the total is positive (0 elsewhere), rounded to float32 as numpy's ``astype`` does.
+
+    ``sums`` holds the rows from ``row0`` on.
+    """
+    rows, w, _ = sums.shape
+    for r in range(rows):
+        y = row0 + r
         for x in range(w):
-            total = sums[y, x, 1]
+            total = sums[r, x, 1]
             if total > 0:
                 scale = max(total, 1e-30)
-                inverse[0, y, x] = sums[y, x, 2] / scale
-                inverse[1, y, x] = sums[y, x, 3] / scale
+                inverse[0, y, x] = sums[r, x, 2] / scale
+                inverse[1, y, x] = sums[r, x, 3] / scale
             else:
                 inverse[0, y, x] = 0.0
                 inverse[1, y, x] = 0.0
-            coverage[y, x] = sums[y, x, 0]
+            coverage[y, x] = sums[r, x, 0]
 
 
-def splat_inverse(flow: np.ndarray, importance: np.ndarray | None, skip: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Inverse of a forward field by (softmax-weighted) bilinear splatting, in one pass.
+def _source_rows(dy: np.ndarray, bands: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """For each band of target rows ``[row0, row1)``, the source rows ``[src0, src1)`` whose splat can reach it.
+
+    A source in row ``y`` lands in rows ``floor(y + dy)`` and the one below, ``dy`` within its
+    extremes over the field; one row of margin each side covers float32's rounding of ``y + dy``.
+    A field with a non-finite ``dy`` scans all rows for every band.
+    """
+    h = dy.shape[0]
+    if len(bands) == 1:
+        return [(0, h)]
+    lo, hi = float(dy.min()), float(dy.max())
+    if not (np.isfinite(lo) and np.isfinite(hi)):
+        return [(0, h)] * len(bands)
+    return [(max(0, min(h, int(np.floor(row0 - 2 - hi)))), max(0, min(h, int(np.ceil(row1 + 1 - lo)))))
+            for row0, row1 in bands]
+
+
+def splat_inverse(flow: np.ndarray, importance: np.ndarray | None, skip: np.ndarray | None = None,
+                  bands: list[tuple[int, int]] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Inverse of a forward field by (softmax-weighted) bilinear splatting.
 
     ``flow`` is ``float32 (2, H, W)`` in pixels, ``importance`` the flattened ``float32 (H*W,)``
     softmax weights or ``None``, ``skip`` ``bool (H, W)`` source pixels left out (or ``None``). Returns ``(inverse float32 (2, H, W), coverage float32 (H, W))``:
     at each target the weighted mean of ``-flow`` over the sources landing there (0 where none
     does) and their summed bilinear weight. Sums are float64, as ``numpy.bincount``'s are.
+    The targets are cut into ``bands`` of rows (``[(start, stop), ...]`` covering ``[0, H)``;
+    default: one per thread), splatted in parallel, each from the sources that can reach it
+    in raster order: every target gets the same sums whatever the split.
     """
     _, h, w = flow.shape
-    sums = np.zeros((h, w, 4), np.float64)
     weighted = importance is not None
     imp = importance if weighted else np.empty(1, np.float32)
     skipping = skip is not None
     mask = np.ascontiguousarray(skip, np.bool_) if skipping else np.zeros((1, 1), np.bool_)
-    _inverse(flow, imp, weighted, mask, skipping, sums)
     inverse = np.empty((2, h, w), np.float32)
     coverage = np.empty((h, w), np.float32)
-    _normalise(sums, inverse, coverage)
-    return inverse, coverage
-
-
-@njit(cache=True, nogil=True, error_model="numpy", inline="always")
-def _clamp(i, n):
-    return 0 if i < 0 else (n - 1 if i >= n else i)
-
-
-@njit(cache=True, nogil=True, error_model="numpy", inline="always")
-def _cell(x0f, y0f, w, h):
-    """``(xa, xb, ya, yb)``: the bilinear cell whose corner is ``(floor x, floor y)``, border replicated."""
-    if x0f >= 0.0 and x0f < w - 1 and y0f >= 0.0 and y0f < h - 1:  # inside: no clamping
-        xa = int(x0f)
-        ya = int(y0f)
-        return xa, xa + 1, ya, ya + 1
-    x0 = int(max(min(x0f, w + 1.0), -2.0))
-    y0 = int(max(min(y0f, h + 1.0), -2.0))
-    return _clamp(x0, w), _clamp(x0 + 1, w), _clamp(y0, h), _clamp(y0 + 1, h)
-
-
-@njit(cache=True, nogil=True, error_model="numpy", inline="always")
-def _lookup_cell(flow, x, y, out):
-    """Bilinear ``flow`` at ``(x, y)`` and the derivatives of that bilinear patch, border replicated.
-
-    ``out`` receives ``fx, fy, dfx/dx, dfx/dy, dfy/dx, dfy/dy``: the Jacobian of the very
-    interpolant whose residual Newton drives to zero, from the cell's four corners: one
-    look-up's worth of reads, where central differences (``numpy.gradient``, as the
-    numpy path uses) take four cells' (the same accuracy on smooth fields, fewer misses
-    left at a drag's outline; tests/ops/test_splat_inverse_kernels.py).
-    """
-    _, h, w = flow.shape
-    x0f = np.floor(x)
-    y0f = np.floor(y)
-    ax = x - x0f
-    ay = y - y0f
-    xa, xb, ya, yb = _cell(x0f, y0f, w, h)
-    bx = 1.0 - ax
-    by = 1.0 - ay
-    for ch in range(2):
-        v00 = flow[ch, ya, xa]
-        v01 = flow[ch, ya, xb]
-        v10 = flow[ch, yb, xa]
-        v11 = flow[ch, yb, xb]
-        out[ch] = by * (bx * v00 + ax * v01) + ay * (bx * v10 + ax * v11)
-        out[2 + 2 * ch] = by * (v01 - v00) + ay * (v11 - v10)
-        out[3 + 2 * ch] = bx * (v10 - v00) + ax * (v11 - v01)
-
-
-@njit(cache=True, nogil=True, error_model="numpy", inline="always")
-def _resize_coordinate(x, scale, size):
-    """``cv2.resize``'s INTER_LINEAR source of output index ``x``: ``(index, fraction)``, edges clamped."""
-    f = (x + 0.5) * scale - 0.5
-    i = int(np.floor(f))
-    f -= i
-    if i < 0:
-        return 0, 0.0
-    if i >= size - 1:
-        return size - 1, 0.0
-    return i, f
-
-
-# fastmath: contracted multiply-adds and no NaN paths (fields are checked finite first); the
-# source map moves by float32 roundings (1e-5 px), within the 0.05 px the refinement aims at.
-@njit(cache=True, nogil=True, error_model="numpy", fastmath=True)
-def _refine(flow, inv, cover, accuracy, hole_weight, unresolved, steps, row0, row1, src, unseen):
-    _, h, w = flow.shape
-    sh, sw = cover.shape
-    scale_x, scale_y = sw / w, sh / h
-    look = np.empty(6)
-    # The columns' upsampling taps are the same on every row: computed once.
-    col_i = np.empty(w, np.int64)
-    col_j = np.empty(w, np.int64)
-    col_a = np.empty(w)
-    for x in range(w):
-        col_i[x], col_a[x] = _resize_coordinate(x, scale_x, sw)
-        col_j[x] = min(col_i[x] + 1, sw - 1)
-    # One row of the reduced-resolution inverse and coverage, already blended between its two
-    # source rows (upsampling is separable: per pixel only the horizontal blend is left).
-    row_gx = np.empty(sw)
-    row_gy = np.empty(sw)
-    row_c = np.empty(sw)
-    fx_plane = flow[0]
-    fy_plane = flow[1]
-    accuracy2 = accuracy * accuracy
-    miss2 = unresolved * unresolved
-    test_miss = unresolved >= 0.0
-    for y in range(row0, row1):
-        iy, ay = _resize_coordinate(y, scale_y, sh)
-        iy1 = min(iy + 1, sh - 1)
-        by = 1.0 - ay
-        for i in range(sw):
-            row_gx[i] = (by * inv[iy, i, 0] + ay * inv[iy1, i, 0]) / scale_x
-            row_gy[i] = (by * inv[iy, i, 1] + ay * inv[iy1, i, 1]) / scale_y
-            row_c[i] = by * cover[iy, i] + ay * cover[iy1, i]
-        yf = np.float64(y)
-        for x in range(w):
-            # The reduced-resolution inverse and coverage, upsampled as cv2.resize does.
-            ix = col_i[x]
-            jx = col_j[x]
-            ax = col_a[x]
-            bx = 1.0 - ax
-            gx = bx * row_gx[ix] + ax * row_gx[jx]
-            gy = bx * row_gy[ix] + ax * row_gy[jx]
-            cov = bx * row_c[ix] + ax * row_c[jx]
-            px = x + gx
-            py = yf + gy
-            # The field at the source, bilinear with the border replicated (no Jacobian: the cheap test).
-            x0f = np.floor(px)
-            y0f = np.floor(py)
-            fax = px - x0f
-            fay = py - y0f
-            xa, xb, ya, yb = _cell(x0f, y0f, w, h)
-            fbx = 1.0 - fax
-            fby = 1.0 - fay
-            rx = gx + (fby * (fbx * fx_plane[ya, xa] + fax * fx_plane[ya, xb]) + fay * (fbx * fx_plane[yb, xa] + fax * fx_plane[yb, xb]))
-            ry = gy + (fby * (fbx * fy_plane[ya, xa] + fax * fy_plane[ya, xb]) + fay * (fbx * fy_plane[yb, xa] + fax * fy_plane[yb, xb]))
-            r2 = rx * rx + ry * ry
-            if r2 > accuracy2:
-                _lookup_cell(flow, px, py, look)
-                for _ in range(steps):
-                    a = 1.0 + look[2]
-                    b = look[3]
-                    c = look[4]
-                    d = 1.0 + look[5]
-                    det = a * d - b * c
-                    if not det > 0.05:
-                        break  # a fold: no exact inverse, and no later step would change that
-                    sx = gx - (d * rx - b * ry) / det
-                    sy = gy - (a * ry - c * rx) / det
-                    _lookup_cell(flow, x + sx, yf + sy, look)
-                    nx = sx + look[0]
-                    ny = sy + look[1]
-                    n2 = nx * nx + ny * ny
-                    if not n2 < r2:
-                        break  # not kept: the next step would start from the same point again
-                    gx, gy, rx, ry, r2 = sx, sy, nx, ny, n2
-                px = x + gx
-                py = yf + gy
-            src[y, x, 0] = px
-            src[y, x, 1] = py
-            # (rx, ry) is the residual at the kept inverse: where q + g lands, minus q.
-            # Bitwise ors: no branch per test.
-            unseen[y, x] = ((cov <= hole_weight) | (px < -0.5) | (px > w - 0.5) | (py < -0.5) | (py > h - 0.5)
-                            | (test_miss & (r2 > miss2)))
-
-
-def refine_inverse(
-    flow: np.ndarray, inverse: np.ndarray, cover: np.ndarray, *, accuracy: float, hole_weight: float, steps: int = 2,
-    unresolved: float | None = None,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Upsample an approximate inverse map and Newton-refine it at full resolution, in one compiled pass.
-
-    Args:
-        flow: ``float32 (2, H, W)`` forward displacement ``f`` in pixels.
-        inverse: ``float32 (h, w, 2)`` approximate inverse ``g`` at any resolution up to the
-            field's (``q + g(q)`` = the source of ``q``; vectors in that resolution's pixels),
-            upsampled bilinearly as ``cv2.resize`` does, vectors rescaled.
-        cover: ``float32 (h, w)`` splat coverage of every target, upsampled likewise.
-        accuracy: residual ``|g + f(q + g)|`` (pixels) under which a pixel is left as it is.
-        hole_weight: coverage at or under which a target is unseen.
-        steps: Newton steps ``g <- g - (I + Df)^-1 r`` at most; a step is kept only where it
-            shrinks the residual (folds and disocclusions have no exact inverse).
-        unresolved: residual (pixels) above which a target counts as unseen too (no source
-            lands there); ``None`` leaves that test to the caller. The residual is the one
-            the refinement ends with, exact bilinear, where a check by ``cv2.remap`` rounds
-            its weights to 1/32 px (the masks agree but for pixels within that of the threshold).
-
-    Returns:
-        ``(source float32 (H, W, 2), unseen bool (H, W))``: ``q + g`` and the targets either
-        uncovered, whose source lies outside the image or (with ``unresolved``) whose inverse misses.
-    """
-    _, h, w = flow.shape
-    src = np.empty((h, w, 2), np.float32)
-    unseen = np.empty((h, w), np.bool_)
+    bands = row_bands(h, 32) if bands is None else bands
     run_jobs([
-        (lambda a=a, b=b: _refine(flow, inverse, cover, float(accuracy), float(hole_weight),
-                                  -1.0 if unresolved is None else float(unresolved), int(steps), a, b, src, unseen))
-        for a, b in row_bands(h, 32)
+        (lambda a=a, b=b, s0=s0, s1=s1: _inverse(flow, imp, weighted, mask, skipping, a, b, s0, s1,
+                                                np.zeros((b - a, w, 4)), inverse, coverage))
+        for (a, b), (s0, s1) in zip(bands, _source_rows(flow[1], bands))
     ])
-    return src, unseen
+    return inverse, coverage
 
 
 @njit(cache=True, nogil=True, error_model="numpy", inline="always")
@@ -354,11 +227,42 @@ def _box(flow, k, sharpness, want_metric, row0, row1, small, metric):
                 metric[by, bx] = sums[2, bx] * norm * sharpness
 
 
-def box_downscale(flow: np.ndarray, factor: int, metric_scale: float | None) -> tuple[np.ndarray, np.ndarray | None]:
+@njit(cache=True, nogil=True, error_model="numpy")
+def _box2(flow, sharpness, want_metric, row0, row1, small, metric):
+    """:func:`_box` at ``k = 2``: each block's four values summed in ``_box``'s order (its rows, then its
+    columns, from 0.0: the same float64 sums, bit for bit), in loops over the blocks of a row that
+    the compiler vectorises (``_box``'s inner loop of ``k`` columns it does not)."""
+    sw = small.shape[2]
+    norm = 1.0 / 4
+    for by in range(row0, row1):
+        x0 = flow[0, 2 * by]
+        x1 = flow[0, 2 * by + 1]
+        y0 = flow[1, 2 * by]
+        y1 = flow[1, 2 * by + 1]
+        for bx in range(sw):
+            a = 2 * bx
+            b = a + 1
+            small[0, by, bx] = ((((0.0 + x0[a]) + x0[b]) + x1[a]) + x1[b]) * norm / 2
+            small[1, by, bx] = ((((0.0 + y0[a]) + y0[b]) + y1[a]) + y1[b]) * norm / 2
+        if want_metric:
+            for bx in range(sw):
+                a = 2 * bx
+                b = a + 1
+                m00 = np.sqrt(np.float64(x0[a]) * x0[a] + np.float64(y0[a]) * y0[a])
+                m01 = np.sqrt(np.float64(x0[b]) * x0[b] + np.float64(y0[b]) * y0[b])
+                m10 = np.sqrt(np.float64(x1[a]) * x1[a] + np.float64(y1[a]) * y1[a])
+                m11 = np.sqrt(np.float64(x1[b]) * x1[b] + np.float64(y1[b]) * y1[b])
+                metric[by, bx] = ((((0.0 + m00) + m01) + m10) + m11) * norm * sharpness
+
+
+def box_downscale(flow: np.ndarray, factor: int, metric_scale: float | None,
+                  copy: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray | None]:
     """Shrink ``flow (2, H, W)`` by an integer ``factor`` (block means, as ``cv2.INTER_AREA``), in one pass.
 
     Returns ``(small float32 (2, H/f, W/f)`` with vectors divided by ``factor``, and the block
-    means of ``|flow| * metric_scale`` (``None`` when ``metric_scale`` is ``None``)).
+    means of ``|flow| * metric_scale`` (``None`` when ``metric_scale`` is ``None``)). ``copy``, a
+    ``float32 (2, H, W)`` array, receives ``flow``'s values on the way: each band of rows is copied
+    by the thread that has just read it, instead of in a serial pass of its own afterwards.
     """
     flow = np.ascontiguousarray(flow, np.float32)
     _, h, w = flow.shape
@@ -366,8 +270,16 @@ def box_downscale(flow: np.ndarray, factor: int, metric_scale: float | None) -> 
     small = np.empty((2, sh, sw), np.float32)
     want = metric_scale is not None
     metric = np.empty((sh, sw), np.float32) if want else np.empty((1, 1), np.float32)
-    run_jobs([
-        (lambda a=a, b=b: _box(flow, factor, float(metric_scale or 0.0), want, a, b, small, metric))
-        for a, b in row_bands(sh, 16)
-    ])
+    scale = float(metric_scale or 0.0)
+
+    def band(a: int, b: int) -> None:
+        if factor == 2:
+            _box2(flow, scale, want, a, b, small, metric)
+        else:
+            _box(flow, factor, scale, want, a, b, small, metric)
+        if copy is not None:
+            rows = slice(a * factor, h if b == sh else b * factor)  # the last band takes the rows left over
+            copy[:, rows] = flow[:, rows]
+
+    run_jobs([(lambda a=a, b=b: band(a, b)) for a, b in row_bands(sh, 16)])
     return small, (metric if want else None)

@@ -204,8 +204,9 @@ def splat_inverse_numpy(
     if metric is None:
         importance = None
     else:
-        # exp of the metric relative to its maximum; floored so float32 keeps every weight > 0.
-        importance = np.exp(np.maximum(metric.ravel() - metric.max(), -60.0)).astype(np.float32)
+        # exp of the metric relative to its maximum, floored so float32 keeps every weight > 0 (in place; numpy's exp: numba's differs by ulps)
+        importance = metric.ravel() - metric.max()
+        importance = np.exp(np.maximum(importance, -60.0, out=importance), out=importance).astype(np.float32, copy=False)
     if _kernels is not None:  # one compiled pass, the same sums as below
         return _kernels.splat_inverse(np.ascontiguousarray(flow, np.float32), importance,
                                       None if skip is None or not skip.any() else skip)
@@ -254,14 +255,13 @@ def source_map_numpy(
     key = (splat, float(sharpness), int(work_size), flow.shape)
     if _last_map.key == key and _same_field(_last_map.flow, flow):
         return _last_map.result
-    src, unseen = _source_map_numpy(flow, splat=splat, sharpness=sharpness, work_size=work_size)
-    src.flags.writeable = unseen.flags.writeable = False
     # The kept copy of the field reuses the previous one's memory (it never leaves this module):
-    # a fresh 720p array costs its page faults on every frame.
+    # a fresh 720p array costs its page faults on every frame. The inversion fills it.
     _last_map.key, kept = None, _last_map.flow
     if kept is None or kept.shape != flow.shape:
         kept = np.empty(flow.shape, np.float32)
-    np.copyto(kept, flow, casting="unsafe")
+    src, unseen = _source_map_numpy(flow, splat=splat, sharpness=sharpness, work_size=work_size, keep=kept)
+    src.flags.writeable = unseen.flags.writeable = False
     _last_map.key, _last_map.flow, _last_map.result = key, kept, (src, unseen)
     return src, unseen
 
@@ -272,15 +272,19 @@ def _same_field(cached: np.ndarray, flow: np.ndarray) -> bool:
     return np.array_equal(cached.ravel()[sample], flow.ravel()[sample]) and np.array_equal(cached, flow)
 
 
-def _source_map_numpy(flow: np.ndarray, *, splat: Splat, sharpness: float, work_size: int) -> tuple[np.ndarray, np.ndarray]:
+def _source_map_numpy(flow: np.ndarray, *, splat: Splat, sharpness: float, work_size: int,
+                      keep: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     _, h, w = flow.shape
     scale = max(h, w) / work_size
     sw, sh = max(1, round(w / scale)), max(1, round(h / scale))
     if scale > 1 and _kernels is not None and w % sw == 0 and h % sh == 0 and w // sw == h // sh:
-        # Compiled: block-mean downscale with its metric in one pass (512 -> 256, 720p -> 256 x 144)
-        small, small_metric = _kernels.box_downscale(flow, w // sw, None if splat == "avg" else float(sharpness))
+        # Compiled: block-mean downscale with its metric in one pass (512 -> 256, 720p -> 256 x 144), copying
+        # the field into ``keep`` (the cache's float32 copy, if given) band by band as it reads it
+        small, small_metric = _kernels.box_downscale(flow, w // sw, None if splat == "avg" else float(sharpness), copy=keep)
         inv, cover = splat_inverse_numpy(small, small_metric, skip=torn(small))
         return _refine_fused(flow, push_pull_numpy(inv.transpose(1, 2, 0), np.clip(cover, 0.0, 1.0)), cover)
+    if keep is not None:
+        np.copyto(keep, flow, casting="unsafe")
     metric = None if splat == "avg" else np.hypot(flow[0], flow[1]) * sharpness
     if scale > 1:
         small = cv2.resize(flow.transpose(1, 2, 0), (sw, sh), interpolation=cv2.INTER_AREA)
