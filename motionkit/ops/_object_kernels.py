@@ -98,6 +98,10 @@ def add_box(lattice, weight, y0, y1, x0, x1, field, r0, r1):  # pragma: no cover
     ``lattice``: float32 ``(T, 2, my, mx)``; ``weight``: float32 ``(H, W)``; ``field``: float32
     ``(T, 2, H, W)``. The interpolation is ``align_corners=True`` bilinear, as
     ``torch.nn.functional.interpolate``'s. Box rows ``r0:r1`` only (a thread's share).
+
+    The lattice is about twice as coarse as the box, so each lattice row serves about two
+    box rows: its interpolation across (double precision, per frame and channel) is kept in
+    one of two slots while rows need it, and each box row only blends the two slots.
     """
     frames = lattice.shape[0]
     my, mx = lattice.shape[2], lattice.shape[3]
@@ -111,21 +115,39 @@ def add_box(lattice, weight, y0, y1, x0, x1, field, r0, r1):  # pragma: no cover
         k = min(int(f), max(mx - 2, 0))
         cols[j] = k
         fracs[j] = f - k
+    across = np.empty((2, frames, 2, nx))  # two lattice rows interpolated across the box
+    held = np.full(2, -1, np.int64)  # the lattice row each slot holds
     for y in range(r0, min(r1, ny)):
         f = y * sy
         r = min(int(f), max(my - 2, 0))
         ty = f - r
-        r1 = min(r + 1, my - 1)
+        below = min(r + 1, my - 1)
+        upper = 0 if held[0] == r else (1 if held[1] == r else (1 if held[0] == below else 0))
+        lower = 1 - upper
+        if held[upper] != r:
+            _across(lattice, r, cols, fracs, across[upper])
+            held[upper] = r
+        if held[lower] != below:
+            _across(lattice, below, cols, fracs, across[lower])
+            held[lower] = below
         for t in range(frames):
             for ch in range(2):
-                top = lattice[t, ch, r]
-                bottom = lattice[t, ch, r1]
+                top = across[upper, t, ch]
+                bottom = across[lower, t, ch]
                 row = field[t, ch, y0 + y]
                 for j in range(nx):
                     a = weight[y0 + y, x0 + j]
-                    k = cols[j]
-                    k1 = min(k + 1, mx - 1)
-                    tx = fracs[j]
-                    upper = top[k] + (top[k1] - top[k]) * tx
-                    lower = bottom[k] + (bottom[k1] - bottom[k]) * tx
-                    row[x0 + j] += np.float32((upper + (lower - upper) * ty) * a)
+                    row[x0 + j] += np.float32((top[j] + (bottom[j] - top[j]) * ty) * a)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _across(lattice, r, cols, fracs, out):  # pragma: no cover - compiled
+    """``out[t, ch, j]``: lattice row ``r`` of every frame and channel interpolated at the box's columns (float64)."""
+    mx = lattice.shape[3]
+    for t in range(lattice.shape[0]):
+        for ch in range(2):
+            line = lattice[t, ch, r]
+            for j in range(cols.shape[0]):
+                k = cols[j]
+                k1 = min(k + 1, mx - 1)
+                out[t, ch, j] = line[k] + (line[k1] - line[k]) * fracs[j]

@@ -39,3 +39,48 @@ def test_the_compiled_mls_path_matches_numpys_within_a_thousandth_of_a_pixel(cat
     for k in range(3):  # each drag's start follows it (to the 2 px lattice's interpolation)
         x, y = starts[k].astype(int)
         assert compiled[-1, :, y, x] == pytest.approx(displacements[k, -1], abs=0.05)
+
+
+def numpy_add_box(lattice, weight, box, field):
+    """``add_box`` written out in numpy, operation for operation (float32 lattice steps, float64 blends)."""
+    y0, y1, x0, x1 = box
+    my, mx = lattice.shape[2:]
+    ny, nx = y1 - y0, x1 - x0
+    sy = (my - 1) / (ny - 1) if ny > 1 else 0.0
+    sx = (mx - 1) / (nx - 1) if nx > 1 else 0.0
+    f = np.arange(nx) * sx
+    k = np.minimum(f.astype(np.int64), max(mx - 2, 0))
+    k1, tx = np.minimum(k + 1, mx - 1), f - k
+    for y in range(ny):
+        fy = y * sy
+        r = min(int(fy), max(my - 2, 0))
+        ty, below = fy - r, min(r + 1, my - 1)
+        top, bottom = lattice[:, :, r], lattice[:, :, below]
+        upper = top[..., k] + (top[..., k1] - top[..., k]) * tx  # float32 step, then float64
+        lower = bottom[..., k] + (bottom[..., k1] - bottom[..., k]) * tx
+        a = weight[y0 + y, x0:x1].astype(np.float64)
+        field[:, :, y0 + y, x0:x1] += ((upper + (lower - upper) * ty) * a).astype(np.float32)
+
+
+@pytest.mark.parametrize("lattice_shape, box", [
+    ((173, 156), (77, 422, 89, 399)),  # the benchmark's brush at 512 px
+    ((3, 5), (4, 9, 2, 11)), ((1, 1), (0, 1, 3, 4)), ((1, 4), (2, 3, 0, 7)), ((6, 2), (0, 11, 5, 6)),
+    ((40, 40), (0, 40, 0, 40)),  # a lattice as fine as its box
+])
+def test_add_box_lays_the_lattice_on_the_field_bit_for_bit_as_numpy(lattice_shape, box):
+    from motionkit.ops._object_kernels import add_box
+
+    rng = np.random.default_rng(sum(box))
+    frames, (h, w) = 5, (430, 410)
+    lattice = rng.normal(0.0, 20.0, (frames, 2) + lattice_shape).astype(np.float32)
+    weight = rng.random((h, w)).astype(np.float32)
+    weight[rng.random((h, w)) < 0.2] = 0.0
+    start = rng.normal(0.0, 1.0, (frames, 2, h, w)).astype(np.float32)  # adds onto what is there
+    expected = start.copy()
+    numpy_add_box(lattice, weight, box, expected)
+    y0, y1, x0, x1 = box
+    for bands in ([(0, y1 - y0)], [(0, (y1 - y0) // 3), ((y1 - y0) // 3, y1 - y0)]):  # one share or two
+        field = start.copy()
+        for r0, r1 in bands:
+            add_box(lattice, weight, y0, y1, x0, x1, field, r0, r1)
+        assert np.array_equal(field, expected)
