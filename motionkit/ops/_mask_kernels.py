@@ -4,7 +4,7 @@ For every frame of displacements, each pixel inside the mask (value > 0) marks t
 content lands on (``(x + dx, y + dy)`` rounded half to even, as ``np.rint``). In numpy that
 is a ``np.nonzero`` of the mask and, per frame, gathers of the flow at ~130k brush pixels,
 float64 temporaries and a scatter (~50 ms for 16 frames at 512 px); here it is one pass per
-frame over the mask and the flow in raster order, nothing allocated (~0.3 ms a frame). The
+frame over the mask and the flow in raster order, nothing allocated (~0.5 ms a frame). The
 landings are the numpy code's, bit for bit: the sum is formed in double precision (numpy
 promotes ``int64 + float32`` to float64), a landing that is not finite or falls outside the
 image marks nothing (tested against the numpy code: ``tests/objects/test_mask_swept.py``).
@@ -35,13 +35,11 @@ def mark_landings(values, flow, reached):  # pragma: no cover - compiled
     for y in range(h):
         for x in range(w):
             if values[y, x] > 0:
-                fx = np.float64(x) + np.float64(flow[0, y, x])
-                fy = np.float64(y) + np.float64(flow[1, y, x])
-                if np.isfinite(fx) and np.isfinite(fy):
-                    rx = np.rint(fx)
-                    ry = np.rint(fy)
-                    if rx >= 0 and rx < w and ry >= 0 and ry < h:
-                        reached[int(ry), int(rx)] = 1
+                rx = np.rint(np.float64(x) + np.float64(flow[0, y, x]))
+                ry = np.rint(np.float64(y) + np.float64(flow[1, y, x]))
+                # A NaN fails every comparison and an infinity one of them: neither lands.
+                if rx >= 0 and rx < w and ry >= 0 and ry < h:
+                    reached[int(ry), int(rx)] = 1
 
 
 def landings(values: np.ndarray, flows: Sequence[np.ndarray]) -> np.ndarray:
