@@ -155,14 +155,14 @@ def add_box(lattice, weight, y0, y1, x0, x1, field, r0, r1):  # pragma: no cover
         if held[lower] != below:
             _across(lattice, below, cols, fracs, across[lower])
             held[lower] = below
+        alpha = weight[y0 + y, x0:x1]
         for t in range(frames):
             for ch in range(2):
                 top = across[upper, t, ch]
                 bottom = across[lower, t, ch]
-                row = field[t, ch, y0 + y]
+                row = field[t, ch, y0 + y, x0:x1]  # slices of one stride: the loop below vectorises
                 for j in range(nx):
-                    a = weight[y0 + y, x0 + j]
-                    row[x0 + j] += np.float32((top[j] + (bottom[j] - top[j]) * ty) * a)
+                    row[j] += np.float32((top[j] + (bottom[j] - top[j]) * ty) * alpha[j])
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
