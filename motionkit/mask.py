@@ -18,7 +18,6 @@ import base64
 import os
 import zlib
 from collections.abc import Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Literal
 
 import cv2
@@ -31,7 +30,7 @@ from motionkit.errors import InvalidInputError, MotionFileError, ShapeMismatchEr
 from motionkit.io.image import check_size, parse_size
 from motionkit.io.mask_image import load_mask, mask_values
 from motionkit.ops import raster
-from motionkit.ops._kernel_threads import thread_count
+from motionkit.ops._mask_kernels import landings, mark_landings
 from motionkit.ops.colour import to_uint8
 from motionkit.ops.field import blur2d
 
@@ -62,6 +61,15 @@ def _shapes(points: Any, what: str) -> list[np.ndarray]:
     if not shapes:
         raise InvalidInputError(f"no {what} given")
     return shapes
+
+
+def _flow_frame(flow: Any, h: int, w: int) -> np.ndarray:
+    """One ``(2, H, W)`` frame of displacements as a C-contiguous float32/float64 array (a view where it is one already)."""
+    flow = torch.as_tensor(flow).detach().cpu().numpy()
+    if flow.shape != (2, h, w):
+        raise ShapeMismatchError(f"a flow frame is (2, {h}, {w}) for this mask, got {flow.shape}")
+    # Other dtypes widen exactly to float64, the precision the landings are computed in.
+    return np.ascontiguousarray(flow, flow.dtype if flow.dtype in (np.float32, np.float64) else np.float64)
 
 
 class RegionMask:
@@ -234,8 +242,8 @@ class RegionMask:
         everything outside the brush unchanged would cut it off at the brush's edge. For each
         ``(2, H, W)`` frame of displacements (pixels), the pixels where a pixel inside the mask
         (value > 0) lands are added at 1 (with their neighbours, so a fractional landing is covered).
-        An iterator is read one frame at a time (a streamed field stays streamed); a sequence of
-        four or more frames is read in two halves on two threads.
+        An iterator is read one frame at a time (a streamed field stays streamed); the frames of
+        a sequence (or a ``(T, 2, H, W)`` tensor) are shared out over the kernel threads.
 
         Example:
             >>> import torch
@@ -244,33 +252,17 @@ class RegionMask:
             >>> bool(mask.swept([flow]).values[3, 8]), bool(mask.values[3, 8])
             (True, False)
         """
-        if isinstance(flows, Sequence) and len(flows) >= 4 and thread_count() >= 2:
-            # Dilation distributes over a union: the two halves' reach, one on a thread of its
-            # own (not a render pool, which may be busy), ORed, is the whole's, bit for bit.
-            half = len(flows) // 2
-            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="motionkit-swept") as helper:
-                later = helper.submit(self._reached, flows[half:])
-                reached = np.maximum(self._reached(flows[:half]), later.result())
-        else:
-            reached = self._reached(flows)
-        return RegionMask(np.maximum(self._values.numpy(), reached.astype(np.float32)))
-
-    def _reached(self, flows: Iterable[torch.Tensor]) -> np.ndarray:
-        """``uint8 (H, W)``: 1 where a pixel inside the mask lands in some frame of ``flows``, and beside it."""
         h, w = self.size
-        inside = self._values.numpy() > 0
-        ys, xs = np.nonzero(inside)
-        reached = np.zeros((h, w), dtype=np.uint8)
-        for flow in flows:
-            flow = torch.as_tensor(flow).detach().cpu().numpy()
-            if flow.shape != (2, h, w):
-                raise ShapeMismatchError(f"a flow frame is (2, {h}, {w}) for this mask, got {flow.shape}")
-            x, y = xs + flow[0, ys, xs], ys + flow[1, ys, xs]
-            ok = np.isfinite(x) & np.isfinite(y)
-            x, y = np.rint(x[ok]).astype(np.int64), np.rint(y[ok]).astype(np.int64)
-            keep = (x >= 0) & (x < w) & (y >= 0) & (y < h)
-            reached[y[keep], x[keep]] = 1
-        return cv2.dilate(reached, np.ones((3, 3), np.uint8))
+        inside = np.ascontiguousarray(self._values.numpy(), np.float32)
+        if isinstance(flows, (Sequence, torch.Tensor, np.ndarray)):
+            # In memory: every frame's landings in one compiled pass each, frames shared over the kernel threads.
+            reached = landings(inside, [_flow_frame(flow, h, w) for flow in flows])
+        else:  # an iterator: one frame at a time, so a streamed field stays streamed
+            reached = np.zeros((h, w), np.uint8)
+            for flow in flows:
+                mark_landings(inside, _flow_frame(flow, h, w), reached)
+        reached = cv2.dilate(reached, np.ones((3, 3), np.uint8))  # a fractional landing covers its neighbours
+        return RegionMask(np.maximum(self._values.numpy(), reached.astype(np.float32)))
 
     def resize(self, size: tuple[int, int]) -> RegionMask:
         """Bilinear resampling to ``size = (H', W')`` (antialiased when shrinking).

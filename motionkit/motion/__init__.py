@@ -140,7 +140,11 @@ class MotionField(FieldAlgebra, FieldConstructors, FieldFilesAndPictures):
         """Wrap a float32 ``(T, 2, H, W)`` tensor that this module has just computed from valid
         fields: no copy and no re-validation, so edits of long fields do not hold two copies."""
         field = cls.__new__(cls)
-        tensor[reference] = 0.0
+        if tensor.device.type == "cpu" and tensor.dtype == torch.float32 and not tensor.requires_grad:
+            # numpy's fill: torch's fills one frame on its intra-op threads (0.5 -> 4.5 ms at 2 threads, 512 px).
+            tensor.numpy()[reference] = 0.0
+        else:
+            tensor[reference] = 0.0
         field._set(tensor, None, tensor.shape[0], (tensor.shape[2], tensor.shape[3]), reference=reference)
         return field
 

@@ -16,8 +16,13 @@ import torch.nn.functional as F
 
 from motionkit.errors import InvalidInputError, ShapeMismatchError
 from motionkit.limits import check_frames
+from motionkit.ops._kernel_threads import row_bands, run_jobs
 from motionkit.ops.warp import backward_warp
 
+
+
+#: Values from which :func:`all_finite` shares a CPU array out over the kernel threads.
+_SHARED_FROM = 1 << 20
 
 
 def all_finite(tensor: torch.Tensor) -> bool:
@@ -26,10 +31,26 @@ def all_finite(tensor: torch.Tensor) -> bool:
     ``torch.isfinite(t).all()`` costs 1-40 ms for a 512x512 field on a 2-core CPU (30-285 ms
     for a 720p one under load, from torch's intra-op threads) against 0.2-1 ms for numpy on
     the same memory; other tensors (CUDA, half precision, with gradients) use torch's.
+    A large contiguous array is tested in parts on the kernel threads, each part by its sum
+    first: a NaN or infinity makes the sum NaN or infinite, so a finite sum proves the part
+    finite without the boolean temporary (an infinite sum of finite values, an overflow,
+    falls back to the element test: the answer is always the element test's).
     """
     if tensor.device.type == "cpu" and tensor.dtype in (torch.float32, torch.float64) and not tensor.requires_grad:
-        return bool(np.isfinite(tensor.numpy()).all())
+        values = tensor.numpy()
+        if values.size < _SHARED_FROM or not values.flags.c_contiguous:
+            return bool(np.isfinite(values).all())
+        flat = values.reshape(-1)
+        parts = [flat[a:b] for a, b in row_bands(flat.size, _SHARED_FROM // 2)]
+        finite = [False] * len(parts)
+
+        def test(k: int) -> None:
+            finite[k] = bool(np.isfinite(parts[k].sum())) or bool(np.isfinite(parts[k]).all())
+
+        run_jobs([lambda k=k: test(k) for k in range(len(parts))])
+        return all(finite)
     return bool(torch.isfinite(tensor).all())
+
 
 def _check_field(flow: torch.Tensor, name: str = "flow") -> None:
     if flow.dim() != 4 or flow.shape[1] != 2:

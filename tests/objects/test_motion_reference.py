@@ -59,3 +59,15 @@ def test_with_reference_sees_the_same_motion_from_another_frame():
     assert seen.flow[2].abs().max().item() == 0.0
     back = seen.with_reference(0)  # near the borders the inverse clamps; the interior round-trips
     assert torch.allclose(back.flow[:, :, 2:-2, 8:-8], field.flow[:, :, 2:-2, 8:-8], atol=1e-3)
+
+
+@pytest.mark.parametrize("reference", [0, 2])
+def test_own_zeroes_the_reference_frame_in_place_and_nothing_else(reference):
+    flow = torch.randn(4, 2, 6, 5)
+    flow[reference] = -0.0  # the sign of zero counts: frame `reference` must be +0.0 bits
+    before = flow.clone()
+    field = MotionField._own(flow, reference=reference)
+    assert field.flow.data_ptr() == flow.data_ptr()  # wrapped, not copied
+    assert (field.flow[reference].view(torch.int32) == 0).all()
+    others = [t for t in range(4) if t != reference]
+    assert torch.equal(field.flow[others], before[others])
