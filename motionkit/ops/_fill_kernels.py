@@ -254,11 +254,61 @@ def label_means(labels, values, count):
     """``float64 (count,)``: the mean of ``values`` over each label (0 where a label has no pixel); sums in ``np.bincount``'s order."""
     sums = np.zeros(count, np.float64)
     sizes = np.zeros(count, np.int64)
+    if labels.shape[0] == 0:
+        return sums
+    # Labels come in long runs: a run's sum is carried in a register (the same additions in
+    # the same order as through memory; bincount's loop was bound by the store-load chain).
+    k = labels[0]
+    total = sums[k]
+    size = np.int64(0)
     for n in range(labels.shape[0]):
-        k = labels[n]
-        sums[k] += np.float64(values[n])
-        sizes[k] += 1
+        label = labels[n]
+        if label != k:
+            sums[k] = total
+            sizes[k] += size
+            k = label
+            total = sums[k]
+            size = np.int64(0)
+        total += np.float64(values[n])
+        size += 1
+    sums[k] = total
+    sizes[k] += size
     out = np.empty(count, np.float64)
     for k in range(count):
         out[k] = sums[k] / max(sizes[k], 1)
     return out
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def least_outside(band, motion):
+    """``int(np.argmin(np.where(band, np.inf, motion)))`` on flat arrays: the first least-moving pixel off the band (0 if all are on it)."""
+    best = np.inf
+    at = 0
+    for n in range(motion.shape[0]):
+        if band[n]:
+            value = np.inf
+        else:
+            value = np.float64(motion[n])
+        if value != value:  # argmin stops at the first NaN
+            return n
+        if value < best:
+            best = value
+            at = n
+    return at
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def band_or_labels(band, labels, inner, out):
+    """``out = band | inner[labels]`` on flat arrays (``labels`` int, ``inner`` bool per label), without the gathered temporary."""
+    for n in range(band.shape[0]):
+        out[n] = band[n] or inner[labels[n]]
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def upscale2(small, out):
+    """``out[i, j] = small[i // 2, j // 2] != 0``: ``cv2.resize(small, (2 w, 2 h), INTER_NEAREST) > 0`` for ``uint8 (h, w)`` in, ``bool (2 h, 2 w)`` out."""
+    h, w = out.shape
+    for i in range(h):
+        row = small[i >> 1]
+        for j in range(w):
+            out[i, j] = row[j >> 1] != 0

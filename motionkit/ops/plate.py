@@ -35,10 +35,8 @@ Example:
 
 from __future__ import annotations
 
-import hashlib
 import threading
 import weakref
-from collections import OrderedDict
 from collections.abc import Callable
 
 import cv2
@@ -50,7 +48,7 @@ try:  # the compiled tear test; the numpy code below where numba is missing
     from motionkit.ops import _fill_kernels as _kernels
 except ImportError:  # pragma: no cover - numba is a dependency; this keeps the numpy path importable
     _kernels = None
-from motionkit.ops.patch_inpaint import inpaint_patches_numpy
+from motionkit.ops.fill_memo import _fill_memo
 
 #: Smallest margin (pixels) grown at once beyond a border, and the granularity of margins.
 MARGIN_STEP = 16
@@ -218,14 +216,24 @@ def foreground(flow: np.ndarray, *, work_size: int = 256) -> np.ndarray:
     if largest <= 0:
         return np.zeros(motion.shape, bool)
     scale = max(h, w) / work_size
+    grow = np.ones((2 * FOREGROUND_GROW + 1,) * 2, np.uint8)
     if scale > 1:  # found at reduced resolution; the growth below covers the coarser outline
-        small = cv2.resize(motion, (max(1, round(w / scale)), max(1, round(h / scale))), interpolation=cv2.INTER_AREA)
+        sw, sh = max(1, round(w / scale)), max(1, round(h / scale))
+        small = cv2.resize(motion, (sw, sh), interpolation=cv2.INTER_AREA)
         found = _moving(small / np.float32(scale), largest / scale).astype(np.uint8)
+        if _kernels is not None and (w, h) == (2 * sw, 2 * sh) and FOREGROUND_GROW % 2 == 0:
+            # Halved exactly: full pixel i reads cell i // 2, and the cells within FOREGROUND_GROW
+            # full pixels of either parity of i are those within half of it, so growing the
+            # cells, then doubling them is the same mask for a quarter of the growth's pixels.
+            half = np.ones((FOREGROUND_GROW + 1,) * 2, np.uint8)
+            moving = np.empty((h, w), bool)
+            _kernels.upscale2(cv2.dilate(found, half), moving)
+            return moving
         moving = cv2.resize(found, (w, h), interpolation=cv2.INTER_NEAREST) > 0
     else:
         moving = _moving(motion, largest)
     # Grown over the soft outline, whose pixels move part of the way (and carry the object's colours).
-    return cv2.dilate(moving.astype(np.uint8), np.ones((2 * FOREGROUND_GROW + 1,) * 2, np.uint8)) > 0
+    return cv2.dilate(moving.astype(np.uint8), grow) > 0
 
 
 def _moving(motion: np.ndarray, largest: float) -> np.ndarray:
@@ -239,14 +247,19 @@ def _moving(motion: np.ndarray, largest: float) -> np.ndarray:
     moving = band
     count, labels = cv2.connectedComponents((~band).astype(np.uint8), connectivity=4)
     if count > 2:
-        if _kernels is not None and motion.dtype == np.float32:  # the same sums in the same order, one pass
+        if _kernels is not None and motion.dtype == np.float32:  # the same sums and picks, in one pass each
             mean = _kernels.label_means(labels.ravel(), motion.ravel(), count)
+            background = labels.ravel()[_kernels.least_outside(band.ravel(), motion.ravel())]
+            inner = mean > mean[background] + threshold
+            inner[0] = False  # label 0 is the band itself
+            moving = np.empty(band.shape, bool)
+            _kernels.band_or_labels(band.ravel(), labels.ravel(), inner, moving.ravel())
         else:
             mean = np.bincount(labels.ravel(), motion.ravel(), count) / np.maximum(np.bincount(labels.ravel(), minlength=count), 1)
-        background = labels.ravel()[int(np.argmin(np.where(band, np.inf, motion)))]
-        inner = mean > mean[background] + threshold
-        inner[0] = False  # label 0 is the band itself
-        moving = band | inner[labels]
+            background = labels.ravel()[int(np.argmin(np.where(band, np.inf, motion)))]
+            inner = mean > mean[background] + threshold
+            inner[0] = False
+            moving = band | inner[labels]
     return moving
 
 
@@ -362,43 +375,6 @@ def _continued(field: np.ndarray, moving: np.ndarray, work_size: int) -> np.ndar
         small = cv2.resize(field * keep[..., None], size, interpolation=cv2.INTER_AREA) / np.maximum(weight, 1e-6)[..., None]
     filled = push_pull_numpy(small.astype(np.float32), (weight > 0.999).astype(np.float32) * weight)
     return cv2.resize(filled, (w, h), interpolation=cv2.INTER_LINEAR)
-
-
-class _FillMemo:
-    """The last few texture fills, by their inputs: the same image, region and sources come again for free.
-
-    An editor's preview re-renders the same photo after every edit, and a re-render of the
-    same motion (or the next call of a benchmark) asks for the very same fill; the key is a
-    digest of the box's pixels and masks, so a different image or footprint never matches.
-    """
-
-    def __init__(self, size: int = 4) -> None:
-        self.size = size
-        self.entries: OrderedDict[bytes, np.ndarray] = OrderedDict()
-        self.lock = threading.Lock()
-        self.hits = 0
-
-    def fill(self, canvas: np.ndarray, region: np.ndarray, source: np.ndarray, patch: int, seed: int) -> np.ndarray:
-        digest = hashlib.blake2b(digest_size=20)
-        for part in (canvas, region, source):
-            digest.update(np.ascontiguousarray(part).data)
-            digest.update(repr(part.shape).encode())
-        digest.update(f"{patch},{seed}".encode())
-        key = digest.digest()
-        with self.lock:
-            if key in self.entries:
-                self.entries.move_to_end(key)
-                self.hits += 1
-                return self.entries[key].copy()
-        out = inpaint_patches_numpy(canvas, region, source=source, patch=patch, seed=seed)
-        with self.lock:
-            self.entries[key] = out.copy()
-            while len(self.entries) > self.size:
-                self.entries.popitem(last=False)
-        return out
-
-
-_fill_memo = _FillMemo()
 
 
 class _LastPlate(threading.local):

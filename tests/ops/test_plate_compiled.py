@@ -120,6 +120,22 @@ def test_background_sources_and_the_foreground_are_the_same_pixels_and_positions
     assert plate.foreground(_drag((h, w), (300, 200), 90, 60.0, 3.0)).mean() > 0.05  # the drags' foreground was used
 
 
+@pytest.mark.parametrize("size", [(384, 512), (386, 514), (512, 512)])
+def test_the_foreground_grown_before_its_cells_are_doubled_is_the_numpy_mask(size, monkeypatch):
+    """At exactly twice the working size the growth runs on the cells (then doubled): the same mask as growing the doubled cells."""
+    h, w = size
+    rng = np.random.default_rng(h + w)
+    for dx in (60.0, -30.0, 9.0):
+        flow = _drag((h, w), (int(rng.integers(60, w - 60)), int(rng.integers(60, h - 60))), 70, dx, 3.0)
+        flow[:, : h // 3, : w // 3] += 2.0  # a second, slower region
+        compiled = plate.foreground(flow)
+        with monkeypatch.context() as patch:
+            patch.setattr(plate, "_kernels", None)
+            reference = plate.foreground(flow)
+        assert compiled.dtype == bool and np.array_equal(compiled, reference)
+        assert 0.02 < reference.mean() < 0.9
+
+
 def test_the_compiled_motion_magnitude_is_numpys_hypot(coffee_photo):
     rng = np.random.default_rng(5)
     fields = [_photo_field(coffee_photo, 12), *(
