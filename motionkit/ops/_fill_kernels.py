@@ -289,7 +289,7 @@ def least_outside(band, motion):
             value = np.inf
         else:
             value = np.float64(motion[n])
-        if value != value:  # argmin stops at the first NaN
+        if np.isnan(value):  # argmin stops at the first NaN
             return n
         if value < best:
             best = value
@@ -312,3 +312,40 @@ def upscale2(small, out):
         row = small[i >> 1]
         for j in range(w):
             out[i, j] = row[j >> 1] != 0
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def brush_field(flow, mask, out):
+    """``out = flow`` where ``mask > 0``, else 0 (``float32 (2, H, W)``, ``mask (H, W)``); returns whether any of ``out`` is nonzero.
+
+    The two masked copies and the ``any`` of :func:`motionkit.ops.forward_warp.warp_frame_numpy`
+    in one pass: values are copied bit for bit, and NaN counts as nonzero (as ``ndarray.any``).
+    """
+    h, w = mask.shape
+    nonzero = False
+    for i in range(h):
+        for j in range(w):
+            if mask[i, j] > _ZERO:
+                a = flow[0, i, j]
+                b = flow[1, i, j]
+                out[0, i, j] = a
+                out[1, i, j] = b
+                nonzero |= (a != _ZERO) | (b != _ZERO)
+            else:
+                out[0, i, j] = _ZERO
+                out[1, i, j] = _ZERO
+    return nonzero
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def keep_outside(image, mask, out, unseen, unseen_out):
+    """Outside the brush (``not mask > 0``) ``out = image`` (``(H, W, C)``) and ``unseen_out = False``; inside, ``unseen_out = unseen``."""
+    h, w, channels = image.shape
+    for i in range(h):
+        for j in range(w):
+            if mask[i, j] > _ZERO:
+                unseen_out[i, j] = unseen[i, j]
+            else:
+                unseen_out[i, j] = False
+                for k in range(channels):
+                    out[i, j, k] = image[i, j, k]

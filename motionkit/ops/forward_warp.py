@@ -54,6 +54,7 @@ import numpy as np
 import torch
 
 from motionkit.errors import InvalidInputError, ShapeMismatchError
+from motionkit.ops import brush
 from motionkit.ops._inverse_refine import (
     ACCURACY,
     HOLE_WEIGHT,
@@ -345,14 +346,8 @@ def warp_frame_numpy(
     last image warped, kept while the same image comes again).
     """
     h, w = image.shape[:2]
-    if mask is not None:
-        # OpenCV's masked copies select in a pass each (numpy's broadcast where took ~10x longer).
-        brush = mask > 0
-        kept = np.zeros(flow.shape, np.float32)
-        for plane in range(2):
-            cv2.copyTo(np.ascontiguousarray(flow[plane], np.float32), brush.view(np.uint8), kept[plane])
-        flow = kept
-    if not flow.any():
+    flow, moves = (flow, flow.any()) if mask is None else brush.inside(flow, mask)
+    if not moves:
         return image.copy(), np.zeros((h, w), bool)
     src, unseen = source_map_numpy(flow, splat=splat, sharpness=sharpness, work_size=work_size)
     done: dict[str, tuple] = {}
@@ -382,9 +377,8 @@ def warp_frame_numpy(
     else:
         remap()
         out = done["out"]
-    if mask is not None:
-        cv2.copyTo(image, (~brush).view(np.uint8), out)  # outside the brush: the image itself, bit for bit
-        unseen = unseen & brush
+    if mask is not None:  # outside the brush: the image itself, bit for bit (and nothing unseen: a new array)
+        return out, brush.outside(image, mask, out, unseen)
     return out, np.array(unseen)  # a writable copy: the map's own array is kept for reuse
 
 
