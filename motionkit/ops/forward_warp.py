@@ -65,13 +65,8 @@ from motionkit.ops._inverse_refine import (
 from motionkit.ops._kernel_threads import run_jobs
 from motionkit.ops.grid import remap_grid
 from motionkit.ops.inpaint import push_pull_numpy
-from motionkit.ops.plate import (
-    BackgroundPlate,
-    background_sources,
-    foreground,
-    plate_for,
-    torn,
-)
+from motionkit.ops.plate import BackgroundPlate, foreground, plate_for, torn
+from motionkit.ops.plate_sources import background_sources
 
 Splat = Literal["softmax", "avg"]
 Fill = Literal["background", "stretch"]

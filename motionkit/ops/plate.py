@@ -20,8 +20,9 @@ as it is. A drag or a pan therefore costs one fill, or a few for a pan that acce
 
 The plate is part of the numpy frame path of :mod:`motionkit.ops.forward_warp` (its
 ``*_numpy`` functions): everything here is numpy, channels last; its per-frame pixel passes
-(the tear test, the motion magnitude, the continuation's products) run as the compiled
-kernels of :mod:`motionkit.ops._fill_kernels` where numba is installed, bit-identical.
+(the tear test, the motion magnitude, the foreground's label means and growth) run as the
+compiled kernels of :mod:`motionkit.ops._fill_kernels` where numba is installed,
+bit-identical. Where each unseen pixel reads the plate is :mod:`motionkit.ops.plate_sources`.
 
 Example:
     >>> import numpy as np
@@ -41,8 +42,6 @@ from collections.abc import Callable
 
 import cv2
 import numpy as np
-
-from motionkit.ops.inpaint import push_pull_numpy
 
 try:  # the compiled tear test; the numpy code below where numba is missing
     from motionkit.ops import _fill_kernels as _kernels
@@ -312,69 +311,6 @@ def _magnitude(flow: np.ndarray) -> np.ndarray:
         _kernels.magnitude(flow, out)
         return out
     return np.hypot(flow[0], flow[1]).astype(np.float32)
-
-
-def background_sources(
-    flow: np.ndarray, unseen: np.ndarray, moving: np.ndarray, *, work_size: int = 256
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Where each unseen output pixel's background comes from, in input coordinates.
-
-    ``flow`` is the ``float32 (2, H, W)`` forward field, ``unseen`` the ``bool (H, W)``
-    output pixels no input pixel reaches and ``moving`` the ``bool (H, W)`` foreground (see
-    :func:`foreground`). The background's own motion ``b`` is the field with the foreground
-    taken out and continued into its place (push-pull from the pixels around it): zero for
-    a still background, the camera's motion under a pan. An unseen pixel ``q`` shows the
-    background point ``p`` with ``p + b(p) = q`` (two fixed-point steps), so a hole behind a
-    dragged object reads the plate exactly where it is (no half-pixel blur), and content
-    entering across the border reads it beyond the border where the camera move brings it from.
-
-    The continuation is computed at ``work_size`` (long side, pixels) and used only inside
-    the foreground; elsewhere ``b`` is the field exactly.
-
-    Returns ``(ys, xs, source_x, source_y)``: the unseen pixels and their background sources.
-    """
-    # (flat indices and a divmod: the same pixels in the same order as np.nonzero, at a
-    # twentieth of its cost; cv2.merge interleaves the two planes ten times faster than a
-    # transposed copy, the same values)
-    ys, xs = np.divmod(np.flatnonzero(unseen), unseen.shape[1])
-    field = cv2.merge([np.ascontiguousarray(flow[0], np.float32), np.ascontiguousarray(flow[1], np.float32)])
-    if moving.any():
-        continued = _continued(field, moving, work_size)
-        if _kernels is not None and continued.dtype == np.float32:
-            # the np.where below, in place, in one pass
-            _kernels.choose2(np.ascontiguousarray(moving, bool).reshape(-1), continued.reshape(-1), field.reshape(-1), field.reshape(-1))
-        else:
-            field = np.where(moving[..., None], continued, field)
-    qx, qy = xs.astype(np.float32), ys.astype(np.float32)
-    px, py = qx - field[ys, xs, 0], qy - field[ys, xs, 1]
-    n = len(xs)
-    maps = np.zeros((-(-n // 1024) * 1024, 2), np.float32)
-    maps[:n, 0], maps[:n, 1] = px, py
-    looked = cv2.remap(field, maps[..., 0].reshape(-1, 1024), maps[..., 1].reshape(-1, 1024), cv2.INTER_LINEAR,
-                       borderMode=cv2.BORDER_REPLICATE).reshape(-1, 2)[:n]
-    return ys, xs, qx - looked[:, 0], qy - looked[:, 1]
-
-
-def _continued(field: np.ndarray, moving: np.ndarray, work_size: int) -> np.ndarray:
-    """``field (H, W, 2)`` continued into ``moving`` from around it by push-pull, at reduced resolution when large."""
-    h, w = moving.shape
-    keep = (~moving).astype(np.float32)
-    scale = max(h, w) / work_size
-    if scale <= 1:
-        return push_pull_numpy(field, keep)
-    size = (max(1, round(w / scale)), max(1, round(h / scale)))
-    weight = cv2.resize(keep, size, interpolation=cv2.INTER_AREA)
-    # Average only the kept pixels: premultiplied, then normalised.
-    if _kernels is not None and field.dtype == np.float32:  # the same products and quotients, without broadcast temporaries
-        kept = np.empty(field.shape, np.float32)
-        _kernels.without2(np.ascontiguousarray(field).reshape(-1), np.ascontiguousarray(moving, bool).reshape(-1), kept.reshape(-1))
-        coarse = cv2.resize(kept, size, interpolation=cv2.INTER_AREA).reshape(size[1], size[0], -1)
-        small = np.empty(coarse.shape, np.float32)
-        _kernels.divide(coarse, weight, np.float32(1e-6), small)
-    else:
-        small = cv2.resize(field * keep[..., None], size, interpolation=cv2.INTER_AREA) / np.maximum(weight, 1e-6)[..., None]
-    filled = push_pull_numpy(small.astype(np.float32), (weight > 0.999).astype(np.float32) * weight)
-    return cv2.resize(filled, (w, h), interpolation=cv2.INTER_LINEAR)
 
 
 class _LastPlate(threading.local):
