@@ -374,17 +374,3 @@ def brush_field(flow, mask, out):
                 out[0, i, j] = _ZERO
                 out[1, i, j] = _ZERO
     return nonzero
-
-
-@njit(cache=True, nogil=True, error_model="numpy")
-def keep_outside(image, mask, out, unseen, unseen_out):
-    """Outside the brush (``not mask > 0``) ``out = image`` (``(H, W, C)``) and ``unseen_out = False``; inside, ``unseen_out = unseen``."""
-    h, w, channels = image.shape
-    for i in range(h):
-        for j in range(w):
-            if mask[i, j] > _ZERO:
-                unseen_out[i, j] = unseen[i, j]
-            else:
-                unseen_out[i, j] = False
-                for k in range(channels):
-                    out[i, j, k] = image[i, j, k]

@@ -2,9 +2,9 @@
 
 :func:`motionkit.ops.forward_warp.warp_frame_numpy` moves only what a brush mask covers: it
 zeroes the field outside the brush before inverting it, and copies the input back outside the
-brush after warping. Both are a frame-sized select; with numba each is one compiled pass
-(:mod:`motionkit.ops._fill_kernels`) that also does the frame's neighbouring test (whether
-anything moves; what stays unseen), else OpenCV's masked copies. The same values either way.
+brush after warping. Both are a frame-sized select: the field's is one compiled pass with
+numba (:mod:`motionkit.ops._fill_kernels`) that also tests whether anything moves, else
+OpenCV's masked copies; the image's is OpenCV's masked copy. The same values either way.
 
 A pixel is inside the brush where ``mask > 0`` (a NaN mask is outside: the image is kept).
 """
@@ -39,11 +39,7 @@ def inside(flow: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, bool]:
 def outside(image: np.ndarray, mask: np.ndarray, out: np.ndarray, unseen: np.ndarray) -> np.ndarray:
     """Copy ``image`` (``(H, W, C)``) into ``out`` outside the brush, bit for bit; returns a new ``unseen & brush``."""
     _check(mask, image.shape[:2])
-    if _kernels is not None and mask.dtype == np.float32 and image.dtype == out.dtype:
-        kept = np.empty(unseen.shape, bool)
-        _kernels.keep_outside(image, mask, out, unseen, kept)
-        return kept
-    brush = mask > 0
+    brush = mask > 0  # (OpenCV's masked copy is vectorised: a compiled select was no faster)
     cv2.copyTo(image, (~brush).view(np.uint8), out)
     return unseen & brush
 
