@@ -134,28 +134,29 @@ class BackgroundPlate:
             inside = self._inside_unfilled(x, y)
         if inside is not None and inside.any():
             moving = np.asarray(foreground() if callable(foreground) else foreground, bool)
-            left, top = self.margins[0], self.margins[1]
-            window = region[top : top + self.h, left : left + self.w]
-            unfilled = moving & ~self.filled[top : top + self.h, left : left + self.w]
-            touched = unfilled & inside
+            touched = moving & inside  # (inside holds unfilled pixels only: a later frame stops here)
             if touched.any():
+                left, top = self.margins[0], self.margins[1]
+                unfilled = moving & ~self.filled[top : top + self.h, left : left + self.w]
                 if unfilled.mean() > WHOLE_PICTURE:
                     # Filling behind the whole picture (a pan's estimated field moves everything)
                     # costs a frame-sized fill and its memory; reads touch only its edge.
                     reach = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * SOURCE_REACH + 1,) * 2)
                     unfilled &= cv2.dilate(touched.astype(np.uint8), reach) > 0
-                window |= unfilled
-        if region.any():
+                region = np.zeros(self.filled.shape, bool) if region is None else region
+                region[top : top + self.h, left : left + self.w] |= unfilled
+        if region is not None and region.any():
             self._synthesise(region)
 
-    def _grow(self, margins: list[int]) -> np.ndarray:
-        """Pad the canvas to ``margins``; returns the (canvas-sized) mask of the new, still empty pixels."""
+    def _grow(self, margins: list[int]) -> np.ndarray | None:
+        """Pad the canvas to ``margins``; returns the (canvas-sized) mask of the new, still empty pixels (``None``: none)."""
         pad = [m - o for m, o in zip(margins, self.margins)]
-        if any(pad):
-            left, top, right, bottom = pad
-            self.canvas = np.pad(self.canvas, ((top, bottom), (left, right), (0, 0)))
-            self.filled = np.pad(self.filled, ((top, bottom), (left, right)))
-            self.margins = margins
+        if not any(pad):
+            return None
+        left, top, right, bottom = pad
+        self.canvas = np.pad(self.canvas, ((top, bottom), (left, right), (0, 0)))
+        self.filled = np.pad(self.filled, ((top, bottom), (left, right)))
+        self.margins = margins
         region = np.ones(self.filled.shape, bool)
         region[pad[1] : region.shape[0] - pad[3], pad[0] : region.shape[1] - pad[2]] = False
         return region
