@@ -71,6 +71,11 @@ def background_sources(
     return ys, xs, qx - looked[:, 0], qy - looked[:, 1]
 
 
+#: Rows beyond the unseen pixels' own that their band of the background field includes: the
+#: reads around a still background's holes fall there, and the band serves them too.
+SPARE_ROWS = 4
+
+
 def _sources_in_rows(flow: np.ndarray, ys: np.ndarray, xs: np.ndarray, moving: np.ndarray, work_size: int) -> tuple:
     """:func:`background_sources` building the background's field only on the rows its reads touch (the same values).
 
@@ -82,10 +87,11 @@ def _sources_in_rows(flow: np.ndarray, ys: np.ndarray, xs: np.ndarray, moving: n
     """
     h = flow.shape[1]
     rows = _background_rows(flow, moving, work_size)
-    top = int(ys[0])  # ys ascend (flat indices)
-    band = rows(top, int(ys[-1]) + 1)
+    # ys ascend (flat indices); a few rows to spare, where a still background's reads fall
+    first, last = max(int(ys[0]) - SPARE_ROWS, 0), min(int(ys[-1]) + 1 + SPARE_ROWS, h)
+    band = rows(first, last)
     qx, qy = xs.astype(np.float32), ys.astype(np.float32)
-    px, py = qx - band[ys - top, xs, 0], qy - band[ys - top, xs, 1]
+    px, py = qx - band[ys - first, xs, 0], qy - band[ys - first, xs, 1]
     lowest, highest = float(py.min()), float(py.max())
     if np.isfinite(lowest) and np.isfinite(highest):
         # Rows a read may touch: cv2.remap rounds to 1/32 px, so up to two below the floor.
@@ -93,7 +99,10 @@ def _sources_in_rows(flow: np.ndarray, ys: np.ndarray, xs: np.ndarray, moving: n
         bottom = int(min(max(np.floor(highest) + 3, 1), h))
     else:
         top, bottom = 0, h
-    band = rows(top, bottom)
+    if first <= top and bottom <= last:  # the band holds every row read (and the frame's edges where reads clamp)
+        top = first
+    else:
+        band = rows(top, bottom)
     n = len(xs)
     maps = np.zeros((-(-n // 1024) * 1024, 2), np.float32)
     maps[:n, 0], maps[:n, 1] = px, py - np.float32(top)  # exact: whole rows off float32 coordinates
