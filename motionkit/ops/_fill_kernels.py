@@ -374,3 +374,20 @@ def brush_field(flow, mask, out):
                 out[0, i, j] = _ZERO
                 out[1, i, j] = _ZERO
     return nonzero
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def any_nonzero(bits):
+    """``values.any()`` of float32 ``values`` given as their flat ``uint32`` bits: stops at the first nonzero block.
+
+    A value is nonzero unless its bits without the sign are 0 (``-0.0`` is zero; NaN is not,
+    as for ``ndarray.any``). A moving field is answered after its first few thousand values.
+    """
+    n = bits.shape[0]
+    for start in range(0, n, 4096):
+        found = np.uint32(0)
+        for k in range(start, min(start + 4096, n)):
+            found |= bits[k] & np.uint32(0x7FFFFFFF)
+        if found:
+            return True
+    return False

@@ -7,6 +7,7 @@ numba (:mod:`motionkit.ops._fill_kernels`) that also tests whether anything move
 OpenCV's masked copies; the image's is OpenCV's masked copy. The same values either way.
 
 A pixel is inside the brush where ``mask > 0`` (a NaN mask is outside: the image is kept).
+Without a brush, :func:`moves` is the frame's test for motion.
 """
 
 from __future__ import annotations
@@ -34,6 +35,13 @@ def inside(flow: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, bool]:
     for plane in range(2):
         cv2.copyTo(np.ascontiguousarray(flow[plane], np.float32), brush, kept[plane])
     return kept, bool(kept.any())
+
+
+def moves(flow: np.ndarray) -> bool:
+    """``bool(flow.any())``: whether a field without a brush moves anything (compiled for contiguous float32: it stops at the first motion)."""
+    if _kernels is not None and flow.dtype == np.float32 and flow.flags.c_contiguous:
+        return bool(_kernels.any_nonzero(flow.reshape(-1).view(np.uint32)))
+    return bool(flow.any())
 
 
 def outside(image: np.ndarray, mask: np.ndarray, out: np.ndarray, unseen: np.ndarray) -> np.ndarray:

@@ -341,7 +341,7 @@ def warp_frame_numpy(
     last image warped, kept while the same image comes again).
     """
     h, w = image.shape[:2]
-    flow, moves = (flow, flow.any()) if mask is None else brush.inside(flow, mask)
+    flow, moves = (flow, brush.moves(flow)) if mask is None else brush.inside(flow, mask)
     if not moves:
         return image.copy(), np.zeros((h, w), bool)
     src, unseen = source_map_numpy(flow, splat=splat, sharpness=sharpness, work_size=work_size)

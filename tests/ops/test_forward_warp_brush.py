@@ -68,3 +68,15 @@ def test_a_frame_under_a_brush_with_nan_keeps_the_image_and_moves_only_inside(mo
 def test_a_mask_of_another_size_is_refused():
     with pytest.raises(ShapeMismatchError):
         brush.inside(np.zeros((2, 8, 8), np.float32), np.ones((8, 9), np.float32))
+
+
+def test_whether_a_field_moves_is_ndarray_any_for_every_kind_of_zero():
+    rng = np.random.default_rng(6)
+    cases = [np.zeros((2, 70, 90), np.float32), np.full((2, 70, 90), -0.0, np.float32), rng.standard_normal((2, 70, 90)).astype(np.float32)]
+    for value in (1e-45, -1e-45, np.nan, np.inf, -3.0):
+        late = np.zeros((2, 70, 90), np.float32)
+        late[1, 69, 89] = value  # the very last value, past every early block
+        cases.append(late)
+    cases += [np.zeros((2, 3, 0), np.float32), np.zeros((2, 70, 90), np.float64), cases[-1][:, :, ::2]]  # empty, other dtype, strided
+    for flow in cases:
+        assert brush.moves(flow) == bool(flow.any())
