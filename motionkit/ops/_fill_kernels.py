@@ -261,6 +261,18 @@ def kept_cells2(f0, f1, moving, weight, small):
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
+def choose_planes(moving, inside, f0, f1, out):
+    """:func:`choose2` with the outside given as two flat planes ``f0``, ``f1`` (``(N,)``): ``out = where(moving, inside, (f0, f1))`` interleaved ``(2 N,)``."""
+    for n in range(moving.shape[0]):
+        if moving[n]:
+            out[2 * n] = inside[2 * n]
+            out[2 * n + 1] = inside[2 * n + 1]
+        else:
+            out[2 * n] = f0[n]
+            out[2 * n + 1] = f1[n]
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
 def choose2(moving, inside, outside, out):
     """``out = where(moving[..., None], inside, outside)`` on flat arrays (``moving`` ``bool (N,)``, the rest ``(2 N,)``)."""
     for n in range(moving.shape[0]):

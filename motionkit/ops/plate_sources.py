@@ -125,10 +125,12 @@ def _background_rows(flow: np.ndarray, moving: np.ndarray, work_size: int) -> Ca
             continued = _upsampled(_continued_small(planes, moving, scale), w, h)
 
     def rows(a: int, b: int) -> np.ndarray:
-        field = cv2.merge([planes[0][a:b], planes[1][a:b]], _scratch("field", b - a, w))
-        if continued is not None:
-            _kernels.choose2(np.ascontiguousarray(moving[a:b]).reshape(-1), continued(a, b).reshape(-1),
-                             field.reshape(-1), field.reshape(-1))
+        field = _scratch("field", b - a, w)
+        if continued is None:
+            return cv2.merge([planes[0][a:b], planes[1][a:b]], field)
+        # the interleaving and the choice in one pass
+        _kernels.choose_planes(np.ascontiguousarray(moving[a:b]).reshape(-1), continued(a, b).reshape(-1),
+                               planes[0][a:b].reshape(-1), planes[1][a:b].reshape(-1), field.reshape(-1))
         return field
 
     return rows
