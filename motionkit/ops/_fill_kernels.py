@@ -21,6 +21,8 @@ _HALF = np.float32(0.5)
 _TWO = np.float32(2.0)
 _FOUR = np.float32(4.0)
 _TINY = np.float32(1e-12)
+_MICRO = np.float32(1e-6)
+_QUARTER = np.float32(0.25)
 _CAP = np.float32(1e6)
 
 
@@ -222,6 +224,55 @@ def without2(field, moving, out):
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
+def without_planes(f0, f1, moving, out):
+    """:func:`without2` of a field given as two flat planes ``f0``, ``f1`` (``(N,)``): ``out`` interleaved ``(2 N,)``."""
+    for n in range(moving.shape[0]):
+        keep = _ZERO if moving[n] else _ONE
+        out[2 * n] = f0[n] * keep
+        out[2 * n + 1] = f1[n] * keep
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def kept_cells2(f0, f1, moving, weight, small):
+    """The 2x2 cells of a field with ``moving`` taken out: ``weight`` their kept share, ``small`` the kept pixels' mean.
+
+    ``f0``, ``f1``: the field's planes ``float32 (H, W)``; ``moving``: ``bool (H, W)``;
+    ``weight (H / 2, W / 2)``, ``small (H / 2, W / 2, 2)``. The same values as
+    ``cv2.resize(~moving, INTER_AREA)`` and ``cv2.resize(field * keep, INTER_AREA) / max(weight, 1e-6)``
+    at exactly half the size: OpenCV's sum of a cell, row by row from zero, times 0.25
+    (checked against OpenCV at first use, see :func:`motionkit.ops.plate._area_matches`).
+    """
+    sh, sw = weight.shape
+    for i in range(sh):
+        y = 2 * i
+        for j in range(sw):
+            x = 2 * j
+            k00 = _ZERO if moving[y, x] else _ONE
+            k01 = _ZERO if moving[y, x + 1] else _ONE
+            k10 = _ZERO if moving[y + 1, x] else _ONE
+            k11 = _ZERO if moving[y + 1, x + 1] else _ONE
+            share = (k00 + k01 + k10 + k11) * _QUARTER  # whole numbers: exact in any order
+            weight[i, j] = share
+            floor = max(share, _MICRO)
+            a = _ZERO + (((f0[y, x] * k00 + f0[y, x + 1] * k01) + f0[y + 1, x] * k10) + f0[y + 1, x + 1] * k11)
+            b = _ZERO + (((f1[y, x] * k00 + f1[y, x + 1] * k01) + f1[y + 1, x] * k10) + f1[y + 1, x + 1] * k11)
+            small[i, j, 0] = (a * _QUARTER) / floor
+            small[i, j, 1] = (b * _QUARTER) / floor
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def choose_planes(moving, inside, f0, f1, out):
+    """:func:`choose2` with the outside given as two flat planes ``f0``, ``f1`` (``(N,)``): ``out = where(moving, inside, (f0, f1))`` interleaved ``(2 N,)``."""
+    for n in range(moving.shape[0]):
+        if moving[n]:
+            out[2 * n] = inside[2 * n]
+            out[2 * n + 1] = inside[2 * n + 1]
+        else:
+            out[2 * n] = f0[n]
+            out[2 * n + 1] = f1[n]
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
 def choose2(moving, inside, outside, out):
     """``out = where(moving[..., None], inside, outside)`` on flat arrays (``moving`` ``bool (N,)``, the rest ``(2 N,)``)."""
     for n in range(moving.shape[0]):
@@ -254,11 +305,101 @@ def label_means(labels, values, count):
     """``float64 (count,)``: the mean of ``values`` over each label (0 where a label has no pixel); sums in ``np.bincount``'s order."""
     sums = np.zeros(count, np.float64)
     sizes = np.zeros(count, np.int64)
+    if labels.shape[0] == 0:
+        return sums
+    # Labels come in long runs: a run's sum is carried in a register (the same additions in
+    # the same order as through memory; bincount's loop was bound by the store-load chain).
+    k = labels[0]
+    total = sums[k]
+    size = np.int64(0)
     for n in range(labels.shape[0]):
-        k = labels[n]
-        sums[k] += np.float64(values[n])
-        sizes[k] += 1
+        label = labels[n]
+        if label != k:
+            sums[k] = total
+            sizes[k] += size
+            k = label
+            total = sums[k]
+            size = np.int64(0)
+        total += np.float64(values[n])
+        size += 1
+    sums[k] = total
+    sizes[k] += size
     out = np.empty(count, np.float64)
     for k in range(count):
         out[k] = sums[k] / max(sizes[k], 1)
     return out
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def least_outside(band, motion):
+    """``int(np.argmin(np.where(band, np.inf, motion)))`` on flat arrays: the first least-moving pixel off the band (0 if all are on it)."""
+    best = np.inf
+    at = 0
+    for n in range(motion.shape[0]):
+        if band[n]:
+            value = np.inf
+        else:
+            value = np.float64(motion[n])
+        if np.isnan(value):  # argmin stops at the first NaN
+            return n
+        if value < best:
+            best = value
+            at = n
+    return at
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def band_or_labels(band, labels, inner, out):
+    """``out = band | inner[labels]`` on flat arrays (``labels`` int, ``inner`` bool per label), without the gathered temporary."""
+    for n in range(band.shape[0]):
+        out[n] = band[n] or inner[labels[n]]
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def upscale2(small, out):
+    """``out[i, j] = small[i // 2, j // 2] != 0``: ``cv2.resize(small, (2 w, 2 h), INTER_NEAREST) > 0`` for ``uint8 (h, w)`` in, ``bool (2 h, 2 w)`` out."""
+    h, w = out.shape
+    for i in range(h):
+        row = small[i >> 1]
+        for j in range(w):
+            out[i, j] = row[j >> 1] != 0
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def brush_field(flow, mask, out):
+    """``out = flow`` where ``mask > 0``, else 0 (``float32 (2, H, W)``, ``mask (H, W)``); returns whether any of ``out`` is nonzero.
+
+    The two masked copies and the ``any`` of :func:`motionkit.ops.forward_warp.warp_frame_numpy`
+    in one pass: values are copied bit for bit, and NaN counts as nonzero (as ``ndarray.any``).
+    """
+    h, w = mask.shape
+    nonzero = False
+    for i in range(h):
+        for j in range(w):
+            if mask[i, j] > _ZERO:
+                a = flow[0, i, j]
+                b = flow[1, i, j]
+                out[0, i, j] = a
+                out[1, i, j] = b
+                nonzero |= (a != _ZERO) | (b != _ZERO)
+            else:
+                out[0, i, j] = _ZERO
+                out[1, i, j] = _ZERO
+    return nonzero
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def any_nonzero(bits):
+    """``values.any()`` of float32 ``values`` given as their flat ``uint32`` bits: stops at the first nonzero block.
+
+    A value is nonzero unless its bits without the sign are 0 (``-0.0`` is zero; NaN is not,
+    as for ``ndarray.any``). A moving field is answered after its first few thousand values.
+    """
+    n = bits.shape[0]
+    for start in range(0, n, 4096):
+        found = np.uint32(0)
+        for k in range(start, min(start + 4096, n)):
+            found |= bits[k] & np.uint32(0x7FFFFFFF)
+        if found:
+            return True
+    return False

@@ -54,6 +54,7 @@ import numpy as np
 import torch
 
 from motionkit.errors import InvalidInputError, ShapeMismatchError
+from motionkit.ops import brush
 from motionkit.ops._inverse_refine import (
     ACCURACY,
     HOLE_WEIGHT,
@@ -61,15 +62,11 @@ from motionkit.ops._inverse_refine import (
     _kernels,
     _refine_inverse,
 )
+from motionkit.ops._kernel_threads import run_jobs
 from motionkit.ops.grid import remap_grid
 from motionkit.ops.inpaint import push_pull_numpy
-from motionkit.ops.plate import (
-    BackgroundPlate,
-    background_sources,
-    foreground,
-    plate_for,
-    torn,
-)
+from motionkit.ops.plate import BackgroundPlate, foreground, plate_for, torn
+from motionkit.ops.plate_sources import background_sources
 
 Splat = Literal["softmax", "avg"]
 Fill = Literal["background", "stretch"]
@@ -348,21 +345,19 @@ def warp_frame_numpy(
     last image warped, kept while the same image comes again).
     """
     h, w = image.shape[:2]
-    if mask is not None:
-        # OpenCV's masked copies select in a pass each (numpy's broadcast where took ~10x longer).
-        brush = mask > 0
-        kept = np.zeros(flow.shape, np.float32)
-        for plane in range(2):
-            cv2.copyTo(np.ascontiguousarray(flow[plane], np.float32), brush.view(np.uint8), kept[plane])
-        flow = kept
-    if not flow.any():
+    flow, moves = (flow, brush.moves(flow)) if mask is None else brush.inside(flow, mask)
+    if not moves:
         return image.copy(), np.zeros((h, w), bool)
     src, unseen = source_map_numpy(flow, splat=splat, sharpness=sharpness, work_size=work_size)
-    # remap drops a single channel's axis; the reshape puts it back.
-    # One two-channel map (the map's own layout: the same interpolation as two separate
-    # planes, without OpenCV copying each strided plane first).
-    out = cv2.remap(image, src, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101).reshape(image.shape)
-    if fill == "background" and unseen.any():
+    done: dict[str, tuple] = {}
+
+    def remap() -> None:
+        # remap drops a single channel's axis; the reshape puts it back.
+        # One two-channel map (the map's own layout: the same interpolation as two separate
+        # planes, without OpenCV copying each strided plane first).
+        done["out"] = cv2.remap(image, src, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101).reshape(image.shape)
+
+    def sources() -> None:
         # Disocclusions and content entering across the border: the background plate, read
         # at each pixel's background source (the rubber sheet keeps the mirrored read).
         # What moves matters only for holes inside the image; content entering across the
@@ -371,12 +366,18 @@ def warp_frame_numpy(
         at = src.reshape(-1, 2)[np.flatnonzero(unseen)]  # the same rows as src[unseen], without its 2-D mask walk
         inner = (at[:, 0] >= 0) & (at[:, 0] <= w - 1) & (at[:, 1] >= 0) & (at[:, 1] <= h - 1)
         moving = foreground(flow, work_size=work_size) if inner.any() else np.zeros((h, w), bool)
-        ys, xs, bx, by = background_sources(flow, unseen, moving, work_size=work_size)
+        done["sources"] = (moving, *background_sources(flow, unseen, moving, work_size=work_size))
+
+    if fill == "background" and unseen.any():
+        run_jobs([remap, sources])  # two threads where the frame runs alone (sources need no warped image)
+        out, (moving, ys, xs, bx, by) = done["out"], done["sources"]
         plate = plate_for(image) if plate is None else plate
         out[ys, xs] = plate.sample(bx, by, moving).reshape(len(ys), -1)
-    if mask is not None:
-        cv2.copyTo(image, (~brush).view(np.uint8), out)  # outside the brush: the image itself, bit for bit
-        unseen = unseen & brush
+    else:
+        remap()
+        out = done["out"]
+    if mask is not None:  # outside the brush: the image itself, bit for bit (and nothing unseen: a new array)
+        return out, brush.outside(image, mask, out, unseen)
     return out, np.array(unseen)  # a writable copy: the map's own array is kept for reuse
 
 

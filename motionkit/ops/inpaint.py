@@ -74,18 +74,17 @@ def push_pull_numpy(values: np.ndarray, weight: np.ndarray) -> np.ndarray:
         True
     """
     values = np.asarray(values, dtype=np.float32)
-    weight = np.clip(np.asarray(weight, dtype=np.float32), 0.0, 1.0)
+    weight = np.asarray(weight, dtype=np.float32)
     if values.shape[:2] != weight.shape:
         raise ShapeMismatchError(f"weight {weight.shape} must match the first two axes of values {values.shape}")
     squeeze = values.ndim == 2
     if squeeze:
         values = values[..., None]
     if _kernels is not None:
-        out = _fill_compiled(values, weight)
-    elif not (weight > 0).any():
-        out = np.zeros_like(values)
+        out = _fill_compiled(values, weight)  # (its first pass clips the weight as np.clip does)
     else:
-        out = _fill(values * weight[..., None], weight)
+        weight = np.clip(weight, 0.0, 1.0)
+        out = _fill(values * weight[..., None], weight) if (weight > 0).any() else np.zeros_like(values)
     return out[..., 0] if squeeze else out
 
 

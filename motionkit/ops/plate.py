@@ -20,8 +20,9 @@ as it is. A drag or a pan therefore costs one fill, or a few for a pan that acce
 
 The plate is part of the numpy frame path of :mod:`motionkit.ops.forward_warp` (its
 ``*_numpy`` functions): everything here is numpy, channels last; its per-frame pixel passes
-(the tear test, the motion magnitude, the continuation's products) run as the compiled
-kernels of :mod:`motionkit.ops._fill_kernels` where numba is installed, bit-identical.
+(the tear test, the motion magnitude, the foreground's label means and growth) run as the
+compiled kernels of :mod:`motionkit.ops._fill_kernels` where numba is installed,
+bit-identical. Where each unseen pixel reads the plate is :mod:`motionkit.ops.plate_sources`.
 
 Example:
     >>> import numpy as np
@@ -35,22 +36,18 @@ Example:
 
 from __future__ import annotations
 
-import hashlib
 import threading
 import weakref
-from collections import OrderedDict
 from collections.abc import Callable
 
 import cv2
 import numpy as np
 
-from motionkit.ops.inpaint import push_pull_numpy
-
 try:  # the compiled tear test; the numpy code below where numba is missing
     from motionkit.ops import _fill_kernels as _kernels
 except ImportError:  # pragma: no cover - numba is a dependency; this keeps the numpy path importable
     _kernels = None
-from motionkit.ops.patch_inpaint import inpaint_patches_numpy
+from motionkit.ops.fill_memo import _fill_memo
 
 #: Smallest margin (pixels) grown at once beyond a border, and the granularity of margins.
 MARGIN_STEP = 16
@@ -137,28 +134,29 @@ class BackgroundPlate:
             inside = self._inside_unfilled(x, y)
         if inside is not None and inside.any():
             moving = np.asarray(foreground() if callable(foreground) else foreground, bool)
-            left, top = self.margins[0], self.margins[1]
-            window = region[top : top + self.h, left : left + self.w]
-            unfilled = moving & ~self.filled[top : top + self.h, left : left + self.w]
-            touched = unfilled & inside
+            touched = moving & inside  # (inside holds unfilled pixels only: a later frame stops here)
             if touched.any():
+                left, top = self.margins[0], self.margins[1]
+                unfilled = moving & ~self.filled[top : top + self.h, left : left + self.w]
                 if unfilled.mean() > WHOLE_PICTURE:
                     # Filling behind the whole picture (a pan's estimated field moves everything)
                     # costs a frame-sized fill and its memory; reads touch only its edge.
                     reach = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * SOURCE_REACH + 1,) * 2)
                     unfilled &= cv2.dilate(touched.astype(np.uint8), reach) > 0
-                window |= unfilled
-        if region.any():
+                region = np.zeros(self.filled.shape, bool) if region is None else region
+                region[top : top + self.h, left : left + self.w] |= unfilled
+        if region is not None and region.any():
             self._synthesise(region)
 
-    def _grow(self, margins: list[int]) -> np.ndarray:
-        """Pad the canvas to ``margins``; returns the (canvas-sized) mask of the new, still empty pixels."""
+    def _grow(self, margins: list[int]) -> np.ndarray | None:
+        """Pad the canvas to ``margins``; returns the (canvas-sized) mask of the new, still empty pixels (``None``: none)."""
         pad = [m - o for m, o in zip(margins, self.margins)]
-        if any(pad):
-            left, top, right, bottom = pad
-            self.canvas = np.pad(self.canvas, ((top, bottom), (left, right), (0, 0)))
-            self.filled = np.pad(self.filled, ((top, bottom), (left, right)))
-            self.margins = margins
+        if not any(pad):
+            return None
+        left, top, right, bottom = pad
+        self.canvas = np.pad(self.canvas, ((top, bottom), (left, right), (0, 0)))
+        self.filled = np.pad(self.filled, ((top, bottom), (left, right)))
+        self.margins = margins
         region = np.ones(self.filled.shape, bool)
         region[pad[1] : region.shape[0] - pad[3], pad[0] : region.shape[1] - pad[2]] = False
         return region
@@ -213,19 +211,29 @@ def foreground(flow: np.ndarray, *, work_size: int = 256) -> np.ndarray:
     holding the least moving pixel (the background) is foreground too.
     """
     h, w = flow.shape[1:]
-    motion = _magnitude(flow)
+    motion = _magnitude(flow, reuse=True)  # read and dropped here (no view of it is returned)
     largest = float(motion.max())
     if largest <= 0:
         return np.zeros(motion.shape, bool)
     scale = max(h, w) / work_size
+    grow = np.ones((2 * FOREGROUND_GROW + 1,) * 2, np.uint8)
     if scale > 1:  # found at reduced resolution; the growth below covers the coarser outline
-        small = cv2.resize(motion, (max(1, round(w / scale)), max(1, round(h / scale))), interpolation=cv2.INTER_AREA)
+        sw, sh = max(1, round(w / scale)), max(1, round(h / scale))
+        small = cv2.resize(motion, (sw, sh), interpolation=cv2.INTER_AREA)
         found = _moving(small / np.float32(scale), largest / scale).astype(np.uint8)
+        if _kernels is not None and (w, h) == (2 * sw, 2 * sh) and FOREGROUND_GROW % 2 == 0:
+            # Halved exactly: full pixel i reads cell i // 2, and the cells within FOREGROUND_GROW
+            # full pixels of either parity of i are those within half of it, so growing the
+            # cells, then doubling them is the same mask for a quarter of the growth's pixels.
+            half = np.ones((FOREGROUND_GROW + 1,) * 2, np.uint8)
+            moving = np.empty((h, w), bool)
+            _kernels.upscale2(cv2.dilate(found, half), moving)
+            return moving
         moving = cv2.resize(found, (w, h), interpolation=cv2.INTER_NEAREST) > 0
     else:
         moving = _moving(motion, largest)
     # Grown over the soft outline, whose pixels move part of the way (and carry the object's colours).
-    return cv2.dilate(moving.astype(np.uint8), np.ones((2 * FOREGROUND_GROW + 1,) * 2, np.uint8)) > 0
+    return cv2.dilate(moving.astype(np.uint8), grow) > 0
 
 
 def _moving(motion: np.ndarray, largest: float) -> np.ndarray:
@@ -239,14 +247,19 @@ def _moving(motion: np.ndarray, largest: float) -> np.ndarray:
     moving = band
     count, labels = cv2.connectedComponents((~band).astype(np.uint8), connectivity=4)
     if count > 2:
-        if _kernels is not None and motion.dtype == np.float32:  # the same sums in the same order, one pass
+        if _kernels is not None and motion.dtype == np.float32:  # the same sums and picks, in one pass each
             mean = _kernels.label_means(labels.ravel(), motion.ravel(), count)
+            background = labels.ravel()[_kernels.least_outside(band.ravel(), motion.ravel())]
+            inner = mean > mean[background] + threshold
+            inner[0] = False  # label 0 is the band itself
+            moving = np.empty(band.shape, bool)
+            _kernels.band_or_labels(band.ravel(), labels.ravel(), inner, moving.ravel())
         else:
             mean = np.bincount(labels.ravel(), motion.ravel(), count) / np.maximum(np.bincount(labels.ravel(), minlength=count), 1)
-        background = labels.ravel()[int(np.argmin(np.where(band, np.inf, motion)))]
-        inner = mean > mean[background] + threshold
-        inner[0] = False  # label 0 is the band itself
-        moving = band | inner[labels]
+            background = labels.ravel()[int(np.argmin(np.where(band, np.inf, motion)))]
+            inner = mean > mean[background] + threshold
+            inner[0] = False
+            moving = band | inner[labels]
     return moving
 
 
@@ -292,113 +305,32 @@ def torn(flow: np.ndarray) -> np.ndarray:
     return tear | (near & slow)
 
 
-def _magnitude(flow: np.ndarray) -> np.ndarray:
-    """``float32 (H, W)``: ``np.hypot(flow[0], flow[1])`` of a ``(2, H, W)`` field (compiled for float32: the same values, 6x faster)."""
+def _magnitude(flow: np.ndarray, reuse: bool = False) -> np.ndarray:
+    """``float32 (H, W)``: ``np.hypot(flow[0], flow[1])`` of a ``(2, H, W)`` field (compiled for float32: the same values, 6x faster).
+
+    ``reuse``: into this thread's buffer (a caller that drops the result before its next
+    call): a frame-sized array allocated anew often costs more in page faults than the pass.
+    """
     if _kernels is not None and flow.dtype == np.float32:
-        out = np.empty(flow.shape[1:], np.float32)
+        shape = flow.shape[1:]
+        if not reuse:
+            out = np.empty(shape, np.float32)
+        else:
+            out = _buffer.motion
+            if out is None or out.shape != shape:
+                out = _buffer.motion = np.empty(shape, np.float32)
         _kernels.magnitude(flow, out)
         return out
     return np.hypot(flow[0], flow[1]).astype(np.float32)
 
 
-def background_sources(
-    flow: np.ndarray, unseen: np.ndarray, moving: np.ndarray, *, work_size: int = 256
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Where each unseen output pixel's background comes from, in input coordinates.
+class _Buffer(threading.local):
+    """This thread's buffer of the motion magnitude :func:`foreground` reads and drops."""
 
-    ``flow`` is the ``float32 (2, H, W)`` forward field, ``unseen`` the ``bool (H, W)``
-    output pixels no input pixel reaches and ``moving`` the ``bool (H, W)`` foreground (see
-    :func:`foreground`). The background's own motion ``b`` is the field with the foreground
-    taken out and continued into its place (push-pull from the pixels around it): zero for
-    a still background, the camera's motion under a pan. An unseen pixel ``q`` shows the
-    background point ``p`` with ``p + b(p) = q`` (two fixed-point steps), so a hole behind a
-    dragged object reads the plate exactly where it is (no half-pixel blur), and content
-    entering across the border reads it beyond the border where the camera move brings it from.
-
-    The continuation is computed at ``work_size`` (long side, pixels) and used only inside
-    the foreground; elsewhere ``b`` is the field exactly.
-
-    Returns ``(ys, xs, source_x, source_y)``: the unseen pixels and their background sources.
-    """
-    # (flat indices and a divmod: the same pixels in the same order as np.nonzero, at a
-    # twentieth of its cost; cv2.merge interleaves the two planes ten times faster than a
-    # transposed copy, the same values)
-    ys, xs = np.divmod(np.flatnonzero(unseen), unseen.shape[1])
-    field = cv2.merge([np.ascontiguousarray(flow[0], np.float32), np.ascontiguousarray(flow[1], np.float32)])
-    if moving.any():
-        continued = _continued(field, moving, work_size)
-        if _kernels is not None and continued.dtype == np.float32:
-            # the np.where below, in place, in one pass
-            _kernels.choose2(np.ascontiguousarray(moving, bool).reshape(-1), continued.reshape(-1), field.reshape(-1), field.reshape(-1))
-        else:
-            field = np.where(moving[..., None], continued, field)
-    qx, qy = xs.astype(np.float32), ys.astype(np.float32)
-    px, py = qx - field[ys, xs, 0], qy - field[ys, xs, 1]
-    n = len(xs)
-    maps = np.zeros((-(-n // 1024) * 1024, 2), np.float32)
-    maps[:n, 0], maps[:n, 1] = px, py
-    looked = cv2.remap(field, maps[..., 0].reshape(-1, 1024), maps[..., 1].reshape(-1, 1024), cv2.INTER_LINEAR,
-                       borderMode=cv2.BORDER_REPLICATE).reshape(-1, 2)[:n]
-    return ys, xs, qx - looked[:, 0], qy - looked[:, 1]
+    motion: np.ndarray | None = None
 
 
-def _continued(field: np.ndarray, moving: np.ndarray, work_size: int) -> np.ndarray:
-    """``field (H, W, 2)`` continued into ``moving`` from around it by push-pull, at reduced resolution when large."""
-    h, w = moving.shape
-    keep = (~moving).astype(np.float32)
-    scale = max(h, w) / work_size
-    if scale <= 1:
-        return push_pull_numpy(field, keep)
-    size = (max(1, round(w / scale)), max(1, round(h / scale)))
-    weight = cv2.resize(keep, size, interpolation=cv2.INTER_AREA)
-    # Average only the kept pixels: premultiplied, then normalised.
-    if _kernels is not None and field.dtype == np.float32:  # the same products and quotients, without broadcast temporaries
-        kept = np.empty(field.shape, np.float32)
-        _kernels.without2(np.ascontiguousarray(field).reshape(-1), np.ascontiguousarray(moving, bool).reshape(-1), kept.reshape(-1))
-        coarse = cv2.resize(kept, size, interpolation=cv2.INTER_AREA).reshape(size[1], size[0], -1)
-        small = np.empty(coarse.shape, np.float32)
-        _kernels.divide(coarse, weight, np.float32(1e-6), small)
-    else:
-        small = cv2.resize(field * keep[..., None], size, interpolation=cv2.INTER_AREA) / np.maximum(weight, 1e-6)[..., None]
-    filled = push_pull_numpy(small.astype(np.float32), (weight > 0.999).astype(np.float32) * weight)
-    return cv2.resize(filled, (w, h), interpolation=cv2.INTER_LINEAR)
-
-
-class _FillMemo:
-    """The last few texture fills, by their inputs: the same image, region and sources come again for free.
-
-    An editor's preview re-renders the same photo after every edit, and a re-render of the
-    same motion (or the next call of a benchmark) asks for the very same fill; the key is a
-    digest of the box's pixels and masks, so a different image or footprint never matches.
-    """
-
-    def __init__(self, size: int = 4) -> None:
-        self.size = size
-        self.entries: OrderedDict[bytes, np.ndarray] = OrderedDict()
-        self.lock = threading.Lock()
-        self.hits = 0
-
-    def fill(self, canvas: np.ndarray, region: np.ndarray, source: np.ndarray, patch: int, seed: int) -> np.ndarray:
-        digest = hashlib.blake2b(digest_size=20)
-        for part in (canvas, region, source):
-            digest.update(np.ascontiguousarray(part).data)
-            digest.update(repr(part.shape).encode())
-        digest.update(f"{patch},{seed}".encode())
-        key = digest.digest()
-        with self.lock:
-            if key in self.entries:
-                self.entries.move_to_end(key)
-                self.hits += 1
-                return self.entries[key].copy()
-        out = inpaint_patches_numpy(canvas, region, source=source, patch=patch, seed=seed)
-        with self.lock:
-            self.entries[key] = out.copy()
-            while len(self.entries) > self.size:
-                self.entries.popitem(last=False)
-        return out
-
-
-_fill_memo = _FillMemo()
+_buffer = _Buffer()
 
 
 class _LastPlate(threading.local):

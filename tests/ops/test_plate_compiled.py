@@ -12,7 +12,7 @@ import cv2
 import numpy as np
 import pytest
 
-from motionkit.ops import inpaint, plate
+from motionkit.ops import inpaint, plate, plate_sources
 from motionkit.ops.forward_warp import source_map_numpy, splat_inverse_numpy
 
 
@@ -91,7 +91,7 @@ def _sources_before(flow, unseen, moving, work_size=256):
     ys, xs = np.nonzero(unseen)
     field = np.ascontiguousarray(flow.transpose(1, 2, 0))
     if moving.any():
-        field = np.where(moving[..., None], plate._continued(field, moving, work_size), field)
+        field = np.where(moving[..., None], plate_sources._continued(field, moving, work_size), field)
     qx, qy = xs.astype(np.float32), ys.astype(np.float32)
     px, py = qx - field[ys, xs, 0], qy - field[ys, xs, 1]
     n = len(xs)
@@ -109,15 +109,33 @@ def test_background_sources_and_the_foreground_are_the_same_pixels_and_positions
                  _photo_field(coffee_photo, 12)]:
         _, unseen = source_map_numpy(flow)
         moving = plate.foreground(flow)
-        now = plate.background_sources(flow, unseen, moving)
+        now = plate_sources.background_sources(flow, unseen, moving)
         with monkeypatch.context() as patch:
             patch.setattr(plate, "_kernels", None)
+            patch.setattr(plate_sources, "_kernels", None)
             assert np.array_equal(plate.foreground(flow), moving)
+            assert all(np.array_equal(a, b) for a, b in zip(plate_sources.background_sources(flow, unseen, moving), now))
             before = _sources_before(flow, unseen, moving)
         assert len(now[0]) == int(unseen.sum()) > 100
         for a, b in zip(now, before):
             assert a.dtype == b.dtype and np.array_equal(a, b)
     assert plate.foreground(_drag((h, w), (300, 200), 90, 60.0, 3.0)).mean() > 0.05  # the drags' foreground was used
+
+
+@pytest.mark.parametrize("size", [(384, 512), (386, 514), (512, 512)])
+def test_the_foreground_grown_before_its_cells_are_doubled_is_the_numpy_mask(size, monkeypatch):
+    """At exactly twice the working size the growth runs on the cells (then doubled): the same mask as growing the doubled cells."""
+    h, w = size
+    rng = np.random.default_rng(h + w)
+    for dx in (60.0, -30.0, 9.0):
+        flow = _drag((h, w), (int(rng.integers(60, w - 60)), int(rng.integers(60, h - 60))), 70, dx, 3.0)
+        flow[:, : h // 3, : w // 3] += 2.0  # a second, slower region
+        compiled = plate.foreground(flow)
+        with monkeypatch.context() as patch:
+            patch.setattr(plate, "_kernels", None)
+            reference = plate.foreground(flow)
+        assert compiled.dtype == bool and np.array_equal(compiled, reference)
+        assert 0.02 < reference.mean() < 0.9
 
 
 def test_the_compiled_motion_magnitude_is_numpys_hypot(coffee_photo):
