@@ -276,8 +276,14 @@ def image_to_tensor(image: ImageLike) -> torch.Tensor:
         1.0
     """
     rgb = _to_rgb_any(image)
-    tensor = torch.from_numpy(rgb).permute(2, 0, 1).contiguous()
-    return tensor.float().div_(255.0) if rgb.dtype == np.uint8 else tensor
+    if rgb.dtype != np.uint8:
+        return torch.from_numpy(rgb).permute(2, 0, 1).contiguous()
+    # numpy's own division loop, not torch's: torch's intra-op threads wait for a core that a
+    # busy machine has descheduled (0.5 ms quiet, 16-40 ms under load for a 512 px photo). The
+    # same correctly rounded float32 quotients as torch's div_(255.0) (tested on every byte).
+    planes = np.empty((3, *rgb.shape[:2]), np.float32)
+    np.divide(rgb.transpose(2, 0, 1), np.float32(255.0), out=planes)
+    return torch.from_numpy(planes)
 
 
 def tensor_to_image(tensor: torch.Tensor) -> np.ndarray:

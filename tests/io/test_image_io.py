@@ -199,3 +199,15 @@ def test_every_accepted_layout_gives_rgb_of_the_same_size(pixels):
         opaque = pixels.copy()
         opaque[..., 3] = 255
         assert np.array_equal(load_image(opaque), pixels[..., :3])
+
+
+def test_image_to_tensor_divides_every_byte_as_torch_does():
+    """The uint8 conversion runs in numpy; its quotients are torch's ``div_(255.0)`` bit for bit, on every byte value."""
+    rgb = np.random.default_rng(0).permutation(np.tile(np.arange(256, dtype=np.uint8), 3 * 64)).reshape(64, 256, 3)
+    before = rgb.copy()
+    tensor = image_to_tensor(rgb)
+    expected = torch.from_numpy(rgb).permute(2, 0, 1).contiguous().float().div_(255.0)
+    assert tensor.dtype == torch.float32 and tensor.is_contiguous() and tuple(tensor.shape) == (3, 64, 256)
+    assert torch.equal(tensor.view(torch.int32), expected.view(torch.int32))
+    tensor.fill_(0.5)  # a tensor of its own: writing it leaves the caller's array as it was
+    assert np.array_equal(rgb, before)
