@@ -12,7 +12,6 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from motionkit.ops.grid import remap_grid
 
 try:  # the compiled inversion; the numpy/OpenCV code where numba is missing
     from motionkit.ops import _inverse_kernels as _kernels
@@ -25,22 +24,6 @@ HOLE_WEIGHT = 0.05
 ACCURACY = 0.05
 #: Inverse-map error (pixels) above which a refined pixel counts as unseen (no source lands there).
 UNRESOLVED = 1.0
-
-
-def _refine_compiled(flow: np.ndarray, inv: np.ndarray, cover: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Upsampling, Newton refinement, source map and unseen mask in one compiled pass (``_inverse_kernels``).
-
-    The pass marks holes and pixels mapped from outside; as in the numpy path, pixels whose
-    inverse still misses by more than :data:`UNRESOLVED` px are unseen too (no input pixel lands
-    there), and a lone seen pixel inside a hole is a speckle.
-    """
-    as32 = [np.ascontiguousarray(a, np.float32) for a in (flow, inv, cover)]
-    src, unseen = _kernels.refine_inverse(*as32, accuracy=ACCURACY, hole_weight=HOLE_WEIGHT)
-    h, w = unseen.shape
-    forward = np.ascontiguousarray(flow.transpose(1, 2, 0), np.float32)
-    landed = src + cv2.remap(forward, src[..., 0], src[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-    unseen = unseen | (((landed - remap_grid(h, w)) ** 2).sum(-1) > UNRESOLVED**2)
-    return src, unseen | (cv2.blur(unseen.astype(np.float32), (3, 3)) > 0.6)
 
 
 def _refine_inverse(flow: np.ndarray, inv: np.ndarray, grid: np.ndarray, steps: int = 2) -> tuple[np.ndarray, np.ndarray]:
