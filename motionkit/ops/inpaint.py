@@ -19,15 +19,11 @@ import numpy as np
 import torch
 
 from motionkit.errors import ShapeMismatchError
-from motionkit.ops._kernel_threads import row_bands, run_jobs, thread_count
 
 try:  # the compiled per-level arithmetic; the numpy code below where numba is missing
     from motionkit.ops import _fill_kernels as _kernels
 except ImportError:  # pragma: no cover - numba is a dependency; this keeps the numpy path importable
     _kernels = None
-
-#: Fields of at least this many pixels (a 256x128 working size) take their finest level in bands on the kernel threads.
-_BANDED_FROM = 256 * 128
 
 
 def push_pull(values: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
@@ -96,9 +92,6 @@ def _fill_compiled(values: np.ndarray, weight: np.ndarray) -> np.ndarray:
     """:func:`_fill` of ``values * weight`` with each level's arithmetic in one compiled pass (bit-identical)."""
     weighted = np.empty(values.shape, np.float32)
     clipped = np.empty(weight.shape, np.float32)
-    h, w = weight.shape
-    if values.shape[2] == 2 and h % 2 == 0 and w % 2 == 0 and h * w >= _BANDED_FROM and thread_count() > 1:
-        return _fill_banded(values, weight, weighted, clipped)
     if values.shape[2] == 2:  # a field: the vectorised two-channel kernels
         positive = _kernels.premultiply2(values[..., 0], values[..., 1], weight, weighted.reshape(-1), clipped)
     else:
@@ -130,48 +123,6 @@ def _level(weighted: np.ndarray, weight: np.ndarray) -> np.ndarray:
         _kernels.blend2(weighted.reshape(-1), weight.reshape(-1), up.reshape(-1), out.reshape(-1))
     else:
         _kernels.blend(weighted, weight, up, out)
-    return out
-
-
-def _fill_banded(values: np.ndarray, weight: np.ndarray, weighted: np.ndarray, clipped: np.ndarray) -> np.ndarray:
-    """:func:`_level`'s finest level of a two-channel field of even size in bands of rows on the kernel threads.
-
-    The elementwise kernels and the exact halving (``INTER_AREA``: each coarse row is the mean
-    of its two fine rows) read only their own rows; the doubling (``INTER_LINEAR``) of a band
-    reads one coarse row beyond it each side, given with the band (at the image's edges, the
-    edge clamped as in one call). So every value is the one-pass value, bit for bit.
-    """
-    h, w = weight.shape
-    sh, sw = h // 2, w // 2
-    bands = [(2 * (a // 2), 2 * (b // 2)) for a, b in row_bands(h, 32)]  # even rows: whole 2x2 cells
-    bands[-1] = (bands[-1][0], h)
-    coarse_w, coarse_v = np.empty((sh, sw), np.float32), np.empty((sh, sw, 2), np.float32)
-    following, strength = np.empty((sh, sw, 2), np.float32), np.empty((sh, sw), np.float32)
-    seen: list[tuple[bool, float]] = []
-
-    def down(a: int, b: int) -> None:
-        rows, half = slice(a, b), slice(a // 2, b // 2)
-        positive = _kernels.premultiply2(values[rows, :, 0], values[rows, :, 1], weight[rows], weighted[rows].reshape(-1), clipped[rows])
-        seen.append((positive, float(clipped[rows].min())))  # min: NaN if any is, as the whole array's
-        coarse_w[half] = cv2.resize(clipped[rows], (sw, (b - a) // 2), interpolation=cv2.INTER_AREA).reshape(-1, sw)
-        coarse_v[half] = cv2.resize(weighted[rows], (sw, (b - a) // 2), interpolation=cv2.INTER_AREA)
-        _kernels.coarser2(coarse_w[half].reshape(-1), coarse_v[half].reshape(-1), following[half].reshape(-1), strength[half].reshape(-1))
-
-    run_jobs([lambda a=a, b=b: down(a, b) for a, b in bands])
-    if not any(positive for positive, _ in seen):
-        return np.zeros_like(values)
-    out = np.empty(weighted.shape, np.float32)
-    if np.min([least for _, least in seen]) >= 1.0:  # no hole: the finest level is the data
-        _kernels.normalise2(weighted.reshape(-1), clipped.reshape(-1), out.reshape(-1))
-        return out
-    lower = _level(following, strength)
-
-    def up(a: int, b: int) -> None:
-        c0, c1 = max(0, a // 2 - 1), min(sh, b // 2 + 1)  # the coarse rows the band's bilinear reads reach
-        doubled = cv2.resize(lower[c0:c1], (w, 2 * (c1 - c0)), interpolation=cv2.INTER_LINEAR)[a - 2 * c0 : b - 2 * c0]
-        _kernels.blend2(weighted[a:b].reshape(-1), clipped[a:b].reshape(-1), np.ascontiguousarray(doubled).reshape(-1), out[a:b].reshape(-1))
-
-    run_jobs([lambda a=a, b=b: up(a, b) for a, b in bands])
     return out
 
 
