@@ -37,14 +37,14 @@ def thread_count() -> int:
     return max(1, min(torch.get_num_threads(), cores))
 
 
-def row_bands(rows: int, min_rows: int, *, per_thread: int = 2) -> list[tuple[int, int]]:
+def row_bands(rows: int, min_rows: int, *, per_thread: int = 1) -> list[tuple[int, int]]:
     """``[(start, stop), ...]``: ``rows`` cut into contiguous bands for :func:`run_jobs`.
 
-    ``per_thread`` bands per thread (more for jobs of uneven cost), but none shorter than about
-    ``min_rows``, so a small image is not handed over in slivers. Two per thread let a thread
-    that is ahead (its core free, or its bands cheaper) take a band of the other's. One band
-    at one thread, or while another call is sharing its jobs out (this call's will run in turn
-    on the calling thread, where more bands would only repeat each band's set-up).
+    As many bands as threads (``per_thread`` times that, for jobs of uneven cost: a thread that
+    is ahead claims one of the other's), but none shorter than about ``min_rows``, so a small
+    image is not handed over in slivers. One band at one thread, or while another call is
+    sharing its jobs out (this call's then run in turn on the calling thread, where more bands
+    would only repeat each band's set-up, e.g. the splat's overlapping source rows).
     """
     threads = thread_count()
     if threads <= 1 or _sharing.locked():

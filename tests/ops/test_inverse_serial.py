@@ -156,13 +156,13 @@ def test_a_failure_is_raised_once_no_job_runs_any_more():
         torch.set_num_threads(before)
 
 
-def test_row_bands_cover_the_rows_two_per_thread_and_one_while_the_threads_are_taken(monkeypatch):
+def test_row_bands_cover_the_rows_one_per_thread_and_one_while_the_threads_are_taken(monkeypatch):
     monkeypatch.setattr(_kernel_threads, "thread_count", lambda: 2)
     for rows, min_rows in ((256, 32), (512, 16), (100, 32), (7, 32), (1, 1)):
         bands = _kernel_threads.row_bands(rows, min_rows)
         assert bands[0][0] == 0 and bands[-1][1] == rows
         assert all(b == c for (_, b), (c, _) in zip(bands, bands[1:]))
-        assert len(bands) == min(4, max(1, rows // min_rows))
+        assert len(bands) == min(2, max(1, rows // min_rows))
     assert len(_kernel_threads.row_bands(512, 16, per_thread=4)) == 8
     with _kernel_threads._sharing:  # another call shares its jobs out: this one runs in turn, in one band
         assert _kernel_threads.row_bands(256, 32) == [(0, 256)]
