@@ -40,19 +40,29 @@ def thread_count() -> int:
 def row_bands(rows: int, min_rows: int, *, per_thread: int = 1) -> list[tuple[int, int]]:
     """``[(start, stop), ...]``: ``rows`` cut into contiguous bands for :func:`run_jobs`.
 
-    As many bands as threads (``per_thread`` times that, for jobs of uneven cost), but none
-    shorter than about ``min_rows``, so a small image is not handed over in slivers.
+    As many bands as threads (``per_thread`` times that, for jobs of uneven cost: a thread that
+    is ahead claims one of the other's), but none shorter than about ``min_rows``, so a small
+    image is not handed over in slivers. One band at one thread, or while another call is
+    sharing its jobs out (this call's then run in turn on the calling thread, where more bands
+    would only repeat each band's set-up, e.g. the splat's overlapping source rows).
     """
-    bands = min(thread_count() * per_thread, max(1, rows // min_rows))
+    threads = thread_count()
+    if threads <= 1 or _sharing.locked():
+        return [(0, rows)]
+    bands = min(threads * per_thread, max(1, rows // min_rows))
     return [((rows * k) // bands, (rows * (k + 1)) // bands) for k in range(bands)]
 
 
 def run_jobs(jobs: Sequence[Callable[[], None]]) -> None:
     """Run independent ``jobs`` (each writes its own output) on up to :func:`thread_count` threads.
 
-    Jobs are dealt round-robin into one batch per thread; the calling thread runs one batch
-    itself. While another thread's call is sharing its jobs out, a call runs its own jobs
-    itself (the cores are taken). Returns when all are done; the first exception is raised.
+    The threads claim the jobs in order, one at a time, the calling thread among them: a
+    helper that starts late (its core busy with another process) finds fewer jobs left, and
+    one that has not started by the time the caller has run them all is not waited for, so
+    the call never takes much longer than running the jobs in turn. Which thread runs a job
+    changes nothing in its output. While another thread's call is sharing its jobs out, a call
+    runs its own jobs itself (the cores are taken). Returns when all are done; the first
+    exception is raised.
     """
     threads = min(len(jobs), thread_count())
     if threads <= 1 or not _sharing.acquire(blocking=False):
@@ -66,16 +76,32 @@ def run_jobs(jobs: Sequence[Callable[[], None]]) -> None:
 
 
 def _share(jobs: Sequence[Callable[[], None]], threads: int) -> None:
-    batches = [jobs[k::threads] for k in range(threads)]
+    claim = threading.Lock()
+    left = iter(jobs)
 
-    def run(batch: Sequence[Callable[[], None]]) -> None:
-        for job in batch:
+    def run() -> None:
+        while True:
+            with claim:
+                job = next(left, None)
+            if job is None:
+                return
             job()
 
-    futures = [_executor().submit(run, batch) for batch in batches[1:]]
-    run(batches[0])
-    for future in futures:
-        future.result()
+    helpers = [_executor().submit(run) for _ in range(threads - 1)]
+    failure: BaseException | None = None
+    try:
+        run()
+    except BaseException as exc:  # noqa: BLE001 - raised below, once the helpers are done
+        failure = exc
+    for helper in helpers:
+        if helper.cancel():  # it never started: nothing of it to wait for
+            continue
+        try:
+            helper.result()
+        except BaseException as exc:  # noqa: BLE001
+            failure = failure or exc
+    if failure is not None:
+        raise failure
 
 
 def _executor() -> ThreadPoolExecutor:

@@ -55,6 +55,7 @@ import torch
 
 from motionkit.errors import InvalidInputError, ShapeMismatchError
 from motionkit.ops import brush
+from motionkit.ops._inverse_bincount import splat_bincount
 from motionkit.ops._inverse_refine import (
     ACCURACY,
     HOLE_WEIGHT,
@@ -197,42 +198,21 @@ def splat_inverse_numpy(
 
     ``skip`` (``bool (H, W)``) marks source pixels not splatted at all (torn ones, :func:`motionkit.ops.plate.torn`).
     """
-    _, h, w = flow.shape
-    if metric is None:
-        importance = None
-    else:
-        # exp of the metric relative to its maximum, floored so float32 keeps every weight > 0 (in place; numpy's exp: numba's differs by ulps)
-        importance = metric.ravel() - metric.max()
-        importance = np.exp(np.maximum(importance, -60.0, out=importance), out=importance).astype(np.float32, copy=False)
-    if _kernels is not None:  # one compiled pass, the same sums as below
+    importance = None if metric is None else _softmax_weights(metric)
+    if _kernels is not None:  # one compiled pass, the same sums as ops._inverse_bincount's
         return _kernels.splat_inverse(np.ascontiguousarray(flow, np.float32), importance,
                                       None if skip is None or not skip.any() else skip)
-    grid = remap_grid(h, w)
-    ys, xs = grid[..., 1], grid[..., 0]
-    tx = (xs + flow[0]).ravel()
-    ty = (ys + flow[1]).ravel()
-    finite = np.isfinite(tx) & np.isfinite(ty)
-    if skip is not None:
-        finite &= ~skip.ravel()
-    tx, ty = np.where(finite, tx, -2.0), np.where(finite, ty, -2.0)
-    x0, y0 = np.floor(tx), np.floor(ty)
-    ax, ay = tx - x0, ty - y0
-    if importance is None:
-        importance = np.ones(h * w, np.float32)
-    corner_index, corner_weight = [], []
-    for cx, cy, wgt in ((x0, y0, (1 - ax) * (1 - ay)), (x0 + 1, y0, ax * (1 - ay)), (x0, y0 + 1, (1 - ax) * ay), (x0 + 1, y0 + 1, ax * ay)):
-        inside = (cx >= 0) & (cx < w) & (cy >= 0) & (cy < h)
-        corner_index.append(np.where(inside, cy * w + cx, 0).astype(np.int64))
-        corner_weight.append(np.where(inside, wgt, 0.0).astype(np.float32))
-    index = np.concatenate(corner_index)
-    bilinear = np.concatenate(corner_weight)
-    soft = bilinear * np.tile(importance, 4)
-    size = h * w
-    coverage = np.bincount(index, bilinear, size)
-    total = np.bincount(index, soft, size)
-    inverse = np.stack([np.bincount(index, soft * np.tile(-c.ravel(), 4), size) for c in flow])
-    inverse = np.where(total > 0, inverse / np.maximum(total, 1e-30), 0.0)
-    return inverse.reshape(2, h, w).astype(np.float32), coverage.reshape(h, w).astype(np.float32)
+    return splat_bincount(flow, importance, skip)
+
+
+def _softmax_weights(metric: np.ndarray) -> np.ndarray:
+    """``float32 (H*W,)``: the splat's softmax weights, ``exp`` of ``metric (H, W)`` relative to its maximum.
+
+    Floored at ``exp(-60)`` so float32 keeps every weight > 0; in place, numpy's exp (numba's
+    differs by ulps; numpy's releases the GIL, so it can run beside a kernel).
+    """
+    importance = metric.ravel() - metric.max()
+    return np.exp(np.maximum(importance, -60.0, out=importance), out=importance).astype(np.float32, copy=False)
 
 
 def source_map_numpy(
@@ -278,8 +258,13 @@ def _source_map_numpy(flow: np.ndarray, *, splat: Splat, sharpness: float, work_
         # Compiled: block-mean downscale with its metric in one pass (512 -> 256, 720p -> 256 x 144), copying
         # the field into ``keep`` (the cache's float32 copy, if given) band by band as it reads it
         small, small_metric = _kernels.box_downscale(flow, w // sw, None if splat == "avg" else float(sharpness), copy=keep)
-        inv, cover = splat_inverse_numpy(small, small_metric, skip=torn(small))
-        return _refine_fused(flow, push_pull_numpy(inv.transpose(1, 2, 0), np.clip(cover, 0.0, 1.0)), cover)
+        # The tear test and the softmax weights need only the small field: one hand-over, side by side
+        done: dict[str, np.ndarray | None] = {"weights": None}
+        run_jobs([lambda: done.update(skip=torn(small))]
+                 + ([] if small_metric is None else [lambda: done.update(weights=_softmax_weights(small_metric))]))
+        inv, cover = _kernels.splat_inverse(small, done["weights"], done["skip"] if done["skip"].any() else None)
+        # push_pull_numpy clips the weight to [0, 1] itself (its compiled first pass): no np.clip copy
+        return _refine_fused(flow, push_pull_numpy(inv.transpose(1, 2, 0), cover), cover)
     if keep is not None:
         np.copyto(keep, flow, casting="unsafe")
     metric = None if splat == "avg" else np.hypot(flow[0], flow[1]) * sharpness
