@@ -295,7 +295,7 @@ def _source_map_numpy(flow: np.ndarray, *, splat: Splat, sharpness: float, work_
 
 
 def _refine_fused(flow: np.ndarray, inv: np.ndarray, cover: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`motionkit.ops._inverse_refine._refine_compiled` with its miss test inside the compiled pass.
+    """Upsampling, Newton refinement, source map, unseen mask and miss test in one compiled pass, then the speckle rule.
 
     The kernel ends each pixel's refinement with the residual ``g + f(q + g)`` in hand: a
     pixel missing by more than :data:`UNRESOLVED` px is marked there, instead of by a second
@@ -306,7 +306,7 @@ def _refine_fused(flow: np.ndarray, inv: np.ndarray, cover: np.ndarray) -> tuple
     as32 = [np.ascontiguousarray(a, np.float32) for a in (flow, inv, cover)]
     src, unseen = _kernels.refine_inverse(*as32, accuracy=ACCURACY, hole_weight=HOLE_WEIGHT, unresolved=UNRESOLVED)
     # A pixel or two landing alone inside a hole (a stray outline pixel) is a speckle, not content
-    # (the blur test of the numpy path below, compiled: the same mask).
+    # (the blur test of the numpy path above, compiled: the same mask).
     return src, _kernels.despeckle(unseen)
 
 
