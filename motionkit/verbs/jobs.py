@@ -197,22 +197,24 @@ def run_job(job: JobBase, output: str | os.PathLike, *, progress: bool | Callabl
     bar = progress is True
     step = _Progress(progress if callable(progress) else None)
     step(0.0)
+    if isinstance(job, CheckJob):
+        check(job.video, _spec(job.spec), **options).save(target)
+        step(1.0)
+        return target
+    written_from = 0.0  # the share of the progress reached when the frames start coming
     if isinstance(job, AnimateJob):
         # The same verb as ``motionkit animate IMAGE --spec``: the spec's backend hints, camera
         # depth and render mask are read there, and the job's options are that verb's keywords.
         clip = animate(job.image, spec=_spec(job.spec), **options)
-        step(COMPILE_SHARE)
-        clip.write(target, progress=step.frames(COMPILE_SHARE, 1.0) if step.report else bar)
+        written_from = COMPILE_SHARE
+        step(written_from)
     elif isinstance(job, RenderJob):
         fps = options.pop("fps", 8.0)
         clip = render(job.image, MotionField.load(job.motion), fps=fps, **options)
-        clip.write(target, progress=step.frames(0.0, 1.0) if step.report else bar)
     elif isinstance(job, TranslateJob):
         clip = translate(job.video, job.edited, **options)
-        clip.write(target, progress=step.frames(0.0, 1.0) if step.report else bar)
-    elif isinstance(job, CheckJob):
-        check(job.video, _spec(job.spec), **options).save(target)
     else:  # pragma: no cover - the discriminated union admits no other kind
         raise InvalidInputError(f"unknown job kind {job.kind!r}")
+    clip.write(target, progress=step.frames(written_from, 1.0) if step.report else bar)
     step(1.0)
     return target
