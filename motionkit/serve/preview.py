@@ -10,22 +10,20 @@ of a drag, so an edit pays only for what it changed.
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
 from motionkit.errors import InvalidInputError
 from motionkit.spec import MotionSpec
+from motionkit.verbs._kept_previewers import KeptPreviewers
 
 #: The preview sizes the service accepts (long side, pixels) and the most frames it renders.
 LONG_SIDE_RANGE = (32, 1024)
 MAX_PREVIEW_FRAMES = 64
 #: Previewers kept (one per asset file and long side), least recently used closed first.
 KEEP_PREVIEWERS = 4
+_previewers = KeptPreviewers(KEEP_PREVIEWERS)
 
-_previewers: OrderedDict[tuple, Any] = OrderedDict()
-_previewers_lock = threading.Lock()
 
 
 def _check_frames(spec: MotionSpec) -> None:
@@ -50,22 +48,12 @@ def previewer(path: Path, long_side: int = 256) -> Any:
     path = Path(path)
     stat = path.stat()
     key = (str(path), stat.st_size, stat.st_mtime_ns, _check_long_side(long_side))
-    with _previewers_lock:
-        found = _previewers.pop(key, None)
-    if found is None:
-        found = Previewer(path, long_side=key[-1])
-    with _previewers_lock:
-        _previewers[key] = found
-        while len(_previewers) > KEEP_PREVIEWERS:
-            _previewers.popitem(last=False)[1].close()
-    return found
+    return _previewers.get(key, lambda: Previewer(path, long_side=key[-1]))
 
 
 def close_previewers() -> None:
     """Stop every kept previewer's standby encoders (a service shutting down)."""
-    with _previewers_lock:
-        while _previewers:
-            _previewers.popitem()[1].close()
+    _previewers.close_all()
 
 
 def preview_mp4(path: Path, spec: MotionSpec, long_side: int = 256) -> bytes:

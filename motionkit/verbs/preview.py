@@ -25,7 +25,6 @@ import hashlib
 import math
 import os
 import threading
-from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -40,6 +39,7 @@ from motionkit.io.h264_stream import StandbyEncoders
 from motionkit.limits import check_frames
 from motionkit.ops._kernel_threads import thread_count
 from motionkit.pixels import to_uint8
+from motionkit.verbs._kept_previewers import KeptPreviewers
 from motionkit.verbs._parallel_frames import parallel_frames
 from motionkit.verbs.image_to_video import (
     CameraLike,
@@ -326,10 +326,9 @@ def _camera_key(camera: CameraLike) -> Any:
     return tuple(sorted((k, repr(v)) for k, v in camera.items()))
 
 
-_previewers: OrderedDict[tuple, Previewer] = OrderedDict()
-_previewers_lock = threading.Lock()
 #: Previewers :func:`preview` keeps (one per image and settings), least recently used dropped first.
 KEEP_PREVIEWERS = 4
+_previewers = KeptPreviewers(KEEP_PREVIEWERS)
 
 
 def preview(
@@ -365,14 +364,7 @@ def preview(
         >>> mp4 = mk.preview("cat.png", [mk.Trajectory.line((265, 240), (290, 228))])  # doctest: +SKIP
     """
     key = (_image_key(image), int(long_side), predictor, renderer)
-    with _previewers_lock:
-        previewer = _previewers.pop(key, None)
-    if previewer is None:
-        previewer = Previewer(image, long_side=long_side, predictor=predictor, renderer=renderer)
-    with _previewers_lock:
-        _previewers[key] = previewer
-        while len(_previewers) > KEEP_PREVIEWERS:
-            _previewers.popitem(last=False)[1].close()
+    previewer = _previewers.get(key, lambda: Previewer(image, long_side=long_side, predictor=predictor, renderer=renderer))
     return previewer.render(trajectories, brush=brush, camera=camera, frames=frames, fps=fps)
 
 
