@@ -25,6 +25,7 @@ import itertools
 import threading
 import weakref
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -37,10 +38,13 @@ class Memo:
     """A thread-safe LRU of computed arrays, bounded by their total bytes.
 
     ``get(None)`` and ``put(None, ...)`` do nothing, so callers may pass a None key to skip it.
+    ``size`` measures a value against the budget (default: its bytes); the most recent value
+    is always kept, however large.
     """
 
-    def __init__(self, budget_bytes: int = BUDGET_BYTES) -> None:
+    def __init__(self, budget_bytes: int = BUDGET_BYTES, *, size: Callable[[Any], int] | None = None) -> None:
         self.budget = int(budget_bytes)
+        self._size = _nbytes if size is None else size
         self._items: OrderedDict[Any, tuple[Any, int]] = OrderedDict()
         self._bytes = 0
         self._lock = threading.Lock()
@@ -63,7 +67,7 @@ class Memo:
         """Store ``value`` under ``key``, evicting the least recently used past the budget."""
         if key is None:
             return
-        size = _nbytes(value)
+        size = self._size(value)
         with self._lock:
             old = self._items.pop(key, None)
             if old is not None:
@@ -96,7 +100,7 @@ def _nbytes(value: Any) -> int:
     return 64
 
 
-class Recent:
+class Recent(Memo):
     """A small thread-safe LRU of the last ``capacity`` values (by count, not bytes), for per-instance memos.
 
     Example:
@@ -108,42 +112,18 @@ class Recent:
 
     def __init__(self, capacity: int) -> None:
         self.capacity = max(1, int(capacity))
-        self._items: OrderedDict[Any, Any] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: Any) -> Any:
-        """The value under ``key`` (now most recently used), or None (always None for a None key)."""
-        if key is None:
-            return None
-        with self._lock:
-            found = self._items.get(key)
-            if found is not None:
-                self._items.move_to_end(key)
-            return found
-
-    def put(self, key: Any, value: Any) -> None:
-        """Keep ``value`` under ``key``, forgetting the least recently used past the capacity."""
-        if key is None:
-            return
-        with self._lock:
-            self._items[key] = value
-            self._items.move_to_end(key)
-            while len(self._items) > self.capacity:
-                self._items.popitem(last=False)
-
-    def clear(self) -> None:
-        """Forget everything."""
-        with self._lock:
-            self._items.clear()
-
-    def __len__(self) -> int:
-        return len(self._items)
+        super().__init__(self.capacity, size=_one)
 
     def __getstate__(self) -> dict[str, Any]:
         return {"capacity": self.capacity}  # a copy starts empty (a lock does not pickle)
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__init__(state["capacity"])
+
+
+def _one(value: Any) -> int:
+    """Every value counts once against a :class:`Recent`'s capacity."""
+    return 1
 
 
 MEMO = Memo()
