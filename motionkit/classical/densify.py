@@ -26,7 +26,7 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
@@ -176,17 +176,13 @@ class SparsePredictor(MotionPredictor):
         feather = default_feather((h, w)) if self.feather is None else self.feather
         moving = np.abs(displacements).max(axis=(1, 2)) > 0
         layout_key = None if key is None else (key, starts.tobytes(), feather)
-        # This predictor's last layouts first; then the process-wide memo, which a new
-        # predictor of the same photo (one per mk.animate call) finds too.
-        layout = self._layouts.get(layout_key)
-        if layout is None:
-            layout = MEMO.get(None if layout_key is None else ("object-layout", layout_key))
-        if layout is None:
+
+        def lay_out() -> Any:
             brush = None if values is None else values.numpy()
             guide = None if image is None else np.ascontiguousarray(image.detach().to("cpu", torch.float32).numpy().transpose(1, 2, 0))
-            layout = object_layout(found, starts, moving, (h, w), feather=feather, brush=brush, image=guide, as_given=len(objects or ()))
-            MEMO.put(None if layout_key is None else ("object-layout", layout_key), layout)
-        self._layouts.put(layout_key, layout)
+            return object_layout(found, starts, moving, (h, w), feather=feather, brush=brush, image=guide, as_given=len(objects or ()))
+
+        layout = _remembered(self._layouts, "object-layout", layout_key, lay_out)
         field = torch.from_numpy(layout_field(layout, starts, displacements))
         if not field_ops.all_finite(field):
             raise NonFiniteError("the object motion is not finite; check the trajectories and the brush for NaN or inf")
@@ -299,26 +295,21 @@ class SparsePredictor(MotionPredictor):
         radius = default_radius((h, w)) if self.radius is None else self.radius
         contrast_cost = self.edge_weight * radius if self.edge_aware else 0.0
         key = self._objects_key(image, (h, w), values, starts, moving, given, contrast_cost)
-        found = self._found.get(key)
-        if found is None:
-            found = MEMO.get(None if key is None else ("objects", key))
-        if found is not None:
-            self._found.put(key, found)
-            return found, key
-        guide = np.zeros((h, w, 3), np.float32) if image is None else np.ascontiguousarray(image.detach().to("cpu", torch.float32).numpy().transpose(1, 2, 0))
-        found = find_objects(
-            guide,
-            starts,
-            moving,
-            contrast_cost=contrast_cost,
-            brush=None if values is None else values.numpy(),
-            given=given,
-            image_key=None if image is None else image_key(image),
-            brush_key=None if values is None else image_key(values),
-        )
-        self._found.put(key, found)
-        MEMO.put(None if key is None else ("objects", key), found)
-        return found, key
+
+        def find() -> list[tuple[np.ndarray, tuple[int, ...]]]:
+            guide = np.zeros((h, w, 3), np.float32) if image is None else np.ascontiguousarray(image.detach().to("cpu", torch.float32).numpy().transpose(1, 2, 0))
+            return find_objects(
+                guide,
+                starts,
+                moving,
+                contrast_cost=contrast_cost,
+                brush=None if values is None else values.numpy(),
+                given=given,
+                image_key=None if image is None else image_key(image),
+                brush_key=None if values is None else image_key(values),
+            )
+
+        return _remembered(self._found, "objects", key, find), key
 
     @staticmethod
     def _objects_key(
@@ -352,6 +343,23 @@ class SparsePredictor(MotionPredictor):
             tuple((content_key(mask), tracks) for mask, tracks in given),
             float(contrast_cost),
         )
+
+
+def _remembered(recent: Recent, kind: str, key: Any, make: Callable[[], Any]) -> Any:
+    """``make()``'s value under ``key`` (None: not remembered), from a predictor's own memo first.
+
+    Then the process-wide one, which a new predictor of the same photo (one per ``mk.animate``
+    call) finds too; what is made is kept in both.
+    """
+    found = recent.get(key)
+    if found is None:
+        shared = None if key is None else (kind, key)
+        found = MEMO.get(shared)
+        if found is None:
+            found = make()
+            MEMO.put(shared, found)
+    recent.put(key, found)
+    return found
 
 
 def _image_and_size(image: Any, size: tuple[int, int] | None) -> tuple[torch.Tensor | None, tuple[int, int]]:
