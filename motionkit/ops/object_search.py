@@ -63,7 +63,7 @@ import numpy as np
 from scipy import ndimage
 
 from motionkit.ops.densify import geodesic_distance
-from motionkit.ops.segment import flooded, outline_contrast, seeded_component, snap
+from motionkit.ops.segment import flooded, grabcut, outline_contrast, seeded_component, snap
 
 #: Long side, in pixels, of the image the object is searched on.
 WORK_SIZE = 256
@@ -169,7 +169,7 @@ def _candidates(image: np.ndarray, cell: tuple[int, int], geodesic: np.ndarray) 
     trimaps.append(trimap)
     for trimap in trimaps:
         cv2.circle(trimap, cell, disc, int(cv2.GC_FGD), -1)
-    return [seeded_component(_grabcut(image8, trimap), cell) for trimap in trimaps]
+    return [seeded_component(grabcut(image8, trimap, ITERATIONS), cell) for trimap in trimaps]
 
 
 def _in_focus(image: np.ndarray, cell: tuple[int, int], geodesic: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
@@ -206,7 +206,7 @@ def _in_focus(image: np.ndarray, cell: tuple[int, int], geodesic: np.ndarray) ->
     trimap[blurred] = cv2.GC_BGD
     trimap[core] = cv2.GC_FGD
     cv2.circle(trimap, cell, max(2, round(0.01 * min(h, w))), int(cv2.GC_FGD), -1)
-    subject = seeded_component(_grabcut(np.clip(image * 255.0 + 0.5, 0, 255).astype(np.uint8), trimap), cell)
+    subject = seeded_component(grabcut(np.clip(image * 255.0 + 0.5, 0, 255).astype(np.uint8), trimap, ITERATIONS), cell)
     # A pale, defocused rim of the subject (the white fur of a cheek) has the colours of a pale
     # room behind, so the colour models give it away and the cut dents into the subject along
     # the colour edge inside it; white chest fur at the frame leaves gaps the same way. Shallow
@@ -321,16 +321,6 @@ def _inside_subject(choice: np.ndarray, subject: np.ndarray, blurred: np.ndarray
     cells = choice.astype(np.uint8)
     outline = (cells - cv2.erode(cells, np.ones((3, 3), np.uint8))) > 0
     return bool(outline.any() and near[outline].mean() < 0.1)
-
-
-def _grabcut(image8: np.ndarray, trimap: np.ndarray) -> np.ndarray:
-    """GrabCut's object label (bool) for a trimap; the trimap's object when it has no background."""
-    labels = trimap.copy()
-    if ((labels == cv2.GC_BGD) | (labels == cv2.GC_PR_BGD)).any() and ((labels == cv2.GC_FGD) | (labels == cv2.GC_PR_FGD)).any():
-        bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
-        cv2.setRNGSeed(0)  # GrabCut's k-means starts from OpenCV's RNG: the same cut for the same input
-        cv2.grabCut(image8, labels, None, bgd, fgd, ITERATIONS, cv2.GC_INIT_WITH_MASK)
-    return (labels == cv2.GC_FGD) | (labels == cv2.GC_PR_FGD)
 
 
 def closed(region: np.ndarray) -> bool:

@@ -138,6 +138,21 @@ def _cells(seeds: np.ndarray, h: int, w: int) -> tuple[np.ndarray, np.ndarray]:
     return np.clip(np.rint(seeds[:, 0]), 0, w - 1).astype(int), np.clip(np.rint(seeds[:, 1]), 0, h - 1).astype(int)
 
 
+def grabcut(image8: np.ndarray, trimap: np.ndarray, iterations: int = ITERATIONS) -> np.ndarray:
+    """GrabCut's object label, ``bool (H, W)``, for a ``uint8 (H, W, 3)`` image and a trimap of ``cv2.GC_*`` labels.
+
+    The trimap is not modified. One without background or without object is its own answer
+    (GrabCut needs both to fit its colour models). OpenCV's RNG is seeded first: GrabCut's
+    k-means starts from it, and the same input must give the same cut.
+    """
+    labels = trimap.copy()
+    if ((labels == cv2.GC_BGD) | (labels == cv2.GC_PR_BGD)).any() and ((labels == cv2.GC_FGD) | (labels == cv2.GC_PR_FGD)).any():
+        bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
+        cv2.setRNGSeed(0)
+        cv2.grabCut(image8, labels, None, bgd, fgd, iterations, cv2.GC_INIT_WITH_MASK)
+    return (labels == cv2.GC_FGD) | (labels == cv2.GC_PR_FGD)
+
+
 def _grabcut_crop(image: np.ndarray, trimap: np.ndarray) -> np.ndarray:
     """``float32 (H, W)`` foreground label (0/1, soft at a downscaled cut's edges) from GrabCut on a crop."""
     h, w = trimap.shape
@@ -158,12 +173,7 @@ def _grabcut_crop(image: np.ndarray, trimap: np.ndarray) -> np.ndarray:
     small_map[np.minimum((fy * scale).astype(int), gh - 1), np.minimum((fx * scale).astype(int), gw - 1)] = cv2.GC_FGD
     img8 = np.clip(small * 255.0 + 0.5, 0, 255).astype(np.uint8)
     label = np.zeros((h, w), np.float32)
-    has_bg = ((small_map == cv2.GC_BGD) | (small_map == cv2.GC_PR_BGD)).any()
-    if has_bg:
-        bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
-        cv2.setRNGSeed(0)  # GrabCut's k-means starts from OpenCV's RNG: the same cut for the same input
-        cv2.grabCut(img8, small_map, None, bgd, fgd, ITERATIONS, cv2.GC_INIT_WITH_MASK)
-    fg = ((small_map == cv2.GC_FGD) | (small_map == cv2.GC_PR_FGD)).astype(np.float32)
+    fg = grabcut(img8, small_map).astype(np.float32)
     label[y0:y1, x0:x1] = cv2.resize(fg, (cw, ch), interpolation=cv2.INTER_LINEAR) if (gh, gw) != (ch, cw) else fg
     return label
 
