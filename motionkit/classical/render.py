@@ -241,6 +241,12 @@ class FrameFunction:
     def __init__(self, frame: Callable[..., tuple[np.ndarray, np.ndarray]], shared: _SharedPlate | None) -> None:
         self._frame, self._shared = frame, shared
 
+    @property
+    def plate(self) -> BackgroundPlate | None:
+        """The background plate the frames read (None with ``fill="stretch"``): keep it and pass it to the next
+        :meth:`WarpRenderer.frame_function` of the same image, and the fill made for these frames is not made again."""
+        return None if self._shared is None else self._shared.plate
+
     def __call__(self, flow: torch.Tensor, turn: int | None = None) -> np.ndarray:
         if self._shared is None or turn is None:  # the frame function's own plate (shared: reads under its lock)
             return to_uint8(self._frame(flow)[0])

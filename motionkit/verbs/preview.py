@@ -184,11 +184,9 @@ class Previewer:
         function = getattr(self._renderer, "frame_function", None)
         if function is None or getattr(self._renderer, "loop", None) is not None:
             return None
-        if self._plate is None and getattr(self._renderer, "fill", None) == "background":
-            from motionkit.ops.plate import BackgroundPlate
-
-            self._plate = BackgroundPlate(np.ascontiguousarray(self.image.numpy().transpose(1, 2, 0)))
-        return function(self.image, values, plate=self._plate)
+        one = function(self.image, values, plate=self._plate)
+        self._plate = getattr(one, "plate", None)  # the renderer's own, kept for the next edit's frames
+        return one
 
     def render(
         self, trajectories: Iterable[Trajectory] = (), *, brush: RegionMask | ImageLike | None = None,

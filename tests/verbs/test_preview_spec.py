@@ -93,3 +93,16 @@ def test_parallel_preview_frames_equal_a_serial_render_while_the_plate_grows(cat
     one = previewer._renderer.frame_function(previewer.image, None, plate=plate)
     serial = np.stack([one(flow) for flow in motion.iter_frames()])
     assert np.array_equal(parallel, serial)
+
+
+def test_a_previewer_keeps_the_renderers_plate_between_edits(cat_small):
+    """The plate the first edit's frames filled is the one the next edit's frames read (not made again)."""
+    from motionkit.classical.render import WarpRenderer
+
+    previewer = mk.Previewer(cat_small, long_side=128)
+    previewer.render_spec(nose_spec(end=(175, 100), frames=6, brush=False))
+    plate = previewer._plate
+    assert plate is not None and plate.fills >= 1
+    previewer.render_spec(nose_spec(end=(170, 104), frames=6, brush=False))
+    assert previewer._plate is plate
+    assert WarpRenderer(fill="stretch").frame_function(previewer.image).plate is None
