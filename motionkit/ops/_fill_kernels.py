@@ -68,6 +68,16 @@ def tears(flow, limit, out):
     return count
 
 
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def _unit(a):
+    """``a`` clipped to [0, 1] as ``np.clip`` does it: a NaN stays NaN (``min``/``max`` would not keep it)."""
+    if a < _ZERO:  # noqa: PLR1730
+        a = _ZERO
+    if a > _ONE:  # noqa: PLR1730
+        a = _ONE
+    return a
+
+
 @njit(cache=True, nogil=True, error_model="numpy")
 def premultiply(values, weight, weighted, clipped):
     """``clipped = clip(weight, 0, 1)``, ``weighted = values * clipped[..., None]``; returns whether any weight is positive.
@@ -78,11 +88,7 @@ def premultiply(values, weight, weighted, clipped):
     positive = False
     for i in range(h):
         for j in range(w):
-            a = weight[i, j]
-            if a < _ZERO:  # noqa: PLR1730 - ifs keep a NaN as np.clip does; min()/max() would not
-                a = _ZERO
-            if a > _ONE:  # noqa: PLR1730
-                a = _ONE
+            a = _unit(weight[i, j])
             clipped[i, j] = a
             positive |= a > _ZERO
             for k in range(channels):
@@ -163,11 +169,7 @@ def premultiply2(v0, v1, weight, weighted, clipped):
     positive = False
     for i in range(h):
         for j in range(w):
-            a = weight[i, j]
-            if a < _ZERO:  # noqa: PLR1730 - ifs keep a NaN as np.clip does; min()/max() would not
-                a = _ZERO
-            if a > _ONE:  # noqa: PLR1730
-                a = _ONE
+            a = _unit(weight[i, j])
             n = i * w + j
             clipped[i, j] = a
             positive |= a > _ZERO
