@@ -48,17 +48,13 @@ def landings(values: np.ndarray, flows: Sequence[np.ndarray]) -> np.ndarray:
     ``values``: float32 ``(H, W)``; ``flows``: ``(2, H, W)`` float32/float64 C-contiguous
     frames, checked by the caller. Two or more frames are shared out over the kernel threads.
     """
-    shares = min(len(flows), thread_count())
-    buffers = [np.zeros(values.shape, np.uint8) for _ in range(max(1, shares))]
+    shares = max(1, min(len(flows), thread_count()))  # one share runs on this thread (run_jobs)
+    buffers = [np.zeros(values.shape, np.uint8) for _ in range(shares)]
 
     def share(k: int) -> None:
         for flow in flows[k::shares]:
             mark_landings(values, flow, buffers[k])
 
-    if shares <= 1:
-        for flow in flows:
-            mark_landings(values, flow, buffers[0])
-        return buffers[0]
     run_jobs([lambda k=k: share(k) for k in range(shares)])
     for other in buffers[1:]:
         buffers[0] |= other
